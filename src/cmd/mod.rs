@@ -1,0 +1,92 @@
+//! One file per subcommand, each with a `run` function that wires the stages
+//! together; shared plumbing (opening the KB, reading medication lists,
+//! validating the patient context) lives here, never in a command file.
+
+pub mod check;
+pub mod kb;
+
+use crate::cli::PatientArgs;
+use crate::clinical::Jurisdiction;
+use crate::kb::{KbIndex, KbSource};
+use crate::patient::{PatientContext, PatientInput};
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// What a successful command tells the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing at or above the threshold; every name resolved.
+    Clean,
+    /// Findings at or above the threshold, unresolved names, or a failed verify.
+    Flagged,
+}
+
+impl Outcome {
+    /// The process exit code (0 or 1; errors are 2).
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Flagged => 1,
+        }
+    }
+}
+
+/// Loads the KB chosen by `--db` / `--src` into the in-memory index.
+pub fn load_kb(db: Option<&Path>, src: Option<&Path>) -> Result<KbIndex> {
+    let source = KbSource::from_flags(db, src);
+    Ok(crate::kb::load(&source)?)
+}
+
+/// Reads medication lines from a file or stdin (`-`): blank lines and lines
+/// starting with `#` are skipped; every other line is one medication.
+pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open medication file {}", path.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut meds = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line =
+            line.with_context(|| format!("{}:{}: cannot read line", path.display(), n + 1))?;
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        meds.push(trimmed.to_owned());
+    }
+    Ok(meds)
+}
+
+/// Validates the patient flags against the KB (ranges, condition codes).
+pub fn patient_context(kb: &KbIndex, args: &PatientArgs) -> Result<PatientContext> {
+    let input = PatientInput {
+        egfr: args.egfr,
+        qtc: args.qtc,
+        potassium: args.potassium,
+        magnesium: args.magnesium,
+        age: args.age,
+        conditions: args.conditions.clone(),
+    };
+    Ok(input.into_context(kb)?)
+}
+
+/// Parses `--jurisdiction`.
+pub fn jurisdiction(text: &str) -> Result<Jurisdiction> {
+    match Jurisdiction::parse(text) {
+        Some(j @ (Jurisdiction::US | Jurisdiction::UK | Jurisdiction::Any)) => Ok(j),
+        _ => bail!("unknown jurisdiction `{text}` (expected US, UK or any)"),
+    }
+}
+
+/// Writes `text` to stdout, treating a closed pipe (`| head`) as success.
+pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = anstream::stdout().lock();
+    match write(&mut out).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

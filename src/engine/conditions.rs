@@ -1,0 +1,125 @@
+//! Proposed drug × patient: condition cautions (stated conditions and those
+//! implied by labs, with age limits such as the Beers rules) and boxed
+//! warnings. One finding per (proposed ingredient, condition).
+
+use super::CheckRequest;
+use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction};
+use crate::kb::KbIndex;
+use crate::patient::ConditionBasis;
+
+/// Condition findings for every proposed ingredient.
+pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
+    let age = req.patient.input.age;
+    let mut findings = Vec::new();
+    for proposed in &req.proposed.ingredients {
+        let drug = proposed.drug;
+        for (condition, basis) in &req.patient.conditions {
+            let rules: Vec<RuleView<'_>> = kb
+                .condition_rules
+                .iter()
+                .filter(|r| r.condition == *condition && kb.party_covers(r.drug, drug))
+                .filter(|r| r.min_age.is_none_or(|min| age.is_some_and(|a| a >= f64::from(min))))
+                .map(|r| RuleView {
+                    id: &r.id,
+                    severity: r.severity,
+                    action: r.action,
+                    evidence: r.evidence,
+                    mechanism: &r.mechanism,
+                    effect: &r.title,
+                    management: &r.management,
+                    jurisdiction: r.jurisdiction,
+                    sources: &r.sources,
+                })
+                .collect();
+            let rules = select_jurisdiction(rules, req.jurisdiction);
+            let title = rules
+                .iter()
+                .max_by(|a, b| a.severity.cmp(&b.severity).then(b.id.cmp(a.id)))
+                .map(|r| r.effect.to_owned());
+            let Some(merged) = merge(rules) else {
+                continue;
+            };
+            let cond = &kb.conditions[*condition as usize];
+            findings.push(Finding {
+                kind: FindingKind::Condition,
+                severity: merged.severity,
+                action: merged.action,
+                evidence: Some(merged.evidence),
+                drugs: vec![kb.drug_name(drug).to_owned()],
+                condition: Some(cond.code.clone()),
+                medication_indices: Vec::new(),
+                title: title.unwrap_or_else(|| cond.name.clone()),
+                mechanism: merged.mechanism,
+                effect: merged.effect,
+                management: merged.management,
+                sources: merged.sources,
+                rule_ids: merged.rule_ids,
+                basis: Some(match basis {
+                    ConditionBasis::Stated => format!("{} (stated)", cond.name),
+                    ConditionBasis::Lab(text) => text.clone(),
+                }),
+            });
+        }
+    }
+    findings
+}
+
+/// Boxed-warning findings for every proposed ingredient.
+pub fn check_boxed_warnings(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for proposed in &req.proposed.ingredients {
+        let warnings: Vec<_> = kb
+            .boxed_warnings
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.drug == proposed.drug)
+            .collect();
+        let ids: Vec<String> = warnings
+            .iter()
+            .map(|(i, _)| format!("boxed:{}:{i}", kb.drug_name(proposed.drug)))
+            .collect();
+        let rules: Vec<RuleView<'_>> = warnings
+            .iter()
+            .zip(&ids)
+            .map(|((_, w), id)| RuleView {
+                id,
+                severity: w.severity,
+                action: w.action,
+                evidence: crate::clinical::Evidence::Label,
+                mechanism: &w.summary,
+                effect: &w.title,
+                management: "",
+                jurisdiction: w.jurisdiction,
+                sources: &w.sources,
+            })
+            .collect();
+        let rules = select_jurisdiction(rules, req.jurisdiction);
+        let title = rules
+            .iter()
+            .max_by(|a, b| a.severity.cmp(&b.severity).then(b.id.cmp(a.id)))
+            .map(|r| r.effect.to_owned());
+        let Some(merged) = merge(rules) else {
+            continue;
+        };
+        let name = kb.drug_name(proposed.drug).to_owned();
+        findings.push(Finding {
+            kind: FindingKind::BoxedWarning,
+            severity: merged.severity,
+            action: merged.action,
+            evidence: Some(merged.evidence),
+            drugs: vec![name.clone()],
+            condition: None,
+            medication_indices: Vec::new(),
+            title: format!("Boxed warning: {}", title.unwrap_or_default()),
+            mechanism: merged.mechanism,
+            effect: String::new(),
+            management: format!(
+                "Weigh the boxed warning before proposing {name}; prefer an alternative where the label says the risk outweighs the benefit."
+            ),
+            sources: merged.sources,
+            rule_ids: merged.rule_ids,
+            basis: None,
+        });
+    }
+    findings
+}

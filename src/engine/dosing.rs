@@ -1,0 +1,166 @@
+//! Doses: a daily dose (strength × doses per day) above the KB's maximum for
+//! this patient, and any dose text the parser could not read — an unreadable
+//! dose is reported, never assumed safe.
+
+use super::CheckRequest;
+use super::finding::{Finding, FindingKind};
+use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
+use crate::kb::KbIndex;
+use crate::kb::index::{DosingRule, DrugId};
+use crate::resolve::Resolved;
+
+/// The rule that sets the daily maximum for `drug` in this patient: a rule
+/// for one of the patient's conditions first (renal impairment, cirrhosis),
+/// otherwise the highest general maximum.
+pub fn applicable_max<'kb>(
+    kb: &'kb KbIndex,
+    drug: DrugId,
+    patient_conditions: &[String],
+    jurisdiction: Jurisdiction,
+) -> Option<&'kb DosingRule> {
+    let rules: Vec<&DosingRule> = kb
+        .dosing_rules
+        .iter()
+        .filter(|r| r.drug == drug && r.max_mg_per_day.is_some())
+        .filter(|r| {
+            jurisdiction == Jurisdiction::Any
+                || matches!(
+                    r.jurisdiction,
+                    Jurisdiction::Any | Jurisdiction::Intl
+                ) || r.jurisdiction == jurisdiction
+                || !kb.dosing_rules.iter().any(|o| {
+                    o.drug == drug && o.jurisdiction == jurisdiction && o.max_mg_per_day.is_some()
+                })
+        })
+        .collect();
+    let specific = rules
+        .iter()
+        .filter(|r| {
+            patient_conditions.contains(&r.population) || patient_conditions.contains(&r.indication)
+        })
+        .min_by(|a, b| {
+            a.max_mg_per_day
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.max_mg_per_day.unwrap_or(f64::MAX))
+                .then(a.id.cmp(&b.id))
+        });
+    specific.copied().or_else(|| {
+        rules
+            .iter()
+            .filter(|r| r.population == "any")
+            .max_by(|a, b| {
+                a.max_mg_per_day
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.max_mg_per_day.unwrap_or(0.0))
+                    .then(b.id.cmp(&a.id))
+            })
+            .copied()
+    })
+}
+
+/// Dose findings for the proposed drug and every listed medication.
+pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
+    let conditions: Vec<String> = req
+        .patient
+        .conditions
+        .iter()
+        .map(|(c, _)| kb.conditions[*c as usize].code.clone())
+        .collect();
+    let mut findings = Vec::new();
+    let meds = std::iter::once((None, req.proposed))
+        .chain(req.meds.iter().enumerate().map(|(i, m)| (Some(i), m)));
+    for (index, med) in meds {
+        findings.extend(unreadable_dose(kb, med, index));
+        let Some(per_day) = med.med.doses_per_day else {
+            continue;
+        };
+        for ingredient in &med.ingredients {
+            let Some(mg) = ingredient.strength.as_ref().and_then(|s| s.as_mg()) else {
+                continue;
+            };
+            let daily = mg * per_day;
+            let Some(rule) = applicable_max(kb, ingredient.drug, &conditions, req.jurisdiction)
+            else {
+                continue;
+            };
+            let Some(max) = rule.max_mg_per_day else {
+                continue;
+            };
+            if daily <= max + 1e-9 {
+                continue;
+            }
+            let name = kb.drug_name(ingredient.drug).to_owned();
+            let evidence = rule
+                .sources
+                .first()
+                .map(|s| kb.sources[*s as usize].kind.as_str())
+                .and_then(Evidence::parse)
+                .unwrap_or(Evidence::Label);
+            findings.push(Finding {
+                kind: FindingKind::Dose,
+                severity: Severity::Moderate,
+                action: Action::AdjustDose,
+                evidence: Some(evidence),
+                drugs: vec![name.clone()],
+                condition: (rule.population != "any").then(|| rule.population.clone()),
+                medication_indices: index.into_iter().collect(),
+                title: format!(
+                    "{name} {} mg/day is above the {} mg/day maximum ({})",
+                    trim_number(daily),
+                    trim_number(max),
+                    rule.indication
+                ),
+                mechanism: format!(
+                    "{} as written gives {} mg/day.",
+                    med.med.input.trim(),
+                    trim_number(daily)
+                ),
+                effect: rule.note.clone(),
+                management: format!("Keep within: {}.", rule.schedule.trim_end_matches('.')),
+                sources: rule.sources.clone(),
+                rule_ids: vec![rule.id.clone()],
+                basis: None,
+            });
+        }
+    }
+    findings
+}
+
+fn unreadable_dose(kb: &KbIndex, med: &Resolved, index: Option<usize>) -> Option<Finding> {
+    if med.med.unparsed.is_empty() {
+        return None;
+    }
+    let words = med.med.unparsed.join("`, `");
+    Some(Finding {
+        kind: FindingKind::Dose,
+        severity: Severity::Info,
+        action: Action::Review,
+        evidence: None,
+        drugs: med
+            .ingredients
+            .iter()
+            .map(|i| kb.drug_name(i.drug).to_owned())
+            .collect(),
+        condition: None,
+        medication_indices: index.into_iter().collect(),
+        title: format!("Dose not read in `{}`: `{words}`", med.med.input.trim()),
+        mechanism: "The dose or schedule could not be parsed, so it was not checked.".to_owned(),
+        effect: String::new(),
+        management: "Rewrite the dose as e.g. `10 mg tid` and check again.".to_owned(),
+        sources: Vec::new(),
+        rule_ids: Vec::new(),
+        basis: None,
+    })
+}
+
+/// Formats a dose without a trailing `.0`.
+pub fn trim_number(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{}", value.round() as i64)
+    } else {
+        format!("{value:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    }
+}

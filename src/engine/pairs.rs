@@ -1,0 +1,205 @@
+//! Proposed drug × medication list: interactions (both directions, through
+//! classes and combination-product ingredients) and duplicate therapy, one
+//! finding per (proposed ingredient, medication ingredient) pair.
+
+use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction};
+use super::{CheckRequest, PairCheck};
+use crate::clinical::{Action, Evidence, Severity};
+use crate::kb::KbIndex;
+use crate::kb::index::{ClassId, DrugId, InteractionRule};
+use std::collections::BTreeMap;
+
+/// Every interaction row matching the pair (a, b) in either direction.
+fn matching_rules(kb: &KbIndex, a: DrugId, b: DrugId) -> Vec<&InteractionRule> {
+    let mut seen: Vec<u32> = Vec::new();
+    for party in kb.parties_of(a) {
+        let Some(rows) = kb.interactions_by_party.get(&party) else {
+            continue;
+        };
+        for &idx in rows {
+            let rule = &kb.interactions[idx as usize];
+            let forward = kb.party_covers(rule.drug, a) && kb.party_covers(rule.interacts_with, b);
+            let backward = kb.party_covers(rule.drug, b) && kb.party_covers(rule.interacts_with, a);
+            if (forward || backward) && !seen.contains(&idx) {
+                seen.push(idx);
+            }
+        }
+    }
+    seen.sort_unstable();
+    seen.iter()
+        .map(|idx| &kb.interactions[*idx as usize])
+        .collect()
+}
+
+fn view(rule: &InteractionRule) -> RuleView<'_> {
+    RuleView {
+        id: &rule.id,
+        severity: rule.severity,
+        action: rule.action,
+        evidence: rule.evidence,
+        mechanism: &rule.mechanism,
+        effect: &rule.effect,
+        management: &rule.management,
+        jurisdiction: rule.jurisdiction,
+        sources: &rule.sources,
+    }
+}
+
+/// Classes both drugs belong to that count as duplicate therapy.
+fn shared_duplicate_classes(kb: &KbIndex, a: DrugId, b: DrugId) -> Vec<ClassId> {
+    let classes_b = &kb.drugs[b as usize].classes;
+    kb.drugs[a as usize]
+        .classes
+        .iter()
+        .copied()
+        .filter(|c| classes_b.contains(c) && kb.classes[*c as usize].duplicate_therapy)
+        .collect()
+}
+
+/// Checks every proposed ingredient against every ingredient on the list.
+/// Returns the findings and, per medication, what was found for it.
+pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<PairCheck>) {
+    // (proposed ingredient, medication ingredient) → medications carrying it.
+    let mut pairs: BTreeMap<(DrugId, DrugId), Vec<usize>> = BTreeMap::new();
+    for (index, med) in req.meds.iter().enumerate() {
+        for ingredient in &med.ingredients {
+            for proposed in &req.proposed.ingredients {
+                let entry = pairs.entry((proposed.drug, ingredient.drug)).or_default();
+                if !entry.contains(&index) {
+                    entry.push(index);
+                }
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    let mut per_med = vec![PairCheck::NoneOnFile; req.meds.len()];
+    for ((a, b), meds) in pairs {
+        let name_a = kb.drug_name(a).to_owned();
+        let name_b = kb.drug_name(b).to_owned();
+        let finding = if a == b {
+            Some(same_ingredient(kb, a, &meds))
+        } else {
+            let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b).into_iter().map(view).collect();
+            let rules = select_jurisdiction(rules, req.jurisdiction);
+            let (none_rows, risk_rows): (Vec<_>, Vec<_>) =
+                rules.into_iter().partition(|r| r.severity == Severity::None);
+            let duplicate_classes = shared_duplicate_classes(kb, a, b);
+            if risk_rows.is_empty() && duplicate_classes.is_empty() {
+                if let Some(merged) = merge(none_rows) {
+                    for &m in &meds {
+                        per_med[m].record_none_expected(merged.sources.clone());
+                    }
+                }
+                None
+            } else {
+                Some(pair_finding(
+                    kb,
+                    (&name_a, &name_b),
+                    risk_rows,
+                    &duplicate_classes,
+                    &meds,
+                ))
+            }
+        };
+        if let Some(finding) = finding {
+            for &m in &meds {
+                per_med[m] = PairCheck::Finding;
+            }
+            findings.push(finding);
+        }
+    }
+    (findings, per_med)
+}
+
+fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {
+    let name = kb.drug_name(drug).to_owned();
+    Finding {
+        kind: FindingKind::Duplicate,
+        severity: Severity::Major,
+        action: Action::Avoid,
+        evidence: None,
+        drugs: vec![name.clone()],
+        condition: None,
+        medication_indices: meds.to_vec(),
+        title: format!("{name} is already on the medication list"),
+        mechanism: format!("The proposed {name} duplicates {name} the patient already takes."),
+        effect: "Taking both would add the doses together.".to_owned(),
+        management: format!(
+            "Do not add a second {name} order; review the current dose and regimen instead."
+        ),
+        sources: kb.drugs[drug as usize].sources.clone(),
+        rule_ids: vec!["duplicate:same-ingredient".to_owned()],
+        basis: None,
+    }
+}
+
+fn pair_finding(
+    kb: &KbIndex,
+    (name_a, name_b): (&str, &str),
+    risk_rows: Vec<RuleView<'_>>,
+    duplicate_classes: &[ClassId],
+    meds: &[usize],
+) -> Finding {
+    let class_names: Vec<&str> = duplicate_classes
+        .iter()
+        .map(|c| kb.classes[*c as usize].name.as_str())
+        .collect();
+    let duplicate_note = (!class_names.is_empty()).then(|| {
+        format!(
+            "Both are {} (duplicate therapy).",
+            class_names.join(" and ")
+        )
+    });
+    let mut class_sources = Vec::new();
+    for c in duplicate_classes {
+        class_sources.extend(kb.classes[*c as usize].sources.iter().copied());
+    }
+    match merge(risk_rows) {
+        Some(merged) => {
+            let mut sources = merged.sources;
+            let mut mechanism = merged.mechanism;
+            let mut rule_ids = merged.rule_ids;
+            if let Some(note) = &duplicate_note {
+                mechanism = format!("{mechanism} {note}");
+                for s in class_sources {
+                    if !sources.contains(&s) {
+                        sources.push(s);
+                    }
+                }
+                rule_ids.extend(class_names.iter().map(|c| format!("duplicate:{c}")));
+            }
+            Finding {
+                kind: FindingKind::Interaction,
+                severity: merged.severity,
+                action: merged.action,
+                evidence: Some(merged.evidence),
+                drugs: vec![name_a.to_owned(), name_b.to_owned()],
+                condition: None,
+                medication_indices: meds.to_vec(),
+                title: format!("{name_a} + {name_b}"),
+                mechanism,
+                effect: merged.effect,
+                management: merged.management,
+                sources,
+                rule_ids,
+                basis: None,
+            }
+        }
+        None => Finding {
+            kind: FindingKind::Duplicate,
+            severity: Severity::Moderate,
+            action: Action::Avoid,
+            evidence: Some(Evidence::Theoretical),
+            drugs: vec![name_a.to_owned(), name_b.to_owned()],
+            condition: None,
+            medication_indices: meds.to_vec(),
+            title: format!("{name_a} + {name_b}: duplicate therapy"),
+            mechanism: duplicate_note.unwrap_or_default(),
+            effect: "Two drugs of the same class add their effects and side effects.".to_owned(),
+            management: format!("Review whether {name_b} should continue if {name_a} is started."),
+            sources: class_sources,
+            rule_ids: class_names.iter().map(|c| format!("duplicate:{c}")).collect(),
+            basis: None,
+        },
+    }
+}

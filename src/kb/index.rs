@@ -1,0 +1,939 @@
+//! The in-memory index of a knowledge base: every table read once from SQLite
+//! into plain vectors and hash maps, so that resolution and checks never query
+//! SQLite per medication or per row.
+
+use super::error::KbError;
+use super::names::{compact_key, name_key};
+use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+/// Position of a drug in [`KbIndex::drugs`].
+pub type DrugId = u32;
+/// Position of a class in [`KbIndex::classes`].
+pub type ClassId = u32;
+/// Position of a condition in [`KbIndex::conditions`].
+pub type ConditionId = u32;
+/// Position of a source in [`KbIndex::sources`].
+pub type SourceId = u32;
+
+/// A cited document section.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Stable id used by content rows.
+    pub id: String,
+    /// Title, maker or author, year.
+    pub citation: String,
+    /// Label section or guideline part.
+    pub section: String,
+    /// Whose label or guideline it is (`US`, `UK`, `intl`, ...).
+    pub jurisdiction: String,
+    /// `label`, `guideline`, `study`, `review`, `compendium` or `vocabulary`.
+    pub kind: String,
+    /// Revision date of the document.
+    pub date: String,
+    /// Where it was read.
+    pub url: String,
+}
+
+/// An ingredient the KB knows, under its canonical US generic name.
+#[derive(Debug, Clone)]
+pub struct Drug {
+    /// Canonical lowercase US generic name.
+    pub name: String,
+    /// Short therapeutic category.
+    pub category: String,
+    /// Classes the drug belongs to.
+    pub classes: Vec<ClassId>,
+    /// Sources of the vocabulary row.
+    pub sources: Vec<SourceId>,
+}
+
+/// A drug class (macrolides, CNS depressants, ...).
+#[derive(Debug, Clone)]
+pub struct Class {
+    /// Class name as used in `class:NAME` references.
+    pub name: String,
+    /// What the class is for.
+    pub description: String,
+    /// Whether two members taken together count as duplicate therapy.
+    pub duplicate_therapy: bool,
+    /// Member drugs, sorted.
+    pub members: Vec<DrugId>,
+    /// Sources of the class definition.
+    pub sources: Vec<SourceId>,
+}
+
+/// How a name in the KB relates to an ingredient; reported as `matched_by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NameKind {
+    /// The canonical generic name itself.
+    Generic,
+    /// An INN/BAN synonym, salt form or abbreviation.
+    Synonym,
+    /// A brand name.
+    Brand,
+}
+
+/// What a name key points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameTarget {
+    /// One ingredient.
+    Drug(DrugId, NameKind),
+    /// A combination product and its ingredients.
+    Product(Vec<DrugId>),
+    /// A class name: ambiguous on its own, its members are the candidates.
+    Class(ClassId),
+}
+
+/// One side of a rule: a single drug or every member of a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Party {
+    /// A single ingredient.
+    Drug(DrugId),
+    /// Every member of a class.
+    Class(ClassId),
+}
+
+/// A drug–drug interaction (or documented non-interaction) row.
+#[derive(Debug, Clone)]
+pub struct InteractionRule {
+    /// Stable row id.
+    pub id: String,
+    /// The cramp-drug side.
+    pub drug: Party,
+    /// The other side.
+    pub interacts_with: Party,
+    /// How bad (`None` = documented non-interaction).
+    pub severity: Severity,
+    /// What to do.
+    pub action: Action,
+    /// How well documented.
+    pub evidence: Evidence,
+    /// Why it happens.
+    pub mechanism: String,
+    /// What happens, with magnitude where known.
+    pub effect: String,
+    /// What the pharmacist should do.
+    pub management: String,
+    /// Whose label the row comes from.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// A drug–condition caution (contraindication, warning, Beers rule).
+#[derive(Debug, Clone)]
+pub struct ConditionRule {
+    /// Stable row id.
+    pub id: String,
+    /// The drug (or class) the caution is about.
+    pub drug: Party,
+    /// The patient condition.
+    pub condition: ConditionId,
+    /// Applies only at or above this age (e.g. Beers: 65).
+    pub min_age: Option<u32>,
+    /// How bad.
+    pub severity: Severity,
+    /// What to do.
+    pub action: Action,
+    /// How well documented.
+    pub evidence: Evidence,
+    /// Short title.
+    pub title: String,
+    /// Why it matters.
+    pub mechanism: String,
+    /// What the pharmacist should do.
+    pub management: String,
+    /// Whose label the row comes from.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// A boxed warning on a drug's label.
+#[derive(Debug, Clone)]
+pub struct BoxedWarning {
+    /// The labelled drug.
+    pub drug: DrugId,
+    /// Warning title.
+    pub title: String,
+    /// Paraphrased content.
+    pub summary: String,
+    /// How bad, for the proposed use.
+    pub severity: Severity,
+    /// What to do.
+    pub action: Action,
+    /// Whose label.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// A dosing rule (label dose, guideline titration, renal adjustment).
+#[derive(Debug, Clone)]
+pub struct DosingRule {
+    /// Stable row id.
+    pub id: String,
+    /// The drug dosed.
+    pub drug: DrugId,
+    /// What it is dosed for (`cirrhosis`, `spasticity`, `malaria`, ...).
+    pub indication: String,
+    /// `any` or the condition code of the population.
+    pub population: String,
+    /// Starting daily dose in mg.
+    pub start_mg_per_day: Option<f64>,
+    /// Daily-dose increase per step in mg.
+    pub step_mg_per_day: Option<f64>,
+    /// Days between steps.
+    pub step_every_days: Option<u32>,
+    /// Maximum daily dose in mg.
+    pub max_mg_per_day: Option<f64>,
+    /// Human-readable schedule.
+    pub schedule: String,
+    /// Caveats.
+    pub note: String,
+    /// Whose label or guideline.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// The guideline standing of a cramp therapy for one indication.
+#[derive(Debug, Clone)]
+pub struct Therapy {
+    /// The therapy.
+    pub drug: DrugId,
+    /// `idiopathic`, `cirrhosis`, `pregnancy`, ...
+    pub indication: String,
+    /// `recommended`, `possibly-effective`, ...
+    pub standing: String,
+    /// `A`, `B`, `C` or `U`.
+    pub evidence_level: String,
+    /// What the guideline says.
+    pub summary: String,
+    /// Whose guideline.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// A patient condition the rules can refer to.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// Stable code (`qt-prolongation`).
+    pub code: String,
+    /// Human name.
+    pub name: String,
+    /// Other accepted spellings.
+    pub aliases: Vec<String>,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// A laboratory value the patient context can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lab {
+    /// Estimated GFR, mL/min/1.73 m².
+    Egfr,
+    /// Corrected QT interval, ms.
+    Qtc,
+    /// Serum potassium, mmol/L.
+    Potassium,
+    /// Serum magnesium, mg/dL.
+    Magnesium,
+}
+
+impl Lab {
+    /// Parses the KB spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "egfr" => Lab::Egfr,
+            "qtc" => Lab::Qtc,
+            "potassium" => Lab::Potassium,
+            "magnesium" => Lab::Magnesium,
+            _ => return None,
+        })
+    }
+
+    /// Display name with unit.
+    pub fn label(self) -> &'static str {
+        match self {
+            Lab::Egfr => "eGFR",
+            Lab::Qtc => "QTc",
+            Lab::Potassium => "potassium",
+            Lab::Magnesium => "magnesium",
+        }
+    }
+
+    /// Unit of the value.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Lab::Egfr => "mL/min/1.73m2",
+            Lab::Qtc => "ms",
+            Lab::Potassium => "mmol/L",
+            Lab::Magnesium => "mg/dL",
+        }
+    }
+}
+
+/// How a lab value is compared with a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparator {
+    /// Strictly below.
+    Lt,
+    /// At or below.
+    Le,
+    /// Strictly above.
+    Gt,
+    /// At or above.
+    Ge,
+}
+
+impl Comparator {
+    /// Parses the KB spelling (`lt`, `le`, `gt`, `ge`).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "lt" => Comparator::Lt,
+            "le" => Comparator::Le,
+            "gt" => Comparator::Gt,
+            "ge" => Comparator::Ge,
+            _ => return None,
+        })
+    }
+
+    /// Whether `value` is on the flagged side of `threshold`.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparator::Lt => value < threshold,
+            Comparator::Le => value <= threshold,
+            Comparator::Gt => value > threshold,
+            Comparator::Ge => value >= threshold,
+        }
+    }
+
+    /// Mathematical symbol for messages.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparator::Lt => "<",
+            Comparator::Le => "<=",
+            Comparator::Gt => ">",
+            Comparator::Ge => ">=",
+        }
+    }
+}
+
+/// A lab threshold that maps a value onto a condition.
+#[derive(Debug, Clone)]
+pub struct LabThreshold {
+    /// Which lab.
+    pub lab: Lab,
+    /// Comparison.
+    pub comparator: Comparator,
+    /// Threshold value in the lab's unit.
+    pub value: f64,
+    /// Condition implied when the comparison holds.
+    pub condition: ConditionId,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
+/// Version information shown in every report.
+#[derive(Debug, Clone)]
+pub struct KbMeta {
+    /// Content version from `db/meta.csv`.
+    pub version: String,
+    /// Schema version (number of migrations).
+    pub schema_version: i64,
+    /// `embedded` or the path of the KB file / content directory.
+    pub origin: String,
+}
+
+/// The whole knowledge base, indexed for lookups.
+#[derive(Debug, Clone)]
+pub struct KbIndex {
+    /// Version information.
+    pub meta: KbMeta,
+    /// Cited documents.
+    pub sources: Vec<Source>,
+    /// Known ingredients, sorted by name.
+    pub drugs: Vec<Drug>,
+    /// Drug classes, sorted by name.
+    pub classes: Vec<Class>,
+    /// Every name key (generic, alias, product, class) → what it means.
+    pub names: HashMap<String, NameTarget>,
+    /// Known conditions, sorted by code.
+    pub conditions: Vec<Condition>,
+    /// Condition code or alias key → condition.
+    pub condition_names: HashMap<String, ConditionId>,
+    /// Lab → condition thresholds.
+    pub lab_thresholds: Vec<LabThreshold>,
+    /// Interaction rows.
+    pub interactions: Vec<InteractionRule>,
+    /// Rules indexed by each of their two parties.
+    pub interactions_by_party: HashMap<Party, Vec<u32>>,
+    /// Drug–condition rows.
+    pub condition_rules: Vec<ConditionRule>,
+    /// Boxed warnings.
+    pub boxed_warnings: Vec<BoxedWarning>,
+    /// Dosing rules.
+    pub dosing_rules: Vec<DosingRule>,
+    /// Cramp therapies and their guideline standing.
+    pub therapies: Vec<Therapy>,
+    source_ids: HashMap<String, SourceId>,
+    drug_ids: HashMap<String, DrugId>,
+    class_ids: HashMap<String, ClassId>,
+}
+
+type Row = Vec<Option<String>>;
+
+fn read_table(conn: &Connection, table: &str, columns: &[&str]) -> Result<Vec<Row>, KbError> {
+    let sql = format!(
+        "SELECT {}, origin FROM {table} ORDER BY rowid",
+        columns.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let n = columns.len() + 1;
+    let rows = stmt.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                let value: rusqlite::types::Value = row.get(i)?;
+                Ok(match value {
+                    rusqlite::types::Value::Null => None,
+                    rusqlite::types::Value::Integer(v) => Some(v.to_string()),
+                    rusqlite::types::Value::Real(v) => Some(v.to_string()),
+                    rusqlite::types::Value::Text(s) => Some(s),
+                    rusqlite::types::Value::Blob(_) => Some(String::new()),
+                })
+            })
+            .collect::<Result<Row, _>>()
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn text(row: &Row, i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+fn origin(row: &Row) -> String {
+    row.last().cloned().flatten().unwrap_or_default()
+}
+
+fn invalid(row: &Row, message: String) -> KbError {
+    KbError::Invalid {
+        origin: origin(row),
+        message,
+    }
+}
+
+impl KbIndex {
+    /// Reads every table of `conn` into memory. Fails on the first row the
+    /// index cannot use (unknown drug, bad enumeration); `kb verify` reports
+    /// all such rows at once.
+    pub fn load(conn: &Connection, origin_label: &str) -> Result<Self, KbError> {
+        let version = conn
+            .query_row(
+                "SELECT value FROM kb_meta WHERE key = 'kb_version'",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .map_err(|_| KbError::Invalid {
+                origin: "db/meta.csv".to_owned(),
+                message: "no kb_version".to_owned(),
+            })?;
+        let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let mut kb = KbIndex {
+            meta: KbMeta {
+                version,
+                schema_version,
+                origin: origin_label.to_owned(),
+            },
+            sources: Vec::new(),
+            drugs: Vec::new(),
+            classes: Vec::new(),
+            names: HashMap::new(),
+            conditions: Vec::new(),
+            condition_names: HashMap::new(),
+            lab_thresholds: Vec::new(),
+            interactions: Vec::new(),
+            interactions_by_party: HashMap::new(),
+            condition_rules: Vec::new(),
+            boxed_warnings: Vec::new(),
+            dosing_rules: Vec::new(),
+            therapies: Vec::new(),
+            source_ids: HashMap::new(),
+            drug_ids: HashMap::new(),
+            class_ids: HashMap::new(),
+        };
+        kb.load_sources(conn)?;
+        kb.load_vocabulary(conn)?;
+        kb.load_conditions(conn)?;
+        kb.load_rules(conn)?;
+        Ok(kb)
+    }
+
+    fn load_sources(&mut self, conn: &Connection) -> Result<(), KbError> {
+        let cols = [
+            "id",
+            "citation",
+            "section",
+            "jurisdiction",
+            "kind",
+            "date",
+            "url",
+        ];
+        let mut rows = read_table(conn, "sources", &cols)?;
+        rows.sort_by_key(|r| text(r, 0));
+        for row in rows {
+            self.source_ids
+                .insert(text(&row, 0), self.sources.len() as SourceId);
+            self.sources.push(Source {
+                id: text(&row, 0),
+                citation: text(&row, 1),
+                section: text(&row, 2),
+                jurisdiction: text(&row, 3),
+                kind: text(&row, 4),
+                date: text(&row, 5),
+                url: text(&row, 6),
+            });
+        }
+        Ok(())
+    }
+
+    fn source_list(&self, row: &Row, i: usize) -> Result<Vec<SourceId>, KbError> {
+        let field = text(row, i);
+        let mut ids = Vec::new();
+        for id in field.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let sid = self
+                .source_ids
+                .get(id)
+                .ok_or_else(|| invalid(row, format!("unknown source `{id}`")))?;
+            if !ids.contains(sid) {
+                ids.push(*sid);
+            }
+        }
+        if ids.is_empty() {
+            return Err(invalid(row, "row cites no source".to_owned()));
+        }
+        Ok(ids)
+    }
+
+    fn load_vocabulary(&mut self, conn: &Connection) -> Result<(), KbError> {
+        let mut drug_rows = read_table(conn, "drugs", &["name", "category", "sources"])?;
+        drug_rows.sort_by_key(|r| text(r, 0));
+        for row in &drug_rows {
+            let name = text(row, 0);
+            let id = self.drugs.len() as DrugId;
+            self.drug_ids.insert(name.clone(), id);
+            self.drugs.push(Drug {
+                name,
+                category: text(row, 1),
+                classes: Vec::new(),
+                sources: self.source_list(row, 2)?,
+            });
+        }
+        let mut class_rows = read_table(
+            conn,
+            "classes",
+            &["class", "description", "duplicate_therapy", "sources"],
+        )?;
+        class_rows.sort_by_key(|r| text(r, 0));
+        for row in &class_rows {
+            let name = text(row, 0);
+            self.class_ids
+                .insert(name.clone(), self.classes.len() as ClassId);
+            self.classes.push(Class {
+                name,
+                description: text(row, 1),
+                duplicate_therapy: text(row, 2) == "yes",
+                members: Vec::new(),
+                sources: self.source_list(row, 3)?,
+            });
+        }
+        for row in read_table(conn, "class_members", &["class", "drug", "sources"])? {
+            let class = self.class_id_of(&row, &text(&row, 0))?;
+            let drug = self.drug_id_of(&row, &text(&row, 1))?;
+            let members = &mut self.classes[class as usize].members;
+            if !members.contains(&drug) {
+                members.push(drug);
+                self.drugs[drug as usize].classes.push(class);
+            }
+        }
+        for class in &mut self.classes {
+            class.members.sort_unstable();
+        }
+        for drug in &mut self.drugs {
+            drug.classes.sort_unstable();
+        }
+        // Names: generic names first so that an alias can never shadow one.
+        for (id, drug) in self.drugs.iter().enumerate() {
+            insert_name(
+                &mut self.names,
+                &drug.name,
+                NameTarget::Drug(id as DrugId, NameKind::Generic),
+            );
+        }
+        for row in read_table(conn, "aliases", &["alias", "drug", "kind", "sources"])? {
+            let drug = self.drug_id_of(&row, &text(&row, 1))?;
+            let kind = match text(&row, 2).as_str() {
+                "brand" => NameKind::Brand,
+                _ => NameKind::Synonym,
+            };
+            insert_name(&mut self.names, &text(&row, 0), NameTarget::Drug(drug, kind));
+        }
+        let mut products: Vec<(String, Vec<DrugId>)> = Vec::new();
+        for row in read_table(conn, "products", &["product", "ingredient", "sources"])? {
+            let drug = self.drug_id_of(&row, &text(&row, 1))?;
+            let product = text(&row, 0);
+            match products.iter_mut().find(|(p, _)| *p == product) {
+                Some((_, ingredients)) => ingredients.push(drug),
+                None => products.push((product, vec![drug])),
+            }
+        }
+        for (product, mut ingredients) in products {
+            ingredients.sort_unstable();
+            ingredients.dedup();
+            insert_name(&mut self.names, &product, NameTarget::Product(ingredients));
+        }
+        for (id, class) in self.classes.iter().enumerate() {
+            insert_name(
+                &mut self.names,
+                &class.name,
+                NameTarget::Class(id as ClassId),
+            );
+        }
+        Ok(())
+    }
+
+    fn load_conditions(&mut self, conn: &Connection) -> Result<(), KbError> {
+        let mut rows = read_table(conn, "conditions", &["code", "name", "aliases", "sources"])?;
+        rows.sort_by_key(|r| text(r, 0));
+        for row in &rows {
+            let id = self.conditions.len() as ConditionId;
+            let code = text(row, 0);
+            let aliases: Vec<String> = text(row, 2)
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            self.condition_names.insert(name_key(&code), id);
+            self.condition_names.insert(name_key(&text(row, 1)), id);
+            for alias in &aliases {
+                self.condition_names.entry(name_key(alias)).or_insert(id);
+            }
+            self.conditions.push(Condition {
+                code,
+                name: text(row, 1),
+                aliases,
+                sources: self.source_list(row, 3)?,
+            });
+        }
+        for row in read_table(
+            conn,
+            "lab_thresholds",
+            &["lab", "comparator", "value", "condition", "sources"],
+        )? {
+            let lab = Lab::parse(&text(&row, 0))
+                .ok_or_else(|| invalid(&row, format!("unknown lab `{}`", text(&row, 0))))?;
+            let comparator = Comparator::parse(&text(&row, 1)).ok_or_else(|| {
+                invalid(&row, format!("unknown comparator `{}`", text(&row, 1)))
+            })?;
+            let value = text(&row, 2)
+                .parse::<f64>()
+                .map_err(|_| invalid(&row, "threshold is not a number".to_owned()))?;
+            let condition = self.condition_id_of(&row, &text(&row, 3))?;
+            self.lab_thresholds.push(LabThreshold {
+                lab,
+                comparator,
+                value,
+                condition,
+                sources: self.source_list(&row, 4)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn load_rules(&mut self, conn: &Connection) -> Result<(), KbError> {
+        let cols = [
+            "id",
+            "drug",
+            "interacts_with",
+            "severity",
+            "action",
+            "evidence",
+            "mechanism",
+            "effect",
+            "management",
+            "jurisdiction",
+            "sources",
+        ];
+        for row in read_table(conn, "interactions", &cols)? {
+            let rule = InteractionRule {
+                id: text(&row, 0),
+                drug: self.party_of(&row, &text(&row, 1))?,
+                interacts_with: self.party_of(&row, &text(&row, 2))?,
+                severity: severity_of(&row, 3)?,
+                action: action_of(&row, 4)?,
+                evidence: evidence_of(&row, 5)?,
+                mechanism: text(&row, 6),
+                effect: text(&row, 7),
+                management: text(&row, 8),
+                jurisdiction: jurisdiction_of(&row, 9)?,
+                sources: self.source_list(&row, 10)?,
+            };
+            let idx = self.interactions.len() as u32;
+            self.interactions_by_party
+                .entry(rule.drug)
+                .or_default()
+                .push(idx);
+            if rule.interacts_with != rule.drug {
+                self.interactions_by_party
+                    .entry(rule.interacts_with)
+                    .or_default()
+                    .push(idx);
+            }
+            self.interactions.push(rule);
+        }
+        let cols = [
+            "id",
+            "drug",
+            "condition",
+            "min_age",
+            "severity",
+            "action",
+            "evidence",
+            "title",
+            "mechanism",
+            "management",
+            "jurisdiction",
+            "sources",
+        ];
+        for row in read_table(conn, "condition_cautions", &cols)? {
+            let min_age = match row.get(3).cloned().flatten() {
+                None => None,
+                Some(age) => Some(
+                    age.parse::<u32>()
+                        .map_err(|_| invalid(&row, format!("bad min_age `{age}`")))?,
+                ),
+            };
+            let rule = ConditionRule {
+                id: text(&row, 0),
+                drug: self.party_of(&row, &text(&row, 1))?,
+                condition: self.condition_id_of(&row, &text(&row, 2))?,
+                min_age,
+                severity: severity_of(&row, 4)?,
+                action: action_of(&row, 5)?,
+                evidence: evidence_of(&row, 6)?,
+                title: text(&row, 7),
+                mechanism: text(&row, 8),
+                management: text(&row, 9),
+                jurisdiction: jurisdiction_of(&row, 10)?,
+                sources: self.source_list(&row, 11)?,
+            };
+            self.condition_rules.push(rule);
+        }
+        let cols = [
+            "drug",
+            "title",
+            "summary",
+            "severity",
+            "action",
+            "jurisdiction",
+            "sources",
+        ];
+        for row in read_table(conn, "boxed_warnings", &cols)? {
+            let warning = BoxedWarning {
+                drug: self.drug_id_of(&row, &text(&row, 0))?,
+                title: text(&row, 1),
+                summary: text(&row, 2),
+                severity: severity_of(&row, 3)?,
+                action: action_of(&row, 4)?,
+                jurisdiction: jurisdiction_of(&row, 5)?,
+                sources: self.source_list(&row, 6)?,
+            };
+            self.boxed_warnings.push(warning);
+        }
+        let cols = [
+            "id",
+            "drug",
+            "indication",
+            "population",
+            "start_mg_per_day",
+            "step_mg_per_day",
+            "step_every_days",
+            "max_mg_per_day",
+            "schedule",
+            "note",
+            "jurisdiction",
+            "sources",
+        ];
+        for row in read_table(conn, "dosing_rules", &cols)? {
+            let number = |i: usize| -> Result<Option<f64>, KbError> {
+                match row.get(i).cloned().flatten() {
+                    None => Ok(None),
+                    Some(v) => v
+                        .parse::<f64>()
+                        .map(Some)
+                        .map_err(|_| invalid(&row, format!("`{v}` is not a number"))),
+                }
+            };
+            let rule = DosingRule {
+                id: text(&row, 0),
+                drug: self.drug_id_of(&row, &text(&row, 1))?,
+                indication: text(&row, 2),
+                population: text(&row, 3),
+                start_mg_per_day: number(4)?,
+                step_mg_per_day: number(5)?,
+                step_every_days: number(6)?.map(|d| d as u32),
+                max_mg_per_day: number(7)?,
+                schedule: text(&row, 8),
+                note: text(&row, 9),
+                jurisdiction: jurisdiction_of(&row, 10)?,
+                sources: self.source_list(&row, 11)?,
+            };
+            self.dosing_rules.push(rule);
+        }
+        let cols = [
+            "drug",
+            "indication",
+            "standing",
+            "evidence_level",
+            "summary",
+            "jurisdiction",
+            "sources",
+        ];
+        for row in read_table(conn, "therapies", &cols)? {
+            let therapy = Therapy {
+                drug: self.drug_id_of(&row, &text(&row, 0))?,
+                indication: text(&row, 1),
+                standing: text(&row, 2),
+                evidence_level: text(&row, 3),
+                summary: text(&row, 4),
+                jurisdiction: jurisdiction_of(&row, 5)?,
+                sources: self.source_list(&row, 6)?,
+            };
+            self.therapies.push(therapy);
+        }
+        Ok(())
+    }
+
+    fn drug_id_of(&self, row: &Row, name: &str) -> Result<DrugId, KbError> {
+        self.drug_ids
+            .get(name)
+            .copied()
+            .ok_or_else(|| invalid(row, format!("unknown drug `{name}`")))
+    }
+
+    fn class_id_of(&self, row: &Row, name: &str) -> Result<ClassId, KbError> {
+        self.class_ids
+            .get(name)
+            .copied()
+            .ok_or_else(|| invalid(row, format!("unknown class `{name}`")))
+    }
+
+    fn condition_id_of(&self, row: &Row, code: &str) -> Result<ConditionId, KbError> {
+        self.conditions
+            .iter()
+            .position(|c| c.code == code)
+            .map(|i| i as ConditionId)
+            .ok_or_else(|| invalid(row, format!("unknown condition `{code}`")))
+    }
+
+    fn party_of(&self, row: &Row, text: &str) -> Result<Party, KbError> {
+        match text.strip_prefix("class:") {
+            Some(class) => Ok(Party::Class(self.class_id_of(row, class)?)),
+            None => Ok(Party::Drug(self.drug_id_of(row, text)?)),
+        }
+    }
+
+    /// The drug with this canonical name, if known.
+    pub fn drug_by_name(&self, name: &str) -> Option<DrugId> {
+        self.drug_ids.get(name).copied()
+    }
+
+    /// The class with this name, if known.
+    pub fn class_by_name(&self, name: &str) -> Option<ClassId> {
+        self.class_ids.get(name).copied()
+    }
+
+    /// Canonical name of a drug.
+    pub fn drug_name(&self, id: DrugId) -> &str {
+        &self.drugs[id as usize].name
+    }
+
+    /// What a name means (generic, alias, product or class), tolerant of
+    /// spacing and punctuation.
+    pub fn lookup(&self, text: &str) -> Option<&NameTarget> {
+        let key = name_key(text);
+        self.names
+            .get(&key)
+            .or_else(|| self.names.get(&compact_key(&key)))
+    }
+
+    /// The condition a code, name or alias refers to.
+    pub fn condition_by_name(&self, text: &str) -> Option<ConditionId> {
+        self.condition_names.get(&name_key(text)).copied()
+    }
+
+    /// The parties a drug takes part in: itself and each of its classes.
+    pub fn parties_of(&self, drug: DrugId) -> Vec<Party> {
+        let mut parties = vec![Party::Drug(drug)];
+        parties.extend(
+            self.drugs[drug as usize]
+                .classes
+                .iter()
+                .map(|c| Party::Class(*c)),
+        );
+        parties
+    }
+
+    /// Whether `party` covers `drug` (the drug itself or a class containing it).
+    pub fn party_covers(&self, party: Party, drug: DrugId) -> bool {
+        match party {
+            Party::Drug(d) => d == drug,
+            Party::Class(c) => self.drugs[drug as usize].classes.contains(&c),
+        }
+    }
+
+    /// Display form of a party: the drug name or `class NAME`.
+    pub fn party_name(&self, party: Party) -> String {
+        match party {
+            Party::Drug(d) => self.drug_name(d).to_owned(),
+            Party::Class(c) => format!("class:{}", self.classes[c as usize].name),
+        }
+    }
+}
+
+fn insert_name(names: &mut HashMap<String, NameTarget>, name: &str, target: NameTarget) {
+    let key = name_key(name);
+    let compact = compact_key(&key);
+    if compact != key {
+        names.entry(compact).or_insert_with(|| target.clone());
+    }
+    names.entry(key).or_insert(target);
+}
+
+fn severity_of(row: &Row, i: usize) -> Result<Severity, KbError> {
+    let value = text(row, i);
+    Severity::parse(&value)
+        .filter(|s| *s != Severity::Info)
+        .ok_or_else(|| invalid(row, format!("unknown severity `{value}`")))
+}
+
+fn action_of(row: &Row, i: usize) -> Result<Action, KbError> {
+    let value = text(row, i);
+    Action::parse(&value).ok_or_else(|| invalid(row, format!("unknown action `{value}`")))
+}
+
+fn evidence_of(row: &Row, i: usize) -> Result<Evidence, KbError> {
+    let value = text(row, i);
+    Evidence::parse(&value).ok_or_else(|| invalid(row, format!("unknown evidence `{value}`")))
+}
+
+fn jurisdiction_of(row: &Row, i: usize) -> Result<Jurisdiction, KbError> {
+    let value = text(row, i);
+    Jurisdiction::parse(&value)
+        .filter(|_| !value.is_empty())
+        .ok_or_else(|| invalid(row, format!("unknown jurisdiction `{value}`")))
+}

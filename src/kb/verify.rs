@@ -1,0 +1,379 @@
+//! `kb verify`: integrity checks over a loaded knowledge base. Unlike the
+//! index loader, which stops at the first unusable row, this reports every
+//! problem with the `file:line` of the row at fault, so a reviewer can fix a
+//! content change in one pass.
+
+use super::content::TABLES;
+use super::error::KbError;
+use super::names::name_key;
+use crate::clinical::{Action, Evidence, Severity};
+use regex::Regex;
+use rusqlite::Connection;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
+
+/// One integrity problem, tied to the row that has it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// `file:line` of the row (or the table name for table-level problems).
+    pub origin: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+type Row = HashMap<&'static str, String>;
+
+const SOURCE_JURISDICTIONS: &[&str] = &["US", "UK", "EU", "CA", "CH", "intl"];
+const RULE_JURISDICTIONS: &[&str] = &["US", "UK", "EU", "CA", "CH", "intl", "any"];
+const SOURCE_KINDS: &[&str] = &[
+    "label",
+    "guideline",
+    "study",
+    "review",
+    "compendium",
+    "vocabulary",
+];
+const ALIAS_KINDS: &[&str] = &["brand", "synonym", "salt", "abbreviation"];
+const STANDINGS: &[&str] = &[
+    "recommended",
+    "possibly-effective",
+    "effective-avoid-routine",
+    "insufficient-evidence",
+    "not-recommended",
+];
+const EVIDENCE_LEVELS: &[&str] = &["A", "B", "C", "U"];
+const LABS: &[&str] = &["egfr", "qtc", "potassium", "magnesium"];
+const COMPARATORS: &[&str] = &["lt", "le", "gt", "ge"];
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}(-\d{2}(-\d{2})?)?$").unwrap_or_else(|e| panic!("date regex: {e}"))
+});
+
+fn read_rows(conn: &Connection, table: &'static str) -> Result<Vec<Row>, KbError> {
+    let spec = TABLES
+        .iter()
+        .find(|t| t.table == table)
+        .ok_or_else(|| KbError::Invalid {
+            origin: table.to_owned(),
+            message: "unknown table".to_owned(),
+        })?;
+    let mut names: Vec<&'static str> = spec.columns.iter().map(|(n, _)| *n).collect();
+    let origin_sql = if table == "kb_meta" {
+        "'db/meta.csv'"
+    } else {
+        "origin"
+    };
+    let sql = format!(
+        "SELECT {}, {origin_sql} FROM {table} ORDER BY rowid",
+        names.join(", ")
+    );
+    names.push("origin");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |row| {
+        let mut map = Row::new();
+        for (i, name) in names.iter().enumerate() {
+            let value: rusqlite::types::Value = row.get(i)?;
+            let text = match value {
+                rusqlite::types::Value::Null => String::new(),
+                rusqlite::types::Value::Integer(v) => v.to_string(),
+                rusqlite::types::Value::Real(v) => v.to_string(),
+                rusqlite::types::Value::Text(s) => s,
+                rusqlite::types::Value::Blob(_) => String::new(),
+            };
+            map.insert(*name, text);
+        }
+        Ok(map)
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn report(&mut self, row: &Row, message: String) {
+        self.problems.push(Problem {
+            origin: row.get("origin").cloned().unwrap_or_default(),
+            message,
+        });
+    }
+
+    fn one_of(&mut self, row: &Row, column: &str, allowed: &[&str]) {
+        let value = row.get(column).map(String::as_str).unwrap_or_default();
+        if !allowed.contains(&value) {
+            self.report(
+                row,
+                format!(
+                    "unknown {column} `{value}` (expected one of: {})",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn non_empty(&mut self, row: &Row, column: &str) {
+        if row.get(column).is_none_or(|v| v.is_empty()) {
+            self.report(row, format!("empty {column}"));
+        }
+    }
+
+    fn known(&mut self, row: &Row, column: &str, set: &HashSet<String>, what: &str) {
+        let value = row.get(column).cloned().unwrap_or_default();
+        if !set.contains(&value) {
+            self.report(row, format!("dangling reference: unknown {what} `{value}`"));
+        }
+    }
+
+    fn party(&mut self, row: &Row, column: &str, drugs: &HashSet<String>, classes: &HashSet<String>) {
+        let value = row.get(column).cloned().unwrap_or_default();
+        let ok = match value.strip_prefix("class:") {
+            Some(class) => classes.contains(class),
+            None => drugs.contains(&value),
+        };
+        if !ok {
+            self.report(
+                row,
+                format!("dangling reference: {column} `{value}` is not a known drug or class"),
+            );
+        }
+    }
+
+    fn rule_enums(&mut self, row: &Row) {
+        let severity = row.get("severity").cloned().unwrap_or_default();
+        match Severity::parse(&severity) {
+            Some(Severity::Info) | None => self.report(
+                row,
+                format!(
+                    "unknown severity `{severity}` (expected contraindicated, major, moderate, minor or none)"
+                ),
+            ),
+            Some(Severity::None) if row.get("action").map(String::as_str) != Some("no-action") => {
+                self.report(row, "severity `none` needs action `no-action`".to_owned())
+            }
+            Some(_) => {}
+        }
+        let action = row.get("action").cloned().unwrap_or_default();
+        if Action::parse(&action).is_none() {
+            self.report(
+                row,
+                format!(
+                    "unknown action `{action}` (expected avoid, adjust-dose, separate-doses, monitor or no-action)"
+                ),
+            );
+        }
+        if let Some(evidence) = row.get("evidence")
+            && Evidence::parse(evidence).is_none()
+        {
+            self.report(
+                row,
+                format!(
+                    "unknown evidence `{evidence}` (expected label, guideline, study, case-report or theoretical)"
+                ),
+            );
+        }
+        self.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
+    }
+}
+
+/// Checks every integrity rule and returns the problems found, sorted by row.
+/// An empty list means the KB is sound.
+pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
+    let mut tables: BTreeMap<&'static str, Vec<Row>> = BTreeMap::new();
+    for spec in TABLES {
+        tables.insert(spec.table, read_rows(conn, spec.table)?);
+    }
+    let get = |name: &str| tables.get(name).map(Vec::as_slice).unwrap_or_default();
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+
+    if !get("kb_meta")
+        .iter()
+        .any(|r| r.get("key").map(String::as_str) == Some("kb_version"))
+    {
+        c.problems.push(Problem {
+            origin: "db/meta.csv".to_owned(),
+            message: "missing kb_version".to_owned(),
+        });
+    }
+
+    let column_set = |table: &str, column: &str| -> HashSet<String> {
+        get(table)
+            .iter()
+            .filter_map(|r| r.get(column).cloned())
+            .collect()
+    };
+    let source_ids = column_set("sources", "id");
+    let drugs = column_set("drugs", "name");
+    let classes = column_set("classes", "class");
+    let conditions = column_set("conditions", "code");
+
+    for row in get("sources") {
+        for column in ["id", "citation", "section", "url"] {
+            c.non_empty(row, column);
+        }
+        c.one_of(row, "jurisdiction", SOURCE_JURISDICTIONS);
+        c.one_of(row, "kind", SOURCE_KINDS);
+        let date = row.get("date").cloned().unwrap_or_default();
+        if !DATE.is_match(&date) {
+            c.report(row, format!("date `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD"));
+        }
+    }
+
+    // Every row of every content table cites at least one known source.
+    for spec in TABLES
+        .iter()
+        .filter(|t| !matches!(t.table, "kb_meta" | "sources"))
+    {
+        for row in get(spec.table) {
+            let field = row.get("sources").cloned().unwrap_or_default();
+            let ids: Vec<&str> = field
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if ids.is_empty() {
+                c.report(row, "row without a source".to_owned());
+            }
+            for id in ids {
+                if !source_ids.contains(id) {
+                    c.report(row, format!("dangling reference: unknown source `{id}`"));
+                }
+            }
+        }
+    }
+
+    for row in get("drugs") {
+        let name = row.get("name").cloned().unwrap_or_default();
+        if name.is_empty() || name != name.trim().to_lowercase() {
+            c.report(row, format!("drug name `{name}` must be lowercase and trimmed"));
+        }
+    }
+
+    // Name keys of generic names and products, to detect clashing aliases.
+    let generic_keys: HashMap<String, String> =
+        drugs.iter().map(|d| (name_key(d), d.clone())).collect();
+    let mut alias_targets: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for row in get("aliases") {
+        c.known(row, "drug", &drugs, "drug");
+        c.one_of(row, "kind", ALIAS_KINDS);
+        let alias = row.get("alias").cloned().unwrap_or_default();
+        let drug = row.get("drug").cloned().unwrap_or_default();
+        let key = name_key(&alias);
+        if key.is_empty() {
+            c.report(row, "empty alias".to_owned());
+            continue;
+        }
+        if let Some(generic) = generic_keys.get(&key)
+            && *generic != drug
+        {
+            c.report(
+                row,
+                format!("alias `{alias}` is the generic name of `{generic}` but maps to `{drug}`"),
+            );
+        }
+        alias_targets
+            .entry(key)
+            .or_default()
+            .push((drug, row.get("origin").cloned().unwrap_or_default()));
+    }
+    for (alias, targets) in &alias_targets {
+        let distinct: HashSet<&String> = targets.iter().map(|(d, _)| d).collect();
+        if distinct.len() > 1 {
+            let mut listed: Vec<String> = targets
+                .iter()
+                .map(|(d, o)| format!("{d} ({o})"))
+                .collect();
+            listed.sort();
+            c.problems.push(Problem {
+                origin: targets[0].1.clone(),
+                message: format!(
+                    "alias `{alias}` maps to different drugs: {}",
+                    listed.join(", ")
+                ),
+            });
+        }
+    }
+
+    for row in get("products") {
+        c.non_empty(row, "product");
+        if row.get("ingredient").is_none_or(|v| v.is_empty()) {
+            c.report(row, "product with no ingredient".to_owned());
+        } else {
+            c.known(row, "ingredient", &drugs, "drug");
+        }
+        let key = name_key(row.get("product").map(String::as_str).unwrap_or_default());
+        if let Some(generic) = generic_keys.get(&key) {
+            c.report(row, format!("product name clashes with the generic name `{generic}`"));
+        }
+        if alias_targets.contains_key(&key) {
+            c.report(row, "product name is also an alias of a single drug".to_owned());
+        }
+    }
+
+    let members: HashSet<String> = column_set("class_members", "class");
+    for row in get("classes") {
+        c.one_of(row, "duplicate_therapy", &["yes", "no"]);
+        c.non_empty(row, "description");
+        let class = row.get("class").cloned().unwrap_or_default();
+        if !members.contains(&class) {
+            c.report(row, format!("empty class `{class}`: it has no members"));
+        }
+    }
+    for row in get("class_members") {
+        c.known(row, "class", &classes, "class");
+        c.known(row, "drug", &drugs, "drug");
+    }
+
+    for row in get("conditions") {
+        c.non_empty(row, "code");
+        c.non_empty(row, "name");
+    }
+    for row in get("lab_thresholds") {
+        c.one_of(row, "lab", LABS);
+        c.one_of(row, "comparator", COMPARATORS);
+        c.known(row, "condition", &conditions, "condition");
+    }
+
+    for row in get("interactions") {
+        c.party(row, "drug", &drugs, &classes);
+        c.party(row, "interacts_with", &drugs, &classes);
+        c.rule_enums(row);
+        c.non_empty(row, "management");
+    }
+    for row in get("condition_cautions") {
+        c.party(row, "drug", &drugs, &classes);
+        c.known(row, "condition", &conditions, "condition");
+        c.rule_enums(row);
+        c.non_empty(row, "title");
+        c.non_empty(row, "management");
+    }
+    for row in get("boxed_warnings") {
+        c.known(row, "drug", &drugs, "drug");
+        c.rule_enums(row);
+        c.non_empty(row, "title");
+    }
+    for row in get("dosing_rules") {
+        c.known(row, "drug", &drugs, "drug");
+        c.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
+        let population = row.get("population").cloned().unwrap_or_default();
+        if population != "any" && !conditions.contains(&population) {
+            c.report(
+                row,
+                format!("dangling reference: population `{population}` is not `any` or a condition"),
+            );
+        }
+        c.non_empty(row, "schedule");
+    }
+    for row in get("therapies") {
+        c.known(row, "drug", &drugs, "drug");
+        c.one_of(row, "standing", STANDINGS);
+        c.one_of(row, "evidence_level", EVIDENCE_LEVELS);
+        c.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
+    }
+
+    c.problems.sort();
+    c.problems.dedup();
+    Ok(c.problems)
+}

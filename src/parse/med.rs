@@ -1,0 +1,532 @@
+//! Medication strings as people and systems write them — `clarithromycin 500 mg
+//! PO BID`, RxNorm descriptions such as `Acetaminophen 325 MG / oxyCODONE
+//! Hydrochloride 5 MG Oral Tablet`, `carbidopa/levodopa 25/100 tid`,
+//! `Digoxin 0.25 MG Oral Tablet [Lanoxin]` — split into ingredient names,
+//! strengths, route and frequency. The parser never guesses what a name
+//! means (that is [`crate::resolve`]); it only separates the name words from
+//! the words it understands, and reports what it could not read.
+
+use regex::Regex;
+use serde::Serialize;
+use std::sync::LazyLock;
+
+/// A strength as written: a number and, where given, its unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Strength {
+    /// The number.
+    pub value: f64,
+    /// Normalized unit (`mg`, `mcg`, `g`, `ml`, `unit`, `meq`, `%`, `mg/ml`), if written.
+    pub unit: Option<String>,
+}
+
+impl Strength {
+    /// The strength in milligrams, when the unit allows converting.
+    pub fn as_mg(&self) -> Option<f64> {
+        match self.unit.as_deref() {
+            Some("mg") => Some(self.value),
+            Some("g") => Some(self.value * 1000.0),
+            Some("mcg") => Some(self.value / 1000.0),
+            _ => None,
+        }
+    }
+}
+
+/// One ingredient part of a medication string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngredientText {
+    /// The name words, lowercase, form and salt words kept (resolution decides).
+    pub name: String,
+    /// Its strength, if written.
+    pub strength: Option<Strength>,
+}
+
+/// A parsed medication string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MedText {
+    /// The input exactly as given.
+    pub input: String,
+    /// Ingredient parts (one for most strings, several for combinations).
+    pub ingredients: Vec<IngredientText>,
+    /// A brand written in square brackets (RxNorm style), lowercase.
+    pub brand_hint: Option<String>,
+    /// Normalized route (`oral`, `iv`, ...), if written.
+    pub route: Option<String>,
+    /// Normalized frequency (`bid`, `daily`, `q8h`, ...), if written.
+    pub frequency: Option<String>,
+    /// Doses per day implied by the frequency, when it is a fixed schedule.
+    pub doses_per_day: Option<f64>,
+    /// Tokens that looked like a dose or schedule but could not be read.
+    pub unparsed: Vec<String>,
+}
+
+static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
+static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?P<num>\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
+    )
+});
+static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q(\d{1,2})(?:h|hr|hrs)$"));
+static HAS_DIGIT: LazyLock<Regex> = LazyLock::new(|| compile(r"\d"));
+
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("built-in regex {pattern}: {e}"))
+}
+
+const UNITS: &[&str] = &[
+    "mg", "mcg", "µg", "ug", "g", "gm", "ml", "unit", "units", "unt", "iu", "meq", "%",
+];
+
+/// Concentration and rate units such as `mg/ml`, `unt/ml`, `mcg/actuat`.
+static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:\d*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$")
+});
+
+/// Dosage-form and release words: dropped from names ("Biaxin XL", "Extended
+/// Release Oral Tablet").
+const FORM_WORDS: &[&str] = &[
+    "tablet",
+    "tablets",
+    "tab",
+    "tabs",
+    "capsule",
+    "capsules",
+    "cap",
+    "caps",
+    "solution",
+    "suspension",
+    "injection",
+    "injectable",
+    "syrup",
+    "elixir",
+    "liquid",
+    "cream",
+    "ointment",
+    "gel",
+    "lotion",
+    "patch",
+    "film",
+    "coated",
+    "chewable",
+    "disintegrating",
+    "dispersible",
+    "effervescent",
+    "extended",
+    "delayed",
+    "release",
+    "released",
+    "modified",
+    "sustained",
+    "controlled",
+    "immediate",
+    "er",
+    "xr",
+    "xl",
+    "sr",
+    "cr",
+    "dr",
+    "la",
+    "cd",
+    "ir",
+    "odt",
+    "ec",
+    "hr",
+    "hour",
+    "granules",
+    "packet",
+    "powder",
+    "spray",
+    "inhaler",
+    "inhalation",
+    "aerosol",
+    "metered",
+    "drops",
+    "pen",
+    "prefilled",
+    "syringe",
+    "vial",
+    "kit",
+    "pack",
+    "concentrate",
+    "suppository",
+    "lozenge",
+    "troche",
+    "filmtab",
+    "oral",
+    "orally",
+];
+
+/// Route words and their normalized form.
+const ROUTES: &[(&str, &str)] = &[
+    ("po", "oral"),
+    ("oral", "oral"),
+    ("orally", "oral"),
+    ("iv", "iv"),
+    ("intravenous", "iv"),
+    ("im", "im"),
+    ("intramuscular", "im"),
+    ("sc", "subcutaneous"),
+    ("sq", "subcutaneous"),
+    ("subq", "subcutaneous"),
+    ("subcutaneous", "subcutaneous"),
+    ("sl", "sublingual"),
+    ("sublingual", "sublingual"),
+    ("topical", "topical"),
+    ("transdermal", "transdermal"),
+    ("inhaled", "inhaled"),
+    ("inh", "inhaled"),
+    ("pr", "rectal"),
+    ("rectal", "rectal"),
+    ("nasal", "nasal"),
+    ("intrathecal", "intrathecal"),
+    ("ophthalmic", "ophthalmic"),
+];
+
+/// Frequency words, their normalized form and doses per day (None = as needed
+/// or not a fixed daily schedule).
+const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
+    ("od", "daily", Some(1.0)),
+    ("qd", "daily", Some(1.0)),
+    ("daily", "daily", Some(1.0)),
+    ("once daily", "daily", Some(1.0)),
+    ("once a day", "daily", Some(1.0)),
+    ("qam", "daily", Some(1.0)),
+    ("qpm", "daily", Some(1.0)),
+    ("qhs", "nightly", Some(1.0)),
+    ("hs", "nightly", Some(1.0)),
+    ("nightly", "nightly", Some(1.0)),
+    ("at bedtime", "nightly", Some(1.0)),
+    ("bid", "bid", Some(2.0)),
+    ("twice daily", "bid", Some(2.0)),
+    ("twice a day", "bid", Some(2.0)),
+    ("tid", "tid", Some(3.0)),
+    ("three times daily", "tid", Some(3.0)),
+    ("three times a day", "tid", Some(3.0)),
+    ("qid", "qid", Some(4.0)),
+    ("four times daily", "qid", Some(4.0)),
+    ("four times a day", "qid", Some(4.0)),
+    ("prn", "prn", None),
+    ("as needed", "prn", None),
+    ("weekly", "weekly", Some(1.0 / 7.0)),
+    ("once weekly", "weekly", Some(1.0 / 7.0)),
+];
+
+/// Words people add that carry no drug meaning.
+const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "of", "every", "per", "day", "a"];
+
+/// Parses one medication string. Never fails: anything it cannot read is
+/// kept in the name (for resolution to judge) or listed in `unparsed`.
+pub fn parse_med(input: &str) -> MedText {
+    let mut brand_hint = None;
+    let mut text = input.to_lowercase();
+    if let Some(caps) = BRACKET.captures(&text) {
+        let inner = caps.get(1).map_or("", |m| m.as_str()).trim().to_owned();
+        if !inner.is_empty() {
+            brand_hint = Some(inner);
+        }
+        text = BRACKET.replace_all(&text, " ").into_owned();
+    }
+    let mut route = None;
+    let mut frequency = None;
+    let mut doses_per_day = None;
+    let mut unparsed = Vec::new();
+
+    // Multi-word frequencies first, so "twice daily" is not split into words.
+    for (phrase, norm, per_day) in FREQUENCIES.iter().filter(|(p, _, _)| p.contains(' ')) {
+        if let Some(pos) = find_phrase(&text, phrase) {
+            frequency = Some((*norm).to_owned());
+            doses_per_day = *per_day;
+            text.replace_range(pos..pos + phrase.len(), " ");
+            break;
+        }
+    }
+    // "every 8 hours" → q8h.
+    static EVERY_HOURS: LazyLock<Regex> =
+        LazyLock::new(|| compile(r"\bevery\s+(\d{1,2})\s*(?:hours|hrs|hr|h)\b"));
+    if frequency.is_none()
+        && let Some(caps) = EVERY_HOURS.captures(&text.clone())
+    {
+        let hours: f64 = caps[1].parse().unwrap_or(0.0);
+        if hours > 0.0 {
+            frequency = Some(format!("q{}h", &caps[1]));
+            doses_per_day = Some(24.0 / hours);
+        }
+        if let Some(m) = caps.get(0) {
+            text.replace_range(m.range(), " ");
+        }
+    }
+
+    // RxNorm multi-ingredient strings separate ingredients with " / ".
+    let segments: Vec<String> = text
+        .split(" / ")
+        .map(|s| s.replace(',', " "))
+        .collect();
+    let mut ingredients = Vec::new();
+    for segment in &segments {
+        let tokens = tokenize(segment);
+        let mut names: Vec<String> = Vec::new();
+        let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let tok = tokens[i].as_str();
+            let next = tokens.get(i + 1).map(String::as_str);
+            if let Some(caps) = NUMBER_UNIT.captures(tok) {
+                let num = caps["num"].to_owned();
+                let mut unit = caps.name("unit").map(|m| normalize_unit(m.as_str()));
+                // "24 HR" / "12 hour" is a release duration, not a strength.
+                if unit.is_none() && matches!(next, Some("hr" | "hour" | "hrs")) {
+                    i += 2;
+                    continue;
+                }
+                if unit.is_none()
+                    && let Some(n) = next
+                    && (UNITS.contains(&n) || RATIO_UNIT.is_match(n))
+                {
+                    unit = Some(normalize_unit(n));
+                    i += 1;
+                }
+                strength_tokens.push((num, unit));
+            } else if let Some(caps) = QH.captures(tok) {
+                let hours: f64 = caps[1].parse().unwrap_or(0.0);
+                if hours > 0.0 {
+                    frequency = Some(format!("q{}h", &caps[1]));
+                    doses_per_day = Some(24.0 / hours);
+                } else {
+                    unparsed.push(tok.to_owned());
+                }
+            } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
+            {
+                frequency = Some((*norm).to_owned());
+                doses_per_day = *per_day;
+            } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
+                && !(tok == "oral" && route.is_some())
+            {
+                // "oral" also reads as a form word; record it once as the route.
+                route = Some((*norm).to_owned());
+            } else if FORM_WORDS.contains(&tok)
+                || FILLER_WORDS.contains(&tok)
+                || RATIO_UNIT.is_match(tok)
+            {
+                // Dropped: dosage form, release or filler word.
+            } else if HAS_DIGIT.is_match(tok) && !tok.chars().any(char::is_alphabetic) {
+                unparsed.push(tok.to_owned());
+            } else if HAS_DIGIT.is_match(tok) && looks_like_dose(tok) {
+                unparsed.push(tok.to_owned());
+            } else {
+                names.push(tok.to_owned());
+            }
+            i += 1;
+        }
+        // A name such as "carbidopa/levodopa" holds several ingredients; a
+        // strength such as "25/100" gives one value each.
+        let name_text = names.join(" ");
+        let parts: Vec<&str> = if name_text.contains('/') {
+            name_text
+                .split('/')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        } else {
+            vec![name_text.as_str()]
+        };
+        let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
+        for (k, part) in parts.iter().enumerate() {
+            if part.is_empty() && strengths.get(k).cloned().flatten().is_none() {
+                continue;
+            }
+            ingredients.push(IngredientText {
+                name: (*part).to_owned(),
+                strength: strengths.get(k).cloned().flatten(),
+            });
+        }
+    }
+    if ingredients.is_empty() {
+        ingredients.push(IngredientText {
+            name: String::new(),
+            strength: None,
+        });
+    }
+    MedText {
+        input: input.to_owned(),
+        ingredients,
+        brand_hint,
+        route,
+        frequency,
+        doses_per_day,
+        unparsed,
+    }
+}
+
+/// Splits the text into tokens on white space, keeping "/" inside tokens.
+fn tokenize(text: &str) -> Vec<String> {
+    // Glue "500 mg" style pairs later; here only separate on spaces and
+    // detach a trailing unit glued with a space-less slash (rare).
+    text.split_whitespace()
+        .map(|t| {
+            t.trim_matches(|c: char| matches!(c, '(' | ')' | ';' | ':' | '"'))
+                .to_owned()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn normalize_unit(unit: &str) -> String {
+    match unit {
+        "µg" | "ug" => "mcg",
+        "gm" => "g",
+        "units" | "iu" | "unt" => "unit",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// A token mixing digits and letters that is not a known unit form, e.g.
+/// `500mgg` or `10x`: a dose the parser cannot read.
+fn looks_like_dose(tok: &str) -> bool {
+    tok.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Assigns strengths to `n` ingredient parts: "25/100" gives one value per
+/// part; a single strength goes to a single part.
+fn split_strengths(
+    tokens: &[(String, Option<String>)],
+    n: usize,
+    unparsed: &mut Vec<String>,
+) -> Vec<Option<Strength>> {
+    let mut out = vec![None; n.max(1)];
+    let Some((num, unit)) = tokens.first() else {
+        return out;
+    };
+    for extra in tokens.iter().skip(1) {
+        unparsed.push(match &extra.1 {
+            Some(u) => format!("{}{u}", extra.0),
+            None => extra.0.clone(),
+        });
+    }
+    let values: Vec<f64> = num.split('/').filter_map(|v| v.parse().ok()).collect();
+    if values.len() == n {
+        for (slot, value) in out.iter_mut().zip(values) {
+            *slot = Some(Strength {
+                value,
+                unit: unit.clone(),
+            });
+        }
+    } else if values.len() == 1 && n >= 1 {
+        out[0] = Some(Strength {
+            value: values[0],
+            unit: unit.clone(),
+        });
+    } else {
+        unparsed.push(num.clone());
+    }
+    out
+}
+
+/// Finds a whole-word phrase in `text`, returning its byte position.
+fn find_phrase(text: &str, phrase: &str) -> Option<usize> {
+    let mut start = 0;
+    while let Some(found) = text[start..].find(phrase) {
+        let pos = start + found;
+        let before_ok = pos == 0 || !text.as_bytes()[pos - 1].is_ascii_alphanumeric();
+        let end = pos + phrase.len();
+        let after_ok = end == text.len() || !text.as_bytes()[end].is_ascii_alphanumeric();
+        if before_ok && after_ok {
+            return Some(pos);
+        }
+        start = pos + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(m: &MedText) -> Vec<&str> {
+        m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn sig_style_string() {
+        let m = parse_med("clarithromycin 500 mg PO BID");
+        assert_eq!(names(&m), ["clarithromycin"]);
+        let s = m.ingredients[0].strength.clone();
+        assert_eq!(
+            s,
+            Some(Strength {
+                value: 500.0,
+                unit: Some("mg".into())
+            })
+        );
+        assert_eq!(m.route.as_deref(), Some("oral"));
+        assert_eq!(m.frequency.as_deref(), Some("bid"));
+        assert_eq!(m.doses_per_day, Some(2.0));
+        assert!(m.unparsed.is_empty());
+    }
+
+    #[test]
+    fn rxnorm_combination_with_salt_and_form() {
+        let m = parse_med("Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet");
+        assert_eq!(names(&m), ["acetaminophen", "oxycodone hydrochloride"]);
+        assert_eq!(
+            m.ingredients[1].strength.as_ref().map(|s| s.value),
+            Some(5.0)
+        );
+        assert_eq!(m.route.as_deref(), Some("oral"));
+    }
+
+    #[test]
+    fn slash_combination_splits_names_and_strengths() {
+        let m = parse_med("carbidopa/levodopa 25/100 tid");
+        assert_eq!(names(&m), ["carbidopa", "levodopa"]);
+        assert_eq!(
+            m.ingredients[1].strength.as_ref().map(|s| s.value),
+            Some(100.0)
+        );
+        assert_eq!(m.doses_per_day, Some(3.0));
+    }
+
+    #[test]
+    fn brand_in_brackets_and_release_duration() {
+        let m = parse_med("Digoxin 0.25 MG Oral Tablet [Lanoxin]");
+        assert_eq!(names(&m), ["digoxin"]);
+        assert_eq!(m.brand_hint.as_deref(), Some("lanoxin"));
+        let m = parse_med("24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet");
+        assert_eq!(names(&m), ["metformin hydrochloride"]);
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+    }
+
+    #[test]
+    fn glued_units_and_brand_suffixes() {
+        let m = parse_med("RIFAMPIN 300MG CAP");
+        assert_eq!(names(&m), ["rifampin"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().and_then(Strength::as_mg),
+            Some(300.0)
+        );
+        let m = parse_med("Biaxin XL 500mg daily");
+        assert_eq!(names(&m), ["biaxin"]);
+        assert_eq!(m.frequency.as_deref(), Some("daily"));
+        let m = parse_med("Rifampicin 600mg od");
+        assert_eq!(names(&m), ["rifampicin"]);
+    }
+
+    #[test]
+    fn concentration_units_are_not_names() {
+        let m = parse_med("insulin glargine 100 UNT/ML Injection");
+        assert_eq!(names(&m), ["insulin glargine"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().and_then(|s| s.unit.clone()),
+            Some("unt/ml".to_owned())
+        );
+    }
+
+    #[test]
+    fn unreadable_dose_is_reported_not_dropped() {
+        let m = parse_med("baclofen 10mgg tid");
+        assert_eq!(names(&m), ["baclofen"]);
+        assert_eq!(m.unparsed, ["10mgg"]);
+        let m = parse_med("baclofen every 8 hours 10 mg");
+        assert_eq!(m.frequency.as_deref(), Some("q8h"));
+        assert_eq!(m.doses_per_day, Some(3.0));
+    }
+}

@@ -1,0 +1,6 @@
+//! Stage 1: turn input text into plain data. Medication strings become
+//! [`MedText`]; nothing here knows what a name means.
+
+pub mod med;
+
+pub use med::{IngredientText, MedText, Strength, parse_med};

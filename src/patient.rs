@@ -1,0 +1,178 @@
+//! The patient context a check runs against: labs, age and conditions,
+//! validated once before any work starts (out-of-range values are errors, not
+//! silently ignored) and mapped onto condition codes by the KB's thresholds.
+
+use crate::kb::KbIndex;
+use crate::kb::index::{ConditionId, Lab};
+use thiserror::Error;
+
+/// Why a patient context was refused.
+#[derive(Debug, Error, PartialEq)]
+pub enum PatientError {
+    /// A lab or age value outside what is physiologically possible.
+    #[error("{what} {value} is out of range ({min} to {max} {unit})")]
+    OutOfRange {
+        /// Which value.
+        what: &'static str,
+        /// What was given.
+        value: f64,
+        /// Smallest accepted.
+        min: f64,
+        /// Largest accepted.
+        max: f64,
+        /// Its unit.
+        unit: &'static str,
+    },
+    /// A condition code that the KB does not know.
+    #[error("unknown condition `{given}`{hint}")]
+    UnknownCondition {
+        /// What was given.
+        given: String,
+        /// " (did you mean ...?)" or empty.
+        hint: String,
+    },
+}
+
+/// Labs and age as given on the command line or in a batch row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatientInput {
+    /// eGFR in mL/min/1.73 m².
+    pub egfr: Option<f64>,
+    /// QTc in ms.
+    pub qtc: Option<f64>,
+    /// Potassium in mmol/L.
+    pub potassium: Option<f64>,
+    /// Magnesium in mg/dL.
+    pub magnesium: Option<f64>,
+    /// Age in years.
+    pub age: Option<f64>,
+    /// Condition codes or aliases.
+    pub conditions: Vec<String>,
+}
+
+/// Why a condition applies to this patient.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConditionBasis {
+    /// Given explicitly (`--condition`).
+    Stated,
+    /// Implied by a lab value crossing a KB threshold, e.g. "eGFR 45 < 60".
+    Lab(String),
+}
+
+/// A validated patient context, conditions resolved to KB ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientContext {
+    /// The validated input values.
+    pub input: PatientInput,
+    /// Conditions that apply, each with why, sorted by id, no repeats.
+    pub conditions: Vec<(ConditionId, ConditionBasis)>,
+}
+
+/// Plausible ranges: values outside are typing errors or wrong units.
+const RANGES: [(Lab, &str, f64, f64); 4] = [
+    (Lab::Egfr, "eGFR", 0.0, 200.0),
+    (Lab::Qtc, "QTc", 200.0, 800.0),
+    (Lab::Potassium, "potassium", 1.0, 10.0),
+    (Lab::Magnesium, "magnesium", 0.2, 10.0),
+];
+
+impl PatientInput {
+    fn lab(&self, lab: Lab) -> Option<f64> {
+        match lab {
+            Lab::Egfr => self.egfr,
+            Lab::Qtc => self.qtc,
+            Lab::Potassium => self.potassium,
+            Lab::Magnesium => self.magnesium,
+        }
+    }
+
+    /// Validates the values and maps labs and stated conditions onto the
+    /// KB's conditions.
+    pub fn into_context(self, kb: &KbIndex) -> Result<PatientContext, PatientError> {
+        for (lab, what, min, max) in RANGES {
+            if let Some(value) = self.lab(lab)
+                && !(min..=max).contains(&value)
+            {
+                return Err(PatientError::OutOfRange {
+                    what,
+                    value,
+                    min,
+                    max,
+                    unit: lab.unit(),
+                });
+            }
+        }
+        if let Some(age) = self.age
+            && !(0.0..=130.0).contains(&age)
+        {
+            return Err(PatientError::OutOfRange {
+                what: "age",
+                value: age,
+                min: 0.0,
+                max: 130.0,
+                unit: "years",
+            });
+        }
+        let mut conditions: Vec<(ConditionId, ConditionBasis)> = Vec::new();
+        for given in &self.conditions {
+            let id = kb
+                .condition_by_name(given)
+                .ok_or_else(|| unknown_condition(kb, given))?;
+            conditions.push((id, ConditionBasis::Stated));
+        }
+        for threshold in &kb.lab_thresholds {
+            if let Some(value) = self.lab(threshold.lab)
+                && threshold.comparator.holds(value, threshold.value)
+                && !conditions.iter().any(|(c, _)| *c == threshold.condition)
+            {
+                conditions.push((
+                    threshold.condition,
+                    ConditionBasis::Lab(format!(
+                        "{} {} {} {} {}",
+                        threshold.lab.label(),
+                        value,
+                        threshold.lab.unit(),
+                        threshold.comparator.symbol(),
+                        threshold.value
+                    )),
+                ));
+            }
+        }
+        conditions.sort_by_key(|(c, _)| *c);
+        Ok(PatientContext {
+            input: self,
+            conditions,
+        })
+    }
+}
+
+fn unknown_condition(kb: &KbIndex, given: &str) -> PatientError {
+    let mut scored: Vec<(f64, &str)> = kb
+        .conditions
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&given.to_lowercase(), &c.code), c.code.as_str()))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let close: Vec<&str> = scored
+        .iter()
+        .filter(|(s, _)| *s >= 0.8)
+        .take(3)
+        .map(|(_, c)| *c)
+        .collect();
+    let hint = if close.is_empty() {
+        format!(
+            " (known: {})",
+            kb.conditions
+                .iter()
+                .map(|c| c.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!(" (did you mean {}?)", close.join(", "))
+    };
+    PatientError::UnknownCondition {
+        given: given.to_owned(),
+        hint,
+    }
+}

@@ -1,0 +1,479 @@
+//! Stage 2: names → ingredients. Each parsed medication ends in exactly one
+//! status — recognized (and how: generic, brand, synonym, product, fuzzy),
+//! ambiguous (with candidates) or unrecognized (with "did you mean"
+//! suggestions) — so that nothing the pharmacist typed is silently dropped.
+
+use crate::kb::KbIndex;
+use crate::kb::index::{DrugId, NameKind, NameTarget};
+use crate::kb::names::name_key;
+use crate::parse::{MedText, Strength};
+use serde::Serialize;
+
+/// The outcome of resolving one medication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every name part maps to known ingredients.
+    Recognized,
+    /// A name could mean several ingredients; candidates are listed.
+    Ambiguous,
+    /// A name part is not in the KB.
+    Unrecognized,
+}
+
+impl Status {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Recognized => "recognized",
+            Status::Ambiguous => "ambiguous",
+            Status::Unrecognized => "unrecognized",
+        }
+    }
+}
+
+/// How a recognized name was matched, weakest last: a medication reports the
+/// weakest match among its parts so a fuzzy match is never hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchedBy {
+    /// The canonical generic name.
+    Generic,
+    /// A synonym, INN/BAN name, salt form or abbreviation.
+    Synonym,
+    /// A brand name.
+    Brand,
+    /// A combination product name.
+    Product,
+    /// A close spelling of a known name (one clear candidate).
+    Fuzzy,
+}
+
+impl MatchedBy {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchedBy::Generic => "generic",
+            MatchedBy::Synonym => "synonym",
+            MatchedBy::Brand => "brand",
+            MatchedBy::Product => "product",
+            MatchedBy::Fuzzy => "fuzzy",
+        }
+    }
+}
+
+/// One recognized ingredient and the strength written for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedIngredient {
+    /// The ingredient.
+    pub drug: DrugId,
+    /// Strength written next to it, if any.
+    pub strength: Option<Strength>,
+}
+
+/// A medication after resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// The parsed input.
+    pub med: MedText,
+    /// Exactly one status.
+    pub status: Status,
+    /// How the recognized parts matched (weakest), if any part did.
+    pub matched_by: Option<MatchedBy>,
+    /// Ingredients recognized, in order of appearance, without repeats.
+    /// Partially recognized medications keep the parts that were known.
+    pub ingredients: Vec<ResolvedIngredient>,
+    /// For ambiguous names: the ingredients it could mean.
+    pub candidates: Vec<String>,
+    /// For unrecognized names: close known names.
+    pub suggestions: Vec<String>,
+    /// Name parts that could not be resolved.
+    pub unresolved: Vec<String>,
+    /// Words skipped inside a recognized name (e.g. "zorblax" in "aspirin zorblax").
+    pub ignored_words: Vec<String>,
+    /// For fuzzy matches: (what was written, the name it was taken as).
+    pub fuzzy: Vec<(String, String)>,
+}
+
+/// Salt and ester words that do not change which ingredient is meant.
+const SALT_WORDS: &[&str] = &[
+    "hydrochloride",
+    "hcl",
+    "dihydrochloride",
+    "hydrobromide",
+    "hbr",
+    "sulfate",
+    "sulphate",
+    "bisulfate",
+    "sodium",
+    "disodium",
+    "potassium",
+    "calcium",
+    "magnesium",
+    "citrate",
+    "maleate",
+    "tartrate",
+    "bitartrate",
+    "succinate",
+    "besylate",
+    "besilate",
+    "mesylate",
+    "mesilate",
+    "fumarate",
+    "hemifumarate",
+    "acetate",
+    "phosphate",
+    "bromide",
+    "chloride",
+    "gluconate",
+    "lactate",
+    "carbonate",
+    "hyclate",
+    "monohydrate",
+    "dihydrate",
+    "trihydrate",
+    "anhydrous",
+    "xinafoate",
+    "propionate",
+    "dipropionate",
+    "furoate",
+    "valerate",
+    "cypionate",
+    "enanthate",
+    "decanoate",
+    "tromethamine",
+    "erbumine",
+    "napsylate",
+    "pamoate",
+    "stearate",
+    "ethylsuccinate",
+    "estolate",
+    "lactobionate",
+    "salicylate",
+    "and",
+    "with",
+];
+
+enum PartOutcome {
+    Found {
+        drugs: Vec<DrugId>,
+        by: MatchedBy,
+        ignored: Vec<String>,
+        fuzzy: Option<String>,
+    },
+    Ambiguous(Vec<DrugId>),
+    NotFound(Vec<String>),
+}
+
+/// Resolves names against one knowledge base. Holds the list of name keys
+/// used for fuzzy matching so it is built once per run, not per medication.
+pub struct Resolver<'kb> {
+    kb: &'kb KbIndex,
+    fuzzy_keys: Vec<(&'kb str, &'kb NameTarget)>,
+}
+
+impl<'kb> Resolver<'kb> {
+    /// Prepares a resolver over `kb`.
+    pub fn new(kb: &'kb KbIndex) -> Self {
+        let mut fuzzy_keys: Vec<(&str, &NameTarget)> = kb
+            .names
+            .iter()
+            .filter(|(k, _)| k.len() >= 4)
+            .map(|(k, t)| (k.as_str(), t))
+            .collect();
+        fuzzy_keys.sort_by(|a, b| a.0.cmp(b.0));
+        Resolver { kb, fuzzy_keys }
+    }
+
+    /// The knowledge base this resolver reads.
+    pub fn kb(&self) -> &'kb KbIndex {
+        self.kb
+    }
+
+    /// Resolves every ingredient part of a parsed medication.
+    pub fn resolve(&self, med: MedText) -> Resolved {
+        let mut out = Resolved {
+            med: med.clone(),
+            status: Status::Recognized,
+            matched_by: None,
+            ingredients: Vec::new(),
+            candidates: Vec::new(),
+            suggestions: Vec::new(),
+            unresolved: Vec::new(),
+            ignored_words: Vec::new(),
+            fuzzy: Vec::new(),
+        };
+        let mut ambiguous = false;
+        let named_parts: Vec<_> = med
+            .ingredients
+            .iter()
+            .filter(|p| !name_key(&p.name).is_empty())
+            .collect();
+        // No name at all (e.g. "[Lanoxin] 0.25 mg"): fall back to the bracketed brand.
+        if named_parts.is_empty() {
+            match med.brand_hint.as_deref() {
+                Some(brand) => self.apply(
+                    &mut out,
+                    brand,
+                    self.resolve_part(brand),
+                    None,
+                    &mut ambiguous,
+                ),
+                None => {
+                    out.unresolved.push(med.input.trim().to_owned());
+                }
+            }
+        }
+        for part in named_parts {
+            let mut outcome = self.resolve_part(&part.name);
+            if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref())
+            {
+                let by_brand = self.resolve_part(brand);
+                if matches!(by_brand, PartOutcome::Found { .. }) {
+                    outcome = by_brand;
+                }
+            }
+            self.apply(
+                &mut out,
+                &part.name,
+                outcome,
+                part.strength.clone(),
+                &mut ambiguous,
+            );
+        }
+        out.status = if !out.unresolved.is_empty() {
+            Status::Unrecognized
+        } else if ambiguous {
+            Status::Ambiguous
+        } else {
+            Status::Recognized
+        };
+        out
+    }
+
+    fn apply(
+        &self,
+        out: &mut Resolved,
+        written: &str,
+        outcome: PartOutcome,
+        strength: Option<Strength>,
+        ambiguous: &mut bool,
+    ) {
+        match outcome {
+            PartOutcome::Found {
+                drugs,
+                by,
+                ignored,
+                fuzzy,
+            } => {
+                out.matched_by = Some(out.matched_by.map_or(by, |m| m.max(by)));
+                let single = drugs.len() == 1;
+                for drug in drugs {
+                    if !out.ingredients.iter().any(|i| i.drug == drug) {
+                        out.ingredients.push(ResolvedIngredient {
+                            drug,
+                            strength: if single { strength.clone() } else { None },
+                        });
+                    }
+                }
+                out.ignored_words.extend(ignored);
+                if let Some(target) = fuzzy {
+                    out.fuzzy.push((written.to_owned(), target));
+                }
+            }
+            PartOutcome::Ambiguous(candidates) => {
+                *ambiguous = true;
+                for c in candidates {
+                    let name = self.kb.drug_name(c).to_owned();
+                    if !out.candidates.contains(&name) {
+                        out.candidates.push(name);
+                    }
+                }
+            }
+            PartOutcome::NotFound(suggestions) => {
+                out.unresolved.push(written.to_owned());
+                for s in suggestions {
+                    if !out.suggestions.contains(&s) {
+                        out.suggestions.push(s);
+                    }
+                }
+            }
+        }
+    }
+
+    fn exact(&self, key: &str) -> Option<PartOutcome> {
+        let target = self.kb.lookup(key)?;
+        Some(self.outcome_of(target, None, Vec::new()))
+    }
+
+    fn outcome_of(
+        &self,
+        target: &NameTarget,
+        fuzzy: Option<String>,
+        ignored: Vec<String>,
+    ) -> PartOutcome {
+        let fuzzy_by = |by: MatchedBy| if fuzzy.is_some() { MatchedBy::Fuzzy } else { by };
+        match target {
+            NameTarget::Drug(id, kind) => PartOutcome::Found {
+                drugs: vec![*id],
+                by: fuzzy_by(match kind {
+                    NameKind::Generic => MatchedBy::Generic,
+                    NameKind::Synonym => MatchedBy::Synonym,
+                    NameKind::Brand => MatchedBy::Brand,
+                }),
+                ignored,
+                fuzzy,
+            },
+            NameTarget::Product(ids) => PartOutcome::Found {
+                drugs: ids.clone(),
+                by: fuzzy_by(MatchedBy::Product),
+                ignored,
+                fuzzy,
+            },
+            NameTarget::Class(c) => {
+                PartOutcome::Ambiguous(self.kb.classes[*c as usize].members.clone())
+            }
+        }
+    }
+
+    fn target_drugs(&self, target: &NameTarget) -> Vec<DrugId> {
+        match target {
+            NameTarget::Drug(id, _) => vec![*id],
+            NameTarget::Product(ids) => ids.clone(),
+            NameTarget::Class(c) => self.kb.classes[*c as usize].members.clone(),
+        }
+    }
+
+    fn resolve_part(&self, name: &str) -> PartOutcome {
+        let key = name_key(name);
+        if let Some(found) = self.exact(&key) {
+            return found;
+        }
+        let words: Vec<&str> = key.split(' ').collect();
+        let kept: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| !SALT_WORDS.contains(w))
+            .collect();
+        if !kept.is_empty()
+            && kept.len() < words.len()
+            && let Some(found) = self.exact(&kept.join(" "))
+        {
+            return found;
+        }
+        if let Some(found) = self.scan_words(&kept) {
+            return found;
+        }
+        self.fuzzy(&key, &kept)
+    }
+
+    /// Finds the longest known names inside a multi-word name ("biaxin
+    /// filmtab" → biaxin), reporting the words left over.
+    fn scan_words(&self, words: &[&str]) -> Option<PartOutcome> {
+        if words.len() < 2 {
+            return None;
+        }
+        let mut used = vec![false; words.len()];
+        let mut found: Vec<(usize, PartOutcome)> = Vec::new();
+        for len in (1..words.len()).rev() {
+            for start in 0..=words.len() - len {
+                if used[start..start + len].iter().any(|u| *u) {
+                    continue;
+                }
+                let phrase = words[start..start + len].join(" ");
+                if phrase.len() < 3 {
+                    continue;
+                }
+                if let Some(outcome) = self.exact(&phrase) {
+                    used[start..start + len].iter_mut().for_each(|u| *u = true);
+                    found.push((start, outcome));
+                }
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        found.sort_by_key(|(start, _)| *start);
+        let ignored: Vec<String> = words
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(w, _)| (*w).to_owned())
+            .collect();
+        let mut drugs = Vec::new();
+        let mut by = MatchedBy::Generic;
+        let mut candidates = Vec::new();
+        for (_, outcome) in found {
+            match outcome {
+                PartOutcome::Found { drugs: d, by: b, .. } => {
+                    by = by.max(b);
+                    drugs.extend(d);
+                }
+                PartOutcome::Ambiguous(c) => candidates.extend(c),
+                PartOutcome::NotFound(_) => {}
+            }
+        }
+        if drugs.is_empty() {
+            return Some(PartOutcome::Ambiguous(candidates));
+        }
+        Some(PartOutcome::Found {
+            drugs,
+            by,
+            ignored,
+            fuzzy: None,
+        })
+    }
+
+    /// Accepts a misspelling only when one known ingredient is clearly the
+    /// closest; several equally close ingredients make the name ambiguous;
+    /// otherwise the name is unrecognized with the closest names suggested.
+    fn fuzzy(&self, key: &str, kept: &[&str]) -> PartOutcome {
+        let query = kept.join(" ");
+        let query = if query.is_empty() { key } else { &query };
+        let limit = match query.chars().count() {
+            0..=4 => 0,
+            5..=7 => 1,
+            8..=12 => 2,
+            _ => 3,
+        };
+        let mut scored: Vec<(usize, f64, &str, &NameTarget)> = self
+            .fuzzy_keys
+            .iter()
+            .map(|(k, t)| {
+                (
+                    strsim::damerau_levenshtein(query, k),
+                    strsim::jaro_winkler(query, k),
+                    *k,
+                    *t,
+                )
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
+        let suggestions: Vec<String> = scored
+            .iter()
+            .filter(|(d, jw, _, _)| *d <= 3 || *jw >= 0.88)
+            .take(3)
+            .map(|(_, _, k, _)| (*k).to_owned())
+            .collect();
+        let Some(&(best, _, best_key, best_target)) = scored.first() else {
+            return PartOutcome::NotFound(suggestions);
+        };
+        if limit == 0 || best > limit {
+            return PartOutcome::NotFound(suggestions);
+        }
+        let mut distinct: Vec<Vec<DrugId>> = Vec::new();
+        for (_, _, _, target) in scored.iter().take_while(|(d, _, _, _)| *d == best) {
+            let drugs = self.target_drugs(target);
+            if !distinct.contains(&drugs) {
+                distinct.push(drugs);
+            }
+        }
+        if distinct.len() > 1 {
+            let mut candidates: Vec<DrugId> = distinct.into_iter().flatten().collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            return PartOutcome::Ambiguous(candidates);
+        }
+        self.outcome_of(best_target, Some(best_key.to_owned()), Vec::new())
+    }
+}
