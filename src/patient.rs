@@ -83,6 +83,7 @@ impl PatientInput {
             Lab::Qtc => self.qtc,
             Lab::Potassium => self.potassium,
             Lab::Magnesium => self.magnesium,
+            Lab::Age => self.age,
         }
     }
 
@@ -150,7 +151,12 @@ fn unknown_condition(kb: &KbIndex, given: &str) -> PatientError {
     let mut scored: Vec<(f64, &str)> = kb
         .conditions
         .iter()
-        .map(|c| (strsim::jaro_winkler(&given.to_lowercase(), &c.code), c.code.as_str()))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&given.to_lowercase(), &c.code),
+                c.code.as_str(),
+            )
+        })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let close: Vec<&str> = scored

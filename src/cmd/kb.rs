@@ -172,7 +172,10 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
             lines.push(format!("  candidates: {}", resolved.candidates.join(", ")));
         }
         if !resolved.suggestions.is_empty() {
-            lines.push(format!("  did you mean: {}", resolved.suggestions.join(", ")));
+            lines.push(format!(
+                "  did you mean: {}",
+                resolved.suggestions.join(", ")
+            ));
         }
         for ingredient in &resolved.ingredients {
             describe_drug(&kb, ingredient.drug, &mut lines);
@@ -286,7 +289,11 @@ fn push_rules(kb: &KbIndex, lines: &mut Vec<String>, parties: &[Party]) {
             cite(kb, &r.sources)
         ));
     }
-    for r in kb.condition_rules.iter().filter(|r| parties.contains(&r.drug)) {
+    for r in kb
+        .condition_rules
+        .iter()
+        .filter(|r| parties.contains(&r.drug))
+    {
         let age = r
             .min_age
             .map(|a| format!(", age >= {a}"))

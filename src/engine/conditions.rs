@@ -18,7 +18,10 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 .condition_rules
                 .iter()
                 .filter(|r| r.condition == *condition && kb.party_covers(r.drug, drug))
-                .filter(|r| r.min_age.is_none_or(|min| age.is_some_and(|a| a >= f64::from(min))))
+                .filter(|r| {
+                    r.min_age
+                        .is_none_or(|min| age.is_some_and(|a| a >= f64::from(min)))
+                })
                 .map(|r| RuleView {
                     id: &r.id,
                     severity: r.severity,

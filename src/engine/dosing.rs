@@ -24,10 +24,8 @@ pub fn applicable_max<'kb>(
         .filter(|r| r.drug == drug && r.max_mg_per_day.is_some())
         .filter(|r| {
             jurisdiction == Jurisdiction::Any
-                || matches!(
-                    r.jurisdiction,
-                    Jurisdiction::Any | Jurisdiction::Intl
-                ) || r.jurisdiction == jurisdiction
+                || matches!(r.jurisdiction, Jurisdiction::Any | Jurisdiction::Intl)
+                || r.jurisdiction == jurisdiction
                 || !kb.dosing_rules.iter().any(|o| {
                     o.drug == drug && o.jurisdiction == jurisdiction && o.max_mg_per_day.is_some()
                 })

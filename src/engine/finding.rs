@@ -259,12 +259,20 @@ mod tests {
     fn chosen_jurisdiction_wins_and_foreign_rows_are_a_fallback() {
         let rows = vec![
             view("us", Severity::Major, Action::Monitor, Jurisdiction::US),
-            view("uk", Severity::Contraindicated, Action::Avoid, Jurisdiction::UK),
+            view(
+                "uk",
+                Severity::Contraindicated,
+                Action::Avoid,
+                Jurisdiction::UK,
+            ),
         ];
         let us = select_jurisdiction(rows.clone(), Jurisdiction::US);
         assert_eq!(us.len(), 1);
         assert_eq!(us[0].id, "us");
-        assert_eq!(select_jurisdiction(rows.clone(), Jurisdiction::Any).len(), 2);
+        assert_eq!(
+            select_jurisdiction(rows.clone(), Jurisdiction::Any).len(),
+            2
+        );
         let only_uk = vec![rows[1].clone()];
         assert_eq!(select_jurisdiction(only_uk, Jurisdiction::US)[0].id, "uk");
     }

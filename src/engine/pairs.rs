@@ -81,8 +81,9 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
         } else {
             let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b).into_iter().map(view).collect();
             let rules = select_jurisdiction(rules, req.jurisdiction);
-            let (none_rows, risk_rows): (Vec<_>, Vec<_>) =
-                rules.into_iter().partition(|r| r.severity == Severity::None);
+            let (none_rows, risk_rows): (Vec<_>, Vec<_>) = rules
+                .into_iter()
+                .partition(|r| r.severity == Severity::None);
             let duplicate_classes = shared_duplicate_classes(kb, a, b);
             if risk_rows.is_empty() && duplicate_classes.is_empty() {
                 if let Some(merged) = merge(none_rows) {
@@ -198,7 +199,10 @@ fn pair_finding(
             effect: "Two drugs of the same class add their effects and side effects.".to_owned(),
             management: format!("Review whether {name_b} should continue if {name_a} is started."),
             sources: class_sources,
-            rule_ids: class_names.iter().map(|c| format!("duplicate:{c}")).collect(),
+            rule_ids: class_names
+                .iter()
+                .map(|c| format!("duplicate:{c}"))
+                .collect(),
             basis: None,
         },
     }

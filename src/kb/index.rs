@@ -242,6 +242,8 @@ pub enum Lab {
     Potassium,
     /// Serum magnesium, mg/dL.
     Magnesium,
+    /// Age in years (maps e.g. 65+ onto `older-adult` for Beers rules).
+    Age,
 }
 
 impl Lab {
@@ -252,6 +254,7 @@ impl Lab {
             "qtc" => Lab::Qtc,
             "potassium" => Lab::Potassium,
             "magnesium" => Lab::Magnesium,
+            "age" => Lab::Age,
             _ => return None,
         })
     }
@@ -263,6 +266,7 @@ impl Lab {
             Lab::Qtc => "QTc",
             Lab::Potassium => "potassium",
             Lab::Magnesium => "magnesium",
+            Lab::Age => "age",
         }
     }
 
@@ -273,6 +277,7 @@ impl Lab {
             Lab::Qtc => "ms",
             Lab::Potassium => "mmol/L",
             Lab::Magnesium => "mg/dL",
+            Lab::Age => "years",
         }
     }
 }
@@ -579,7 +584,11 @@ impl KbIndex {
                 "brand" => NameKind::Brand,
                 _ => NameKind::Synonym,
             };
-            insert_name(&mut self.names, &text(&row, 0), NameTarget::Drug(drug, kind));
+            insert_name(
+                &mut self.names,
+                &text(&row, 0),
+                NameTarget::Drug(drug, kind),
+            );
         }
         let mut products: Vec<(String, Vec<DrugId>)> = Vec::new();
         for row in read_table(conn, "products", &["product", "ingredient", "sources"])? {
@@ -636,9 +645,8 @@ impl KbIndex {
         )? {
             let lab = Lab::parse(&text(&row, 0))
                 .ok_or_else(|| invalid(&row, format!("unknown lab `{}`", text(&row, 0))))?;
-            let comparator = Comparator::parse(&text(&row, 1)).ok_or_else(|| {
-                invalid(&row, format!("unknown comparator `{}`", text(&row, 1)))
-            })?;
+            let comparator = Comparator::parse(&text(&row, 1))
+                .ok_or_else(|| invalid(&row, format!("unknown comparator `{}`", text(&row, 1))))?;
             let value = text(&row, 2)
                 .parse::<f64>()
                 .map_err(|_| invalid(&row, "threshold is not a number".to_owned()))?;

@@ -98,17 +98,18 @@ fn load_file(conn: &Connection, file: &ContentFile) -> Result<(), KbError> {
         if !is_meta {
             values.push(Value::Text(origin.clone()));
         }
-        stmt.execute(params_from_iter(values)).map_err(|e| KbError::Content {
-            origin,
-            message: match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    "duplicate key: this row repeats an earlier one".to_owned()
-                }
-                other => other.to_string(),
-            },
-        })?;
+        stmt.execute(params_from_iter(values))
+            .map_err(|e| KbError::Content {
+                origin,
+                message: match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        "duplicate key: this row repeats an earlier one".to_owned()
+                    }
+                    other => other.to_string(),
+                },
+            })?;
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ const STANDINGS: &[&str] = &[
     "not-recommended",
 ];
 const EVIDENCE_LEVELS: &[&str] = &["A", "B", "C", "U"];
-const LABS: &[&str] = &["egfr", "qtc", "potassium", "magnesium"];
+const LABS: &[&str] = &["egfr", "qtc", "potassium", "magnesium", "age"];
 const COMPARATORS: &[&str] = &["lt", "le", "gt", "ge"];
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -125,7 +125,13 @@ impl Checker {
         }
     }
 
-    fn party(&mut self, row: &Row, column: &str, drugs: &HashSet<String>, classes: &HashSet<String>) {
+    fn party(
+        &mut self,
+        row: &Row,
+        column: &str,
+        drugs: &HashSet<String>,
+        classes: &HashSet<String>,
+    ) {
         let value = row.get(column).cloned().unwrap_or_default();
         let ok = match value.strip_prefix("class:") {
             Some(class) => classes.contains(class),
@@ -217,7 +223,10 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
         c.one_of(row, "kind", SOURCE_KINDS);
         let date = row.get("date").cloned().unwrap_or_default();
         if !DATE.is_match(&date) {
-            c.report(row, format!("date `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD"));
+            c.report(
+                row,
+                format!("date `{date}` is not YYYY, YYYY-MM or YYYY-MM-DD"),
+            );
         }
     }
 
@@ -247,7 +256,10 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
     for row in get("drugs") {
         let name = row.get("name").cloned().unwrap_or_default();
         if name.is_empty() || name != name.trim().to_lowercase() {
-            c.report(row, format!("drug name `{name}` must be lowercase and trimmed"));
+            c.report(
+                row,
+                format!("drug name `{name}` must be lowercase and trimmed"),
+            );
         }
     }
 
@@ -281,10 +293,8 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
     for (alias, targets) in &alias_targets {
         let distinct: HashSet<&String> = targets.iter().map(|(d, _)| d).collect();
         if distinct.len() > 1 {
-            let mut listed: Vec<String> = targets
-                .iter()
-                .map(|(d, o)| format!("{d} ({o})"))
-                .collect();
+            let mut listed: Vec<String> =
+                targets.iter().map(|(d, o)| format!("{d} ({o})")).collect();
             listed.sort();
             c.problems.push(Problem {
                 origin: targets[0].1.clone(),
@@ -305,10 +315,16 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
         }
         let key = name_key(row.get("product").map(String::as_str).unwrap_or_default());
         if let Some(generic) = generic_keys.get(&key) {
-            c.report(row, format!("product name clashes with the generic name `{generic}`"));
+            c.report(
+                row,
+                format!("product name clashes with the generic name `{generic}`"),
+            );
         }
         if alias_targets.contains_key(&key) {
-            c.report(row, "product name is also an alias of a single drug".to_owned());
+            c.report(
+                row,
+                "product name is also an alias of a single drug".to_owned(),
+            );
         }
     }
 
@@ -361,7 +377,9 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
         if population != "any" && !conditions.contains(&population) {
             c.report(
                 row,
-                format!("dangling reference: population `{population}` is not `any` or a condition"),
+                format!(
+                    "dangling reference: population `{population}` is not `any` or a condition"
+                ),
             );
         }
         c.non_empty(row, "schedule");

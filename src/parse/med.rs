@@ -78,7 +78,9 @@ const UNITS: &[&str] = &[
 
 /// Concentration and rate units such as `mg/ml`, `unt/ml`, `mcg/actuat`.
 static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:\d*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$")
+    compile(
+        r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:\d*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
+    )
 });
 
 /// Dosage-form and release words: dropped from names ("Biaxin XL", "Extended
@@ -256,10 +258,7 @@ pub fn parse_med(input: &str) -> MedText {
     }
 
     // RxNorm multi-ingredient strings separate ingredients with " / ".
-    let segments: Vec<String> = text
-        .split(" / ")
-        .map(|s| s.replace(',', " "))
-        .collect();
+    let segments: Vec<String> = text.split(" / ").map(|s| s.replace(',', " ")).collect();
     let mut ingredients = Vec::new();
     for segment in &segments {
         let tokens = tokenize(segment);
@@ -307,9 +306,9 @@ pub fn parse_med(input: &str) -> MedText {
                 || RATIO_UNIT.is_match(tok)
             {
                 // Dropped: dosage form, release or filler word.
-            } else if HAS_DIGIT.is_match(tok) && !tok.chars().any(char::is_alphabetic) {
-                unparsed.push(tok.to_owned());
-            } else if HAS_DIGIT.is_match(tok) && looks_like_dose(tok) {
+            } else if HAS_DIGIT.is_match(tok)
+                && (!tok.chars().any(char::is_alphabetic) || looks_like_dose(tok))
+            {
                 unparsed.push(tok.to_owned());
             } else {
                 names.push(tok.to_owned());
@@ -515,7 +514,10 @@ mod tests {
         let m = parse_med("insulin glargine 100 UNT/ML Injection");
         assert_eq!(names(&m), ["insulin glargine"]);
         assert_eq!(
-            m.ingredients[0].strength.as_ref().and_then(|s| s.unit.clone()),
+            m.ingredients[0]
+                .strength
+                .as_ref()
+                .and_then(|s| s.unit.clone()),
             Some("unt/ml".to_owned())
         );
     }

@@ -226,8 +226,7 @@ impl<'kb> Resolver<'kb> {
         }
         for part in named_parts {
             let mut outcome = self.resolve_part(&part.name);
-            if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref())
-            {
+            if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref()) {
                 let by_brand = self.resolve_part(brand);
                 if matches!(by_brand, PartOutcome::Found { .. }) {
                     outcome = by_brand;
@@ -312,7 +311,13 @@ impl<'kb> Resolver<'kb> {
         fuzzy: Option<String>,
         ignored: Vec<String>,
     ) -> PartOutcome {
-        let fuzzy_by = |by: MatchedBy| if fuzzy.is_some() { MatchedBy::Fuzzy } else { by };
+        let fuzzy_by = |by: MatchedBy| {
+            if fuzzy.is_some() {
+                MatchedBy::Fuzzy
+            } else {
+                by
+            }
+        };
         match target {
             NameTarget::Drug(id, kind) => PartOutcome::Found {
                 drugs: vec![*id],
@@ -405,7 +410,9 @@ impl<'kb> Resolver<'kb> {
         let mut candidates = Vec::new();
         for (_, outcome) in found {
             match outcome {
-                PartOutcome::Found { drugs: d, by: b, .. } => {
+                PartOutcome::Found {
+                    drugs: d, by: b, ..
+                } => {
                     by = by.max(b);
                     drugs.extend(d);
                 }
