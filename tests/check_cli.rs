@@ -1,0 +1,399 @@
+//! End-to-end tests of `crampcheck check`: the real binary on the embedded KB.
+
+mod common;
+
+use common::{check_json, crampcheck, finding, findings, rank};
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn med<'a>(doc: &'a Value, i: usize) -> &'a Value {
+    &doc["medications"][i]
+}
+
+fn ingredients(v: &Value) -> Vec<String> {
+    v["ingredients"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_documented_name_form_resolves() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "clarithromycin 500 mg PO BID",
+            &["clarithromycin"],
+            "generic",
+        ),
+        (
+            "Clarithromycin 500 MG Oral Tablet",
+            &["clarithromycin"],
+            "generic",
+        ),
+        (
+            "Digoxin 0.25 MG Oral Tablet [Lanoxin]",
+            &["digoxin"],
+            "generic",
+        ),
+        (
+            "Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet",
+            &["acetaminophen", "oxycodone"],
+            "generic",
+        ),
+        (
+            "carbidopa/levodopa 25/100 tid",
+            &["carbidopa", "levodopa"],
+            "generic",
+        ),
+        ("RIFAMPIN 300MG CAP", &["rifampin"], "generic"),
+        (
+            "24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet",
+            &["metformin"],
+            "generic",
+        ),
+        ("Biaxin XL 500mg daily", &["clarithromycin"], "brand"),
+        ("Rifampicin 600mg od", &["rifampin"], "synonym"),
+        ("Paxlovid", &["nirmatrelvir", "ritonavir"], "product"),
+        ("clarithromicin", &["clarithromycin"], "fuzzy"),
+    ];
+    let mut args = vec!["--propose", "baclofen"];
+    for (input, _, _) in cases {
+        args.push("--med");
+        args.push(input);
+    }
+    let (_, doc) = check_json(&args);
+    for (i, (input, expected, matched_by)) in cases.iter().enumerate() {
+        let m = med(&doc, i);
+        assert_eq!(m["input"], *input);
+        assert_eq!(m["status"], "recognized", "{input}: {m}");
+        assert_eq!(ingredients(m), *expected, "{input}");
+        assert_eq!(m["matched_by"], *matched_by, "{input}");
+    }
+    // Strength, route and frequency are parsed, not just the name.
+    let first = med(&doc, 0);
+    assert_eq!(first["strength"]["value"], 500.0);
+    assert_eq!(first["strength"]["unit"], "mg");
+    assert_eq!(first["route"], "oral");
+    assert_eq!(first["frequency"], "bid");
+    // The fuzzy match says what it was taken as.
+    assert_eq!(
+        med(&doc, 10)["fuzzy_matches"][0]["matched"],
+        "clarithromycin"
+    );
+}
+
+#[test]
+fn clarithromycin_with_quinine_is_one_merged_major_finding() {
+    let (code, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "clarithromycin 500 mg bid",
+        "--med",
+        "Biaxin XL 500mg daily",
+    ]);
+    assert_eq!(code, 1);
+    let pair: Vec<&Value> = findings(&doc)
+        .iter()
+        .filter(|f| f["drugs"] == serde_json::json!(["quinine", "clarithromycin"]))
+        .collect();
+    assert_eq!(pair.len(), 1, "one finding per pair: {pair:?}");
+    let f = pair[0];
+    assert_eq!(f["kind"], "interaction");
+    assert!(rank(f["severity"].as_str().unwrap_or("")) >= rank("major"));
+    assert_eq!(f["action"], "avoid");
+    assert_eq!(f["medication_index"], 0);
+    assert_eq!(f["medication_indices"], serde_json::json!([0, 1]));
+    assert!(
+        f["rule_ids"].as_array().is_some_and(|r| r.len() >= 2),
+        "specific and class rows merge: {f}"
+    );
+    assert!(f["sources"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(!f["mechanism"].as_str().unwrap_or("").is_empty());
+    assert_eq!(doc["verdict"], "avoid");
+    assert_eq!(doc["schema"], "crampcheck.check/1");
+    assert!(doc["kb"]["schema_version"].as_i64().is_some());
+}
+
+#[test]
+fn quinine_always_carries_its_boxed_warning() {
+    let (code, doc) = check_json(&["--propose", "Qualaquin"]);
+    assert_eq!(
+        code, 1,
+        "boxed warning is major: exit 1 at the default --fail-on"
+    );
+    let f = finding(&doc, "boxed_warning", &["quinine"])
+        .unwrap_or_else(|| panic!("no boxed warning in {doc}"));
+    assert_eq!(f["severity"], "major");
+    assert_eq!(f["sources"][0]["jurisdiction"], "US");
+    assert_eq!(doc["proposed"]["matched_by"], "brand");
+}
+
+#[test]
+fn documented_non_interactions_give_no_finding_but_say_checked() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "theophylline 300 mg bid",
+        "--med",
+        "amoxicillin 500 mg tid",
+    ]);
+    assert!(finding(&doc, "interaction", &["quinine", "theophylline"]).is_none());
+    assert_eq!(med(&doc, 0)["interaction_check"], "none_expected");
+    assert!(
+        med(&doc, 0)["interaction_check_sources"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    assert_eq!(med(&doc, 1)["interaction_check"], "none_on_file");
+}
+
+#[test]
+fn unknown_name_is_reported_and_makes_the_check_incomplete() {
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "zorblax 10 mg"]);
+    assert_eq!(code, 1, "unresolved names exit 1");
+    assert_eq!(med(&doc, 0)["status"], "unrecognized");
+    assert_eq!(doc["verdict"], "incomplete");
+    assert_eq!(doc["complete"], false);
+    let f = findings(&doc)
+        .iter()
+        .find(|f| f["kind"] == "unrecognized")
+        .unwrap_or_else(|| panic!("no unrecognized finding: {doc}"));
+    assert_eq!(f["medication_index"], 0);
+    assert!(f["title"].as_str().unwrap_or("").contains("zorblax"));
+}
+
+#[test]
+fn a_class_name_is_ambiguous_with_candidates() {
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "macrolides"]);
+    assert_eq!(code, 1);
+    let m = med(&doc, 0);
+    assert_eq!(m["status"], "ambiguous");
+    let candidates = m["candidates"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(candidates >= 3, "{m}");
+}
+
+#[test]
+fn clean_list_exits_zero_and_fail_on_moves_the_threshold() {
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "amoxicillin"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["verdict"], "ok");
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "oxycodone 5 mg q6h"]);
+    let f = finding(&doc, "interaction", &["baclofen", "oxycodone"])
+        .unwrap_or_else(|| panic!("baclofen + opioid: {doc}"));
+    assert!(rank(f["severity"].as_str().unwrap_or("")) >= rank("moderate"));
+    let expected = if rank(f["severity"].as_str().unwrap_or("")) >= rank("major") {
+        1
+    } else {
+        0
+    };
+    assert_eq!(code, expected);
+    let (code, _) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "oxycodone 5 mg q6h",
+        "--fail-on",
+        "contraindicated",
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn labs_map_to_conditions_by_kb_thresholds() {
+    let (_, doc) = check_json(&["--propose", "quinine", "--qtc", "490"]);
+    let f = finding(&doc, "condition", &["quinine"])
+        .filter(|f| f["condition"] == "qt-prolongation")
+        .unwrap_or_else(|| panic!("QTc 490 → qt-prolongation: {doc}"));
+    assert_eq!(f["severity"], "contraindicated");
+    assert!(f["basis"].as_str().unwrap_or("").contains("490"));
+    let (_, doc) = check_json(&["--propose", "baclofen", "--egfr", "45"]);
+    assert!(
+        findings(&doc)
+            .iter()
+            .any(|f| f["kind"] == "condition" && f["condition"] == "renal-impairment"),
+        "eGFR 45 → baclofen renal rule: {doc}"
+    );
+}
+
+#[test]
+fn beers_renal_rule_needs_age_65() {
+    let (_, young) = check_json(&["--propose", "baclofen", "--egfr", "45", "--age", "40"]);
+    let (_, old) = check_json(&["--propose", "baclofen", "--egfr", "45", "--age", "80"]);
+    let renal = |doc: &Value| -> Value {
+        findings(doc)
+            .iter()
+            .find(|f| f["condition"] == "renal-impairment")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let (y, o) = (renal(&young), renal(&old));
+    assert!(
+        o["rule_ids"].as_array().map(Vec::len) > y["rule_ids"].as_array().map(Vec::len),
+        "the Beers row applies only at 65+: young {y} old {o}"
+    );
+    assert_eq!(o["action"], "avoid");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_with_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["--propose", "quinine", "--egfr", "-5"],
+        &["--propose", "quinine", "--qtc", "5000"],
+        &["--propose", "quinine", "--potassium", "40"],
+        &["--propose", "quinine", "--age", "300"],
+        &["--propose", "quinine", "--condition", "qt-prolongaton"],
+        &["--propose", "zorblax"],
+        &[
+            "--propose",
+            "quinine",
+            "--meds-file",
+            "/nonexistent/meds.txt",
+        ],
+        &["--propose", "quinine", "--jurisdiction", "FR"],
+        &["--propose", "quinine", "--db", "/nonexistent/kb.sqlite"],
+        &["--propose", "quinine", "--med", "  "],
+    ];
+    for args in cases {
+        let out = crampcheck()
+            .arg("check")
+            .args(*args)
+            .output()
+            .unwrap_or_else(|e| panic!("run: {e}"));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("crampcheck: error:"), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
+    }
+}
+
+#[test]
+fn misspelt_condition_suggests_the_right_code() {
+    crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine",
+            "--condition",
+            "qt-prolongaton",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean qt-prolongation"));
+}
+
+#[test]
+fn identical_input_gives_byte_identical_json() {
+    let run = || {
+        crampcheck()
+            .args([
+                "check",
+                "--propose",
+                "quinine",
+                "--med",
+                "clarithromycin 500 mg bid",
+                "--med",
+                "warfarin 5 mg daily",
+                "--med",
+                "digoxin 0.125 mg daily",
+                "--egfr",
+                "45",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("run: {e}"))
+            .stdout
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn meds_file_and_stdin_are_read_line_by_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("meds.txt");
+    std::fs::write(
+        &path,
+        "# current list\nclarithromycin 500 mg bid\n\nwarfarin 5 mg\n",
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    let path = path.to_string_lossy().into_owned();
+    let (_, doc) = check_json(&["--propose", "quinine", "--meds-file", &path]);
+    assert_eq!(doc["medications"].as_array().map(Vec::len), Some(2));
+    let out = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine",
+            "--meds-file",
+            "-",
+            "--format",
+            "json",
+        ])
+        .write_stdin("rifampin 600 mg daily\n")
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(
+        finding(&doc, "interaction", &["quinine", "rifampin"]).is_some(),
+        "{doc}"
+    );
+}
+
+#[test]
+fn text_report_names_verdict_medication_and_source_without_colour_when_piped() {
+    let out = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine",
+            "--med",
+            "clarithromycin 500 mg bid",
+            "--med",
+            "zorblax",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("verdict: AVOID"), "{text}");
+    assert!(text.contains("quinine + clarithromycin"), "{text}");
+    assert!(
+        text.contains("From: #1 `clarithromycin 500 mg bid`"),
+        "{text}"
+    );
+    assert!(text.contains("Source: "), "{text}");
+    assert!(text.contains("UNRECOGNIZED `zorblax`"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes when piped");
+}
+
+#[test]
+fn duplicate_therapy_is_flagged() {
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "Lioresal 10 mg tid"]);
+    let f = finding(&doc, "duplicate", &["baclofen"])
+        .unwrap_or_else(|| panic!("same ingredient already listed: {doc}"));
+    assert_eq!(f["medication_index"], 0);
+}
+
+#[test]
+fn dose_above_the_label_maximum_and_unreadable_doses_are_reported() {
+    let (_, doc) = check_json(&["--propose", "baclofen 30 mg qid"]);
+    let f = finding(&doc, "dose", &["baclofen"])
+        .unwrap_or_else(|| panic!("120 mg/day exceeds the maximum: {doc}"));
+    assert!(
+        f["title"].as_str().unwrap_or("").contains("120 mg/day"),
+        "{f}"
+    );
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "warfarin 5mgg daily"]);
+    assert!(
+        findings(&doc)
+            .iter()
+            .any(|f| f["kind"] == "dose" && f["title"].as_str().unwrap_or("").contains("5mgg")),
+        "{doc}"
+    );
+}

@@ -1,0 +1,248 @@
+//! End-to-end tests of `crampcheck kb`: build, --db round trip, refusals of
+//! foreign or newer files, info, lookup, and `kb verify` catching each kind of
+//! broken row in a deliberately broken copy of the content.
+
+mod common;
+
+use common::crampcheck;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn db_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("db")
+}
+
+/// Copies the real content to a temp dir so a test can break one thing.
+fn content_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    for entry in std::fs::read_dir(db_dir()).unwrap_or_else(|e| panic!("read db: {e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("entry: {e}")).path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let target = dir.path().join(path.file_name().unwrap_or_default());
+            std::fs::copy(&path, target).unwrap_or_else(|e| panic!("copy: {e}"));
+        }
+    }
+    dir
+}
+
+fn append(dir: &Path, file: &str, line: &str) -> usize {
+    let path = dir.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read: {e}"));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
+    std::fs::write(&path, &text).unwrap_or_else(|e| panic!("write: {e}"));
+    text.lines().count()
+}
+
+fn verify_src(dir: &Path) -> (i32, String) {
+    let out = crampcheck()
+        .args(["kb", "verify", "--src"])
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn shipped_kb_passes_verify() {
+    crampcheck()
+        .args(["kb", "verify"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("ok: embedded"));
+}
+
+#[test]
+fn verify_names_each_kind_of_broken_row() {
+    // (file, row to append, text expected in the report)
+    let cases: &[(&str, &str, &str)] = &[
+        ("drugs.csv", "zzdrug,test drug,", "row without a source"),
+        (
+            "interactions.csv",
+            "zz1,quinine,amoxicillin,severe,avoid,label,m,e,do this,US,voc-rxnorm",
+            "unknown severity `severe`",
+        ),
+        (
+            "interactions.csv",
+            "zz2,quinine,amoxicillin,major,stop,label,m,e,do this,US,voc-rxnorm",
+            "unknown action `stop`",
+        ),
+        (
+            "interactions.csv",
+            "zz3,quinine,amoxicillin,major,avoid,anecdote,m,e,do this,US,voc-rxnorm",
+            "unknown evidence `anecdote`",
+        ),
+        (
+            "aliases.csv",
+            "biaxin,amoxicillin,brand,voc-rxnorm",
+            "alias `biaxin` maps to different drugs",
+        ),
+        (
+            "classes.csv",
+            "zz-empty,A class with no members,no,voc-rxnorm",
+            "empty class `zz-empty`",
+        ),
+        (
+            "products.csv",
+            "zzproduct,,voc-rxnorm",
+            "product with no ingredient",
+        ),
+        (
+            "class_members.csv",
+            "macrolides,zorblax,voc-rxnorm",
+            "unknown drug `zorblax`",
+        ),
+        (
+            "interactions.csv",
+            "zz4,quinine,class:nonexistent,major,avoid,label,m,e,do this,US,voc-rxnorm",
+            "`class:nonexistent` is not a known drug or class",
+        ),
+        (
+            "aliases.csv",
+            "zzalias,quinine,brand,no-such-source",
+            "unknown source `no-such-source`",
+        ),
+    ];
+    for (file, row, expected) in cases {
+        let dir = content_copy();
+        let line = append(dir.path(), file, row);
+        let (code, report) = verify_src(dir.path());
+        assert_eq!(code, 1, "{file}: {row}\n{report}");
+        let wanted = format!("{file}:{line}");
+        assert!(
+            report
+                .lines()
+                .any(|l| l.contains(&wanted) && l.contains(expected)),
+            "expected `{wanted}` with `{expected}` in:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn build_writes_a_kb_that_checks_like_the_embedded_one() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = dir.path().join("kb.sqlite");
+    crampcheck()
+        .args(["kb", "build", "--out"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("read: {e}"))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp files left behind");
+    let args = [
+        "--propose",
+        "quinine",
+        "--med",
+        "clarithromycin",
+        "--egfr",
+        "45",
+    ];
+    let (code_file, mut from_file) =
+        common::check_json(&[&args[..], &["--db", &file.to_string_lossy()]].concat());
+    let (code_embedded, mut embedded) = common::check_json(&args);
+    assert_eq!(code_file, code_embedded);
+    from_file["kb"]["origin"] = serde_json::Value::Null;
+    embedded["kb"]["origin"] = serde_json::Value::Null;
+    assert_eq!(from_file, embedded);
+    crampcheck()
+        .args(["kb", "verify", "--db"])
+        .arg(&file)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_newer_schema_or_a_foreign_file_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = dir.path().join("kb.sqlite");
+    crampcheck()
+        .args(["kb", "build", "--out"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.pragma_update(None, "user_version", 99)
+            .unwrap_or_else(|e| panic!("pragma: {e}"));
+    }
+    crampcheck()
+        .args(["check", "--propose", "quinine", "--db"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "newer than this crampcheck supports",
+        ));
+    let foreign = dir.path().join("notes.txt");
+    std::fs::write(&foreign, "not a database").unwrap_or_else(|e| panic!("write: {e}"));
+    crampcheck()
+        .args(["check", "--propose", "quinine", "--db"])
+        .arg(&foreign)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a crampcheck knowledge base"));
+    let other = dir.path().join("other.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&other).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;")
+            .unwrap_or_else(|e| panic!("create: {e}"));
+    }
+    crampcheck()
+        .args(["kb", "info", "--db"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a crampcheck knowledge base"));
+}
+
+#[test]
+fn build_refuses_broken_content_and_leaves_no_file() {
+    let dir = content_copy();
+    append(dir.path(), "drugs.csv", "zzdrug,test drug,");
+    let out = dir.path().join("kb.sqlite");
+    crampcheck()
+        .args(["kb", "build", "--src"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("row without a source"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn info_and_lookup_show_versions_rules_and_sources() {
+    crampcheck()
+        .args(["kb", "info"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("schema version: 1"))
+        .stdout(predicate::str::contains("interactions"))
+        .stdout(predicate::str::contains("sources ("));
+    crampcheck()
+        .args(["kb", "lookup", "Biaxin"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("recognized (matched by brand)"))
+        .stdout(predicate::str::contains("clarithromycin"))
+        .stdout(predicate::str::contains("classes:").and(predicate::str::contains("macrolides")))
+        .stdout(predicate::str::contains(
+            "interaction quinine + class:macrolides",
+        ));
+    crampcheck()
+        .args(["kb", "lookup", "quinine"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("BOXED WARNING (US)"));
+}
