@@ -59,19 +59,19 @@ pub enum FailOn {
 #[derive(Debug, Clone, Args)]
 pub struct PatientArgs {
     /// eGFR in mL/min/1.73 m² (0–200).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub egfr: Option<f64>,
     /// QTc interval in ms (200–800).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub qtc: Option<f64>,
     /// Serum potassium in mmol/L (1–10).
-    #[arg(long, value_name = "MMOL_L")]
+    #[arg(long, value_name = "MMOL_L", allow_negative_numbers = true)]
     pub potassium: Option<f64>,
     /// Serum magnesium in mg/dL (0.2–10).
-    #[arg(long, value_name = "MG_DL")]
+    #[arg(long, value_name = "MG_DL", allow_negative_numbers = true)]
     pub magnesium: Option<f64>,
     /// Age in years.
-    #[arg(long, value_name = "YEARS")]
+    #[arg(long, value_name = "YEARS", allow_negative_numbers = true)]
     pub age: Option<f64>,
     /// A condition code or alias (repeatable), e.g. `qt-prolongation`, `cirrhosis`.
     #[arg(long = "condition", value_name = "CODE")]

@@ -6,8 +6,30 @@ use crampcheck::cli::{Cli, Command};
 use crampcheck::cmd;
 use std::process::ExitCode;
 
+/// Prints help and version as clap does; any other argument error becomes
+/// one line on stderr and exit code 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // Printing help can only fail on a closed pipe, which is not an error.
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = err.to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    eprintln!("crampcheck: error: {first} (see `crampcheck --help`)");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     let db = cli.db.as_deref();
     let src = cli.src.as_deref();
     let result = match &cli.command {

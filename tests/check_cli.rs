@@ -258,6 +258,7 @@ fn bad_input_is_a_one_line_error_with_exit_2() {
         &["--propose", "quinine", "--jurisdiction", "FR"],
         &["--propose", "quinine", "--db", "/nonexistent/kb.sqlite"],
         &["--propose", "quinine", "--med", "  "],
+        &["--propose", "quinine", "--fail-on", "severe"],
     ];
     for args in cases {
         let out = crampcheck()

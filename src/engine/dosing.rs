@@ -162,3 +162,47 @@ pub fn trim_number(value: f64) -> String {
             .to_owned()
     }
 }
+
+/// The dosing rule for `drug` used for `indication` (a `therapies.csv`
+/// indication such as `cirrhosis`) in this patient: a rule whose population is
+/// one of the patient's conditions first (e.g. `severe-renal-impairment`),
+/// otherwise the rule for population `any`. Rows of the chosen jurisdiction
+/// (and `any`/`intl` rows) win; rows of other jurisdictions are a fallback, as
+/// in [`super::finding::select_jurisdiction`]. Among equals, a rule that gives
+/// a starting dose wins, then the lowest id, so the choice is deterministic.
+pub fn rule_for_indication<'kb>(
+    kb: &'kb KbIndex,
+    drug: DrugId,
+    indication: &str,
+    patient_conditions: &[String],
+    jurisdiction: Jurisdiction,
+) -> Option<&'kb DosingRule> {
+    let rules: Vec<&DosingRule> = kb
+        .dosing_rules
+        .iter()
+        .filter(|r| r.drug == drug && r.indication == indication)
+        .collect();
+    let local: Vec<&DosingRule> = rules
+        .iter()
+        .copied()
+        .filter(|r| {
+            jurisdiction == Jurisdiction::Any
+                || matches!(r.jurisdiction, Jurisdiction::Any | Jurisdiction::Intl)
+                || r.jurisdiction == jurisdiction
+        })
+        .collect();
+    let rules = if local.is_empty() { rules } else { local };
+    let best = |population: &dyn Fn(&str) -> bool| {
+        rules
+            .iter()
+            .copied()
+            .filter(|r| population(&r.population))
+            .min_by(|a, b| {
+                b.start_mg_per_day
+                    .is_some()
+                    .cmp(&a.start_mg_per_day.is_some())
+                    .then(a.id.cmp(&b.id))
+            })
+    };
+    best(&|p| patient_conditions.iter().any(|c| c == p)).or_else(|| best(&|p| p == "any"))
+}
