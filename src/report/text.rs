@@ -176,10 +176,11 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
             writeln!(out, "    Do: {}", f.management)?;
         }
         for s in &f.sources {
+            let date = if s.date.is_empty() { "undated" } else { &s.date };
             writeln!(
                 out,
-                "    {DIM}Source: {}, {} ({}, {}){DIM:#}",
-                s.citation, s.section, s.jurisdiction, s.date
+                "    {DIM}Source: {}, {} ({}, {date}){DIM:#}",
+                s.citation, s.section, s.jurisdiction
             )?;
         }
     }
