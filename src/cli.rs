@@ -26,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Check a proposed drug against a medication list and patient context.
     Check(CheckArgs),
+    /// Rank every cramp therapy in the KB for this patient, with the steps
+    /// that come first and a dosing plan.
+    Suggest(SuggestArgs),
     /// Build, verify and inspect the knowledge base.
     #[command(subcommand)]
     Kb(KbCommand),
@@ -102,6 +105,29 @@ pub struct CheckArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Major)]
     pub fail_on: FailOn,
+}
+
+/// Arguments of `suggest`.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// A current medication (repeatable), e.g. "furosemide 40 mg daily".
+    #[arg(long = "med", value_name = "TEXT")]
+    pub meds: Vec<String>,
+    /// Read medications from a file, one per line (`-` for stdin).
+    #[arg(long, value_name = "FILE|-")]
+    pub meds_file: Option<PathBuf>,
+    /// Patient context.
+    #[command(flatten)]
+    pub patient: PatientArgs,
+    /// What the cramps are treated as: an indication of the KB's therapy
+    /// rows (cirrhosis, idiopathic, pregnancy, ...). Default: cirrhosis when
+    /// the patient has condition cirrhosis, else pregnancy when pregnant,
+    /// else idiopathic.
+    #[arg(long, value_name = "INDICATION")]
+    pub indication: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `kb` subcommands.

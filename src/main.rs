@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     let src = cli.src.as_deref();
     let result = match &cli.command {
         Command::Check(args) => cmd::check::run(args, db, src),
+        Command::Suggest(args) => cmd::suggest::run(args, db, src),
         Command::Kb(command) => cmd::kb::run(command, db, src),
     };
     match result {

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod kb;
+pub mod suggest;
 
 use crate::cli::PatientArgs;
 use crate::clinical::Jurisdiction;

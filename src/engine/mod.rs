@@ -7,6 +7,7 @@ pub mod dosing;
 pub mod finding;
 pub mod inputs;
 pub mod pairs;
+pub mod suggest;
 
 pub use finding::{Finding, FindingKind};
 

@@ -4,4 +4,5 @@
 //! the same thing.
 
 pub mod json;
+pub mod suggest;
 pub mod text;

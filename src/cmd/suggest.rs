@@ -1,0 +1,165 @@
+//! `crampcheck suggest`: every cramp therapy in the KB, checked against one
+//! patient's list with the `check` engine, ranked, with the steps that come
+//! first. Exit 0 when every medication was checked, 1 when some could not be
+//! (the suggestion is incomplete), 2 on bad input.
+
+use super::{Outcome, jurisdiction, load_kb, patient_context, read_meds_file, write_stdout};
+use crate::cli::{Format, SuggestArgs};
+use crate::engine::suggest::{SuggestRequest, indications, suggest, therapy_drugs};
+use crate::kb::KbIndex;
+use crate::kb::index::DrugId;
+use crate::parse::{IngredientText, MedText, parse_med};
+use crate::patient::PatientContext;
+use crate::report::suggest::{IndicationJson, suggest_json, write_suggest};
+use crate::resolve::{Resolved, Resolver, Status};
+use anyhow::{Result, bail};
+use std::path::Path;
+
+/// Patient conditions that imply the indication of the same code when
+/// `--indication` is not given, in order of precedence.
+const IMPLIED_INDICATIONS: [&str; 2] = ["cirrhosis", "pregnancy"];
+
+/// The indication when none is given or implied.
+const DEFAULT_INDICATION: &str = "idiopathic";
+
+/// The indication to rank for: `--indication` (which must be one the KB's
+/// therapy rows use), else one implied by a patient condition, else the default.
+fn choose_indication(
+    kb: &KbIndex,
+    given: Option<&str>,
+    patient: &PatientContext,
+) -> Result<IndicationJson> {
+    if let Some(given) = given {
+        let code = given.trim().to_lowercase();
+        let known = indications(kb);
+        if !known.contains(&code.as_str()) {
+            bail!(
+                "unknown indication `{given}` (the knowledge base has therapies for: {})",
+                known.join(", ")
+            );
+        }
+        return Ok(IndicationJson {
+            code,
+            basis: "stated",
+        });
+    }
+    let has = |code: &str| {
+        patient
+            .conditions
+            .iter()
+            .any(|(c, _)| kb.conditions[*c as usize].code == code)
+    };
+    Ok(match IMPLIED_INDICATIONS.iter().find(|code| has(code)) {
+        Some(code) => IndicationJson {
+            code: (*code).to_owned(),
+            basis: "condition",
+        },
+        None => IndicationJson {
+            code: DEFAULT_INDICATION.to_owned(),
+            basis: "default",
+        },
+    })
+}
+
+/// A therapy as the proposed drug: its canonical name resolved like any
+/// typed name; should a name not resolve back to exactly this drug (a name
+/// the parser reads as a dose, say), the drug is used directly.
+fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
+    let name = resolver.kb().drug_name(drug);
+    let resolved = resolver.resolve(parse_med(name));
+    let exact = resolved.status == Status::Recognized
+        && resolved.med.unparsed.is_empty()
+        && matches!(resolved.ingredients.as_slice(), [only] if only.drug == drug);
+    if exact {
+        return resolved;
+    }
+    let med = MedText {
+        input: name.to_owned(),
+        ingredients: vec![IngredientText {
+            name: name.to_owned(),
+            strength: None,
+        }],
+        brand_hint: None,
+        route: None,
+        frequency: None,
+        doses_per_day: None,
+        unparsed: Vec::new(),
+    };
+    Resolved {
+        med,
+        status: Status::Recognized,
+        matched_by: Some(crate::resolve::MatchedBy::Generic),
+        ingredients: vec![crate::resolve::ResolvedIngredient {
+            drug,
+            strength: None,
+        }],
+        candidates: Vec::new(),
+        suggestions: Vec::new(),
+        unresolved: Vec::new(),
+        ignored_words: Vec::new(),
+        fuzzy: Vec::new(),
+    }
+}
+
+/// Runs the suggestion and prints the report.
+pub fn run(args: &SuggestArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
+    let jurisdiction = jurisdiction(&args.patient.jurisdiction)?;
+    let kb = load_kb(db, src)?;
+    // An indication that is also a condition (cirrhosis, pregnancy) is a fact
+    // about the patient: the therapies are checked against it too.
+    let mut patient_args = args.patient.clone();
+    if let Some(given) = &args.indication
+        && let Some(id) = kb.condition_by_name(given)
+        && !patient_args
+            .conditions
+            .iter()
+            .any(|c| kb.condition_by_name(c) == Some(id))
+    {
+        patient_args.conditions.push(given.clone());
+    }
+    let patient = patient_context(&kb, &patient_args)?;
+    let mut inputs = args.meds.clone();
+    if let Some(path) = &args.meds_file {
+        inputs.extend(read_meds_file(path)?);
+    }
+    if let Some(empty) = inputs.iter().position(|m| m.trim().is_empty()) {
+        bail!("medication {} is empty", empty + 1);
+    }
+    if kb.therapies.is_empty() {
+        bail!("the knowledge base lists no cramp therapies (therapies.csv is empty)");
+    }
+    let indication = choose_indication(&kb, args.indication.as_deref(), &patient)?;
+    let resolver = Resolver::new(&kb);
+    let meds: Vec<Resolved> = inputs
+        .iter()
+        .map(|m| resolver.resolve(parse_med(m)))
+        .collect();
+    let therapies: Vec<Resolved> = therapy_drugs(&kb)
+        .into_iter()
+        .map(|d| resolve_therapy(&resolver, d))
+        .collect();
+    let suggestion = suggest(
+        &kb,
+        &SuggestRequest {
+            therapies: &therapies,
+            meds: &meds,
+            patient: &patient,
+            jurisdiction,
+            indication: &indication.code,
+        },
+    );
+    let complete = suggestion.complete;
+    let doc = suggest_json(&kb, &meds, &patient, jurisdiction, indication, &suggestion);
+    write_stdout(|out| match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        }
+        Format::Text => write_suggest(out, &doc),
+    })?;
+    Ok(if complete {
+        Outcome::Clean
+    } else {
+        Outcome::Flagged
+    })
+}
