@@ -7,7 +7,7 @@ use crate::kb::content::TABLES;
 use crate::kb::index::{NameTarget, Party};
 use crate::kb::names::compact_key;
 use crate::kb::verify::verify;
-use crate::kb::{KbIndex, KbSource, connect, store};
+use crate::kb::{KbIndex, KbSource, store, tables};
 use crate::parse::parse_med;
 use crate::resolve::Resolver;
 use anyhow::{Result, bail};
@@ -28,8 +28,8 @@ fn build(source: &KbSource, out: &Path) -> Result<Outcome> {
     if matches!(source, KbSource::File(_)) {
         bail!("kb build reads content (embedded or --src DIR), not --db");
     }
-    let conn = connect(source)?;
-    let problems = verify(&conn)?;
+    let (content, schema_version) = tables(source)?;
+    let problems = verify(&content);
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("{}: {}", p.origin, p.message);
@@ -40,18 +40,19 @@ fn build(source: &KbSource, out: &Path) -> Result<Outcome> {
             problems.len()
         );
     }
-    KbIndex::load(&conn, &source.label())?;
+    KbIndex::from_tables(&content, &source.label(), schema_version)?;
+    let conn = store::build_in_memory(&content)?;
     store::write_file(&conn, out)?;
     eprintln!("wrote {}", out.display());
     Ok(Outcome::Clean)
 }
 
 fn run_verify(source: &KbSource) -> Result<Outcome> {
-    let conn = connect(source)?;
-    let problems = verify(&conn)?;
+    let (content, schema_version) = tables(source)?;
+    let problems = verify(&content);
     if problems.is_empty() {
         // Also prove the index loads: verify and the loader must agree.
-        let kb = KbIndex::load(&conn, &source.label())?;
+        let kb = KbIndex::from_tables(&content, &source.label(), schema_version)?;
         write_stdout(|out| {
             writeln!(
                 out,
@@ -75,15 +76,12 @@ fn run_verify(source: &KbSource) -> Result<Outcome> {
 }
 
 fn info(source: &KbSource) -> Result<Outcome> {
-    let conn = connect(source)?;
-    let kb = KbIndex::load(&conn, &source.label())?;
-    let mut counts = Vec::new();
-    for spec in TABLES {
-        let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {}", spec.table), [], |r| {
-            r.get(0)
-        })?;
-        counts.push((spec.table, n));
-    }
+    let (content, schema_version) = tables(source)?;
+    let kb = KbIndex::from_tables(&content, &source.label(), schema_version)?;
+    let counts: Vec<(&str, usize)> = TABLES
+        .iter()
+        .map(|spec| (spec.table, content.rows(spec.table).len()))
+        .collect();
     write_stdout(|out| {
         writeln!(out, "KB version:     {}", kb.meta.version)?;
         writeln!(out, "schema version: {}", kb.meta.schema_version)?;

@@ -5,7 +5,6 @@
 use super::error::KbError;
 use super::names::{compact_key, name_key};
 use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
-use rusqlite::Connection;
 use std::collections::HashMap;
 
 /// Position of a drug in [`KbIndex::drugs`].
@@ -390,31 +389,7 @@ pub struct KbIndex {
     class_ids: HashMap<String, ClassId>,
 }
 
-type Row = Vec<Option<String>>;
-
-fn read_table(conn: &Connection, table: &str, columns: &[&str]) -> Result<Vec<Row>, KbError> {
-    let sql = format!(
-        "SELECT {}, origin FROM {table} ORDER BY rowid",
-        columns.join(", ")
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let n = columns.len() + 1;
-    let rows = stmt.query_map([], |row| {
-        (0..n)
-            .map(|i| {
-                let value: rusqlite::types::Value = row.get(i)?;
-                Ok(match value {
-                    rusqlite::types::Value::Null => None,
-                    rusqlite::types::Value::Integer(v) => Some(v.to_string()),
-                    rusqlite::types::Value::Real(v) => Some(v.to_string()),
-                    rusqlite::types::Value::Text(s) => Some(s),
-                    rusqlite::types::Value::Blob(_) => Some(String::new()),
-                })
-            })
-            .collect::<Result<Row, _>>()
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
+use super::tables::{Row, Tables};
 
 fn text(row: &Row, i: usize) -> String {
     row.get(i).cloned().flatten().unwrap_or_default()
@@ -432,21 +407,22 @@ fn invalid(row: &Row, message: String) -> KbError {
 }
 
 impl KbIndex {
-    /// Reads every table of `conn` into memory. Fails on the first row the
-    /// index cannot use (unknown drug, bad enumeration); `kb verify` reports
-    /// all such rows at once.
-    pub fn load(conn: &Connection, origin_label: &str) -> Result<Self, KbError> {
-        let version = conn
-            .query_row(
-                "SELECT value FROM kb_meta WHERE key = 'kb_version'",
-                [],
-                |row| row.get::<_, String>(0),
-            )
-            .map_err(|_| KbError::Invalid {
+    /// Indexes every table. Fails on the first row the index cannot use
+    /// (unknown drug, bad enumeration); `kb verify` reports all such rows at once.
+    pub fn from_tables(
+        tables: &Tables,
+        origin_label: &str,
+        schema_version: i64,
+    ) -> Result<Self, KbError> {
+        let version = tables
+            .rows("kb_meta")
+            .iter()
+            .find(|r| text(r, 0) == "kb_version")
+            .map(|r| text(r, 1))
+            .ok_or_else(|| KbError::Invalid {
                 origin: "db/meta.csv".to_owned(),
                 message: "no kb_version".to_owned(),
             })?;
-        let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         let mut kb = KbIndex {
             meta: KbMeta {
                 version,
@@ -470,36 +446,27 @@ impl KbIndex {
             drug_ids: HashMap::new(),
             class_ids: HashMap::new(),
         };
-        kb.load_sources(conn)?;
-        kb.load_vocabulary(conn)?;
-        kb.load_conditions(conn)?;
-        kb.load_rules(conn)?;
+        kb.load_sources(tables)?;
+        kb.load_vocabulary(tables)?;
+        kb.load_conditions(tables)?;
+        kb.load_rules(tables)?;
         Ok(kb)
     }
 
-    fn load_sources(&mut self, conn: &Connection) -> Result<(), KbError> {
-        let cols = [
-            "id",
-            "citation",
-            "section",
-            "jurisdiction",
-            "kind",
-            "date",
-            "url",
-        ];
-        let mut rows = read_table(conn, "sources", &cols)?;
+    fn load_sources(&mut self, tables: &Tables) -> Result<(), KbError> {
+        let mut rows: Vec<&Row> = tables.rows("sources").iter().collect();
         rows.sort_by_key(|r| text(r, 0));
         for row in rows {
             self.source_ids
-                .insert(text(&row, 0), self.sources.len() as SourceId);
+                .insert(text(row, 0), self.sources.len() as SourceId);
             self.sources.push(Source {
-                id: text(&row, 0),
-                citation: text(&row, 1),
-                section: text(&row, 2),
-                jurisdiction: text(&row, 3),
-                kind: text(&row, 4),
-                date: text(&row, 5),
-                url: text(&row, 6),
+                id: text(row, 0),
+                citation: text(row, 1),
+                section: text(row, 2),
+                jurisdiction: text(row, 3),
+                kind: text(row, 4),
+                date: text(row, 5),
+                url: text(row, 6),
             });
         }
         Ok(())
@@ -523,8 +490,8 @@ impl KbIndex {
         Ok(ids)
     }
 
-    fn load_vocabulary(&mut self, conn: &Connection) -> Result<(), KbError> {
-        let mut drug_rows = read_table(conn, "drugs", &["name", "category", "sources"])?;
+    fn load_vocabulary(&mut self, tables: &Tables) -> Result<(), KbError> {
+        let mut drug_rows: Vec<&Row> = tables.rows("drugs").iter().collect();
         drug_rows.sort_by_key(|r| text(r, 0));
         for row in &drug_rows {
             let name = text(row, 0);
@@ -537,11 +504,7 @@ impl KbIndex {
                 sources: self.source_list(row, 2)?,
             });
         }
-        let mut class_rows = read_table(
-            conn,
-            "classes",
-            &["class", "description", "duplicate_therapy", "sources"],
-        )?;
+        let mut class_rows: Vec<&Row> = tables.rows("classes").iter().collect();
         class_rows.sort_by_key(|r| text(r, 0));
         for row in &class_rows {
             let name = text(row, 0);
@@ -555,9 +518,9 @@ impl KbIndex {
                 sources: self.source_list(row, 3)?,
             });
         }
-        for row in read_table(conn, "class_members", &["class", "drug", "sources"])? {
-            let class = self.class_id_of(&row, &text(&row, 0))?;
-            let drug = self.drug_id_of(&row, &text(&row, 1))?;
+        for row in tables.rows("class_members") {
+            let class = self.class_id_of(row, &text(row, 0))?;
+            let drug = self.drug_id_of(row, &text(row, 1))?;
             let members = &mut self.classes[class as usize].members;
             if !members.contains(&drug) {
                 members.push(drug);
@@ -578,22 +541,18 @@ impl KbIndex {
                 NameTarget::Drug(id as DrugId, NameKind::Generic),
             );
         }
-        for row in read_table(conn, "aliases", &["alias", "drug", "kind", "sources"])? {
-            let drug = self.drug_id_of(&row, &text(&row, 1))?;
-            let kind = match text(&row, 2).as_str() {
+        for row in tables.rows("aliases") {
+            let drug = self.drug_id_of(row, &text(row, 1))?;
+            let kind = match text(row, 2).as_str() {
                 "brand" => NameKind::Brand,
                 _ => NameKind::Synonym,
             };
-            insert_name(
-                &mut self.names,
-                &text(&row, 0),
-                NameTarget::Drug(drug, kind),
-            );
+            insert_name(&mut self.names, &text(row, 0), NameTarget::Drug(drug, kind));
         }
         let mut products: Vec<(String, Vec<DrugId>)> = Vec::new();
-        for row in read_table(conn, "products", &["product", "ingredient", "sources"])? {
-            let drug = self.drug_id_of(&row, &text(&row, 1))?;
-            let product = text(&row, 0);
+        for row in tables.rows("products") {
+            let drug = self.drug_id_of(row, &text(row, 1))?;
+            let product = text(row, 0);
             match products.iter_mut().find(|(p, _)| *p == product) {
                 Some((_, ingredients)) => ingredients.push(drug),
                 None => products.push((product, vec![drug])),
@@ -614,8 +573,8 @@ impl KbIndex {
         Ok(())
     }
 
-    fn load_conditions(&mut self, conn: &Connection) -> Result<(), KbError> {
-        let mut rows = read_table(conn, "conditions", &["code", "name", "aliases", "sources"])?;
+    fn load_conditions(&mut self, tables: &Tables) -> Result<(), KbError> {
+        let mut rows: Vec<&Row> = tables.rows("conditions").iter().collect();
         rows.sort_by_key(|r| text(r, 0));
         for row in &rows {
             let id = self.conditions.len() as ConditionId;
@@ -638,57 +597,40 @@ impl KbIndex {
                 sources: self.source_list(row, 3)?,
             });
         }
-        for row in read_table(
-            conn,
-            "lab_thresholds",
-            &["lab", "comparator", "value", "condition", "sources"],
-        )? {
-            let lab = Lab::parse(&text(&row, 0))
-                .ok_or_else(|| invalid(&row, format!("unknown lab `{}`", text(&row, 0))))?;
-            let comparator = Comparator::parse(&text(&row, 1))
-                .ok_or_else(|| invalid(&row, format!("unknown comparator `{}`", text(&row, 1))))?;
-            let value = text(&row, 2)
+        for row in tables.rows("lab_thresholds") {
+            let lab = Lab::parse(&text(row, 0))
+                .ok_or_else(|| invalid(row, format!("unknown lab `{}`", text(row, 0))))?;
+            let comparator = Comparator::parse(&text(row, 1))
+                .ok_or_else(|| invalid(row, format!("unknown comparator `{}`", text(row, 1))))?;
+            let value = text(row, 2)
                 .parse::<f64>()
-                .map_err(|_| invalid(&row, "threshold is not a number".to_owned()))?;
-            let condition = self.condition_id_of(&row, &text(&row, 3))?;
+                .map_err(|_| invalid(row, "threshold is not a number".to_owned()))?;
+            let condition = self.condition_id_of(row, &text(row, 3))?;
             self.lab_thresholds.push(LabThreshold {
                 lab,
                 comparator,
                 value,
                 condition,
-                sources: self.source_list(&row, 4)?,
+                sources: self.source_list(row, 4)?,
             });
         }
         Ok(())
     }
 
-    fn load_rules(&mut self, conn: &Connection) -> Result<(), KbError> {
-        let cols = [
-            "id",
-            "drug",
-            "interacts_with",
-            "severity",
-            "action",
-            "evidence",
-            "mechanism",
-            "effect",
-            "management",
-            "jurisdiction",
-            "sources",
-        ];
-        for row in read_table(conn, "interactions", &cols)? {
+    fn load_rules(&mut self, tables: &Tables) -> Result<(), KbError> {
+        for row in tables.rows("interactions") {
             let rule = InteractionRule {
-                id: text(&row, 0),
-                drug: self.party_of(&row, &text(&row, 1))?,
-                interacts_with: self.party_of(&row, &text(&row, 2))?,
-                severity: severity_of(&row, 3)?,
-                action: action_of(&row, 4)?,
-                evidence: evidence_of(&row, 5)?,
-                mechanism: text(&row, 6),
-                effect: text(&row, 7),
-                management: text(&row, 8),
-                jurisdiction: jurisdiction_of(&row, 9)?,
-                sources: self.source_list(&row, 10)?,
+                id: text(row, 0),
+                drug: self.party_of(row, &text(row, 1))?,
+                interacts_with: self.party_of(row, &text(row, 2))?,
+                severity: severity_of(row, 3)?,
+                action: action_of(row, 4)?,
+                evidence: evidence_of(row, 5)?,
+                mechanism: text(row, 6),
+                effect: text(row, 7),
+                management: text(row, 8),
+                jurisdiction: jurisdiction_of(row, 9)?,
+                sources: self.source_list(row, 10)?,
             };
             let idx = self.interactions.len() as u32;
             self.interactions_by_party
@@ -703,123 +645,77 @@ impl KbIndex {
             }
             self.interactions.push(rule);
         }
-        let cols = [
-            "id",
-            "drug",
-            "condition",
-            "min_age",
-            "severity",
-            "action",
-            "evidence",
-            "title",
-            "mechanism",
-            "management",
-            "jurisdiction",
-            "sources",
-        ];
-        for row in read_table(conn, "condition_cautions", &cols)? {
+        for row in tables.rows("condition_cautions") {
             let min_age = match row.get(3).cloned().flatten() {
                 None => None,
                 Some(age) => Some(
                     age.parse::<u32>()
-                        .map_err(|_| invalid(&row, format!("bad min_age `{age}`")))?,
+                        .map_err(|_| invalid(row, format!("bad min_age `{age}`")))?,
                 ),
             };
             let rule = ConditionRule {
-                id: text(&row, 0),
-                drug: self.party_of(&row, &text(&row, 1))?,
-                condition: self.condition_id_of(&row, &text(&row, 2))?,
+                id: text(row, 0),
+                drug: self.party_of(row, &text(row, 1))?,
+                condition: self.condition_id_of(row, &text(row, 2))?,
                 min_age,
-                severity: severity_of(&row, 4)?,
-                action: action_of(&row, 5)?,
-                evidence: evidence_of(&row, 6)?,
-                title: text(&row, 7),
-                mechanism: text(&row, 8),
-                management: text(&row, 9),
-                jurisdiction: jurisdiction_of(&row, 10)?,
-                sources: self.source_list(&row, 11)?,
+                severity: severity_of(row, 4)?,
+                action: action_of(row, 5)?,
+                evidence: evidence_of(row, 6)?,
+                title: text(row, 7),
+                mechanism: text(row, 8),
+                management: text(row, 9),
+                jurisdiction: jurisdiction_of(row, 10)?,
+                sources: self.source_list(row, 11)?,
             };
             self.condition_rules.push(rule);
         }
-        let cols = [
-            "drug",
-            "title",
-            "summary",
-            "severity",
-            "action",
-            "jurisdiction",
-            "sources",
-        ];
-        for row in read_table(conn, "boxed_warnings", &cols)? {
+        for row in tables.rows("boxed_warnings") {
             let warning = BoxedWarning {
-                drug: self.drug_id_of(&row, &text(&row, 0))?,
-                title: text(&row, 1),
-                summary: text(&row, 2),
-                severity: severity_of(&row, 3)?,
-                action: action_of(&row, 4)?,
-                jurisdiction: jurisdiction_of(&row, 5)?,
-                sources: self.source_list(&row, 6)?,
+                drug: self.drug_id_of(row, &text(row, 0))?,
+                title: text(row, 1),
+                summary: text(row, 2),
+                severity: severity_of(row, 3)?,
+                action: action_of(row, 4)?,
+                jurisdiction: jurisdiction_of(row, 5)?,
+                sources: self.source_list(row, 6)?,
             };
             self.boxed_warnings.push(warning);
         }
-        let cols = [
-            "id",
-            "drug",
-            "indication",
-            "population",
-            "start_mg_per_day",
-            "step_mg_per_day",
-            "step_every_days",
-            "max_mg_per_day",
-            "schedule",
-            "note",
-            "jurisdiction",
-            "sources",
-        ];
-        for row in read_table(conn, "dosing_rules", &cols)? {
+        for row in tables.rows("dosing_rules") {
             let number = |i: usize| -> Result<Option<f64>, KbError> {
                 match row.get(i).cloned().flatten() {
                     None => Ok(None),
                     Some(v) => v
                         .parse::<f64>()
                         .map(Some)
-                        .map_err(|_| invalid(&row, format!("`{v}` is not a number"))),
+                        .map_err(|_| invalid(row, format!("`{v}` is not a number"))),
                 }
             };
             let rule = DosingRule {
-                id: text(&row, 0),
-                drug: self.drug_id_of(&row, &text(&row, 1))?,
-                indication: text(&row, 2),
-                population: text(&row, 3),
+                id: text(row, 0),
+                drug: self.drug_id_of(row, &text(row, 1))?,
+                indication: text(row, 2),
+                population: text(row, 3),
                 start_mg_per_day: number(4)?,
                 step_mg_per_day: number(5)?,
                 step_every_days: number(6)?.map(|d| d as u32),
                 max_mg_per_day: number(7)?,
-                schedule: text(&row, 8),
-                note: text(&row, 9),
-                jurisdiction: jurisdiction_of(&row, 10)?,
-                sources: self.source_list(&row, 11)?,
+                schedule: text(row, 8),
+                note: text(row, 9),
+                jurisdiction: jurisdiction_of(row, 10)?,
+                sources: self.source_list(row, 11)?,
             };
             self.dosing_rules.push(rule);
         }
-        let cols = [
-            "drug",
-            "indication",
-            "standing",
-            "evidence_level",
-            "summary",
-            "jurisdiction",
-            "sources",
-        ];
-        for row in read_table(conn, "therapies", &cols)? {
+        for row in tables.rows("therapies") {
             let therapy = Therapy {
-                drug: self.drug_id_of(&row, &text(&row, 0))?,
-                indication: text(&row, 1),
-                standing: text(&row, 2),
-                evidence_level: text(&row, 3),
-                summary: text(&row, 4),
-                jurisdiction: jurisdiction_of(&row, 5)?,
-                sources: self.source_list(&row, 6)?,
+                drug: self.drug_id_of(row, &text(row, 0))?,
+                indication: text(row, 1),
+                standing: text(row, 2),
+                evidence_level: text(row, 3),
+                summary: text(row, 4),
+                jurisdiction: jurisdiction_of(row, 5)?,
+                sources: self.source_list(row, 6)?,
             };
             self.therapies.push(therapy);
         }

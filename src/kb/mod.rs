@@ -7,12 +7,13 @@ pub mod error;
 pub mod index;
 pub mod names;
 pub mod store;
+pub mod tables;
 pub mod verify;
 
 pub use error::KbError;
 pub use index::KbIndex;
+pub use tables::Tables;
 
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 /// Where a knowledge base comes from.
@@ -46,18 +47,29 @@ impl KbSource {
     }
 }
 
-/// Opens the SQLite database for a source: built in memory from content, or
-/// the file opened read-only after its version is checked.
-pub fn connect(source: &KbSource) -> Result<Connection, KbError> {
+/// Reads a source's rows and its schema version: content is parsed straight
+/// from CSV (no SQLite round trip, so start-up stays fast); a KB file is opened
+/// read-only after its version is checked.
+pub fn tables(source: &KbSource) -> Result<(Tables, i64), KbError> {
     match source {
-        KbSource::Embedded => store::build_in_memory(&content::embedded()),
-        KbSource::ContentDir(dir) => store::build_in_memory(&content::from_dir(dir)?),
-        KbSource::File(path) => store::open_file(path),
+        KbSource::Embedded => Ok((
+            Tables::from_content(&content::embedded())?,
+            store::schema_version(),
+        )),
+        KbSource::ContentDir(dir) => Ok((
+            Tables::from_content(&content::from_dir(dir)?)?,
+            store::schema_version(),
+        )),
+        KbSource::File(path) => {
+            let conn = store::open_file(path)?;
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            Ok((Tables::from_sqlite(&conn)?, version))
+        }
     }
 }
 
 /// Opens a source and loads it into the in-memory index.
 pub fn load(source: &KbSource) -> Result<KbIndex, KbError> {
-    let conn = connect(source)?;
-    KbIndex::load(&conn, &source.label())
+    let (tables, schema_version) = tables(source)?;
+    KbIndex::from_tables(&tables, &source.label(), schema_version)
 }

@@ -2,9 +2,9 @@
 //! loading content files into tables, opening a KB file read-only with version
 //! checks, and writing a KB file atomically.
 
-use super::content::{ColumnType, ContentFile};
 use super::error::KbError;
-use rusqlite::{Connection, OpenFlags, params_from_iter, types::Value};
+use super::tables::Tables;
+use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 
@@ -24,103 +24,15 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
-/// Creates an in-memory database with the current schema and loads `files`.
-pub fn build_in_memory(files: &[ContentFile]) -> Result<Connection, KbError> {
+/// Creates an in-memory database with the current schema holding `tables`
+/// (what `kb build` writes to a file).
+pub fn build_in_memory(tables: &Tables) -> Result<Connection, KbError> {
     let mut conn = Connection::open_in_memory()?;
     migrations().to_latest(&mut conn)?;
     let tx = conn.transaction()?;
-    for file in files {
-        load_file(&tx, file)?;
-    }
+    tables.insert_into(&tx)?;
     tx.commit()?;
     Ok(conn)
-}
-
-/// Loads one CSV content file into its table, recording `file:line` of every
-/// row in the `origin` column so that `kb verify` can name it.
-fn load_file(conn: &Connection, file: &ContentFile) -> Result<(), KbError> {
-    let spec = file.spec;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(file.text.as_bytes());
-    let header_err = |message: String| KbError::Content {
-        origin: format!("{}:1", file.display_name),
-        message,
-    };
-    let headers = reader
-        .headers()
-        .map_err(|e| header_err(format!("cannot read header: {e}")))?
-        .clone();
-    let expected: Vec<&str> = spec.columns.iter().map(|(name, _)| *name).collect();
-    let found: Vec<&str> = headers.iter().collect();
-    if found != expected {
-        return Err(header_err(format!(
-            "header is `{}`, expected `{}`",
-            found.join(","),
-            expected.join(",")
-        )));
-    }
-    let is_meta = spec.table == "kb_meta";
-    // kb_meta has no origin column: it is one key/value list, not sourced rows.
-    let mut columns = expected.clone();
-    if !is_meta {
-        columns.push("origin");
-    }
-    let placeholders = vec!["?"; columns.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders})",
-        spec.table,
-        columns.join(", ")
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    for record in reader.records() {
-        let record = record.map_err(|e| KbError::Content {
-            origin: format!(
-                "{}:{}",
-                file.display_name,
-                e.position().map_or(0, |p| p.line())
-            ),
-            message: e.to_string(),
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let origin = format!("{}:{line}", file.display_name);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let mut values = Vec::with_capacity(expected.len() + 1);
-        for ((name, kind), field) in spec.columns.iter().zip(record.iter()) {
-            values.push(typed_value(*kind, field).ok_or_else(|| KbError::Content {
-                origin: origin.clone(),
-                message: format!("column `{name}`: `{field}` is not a number"),
-            })?);
-        }
-        if !is_meta {
-            values.push(Value::Text(origin.clone()));
-        }
-        stmt.execute(params_from_iter(values))
-            .map_err(|e| KbError::Content {
-                origin,
-                message: match e {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        "duplicate key: this row repeats an earlier one".to_owned()
-                    }
-                    other => other.to_string(),
-                },
-            })?;
-    }
-    Ok(())
-}
-
-fn typed_value(kind: ColumnType, field: &str) -> Option<Value> {
-    match kind {
-        ColumnType::Text => Some(Value::Text(field.to_owned())),
-        _ if field.is_empty() => Some(Value::Null),
-        ColumnType::Real => field.parse::<f64>().ok().map(Value::Real),
-        ColumnType::Integer => field.parse::<i64>().ok().map(Value::Integer),
-    }
 }
 
 /// Opens a KB file read-only, refusing files that are not crampcheck KBs or

@@ -3,12 +3,11 @@
 //! problem with the `file:line` of the row at fault, so a reviewer can fix a
 //! content change in one pass.
 
-use super::content::TABLES;
-use super::error::KbError;
+use super::content::{TABLES, TableSpec};
 use super::names::name_key;
+use super::tables::Tables;
 use crate::clinical::{Action, Evidence, Severity};
 use regex::Regex;
-use rusqlite::Connection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -49,42 +48,20 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{4}(-\d{2}(-\d{2})?)?$").unwrap_or_else(|e| panic!("date regex: {e}"))
 });
 
-fn read_rows(conn: &Connection, table: &'static str) -> Result<Vec<Row>, KbError> {
-    let spec = TABLES
-        .iter()
-        .find(|t| t.table == table)
-        .ok_or_else(|| KbError::Invalid {
-            origin: table.to_owned(),
-            message: "unknown table".to_owned(),
-        })?;
+fn read_rows(tables: &Tables, spec: &TableSpec) -> Vec<Row> {
     let mut names: Vec<&'static str> = spec.columns.iter().map(|(n, _)| *n).collect();
-    let origin_sql = if table == "kb_meta" {
-        "'db/meta.csv'"
-    } else {
-        "origin"
-    };
-    let sql = format!(
-        "SELECT {}, {origin_sql} FROM {table} ORDER BY rowid",
-        names.join(", ")
-    );
     names.push("origin");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |row| {
-        let mut map = Row::new();
-        for (i, name) in names.iter().enumerate() {
-            let value: rusqlite::types::Value = row.get(i)?;
-            let text = match value {
-                rusqlite::types::Value::Null => String::new(),
-                rusqlite::types::Value::Integer(v) => v.to_string(),
-                rusqlite::types::Value::Real(v) => v.to_string(),
-                rusqlite::types::Value::Text(s) => s,
-                rusqlite::types::Value::Blob(_) => String::new(),
-            };
-            map.insert(*name, text);
-        }
-        Ok(map)
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    tables
+        .rows(spec.table)
+        .iter()
+        .map(|row| {
+            names
+                .iter()
+                .zip(row.iter())
+                .map(|(name, value)| (*name, value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .collect()
 }
 
 struct Checker {
@@ -184,10 +161,10 @@ impl Checker {
 
 /// Checks every integrity rule and returns the problems found, sorted by row.
 /// An empty list means the KB is sound.
-pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
+pub fn verify(content: &Tables) -> Vec<Problem> {
     let mut tables: BTreeMap<&'static str, Vec<Row>> = BTreeMap::new();
     for spec in TABLES {
-        tables.insert(spec.table, read_rows(conn, spec.table)?);
+        tables.insert(spec.table, read_rows(content, spec));
     }
     let get = |name: &str| tables.get(name).map(Vec::as_slice).unwrap_or_default();
     let mut c = Checker {
@@ -394,5 +371,5 @@ pub fn verify(conn: &Connection) -> Result<Vec<Problem>, KbError> {
 
     c.problems.sort();
     c.problems.dedup();
-    Ok(c.problems)
+    c.problems
 }
