@@ -343,8 +343,9 @@ fn status_style(status: &str) -> Style {
 /// "week 1", "weeks 3-4", "from week 3" when the steps fall on whole weeks,
 /// otherwise "days 1-3", "from day 4".
 fn step_label(step: &DoseStepJson) -> String {
-    let week = |day: u32| (day - 1) / 7 + 1;
-    let whole_weeks = (step.from_day - 1) % 7 == 0 && step.to_day.is_none_or(|d| d % 7 == 0);
+    let week = |day: u32| day.saturating_sub(1) / 7 + 1;
+    let whole_weeks = step.from_day.saturating_sub(1).is_multiple_of(7)
+        && step.to_day.is_none_or(|d| d.is_multiple_of(7));
     match (step.to_day, whole_weeks) {
         (Some(to), true) if week(to) == week(step.from_day) => {
             format!("week {}", week(step.from_day))
