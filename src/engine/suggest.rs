@@ -558,7 +558,7 @@ fn electrolyte_steps(
             String::new()
         } else {
             format!(
-                " It also raises the risk of {} (see their findings).",
+                " The knowledge base also flags it as a risk with {} (see their findings).",
                 drugs.join(", ")
             )
         };
@@ -566,7 +566,7 @@ fn electrolyte_steps(
             code: format!("correct-{code}"),
             title: format!("Correct low {what} first"),
             detail: format!(
-                "{} is present: low {what} can itself cause cramps, so correct it and recheck before adding a cramp drug.{raises}",
+                "{} is present: correct it and recheck {what} before adding a cramp drug.{raises}",
                 condition.name
             ),
             basis: Some(match basis {
