@@ -29,6 +29,9 @@ pub enum Command {
     /// Rank every cramp therapy in the KB for this patient, with the steps
     /// that come first and a dosing plan.
     Suggest(SuggestArgs),
+    /// Validate a prescription CSV file: every patient's cramp therapies (or
+    /// a proposed drug) against their other medications, every row accounted for.
+    Batch(BatchArgs),
     /// Build, verify and inspect the knowledge base.
     #[command(subcommand)]
     Kb(KbCommand),
@@ -148,4 +151,106 @@ pub enum KbCommand {
         /// A drug, brand, product, class or condition name.
         name: String,
     },
+}
+
+/// Output formats of `batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchFormat {
+    /// One CSV row per finding.
+    Csv,
+    /// One JSON object per finding (the `check --format json` finding object).
+    Jsonl,
+}
+
+/// Arguments of `batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Prescription CSV file (`-` for stdin; gzip is read transparently).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Write findings to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Findings format.
+    #[arg(long, value_enum, default_value_t = BatchFormat::Csv)]
+    pub format: BatchFormat,
+    /// Write every rejected row (line, reason, column, detail) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Write the machine-readable summary (crampcheck.batch-summary/1) here.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Column holding the patient id (header names match case-insensitively).
+    #[arg(long, default_value = "patient_id", value_name = "COL")]
+    pub patient_col: String,
+    /// Column holding the medication text.
+    #[arg(long, default_value = "drug", value_name = "COL")]
+    pub drug_col: String,
+    /// Column holding the start date (YYYY-MM-DD, ISO timestamp or YYYYMMDD).
+    #[arg(long, value_name = "COL")]
+    pub start_col: Option<String>,
+    /// Column holding the stop date (empty = ongoing).
+    #[arg(long, value_name = "COL", requires = "start_col")]
+    pub stop_col: Option<String>,
+    /// Column holding the days' supply (exposure = start + days).
+    #[arg(
+        long,
+        value_name = "COL",
+        requires = "start_col",
+        conflicts_with = "stop_col"
+    )]
+    pub days_supply_col: Option<String>,
+    /// Only medications active on this day (YYYY-MM-DD) count.
+    #[arg(long, value_name = "DATE", requires = "start_col")]
+    pub as_of: Option<String>,
+    /// Column holding eGFR (mL/min/1.73 m²).
+    #[arg(long, value_name = "COL")]
+    pub egfr_col: Option<String>,
+    /// Column holding QTc (ms).
+    #[arg(long, value_name = "COL")]
+    pub qtc_col: Option<String>,
+    /// Column holding age (years).
+    #[arg(long, value_name = "COL")]
+    pub age_col: Option<String>,
+    /// Column holding serum potassium (mmol/L).
+    #[arg(long, value_name = "COL")]
+    pub potassium_col: Option<String>,
+    /// Column holding serum magnesium (mg/dL).
+    #[arg(long, value_name = "COL")]
+    pub magnesium_col: Option<String>,
+    /// Column holding condition codes, separated by `;` or `|`.
+    #[arg(long, value_name = "COL")]
+    pub conditions_col: Option<String>,
+    /// Read patient context from this CSV, keyed by patient id (the context
+    /// column flags then name its columns; by default egfr, qtc, age,
+    /// potassium, magnesium and conditions are used when present).
+    #[arg(long, value_name = "FILE")]
+    pub patients: Option<PathBuf>,
+    /// Patient id column of the --patients file (default: --patient-col).
+    #[arg(long, value_name = "COL", requires = "patients")]
+    pub patients_id_col: Option<String>,
+    /// Field delimiter: `,` (default), `;`, `|` or `tab`.
+    #[arg(long, default_value = ",", value_name = "CHAR")]
+    pub delimiter: String,
+    /// Check this drug for every patient as if about to be prescribed.
+    #[arg(long, value_name = "DRUG", conflicts_with = "propose_col")]
+    pub propose: Option<String>,
+    /// Check the drug named in this column for each patient.
+    #[arg(long, value_name = "COL")]
+    pub propose_col: Option<String>,
+    /// Whose label facts apply: US (default), UK, or any (show all).
+    #[arg(long, default_value = "US", value_name = "US|UK|any")]
+    pub jurisdiction: String,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Major)]
+    pub fail_on: FailOn,
+    /// Longest accepted field in bytes; longer fields reject their row.
+    #[arg(long, default_value_t = 65_536, value_name = "BYTES")]
+    pub max_field_len: usize,
+    /// Worker threads (0 = one per core); the output does not depend on it.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -9,6 +9,7 @@
 //! The command-line wiring lives in [`cli`] and [`cmd`].
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod cli;
 pub mod clinical;
 pub mod cmd;

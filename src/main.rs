@@ -35,6 +35,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => cmd::check::run(args, db, src),
         Command::Suggest(args) => cmd::suggest::run(args, db, src),
+        Command::Batch(args) => cmd::batch::run(args, db, src),
         Command::Kb(command) => cmd::kb::run(command, db, src),
     };
     match result {

@@ -2,6 +2,7 @@
 //! together; shared plumbing (opening the KB, reading medication lists,
 //! validating the patient context) lives here, never in a command file.
 
+pub mod batch;
 pub mod check;
 pub mod kb;
 pub mod suggest;

@@ -3,6 +3,9 @@
 //! summary ([`text`]) is written from that same document, so both always say
 //! the same thing.
 
+pub mod batch_csv;
+pub mod batch_jsonl;
+pub mod batch_summary;
 pub mod json;
 pub mod suggest;
 pub mod text;

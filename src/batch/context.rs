@@ -1,0 +1,330 @@
+//! Patient context in batch files: lab values, age and conditions read from
+//! columns of the prescription file (merged per patient: the last non-empty
+//! value of a lab wins, conditions accumulate) or from a second CSV keyed by
+//! patient id (`--patients`). Values are validated with the same rules as
+//! `check` ([`PatientInput::into_context`]); a bad value rejects its row.
+
+use super::BatchError;
+use super::reader::{HeaderMap, LabField, Reject, RejectReason, trim};
+use crate::kb::KbIndex;
+use crate::patient::{PatientContext, PatientInput};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Context values of one row. Conditions are an index into the parser's
+/// table of distinct condition lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RowContext {
+    labs: [Option<f64>; 5],
+    conditions: Option<u32>,
+}
+
+impl RowContext {
+    /// Whether the row carries no context at all.
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_none() && self.labs.iter().all(Option::is_none)
+    }
+
+    /// Merges the row into a patient's input.
+    pub fn apply(&self, target: &mut PatientInput, lists: &[Vec<String>]) {
+        for (slot, field) in self.labs.iter().zip(LABS) {
+            if let Some(value) = slot {
+                *lab_mut(target, field) = Some(*value);
+            }
+        }
+        if let Some(list) = self.conditions.and_then(|i| lists.get(i as usize)) {
+            for code in list {
+                if !target.conditions.contains(code) {
+                    target.conditions.push(code.clone());
+                }
+            }
+        }
+    }
+}
+
+const LABS: [LabField; 5] = [
+    LabField::Egfr,
+    LabField::Qtc,
+    LabField::Age,
+    LabField::Potassium,
+    LabField::Magnesium,
+];
+
+fn slot(field: LabField) -> usize {
+    match field {
+        LabField::Egfr => 0,
+        LabField::Qtc => 1,
+        LabField::Age => 2,
+        LabField::Potassium => 3,
+        LabField::Magnesium => 4,
+    }
+}
+
+fn lab_mut(input: &mut PatientInput, field: LabField) -> &mut Option<f64> {
+    match field {
+        LabField::Egfr => &mut input.egfr,
+        LabField::Qtc => &mut input.qtc,
+        LabField::Age => &mut input.age,
+        LabField::Potassium => &mut input.potassium,
+        LabField::Magnesium => &mut input.magnesium,
+    }
+}
+
+/// Reads context columns, remembering each distinct value's verdict so a
+/// value repeated on many rows is validated once.
+pub struct ContextParser<'kb> {
+    kb: &'kb KbIndex,
+    labs: Vec<(LabField, usize, String)>,
+    conditions: Option<(usize, String)>,
+    values: HashMap<(usize, u64), Result<(), String>>,
+    condition_ids: HashMap<Box<[u8]>, Result<u32, (RejectReason, String)>>,
+    lists: Vec<Vec<String>>,
+}
+
+impl<'kb> ContextParser<'kb> {
+    /// A parser for the context columns of a prescription file.
+    pub fn new(kb: &'kb KbIndex, layout: &super::reader::Layout) -> Self {
+        Self::with_columns(
+            kb,
+            layout
+                .labs
+                .iter()
+                .map(|(f, i)| (*f, *i, layout.name(*i).to_owned()))
+                .collect(),
+            layout.conditions.map(|i| (i, layout.name(i).to_owned())),
+        )
+    }
+
+    fn with_columns(
+        kb: &'kb KbIndex,
+        labs: Vec<(LabField, usize, String)>,
+        conditions: Option<(usize, String)>,
+    ) -> Self {
+        ContextParser {
+            kb,
+            labs,
+            conditions,
+            values: HashMap::new(),
+            condition_ids: HashMap::new(),
+            lists: Vec::new(),
+        }
+    }
+
+    /// The distinct condition lists seen so far (indexed by [`RowContext`]).
+    pub fn conditions(&self) -> &[Vec<String>] {
+        &self.lists
+    }
+
+    fn reject(line: u64, reason: RejectReason, column: &str, detail: String) -> Reject {
+        Reject {
+            line,
+            reason,
+            column: Some(column.to_owned()),
+            detail,
+        }
+    }
+
+    /// Reads and validates the context values of one row.
+    pub fn parse(&mut self, rec: &csv::ByteRecord, line: u64) -> Result<RowContext, Reject> {
+        let mut out = RowContext::default();
+        for (field, col, name) in &self.labs {
+            let raw = trim(rec.get(*col).unwrap_or_default());
+            if raw.is_empty() {
+                continue;
+            }
+            let text = std::str::from_utf8(raw).map_err(|_| {
+                Self::reject(
+                    line,
+                    RejectReason::InvalidUtf8,
+                    name,
+                    String::from_utf8_lossy(raw).into_owned(),
+                )
+            })?;
+            let value: f64 = text.parse().map_err(|_| {
+                Self::reject(
+                    line,
+                    RejectReason::BadValue,
+                    name,
+                    format!("`{text}` is not a number"),
+                )
+            })?;
+            let kb = self.kb;
+            let verdict = self
+                .values
+                .entry((slot(*field), value.to_bits()))
+                .or_insert_with(|| {
+                    let mut input = PatientInput::default();
+                    *lab_mut(&mut input, *field) = Some(value);
+                    input.into_context(kb).map(|_| ()).map_err(|e| e.to_string())
+                });
+            if let Err(message) = verdict {
+                return Err(Self::reject(
+                    line,
+                    RejectReason::BadValue,
+                    name,
+                    message.clone(),
+                ));
+            }
+            out.labs[slot(*field)] = Some(value);
+        }
+        if let Some(col) = self.conditions.as_ref().map(|(c, _)| *c) {
+            let raw = trim(rec.get(col).unwrap_or_default());
+            if !raw.is_empty() {
+                let verdict = match self.condition_ids.get(raw) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = self.condition_list(raw);
+                        self.condition_ids.insert(raw.into(), v.clone());
+                        v
+                    }
+                };
+                match verdict {
+                    Ok(index) => out.conditions = Some(index),
+                    Err((reason, detail)) => {
+                        let name = self.conditions.as_ref().map_or("", |(_, n)| n.as_str());
+                        return Err(Self::reject(line, reason, name, detail));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Splits a conditions field on `;` or `|` and maps each name onto a KB
+    /// condition code.
+    fn condition_list(&mut self, raw: &[u8]) -> Result<u32, (RejectReason, String)> {
+        let text = std::str::from_utf8(raw).map_err(|_| {
+            (
+                RejectReason::InvalidUtf8,
+                String::from_utf8_lossy(raw).into_owned(),
+            )
+        })?;
+        let mut codes: Vec<String> = Vec::new();
+        for part in text.split([';', '|']).map(str::trim).filter(|p| !p.is_empty()) {
+            let id = self.kb.condition_by_name(part).ok_or_else(|| {
+                (
+                    RejectReason::UnknownCondition,
+                    format!("unknown condition `{part}`"),
+                )
+            })?;
+            let code = self.kb.conditions[id as usize].code.clone();
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        self.lists.push(codes);
+        Ok(self.lists.len() as u32 - 1)
+    }
+}
+
+/// Patient context read from a `--patients` file, keyed by patient id.
+pub type PatientTable = HashMap<Box<[u8]>, PatientContext>;
+
+/// Column names of a `--patients` file.
+#[derive(Debug, Clone, Default)]
+pub struct PatientsColumns {
+    /// Patient id column.
+    pub id: String,
+    /// Context columns named by flags; `None` means "use the default name
+    /// (egfr, qtc, age, potassium, magnesium, conditions) if present".
+    pub context: super::reader::ContextColumns,
+}
+
+/// Reads a `--patients` file. Any unusable row is an error naming the file,
+/// line, column and value: the file is configuration, not data to sample.
+pub fn load_patients(
+    kb: &KbIndex,
+    path: &Path,
+    delimiter: u8,
+    cols: &PatientsColumns,
+) -> Result<PatientTable, BatchError> {
+    let label = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| BatchError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = HeaderMap::new(rdr.byte_headers().map_err(|source| BatchError::Csv {
+        input: label.clone(),
+        line: 1,
+        source,
+    })?);
+    let id_col = header.require(&cols.id, &label)?;
+    let pick = |flag: &Option<String>, default: &str| -> Result<Option<(usize, String)>, BatchError> {
+        match flag {
+            Some(name) => Ok(Some((header.require(name, &label)?, name.clone()))),
+            None => Ok(header.find(default).map(|i| (i, default.to_owned()))),
+        }
+    };
+    let mut labs = Vec::new();
+    for (field, flag, default) in [
+        (LabField::Egfr, &cols.context.egfr, "egfr"),
+        (LabField::Qtc, &cols.context.qtc, "qtc"),
+        (LabField::Age, &cols.context.age, "age"),
+        (LabField::Potassium, &cols.context.potassium, "potassium"),
+        (LabField::Magnesium, &cols.context.magnesium, "magnesium"),
+    ] {
+        if let Some((i, name)) = pick(flag, default)? {
+            labs.push((field, i, name));
+        }
+    }
+    let conditions = pick(&cols.context.conditions, "conditions")?;
+    let width = header.names().len();
+    let mut parser = ContextParser::with_columns(kb, labs, conditions);
+    let mut inputs: HashMap<Box<[u8]>, (PatientInput, u64)> = HashMap::new();
+    let mut rec = csv::ByteRecord::new();
+    let bad = |line: u64, column: &str, message: String| BatchError::PatientsFile {
+        path: label.clone(),
+        line,
+        column: column.to_owned(),
+        message,
+    };
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(source) => {
+                return Err(BatchError::Csv {
+                    input: label.clone(),
+                    line: rdr.position().line(),
+                    source,
+                });
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() != width {
+            return Err(bad(
+                line,
+                "",
+                format!("{} fields, the header has {width}", rec.len()),
+            ));
+        }
+        let id = trim(rec.get(id_col).unwrap_or_default());
+        if id.is_empty() || std::str::from_utf8(id).is_err() {
+            return Err(bad(line, &cols.id, "no readable patient id".to_owned()));
+        }
+        let row = parser.parse(&rec, line).map_err(|r| {
+            bad(
+                line,
+                r.column.as_deref().unwrap_or_default(),
+                r.detail.clone(),
+            )
+        })?;
+        let entry = inputs
+            .entry(id.into())
+            .or_insert_with(|| (PatientInput::default(), line));
+        row.apply(&mut entry.0, parser.conditions());
+        entry.1 = line;
+    }
+    let mut table = PatientTable::with_capacity(inputs.len());
+    for (id, (input, line)) in inputs {
+        let context = input
+            .into_context(kb)
+            .map_err(|e| bad(line, &cols.id, e.to_string()))?;
+        table.insert(id, context);
+    }
+    Ok(table)
+}

@@ -1,0 +1,733 @@
+//! Batch validation of prescription files: millions of CSV rows grouped by
+//! patient and checked with the same engine as `check`, with every row
+//! accounted for (checked or rejected with a reason).
+//!
+//! The work is split in two threads. The reading thread ([`run`]) parses rows
+//! into one reused `csv::ByteRecord`, hashes the raw input, interns each
+//! distinct drug string once (the resolution cache is keyed by its raw bytes)
+//! and groups rows by patient. A patient's group is handed to the checking
+//! thread as soon as another patient's row arrives, so memory does not grow
+//! with the number of rows when each patient's rows are contiguous. If a
+//! patient turns up again later in the file, its early result is dropped and
+//! all its rows are gathered in a second read of the file (stdin, which can
+//! be read only once, keeps every group until the end instead). The checking
+//! thread resolves new strings and checks patient groups in parallel (rayon),
+//! renders each patient's findings, and spools them so the output can be
+//! written sorted by patient id: the same input gives the same bytes whatever
+//! the thread count.
+
+pub mod atomic;
+pub mod context;
+pub mod group;
+pub mod reader;
+pub mod spool;
+pub mod summary;
+
+use crate::clinical::Jurisdiction;
+use crate::kb::KbIndex;
+use crate::resolve::Resolved;
+use context::{ContextParser, PatientTable, RowContext};
+use group::{BatchFinding, Group, PatientFindings, Row, Shared};
+use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
+use spool::{PatientOutput, SortedOutput, Spool};
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Instant;
+use summary::{Counts, Summary};
+use thiserror::Error;
+
+/// Why a batch run stopped before the end.
+#[derive(Debug, Error)]
+pub enum BatchError {
+    /// The input file could not be opened.
+    #[error("cannot open {}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Reading or decompressing the input failed.
+    #[error("cannot read {input}")]
+    Read {
+        /// The input label.
+        input: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The CSV reader failed (an I/O error inside the reader).
+    #[error("cannot read {input} at line {line}")]
+    Csv {
+        /// The input label.
+        input: String,
+        /// Line where reading stopped.
+        line: u64,
+        /// Why.
+        source: csv::Error,
+    },
+    /// A requested column is not in the header.
+    #[error("{input}: no column `{column}` (columns found: {})", found.join(", "))]
+    MissingColumn {
+        /// The input label.
+        input: String,
+        /// The column asked for.
+        column: String,
+        /// The header as read.
+        found: Vec<String>,
+    },
+    /// A row of the `--patients` file cannot be used.
+    #[error("{path}:{line}: column `{column}`: {message}")]
+    PatientsFile {
+        /// The file.
+        path: String,
+        /// Its line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing an output, the rejects or the spool failed.
+    #[error("cannot write {what}")]
+    Write {
+        /// Which output.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+    /// The checking thread could not start or died.
+    #[error("checking thread failed: {0}")]
+    Worker(String),
+}
+
+/// What each patient is checked for.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Every cramp therapy a patient already takes is checked against the
+    /// patient's other co-exposed medications and context.
+    Existing,
+    /// This drug is checked for every patient as if about to be prescribed.
+    Propose(Box<Resolved>),
+    /// The drug named in the `--propose-col` column is checked, per patient.
+    ProposeColumn,
+}
+
+/// Validated options of one batch run.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Where the rows come from.
+    pub input: InputSource,
+    /// Columns asked for.
+    pub columns: ColumnNames,
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// What is checked.
+    pub mode: Mode,
+    /// Only medications active on this day count.
+    pub as_of: Option<Day>,
+    /// Whose label facts apply.
+    pub jurisdiction: Jurisdiction,
+    /// Patient context read from a `--patients` file.
+    pub patients: Option<PatientTable>,
+    /// Longest accepted field, in bytes.
+    pub max_field: usize,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// Where rejected rows and progress go while the run reads.
+pub trait Hooks {
+    /// One rejected row, in file order.
+    fn reject(&mut self, reject: &Reject) -> io::Result<()>;
+    /// Rows read so far (called every few thousand rows).
+    fn progress(&mut self, rows: u64);
+}
+
+/// Writes one patient's findings into a byte buffer (CSV or JSONL rows).
+pub type Renderer = dyn Fn(&KbIndex, &PatientFindings<'_>, &mut Vec<u8>) -> io::Result<()> + Sync;
+
+/// The result of a run: the summary, and the findings ready to be written
+/// in patient-id order.
+pub struct BatchRun {
+    /// Accounting and statistics.
+    pub summary: Summary,
+    /// Rendered findings, sorted by patient id.
+    pub output: SortedOutput,
+}
+
+/// Rows handed to the checking thread at once.
+const BATCH_ROWS: usize = 1 << 15;
+/// Rows between two progress calls.
+const PROGRESS_EVERY: u64 = 1 << 16;
+/// Marks a drug string whose bytes are not UTF-8 in the intern table.
+const INVALID: u32 = u32::MAX;
+/// Marks "no proposed drug" in a row.
+pub(crate) const NO_MED: u32 = u32::MAX;
+
+/// Distinct drug strings, each given a dense id the first time it is seen,
+/// so each is resolved once however many rows carry it.
+struct Interner {
+    ids: HashMap<Box<[u8]>, u32>,
+    fresh: Vec<Box<str>>,
+    rows: Vec<u64>,
+}
+
+impl Interner {
+    fn id(&mut self, bytes: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(bytes) {
+            return id;
+        }
+        let id = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let id = self.rows.len() as u32;
+                self.fresh.push(text.into());
+                self.rows.push(0);
+                id
+            }
+            Err(_) => INVALID,
+        };
+        self.ids.insert(bytes.into(), id);
+        id
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatientState {
+    /// Being read now (or kept until the end, for stdin).
+    Open,
+    /// Handed to the checking thread.
+    Closed,
+    /// Seen again after being closed: gathered in the second read.
+    Split,
+}
+
+/// A valid row before it is routed to its patient.
+struct ValidRow<'r> {
+    patient: &'r [u8],
+    row: Row,
+    context: RowContext,
+}
+
+/// Everything the reading thread keeps.
+struct ReadState<'a> {
+    checker: RowChecker,
+    context: ContextParser<'a>,
+    meds: Interner,
+    patients: HashMap<Box<[u8]>, u32>,
+    states: Vec<PatientState>,
+    current: Option<Group>,
+    /// Closed groups waiting to be sent.
+    ready: Vec<Group>,
+    ready_rows: usize,
+    /// Groups kept until the end (stdin) or gathered in the second read.
+    kept: HashMap<u32, Group>,
+    keep_all: bool,
+    split: Vec<u32>,
+    with_context: bool,
+}
+
+impl<'a> ReadState<'a> {
+    /// Validates a row and interns its strings; the patient is not yet known.
+    fn validate<'r>(
+        &mut self,
+        rec: &'r csv::ByteRecord,
+        line: u64,
+        intern: bool,
+    ) -> Result<ValidRow<'r>, Reject> {
+        let fields = self.checker.fields(rec, line)?;
+        let mut lookup = |bytes: &[u8]| -> u32 {
+            if intern {
+                self.meds.id(bytes)
+            } else {
+                self.meds.ids.get(bytes).copied().unwrap_or(INVALID)
+            }
+        };
+        let med = lookup(fields.drug);
+        if med == INVALID {
+            return Err(self
+                .checker
+                .invalid_utf8(self.checker.layout.drug, fields.drug, line));
+        }
+        let proposed = match (fields.propose, self.checker.layout.propose) {
+            (Some(bytes), Some(col)) => {
+                let id = lookup(bytes);
+                if id == INVALID {
+                    return Err(self.checker.invalid_utf8(col, bytes, line));
+                }
+                id
+            }
+            _ => NO_MED,
+        };
+        let context = if self.with_context {
+            self.context.parse(rec, line)?
+        } else {
+            RowContext::default()
+        };
+        Ok(ValidRow {
+            patient: fields.patient,
+            row: Row {
+                line,
+                med,
+                proposed,
+                start: fields.start,
+                end: fields.end,
+            },
+            context,
+        })
+    }
+
+    /// First read: route a valid row to its patient's group.
+    fn route(&mut self, valid: ValidRow<'_>, tx: &Sender) -> Result<(), Reject> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|g| g.id.as_bytes() == valid.patient)
+        {
+            self.count(&valid.row);
+            if let Some(group) = &mut self.current {
+                group.push(valid.row, &valid.context, self.context.conditions());
+            }
+            return Ok(());
+        }
+        let pid = match self.patients.get(valid.patient) {
+            Some(&pid) => pid,
+            None => {
+                let id = std::str::from_utf8(valid.patient).map_err(|_| {
+                    self.checker.invalid_utf8(
+                        self.checker.layout.patient,
+                        valid.patient,
+                        valid.row.line,
+                    )
+                })?;
+                let pid = self.states.len() as u32;
+                self.patients.insert(valid.patient.into(), pid);
+                self.states.push(PatientState::Open);
+                self.close_current(tx);
+                self.current = Some(Group::new(pid, id.into(), 1));
+                pid
+            }
+        };
+        self.count(&valid.row);
+        let state = self.states[pid as usize];
+        if self.keep_all {
+            if self.current.as_ref().is_none_or(|g| g.pid != pid) {
+                self.close_current(tx);
+                self.current = self.kept.remove(&pid);
+            }
+        } else if state == PatientState::Closed {
+            self.states[pid as usize] = PatientState::Split;
+            self.split.push(pid);
+            self.close_current(tx);
+        } else if state == PatientState::Split {
+            self.close_current(tx);
+        }
+        if let Some(group) = &mut self.current
+            && group.pid == pid
+        {
+            group.push(valid.row, &valid.context, self.context.conditions());
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, row: &Row) {
+        self.meds.rows[row.med as usize] += 1;
+        if row.proposed != NO_MED {
+            self.meds.rows[row.proposed as usize] += 1;
+        }
+    }
+
+    fn close_current(&mut self, tx: &Sender) {
+        let Some(group) = self.current.take() else {
+            return;
+        };
+        if self.keep_all {
+            self.kept.insert(group.pid, group);
+            return;
+        }
+        self.states[group.pid as usize] = PatientState::Closed;
+        self.ready_rows += group.rows.len();
+        self.ready.push(group);
+        if self.ready_rows >= BATCH_ROWS {
+            self.send(tx, 1);
+        }
+    }
+
+    fn send(&mut self, tx: &Sender, pass: u8) {
+        let groups = std::mem::take(&mut self.ready);
+        self.ready_rows = 0;
+        let fresh = std::mem::take(&mut self.meds.fresh);
+        // A send fails only when the checking thread has stopped; its error
+        // is reported when it is joined.
+        let _ = tx.send(Work {
+            fresh,
+            groups,
+            pass,
+        });
+    }
+}
+
+/// Work for the checking thread: new strings to resolve, then groups.
+struct Work {
+    fresh: Vec<Box<str>>,
+    groups: Vec<Group>,
+    pass: u8,
+}
+
+type Sender = mpsc::SyncSender<Work>;
+
+fn csv_reader(opts: &BatchOptions, input: reader::Input) -> csv::Reader<reader::Input> {
+    csv::ReaderBuilder::new()
+        .delimiter(opts.delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(input)
+}
+
+/// Runs a whole batch: reads every row, checks every patient, and returns
+/// the summary and the rendered findings in patient-id order.
+pub fn run(
+    kb: &KbIndex,
+    opts: &BatchOptions,
+    render: &Renderer,
+    hooks: &mut dyn Hooks,
+) -> Result<BatchRun, BatchError> {
+    let started = Instant::now();
+    let label = opts.input.label();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| BatchError::Worker(e.to_string()))?;
+    let threads = pool.current_num_threads();
+    let mut rdr = csv_reader(opts, opts.input.open()?);
+    let header = HeaderMap::new(
+        rdr.byte_headers()
+            .map_err(|source| BatchError::Csv {
+                input: label.clone(),
+                line: 1,
+                source,
+            })?,
+    );
+    let mut counts = Counts::default();
+    if header.names().is_empty() || header.names() == [""] {
+        counts.warnings.push("the input is empty: no header, no rows".to_owned());
+        let (sha256, bytes) = rdr
+            .into_inner()
+            .finish()
+            .map_err(|e| opts.input.read_error(e))?;
+        counts.sha256 = sha256;
+        counts.bytes = bytes;
+        let spool = Spool::new().map_err(|source| BatchError::Write {
+            what: "the output spool",
+            source,
+        })?;
+        let (output, stats) = spool
+            .finish(&[])
+            .map_err(|source| BatchError::Write {
+                what: "the output spool",
+                source,
+            })?;
+        return Ok(BatchRun {
+            summary: Summary::build(kb, opts, counts, stats, &[], &[], started, threads),
+            output,
+        });
+    }
+    let layout = Layout::new(&header, &opts.columns, &label)?;
+    for dup in &layout.duplicates {
+        counts.warnings.push(format!(
+            "column name `{dup}` occurs more than once in the header; the first one is used"
+        ));
+    }
+    let with_context = opts.columns.context.any() && opts.patients.is_none();
+    let mut state = ReadState {
+        context: ContextParser::new(kb, &layout),
+        checker: RowChecker::new(layout, opts.max_field),
+        meds: Interner {
+            ids: HashMap::new(),
+            fresh: Vec::new(),
+            rows: Vec::new(),
+        },
+        patients: HashMap::new(),
+        states: Vec::new(),
+        current: None,
+        ready: Vec::new(),
+        ready_rows: 0,
+        kept: HashMap::new(),
+        keep_all: !opts.input.rereadable(),
+        split: Vec::new(),
+        with_context,
+    };
+    let shared_mode = &opts.mode;
+    let (tx, rx) = mpsc::sync_channel::<Work>(2);
+    let worker_result = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("crampcheck-check".to_owned())
+            .spawn_scoped(scope, || check_thread(kb, opts, shared_mode, &pool, render, rx))
+            .map_err(|e| BatchError::Worker(e.to_string()));
+        let worker = match worker {
+            Ok(w) => w,
+            Err(e) => return Err(e),
+        };
+        let read = read_all(&mut rdr, &mut state, &mut counts, hooks, &tx, &label);
+        let read = read.and_then(|()| {
+            state.close_current(&tx);
+            if state.keep_all {
+                let mut kept: Vec<Group> = state.kept.drain().map(|(_, g)| g).collect();
+                kept.sort_by_key(|g| g.pid);
+                state.ready.extend(kept);
+            }
+            state.send(&tx, 1);
+            if state.split.is_empty() {
+                Ok(())
+            } else {
+                second_read(opts, &mut state, &tx, &label)
+            }
+        });
+        drop(tx);
+        let checked = worker
+            .join()
+            .map_err(|_| BatchError::Worker("the checking thread panicked".to_owned()))
+            .and_then(|r| r);
+        read?;
+        checked
+    });
+    let checked = worker_result?;
+    let (sha256, bytes) = rdr
+        .into_inner()
+        .finish()
+        .map_err(|e| opts.input.read_error(e))?;
+    counts.sha256 = sha256;
+    counts.bytes = bytes;
+    counts.patients = state.states.len() as u64;
+    counts.patients_without_context = checked.without_context;
+    let (output, stats) =
+        checked
+            .spool
+            .finish(&state.split)
+            .map_err(|source| BatchError::Write {
+                what: "the output spool",
+                source,
+            })?;
+    Ok(BatchRun {
+        summary: Summary::build(
+            kb,
+            opts,
+            counts,
+            stats,
+            &checked.meds,
+            &state.meds.rows,
+            started,
+            threads,
+        ),
+        output,
+    })
+}
+
+fn read_all(
+    rdr: &mut csv::Reader<reader::Input>,
+    state: &mut ReadState<'_>,
+    counts: &mut Counts,
+    hooks: &mut dyn Hooks,
+    tx: &Sender,
+    label: &str,
+) -> Result<(), BatchError> {
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(source) => {
+                return Err(BatchError::Csv {
+                    input: label.to_owned(),
+                    line: rdr.position().line(),
+                    source,
+                });
+            }
+        }
+        counts.rows_read += 1;
+        let line = rec.position().map_or(0, |p| p.line());
+        let outcome = state
+            .validate(&rec, line, true)
+            .and_then(|valid| state.route(valid, tx));
+        match outcome {
+            Ok(()) => counts.rows_checked += 1,
+            Err(reject) => {
+                counts.reject(reject.reason);
+                hooks.reject(&reject).map_err(|source| BatchError::Write {
+                    what: "the rejects",
+                    source,
+                })?;
+            }
+        }
+        if counts.rows_read % PROGRESS_EVERY == 0 {
+            hooks.progress(counts.rows_read);
+        }
+    }
+    hooks.progress(counts.rows_read);
+    Ok(())
+}
+
+/// Reads the file again, gathering every row of the patients whose rows
+/// turned out to be far apart; rows were counted (and rejects reported) in
+/// the first read, so this one only groups.
+fn second_read(
+    opts: &BatchOptions,
+    state: &mut ReadState<'_>,
+    tx: &Sender,
+    label: &str,
+) -> Result<(), BatchError> {
+    for &pid in &state.split {
+        state.states[pid as usize] = PatientState::Split;
+    }
+    let mut rdr = csv_reader(opts, opts.input.open()?);
+    let mut rec = csv::ByteRecord::new();
+    let mut ids: HashMap<u32, Box<str>> = HashMap::new();
+    for (bytes, &pid) in &state.patients {
+        if state.states[pid as usize] == PatientState::Split
+            && let Ok(id) = std::str::from_utf8(bytes)
+        {
+            ids.insert(pid, id.into());
+        }
+    }
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(source) => {
+                return Err(BatchError::Csv {
+                    input: label.to_owned(),
+                    line: rdr.position().line(),
+                    source,
+                });
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        let Ok(valid) = state.validate(&rec, line, false) else {
+            continue;
+        };
+        let Some(&pid) = state.patients.get(valid.patient) else {
+            continue;
+        };
+        if state.states[pid as usize] != PatientState::Split {
+            continue;
+        }
+        let conditions = state.context.conditions();
+        let group = state.kept.entry(pid).or_insert_with(|| {
+            Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2)
+        });
+        group.push(valid.row, &valid.context, conditions);
+    }
+    let mut kept: Vec<Group> = state.kept.drain().map(|(_, g)| g).collect();
+    kept.sort_by_key(|g| g.pid);
+    state.ready.extend(kept);
+    state.send(tx, 2);
+    Ok(())
+}
+
+/// What the checking thread hands back.
+struct Checked {
+    spool: Spool,
+    meds: Vec<Resolved>,
+    without_context: u64,
+}
+
+fn check_thread(
+    kb: &KbIndex,
+    opts: &BatchOptions,
+    mode: &Mode,
+    pool: &rayon::ThreadPool,
+    render: &Renderer,
+    rx: mpsc::Receiver<Work>,
+) -> Result<Checked, BatchError> {
+    use rayon::prelude::*;
+    let resolver = crate::resolve::Resolver::new(kb);
+    let therapies = group::therapy_drugs(kb);
+    let mut meds: Vec<Resolved> = Vec::new();
+    let mut therapy: Vec<bool> = Vec::new();
+    let probes = group::ProbeCache::default();
+    let mut spool = Spool::new().map_err(|source| BatchError::Write {
+        what: "the output spool",
+        source,
+    })?;
+    let mut without_context = 0u64;
+    for work in rx {
+        let resolved: Vec<Resolved> = pool.install(|| {
+            work.fresh
+                .par_iter()
+                .map(|text| resolver.resolve(crate::parse::parse_med(text)))
+                .collect()
+        });
+        therapy.extend(
+            resolved
+                .iter()
+                .map(|r| r.ingredients.iter().any(|i| therapies.contains(&i.drug))),
+        );
+        meds.extend(resolved);
+        let shared = Shared {
+            kb,
+            meds: &meds,
+            therapy: &therapy,
+            mode,
+            as_of: opts.as_of,
+            dated: opts.columns.start.is_some(),
+            jurisdiction: opts.jurisdiction,
+            patients: opts.patients.as_ref(),
+            probes: &probes,
+        };
+        let outputs: Vec<io::Result<(PatientOutput, bool)>> = pool.install(|| {
+            work.groups
+                .par_iter()
+                .map(|g| {
+                    let (findings, has_context) = group::check_patient(&shared, g);
+                    let output = render_patient(kb, g, &findings, render, work.pass)?;
+                    Ok((output, has_context))
+                })
+                .collect()
+        });
+        for output in outputs {
+            let write = |source| BatchError::Write {
+                what: "the output spool",
+                source,
+            };
+            let (output, has_context) = output.map_err(write)?;
+            if !has_context && opts.patients.is_some() && output.pass == 1 {
+                without_context += 1;
+            }
+            spool.push(output).map_err(write)?;
+        }
+    }
+    Ok(Checked {
+        spool,
+        meds,
+        without_context,
+    })
+}
+
+fn render_patient(
+    kb: &KbIndex,
+    group: &Group,
+    findings: &[BatchFinding],
+    render: &Renderer,
+    pass: u8,
+) -> io::Result<PatientOutput> {
+    let mut bytes = Vec::new();
+    if !findings.is_empty() {
+        render(
+            kb,
+            &PatientFindings {
+                patient_id: &group.id,
+                findings,
+            },
+            &mut bytes,
+        )?;
+    }
+    Ok(PatientOutput::new(
+        group.pid,
+        group.id.clone(),
+        pass,
+        bytes,
+        findings,
+    ))
+}

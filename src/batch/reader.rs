@@ -1,0 +1,701 @@
+//! Reading a prescription CSV: opening the input (file, stdin, gzip) while
+//! hashing every raw byte, mapping column names onto positions, and turning
+//! one `csv::ByteRecord` into a validated [`RowFields`] or a [`Reject`] with
+//! its reason. Nothing here allocates per row: fields are borrowed from the
+//! reused record, and dates are parsed straight from bytes.
+
+use super::BatchError;
+use flate2::bufread::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Where the prescription rows come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSource {
+    /// Standard input (`-`): read once, so rows are grouped in memory.
+    Stdin,
+    /// A file; gzip files are recognized by their magic bytes.
+    File(PathBuf),
+}
+
+impl InputSource {
+    /// `-` means stdin; anything else is a path.
+    pub fn from_arg(path: &Path) -> Self {
+        if path == Path::new("-") {
+            InputSource::Stdin
+        } else {
+            InputSource::File(path.to_path_buf())
+        }
+    }
+
+    /// Whether the input can be read a second time (needed when a patient's
+    /// rows turn out to be far apart in the file).
+    pub fn rereadable(&self) -> bool {
+        matches!(self, InputSource::File(_))
+    }
+
+    /// How the input is named in the summary and in errors.
+    pub fn label(&self) -> String {
+        match self {
+            InputSource::Stdin => "-".to_owned(),
+            InputSource::File(path) => path.display().to_string(),
+        }
+    }
+
+    /// Size in bytes, when known in advance (for the progress bar).
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            InputSource::Stdin => None,
+            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+        }
+    }
+
+    /// Opens the input: raw bytes are hashed as they are read, then
+    /// decompressed when they start with the gzip magic number.
+    pub fn open(&self) -> Result<Input, BatchError> {
+        let raw: Box<dyn Read> = match self {
+            InputSource::Stdin => Box::new(io::stdin().lock()),
+            InputSource::File(path) => {
+                Box::new(
+                    std::fs::File::open(path).map_err(|source| BatchError::Open {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
+        };
+        let mut buffered = BufReader::with_capacity(
+            256 * 1024,
+            Hashing {
+                inner: raw,
+                hasher: Sha256::new(),
+                bytes: 0,
+            },
+        );
+        let head = buffered.fill_buf().map_err(|e| self.read_error(e))?;
+        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        Ok(Input {
+            inner: if gzip {
+                Decoded::Gzip(Box::new(MultiGzDecoder::new(buffered)))
+            } else {
+                Decoded::Plain(buffered)
+            },
+        })
+    }
+
+    pub(crate) fn read_error(&self, source: io::Error) -> BatchError {
+        BatchError::Read {
+            input: self.label(),
+            source,
+        }
+    }
+}
+
+/// Hashes and counts every byte that passes through.
+struct Hashing {
+    inner: Box<dyn Read>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+enum Decoded {
+    Plain(BufReader<Hashing>),
+    Gzip(Box<MultiGzDecoder<BufReader<Hashing>>>),
+}
+
+/// An opened input: decoded bytes for the CSV reader; [`Input::finish`] gives
+/// the SHA-256 and size of the raw bytes.
+pub struct Input {
+    inner: Decoded,
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Decoded::Plain(r) => r.read(buf),
+            Decoded::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+impl Input {
+    /// Reads whatever the CSV reader left (trailing bytes after a gzip
+    /// stream) so the hash covers the whole input, then returns the
+    /// lowercase hex SHA-256 and the number of raw bytes.
+    pub fn finish(self) -> io::Result<(String, u64)> {
+        let mut buffered = match self.inner {
+            Decoded::Plain(r) => r,
+            Decoded::Gzip(r) => r.into_inner(),
+        };
+        io::copy(&mut buffered, &mut io::sink())?;
+        let hashing = buffered.into_inner();
+        let digest = hashing.hasher.finalize();
+        let mut hex = String::with_capacity(64);
+        for byte in digest.iter() {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        Ok((hex, hashing.bytes))
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The column names asked for (flags or defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnNames {
+    /// Patient id column (required).
+    pub patient: String,
+    /// Medication text column (required).
+    pub drug: String,
+    /// Start date column.
+    pub start: Option<String>,
+    /// Stop date column (empty = ongoing).
+    pub stop: Option<String>,
+    /// Days' supply column (window = start + days).
+    pub days_supply: Option<String>,
+    /// Column holding the drug to propose, per row.
+    pub propose: Option<String>,
+    /// Per-patient context columns in the main file.
+    pub context: ContextColumns,
+}
+
+/// Names of the patient-context columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextColumns {
+    /// eGFR, mL/min/1.73 m².
+    pub egfr: Option<String>,
+    /// QTc, ms.
+    pub qtc: Option<String>,
+    /// Age, years.
+    pub age: Option<String>,
+    /// Potassium, mmol/L.
+    pub potassium: Option<String>,
+    /// Magnesium, mg/dL.
+    pub magnesium: Option<String>,
+    /// Conditions, separated by `;` or `|`.
+    pub conditions: Option<String>,
+}
+
+impl ContextColumns {
+    /// Whether any context column was asked for.
+    pub fn any(&self) -> bool {
+        self.egfr.is_some()
+            || self.qtc.is_some()
+            || self.age.is_some()
+            || self.potassium.is_some()
+            || self.magnesium.is_some()
+            || self.conditions.is_some()
+    }
+}
+
+/// A numeric patient-context value and the field of `PatientInput` it fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabField {
+    /// eGFR.
+    Egfr,
+    /// QTc.
+    Qtc,
+    /// Age.
+    Age,
+    /// Potassium.
+    Potassium,
+    /// Magnesium.
+    Magnesium,
+}
+
+/// Column positions, resolved once from the header.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Number of header fields; a row with another count is ragged.
+    pub width: usize,
+    /// The header as read (for messages).
+    pub header: Vec<String>,
+    /// Patient id.
+    pub patient: usize,
+    /// Medication text.
+    pub drug: usize,
+    /// Start date.
+    pub start: Option<usize>,
+    /// Stop date.
+    pub stop: Option<usize>,
+    /// Days' supply.
+    pub days_supply: Option<usize>,
+    /// Proposed drug per row.
+    pub propose: Option<usize>,
+    /// Numeric context columns.
+    pub labs: Vec<(LabField, usize)>,
+    /// Conditions column.
+    pub conditions: Option<usize>,
+    /// Header names that occur more than once (first one is used).
+    pub duplicates: Vec<String>,
+}
+
+/// Finds columns by name, ignoring case and surrounding spaces.
+pub struct HeaderMap {
+    names: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl HeaderMap {
+    /// Reads the header record (a UTF-8 byte-order mark is already gone).
+    pub fn new(record: &csv::ByteRecord) -> Self {
+        let names: Vec<String> = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        let keys = names.iter().map(|n| n.trim().to_lowercase()).collect();
+        HeaderMap { names, keys }
+    }
+
+    /// The first column called `name` (case-insensitive).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        let key = name.trim().to_lowercase();
+        self.keys.iter().position(|k| *k == key)
+    }
+
+    /// Like [`HeaderMap::find`] but a missing column is an error listing
+    /// the columns found.
+    pub fn require(&self, name: &str, input: &str) -> Result<usize, BatchError> {
+        self.find(name).ok_or_else(|| BatchError::MissingColumn {
+            input: input.to_owned(),
+            column: name.to_owned(),
+            found: self.names.clone(),
+        })
+    }
+
+    /// Header names used more than once.
+    pub fn duplicates(&self) -> Vec<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut dups: Vec<String> = Vec::new();
+        for (key, name) in self.keys.iter().zip(&self.names) {
+            if seen.contains(&key.as_str()) {
+                if !dups.iter().any(|d| d.trim().eq_ignore_ascii_case(key)) {
+                    dups.push(name.trim().to_owned());
+                }
+            } else {
+                seen.push(key);
+            }
+        }
+        dups
+    }
+
+    /// The header fields as read.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+impl Layout {
+    /// Resolves every requested column against the header.
+    pub fn new(header: &HeaderMap, cols: &ColumnNames, input: &str) -> Result<Self, BatchError> {
+        let optional = |name: &Option<String>| -> Result<Option<usize>, BatchError> {
+            name.as_deref()
+                .map(|n| header.require(n, input))
+                .transpose()
+        };
+        let mut labs = Vec::new();
+        for (field, name) in [
+            (LabField::Egfr, &cols.context.egfr),
+            (LabField::Qtc, &cols.context.qtc),
+            (LabField::Age, &cols.context.age),
+            (LabField::Potassium, &cols.context.potassium),
+            (LabField::Magnesium, &cols.context.magnesium),
+        ] {
+            if let Some(i) = optional(name)? {
+                labs.push((field, i));
+            }
+        }
+        Ok(Layout {
+            width: header.names().len(),
+            header: header.names().to_vec(),
+            patient: header.require(&cols.patient, input)?,
+            drug: header.require(&cols.drug, input)?,
+            start: optional(&cols.start)?,
+            stop: optional(&cols.stop)?,
+            days_supply: optional(&cols.days_supply)?,
+            propose: optional(&cols.propose)?,
+            conditions: optional(&cols.context.conditions)?,
+            labs,
+            duplicates: header.duplicates(),
+        })
+    }
+
+    /// Name of column `i` as written in the header.
+    pub fn name(&self, i: usize) -> &str {
+        self.header.get(i).map_or("", |s| s.trim())
+    }
+
+    /// Every column a row must have readable: over-long or non-UTF-8 text in
+    /// one of these makes the row unusable.
+    fn used(&self) -> impl Iterator<Item = usize> + '_ {
+        [self.patient, self.drug]
+            .into_iter()
+            .chain(self.start)
+            .chain(self.stop)
+            .chain(self.days_supply)
+            .chain(self.propose)
+            .chain(self.labs.iter().map(|(_, i)| *i))
+            .chain(self.conditions)
+    }
+}
+
+/// Why a row could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// More or fewer fields than the header.
+    RaggedRow,
+    /// A used field longer than the limit.
+    FieldTooLong,
+    /// A used field that is not UTF-8.
+    InvalidUtf8,
+    /// No patient id.
+    EmptyPatientId,
+    /// No medication text.
+    EmptyDrug,
+    /// A date column given but empty (start date, or as-of restrictions).
+    MissingDate,
+    /// A date that could not be read, or a stop before the start.
+    BadDate,
+    /// Days' supply or a lab value that is not a number or out of range.
+    BadValue,
+    /// A condition name the KB does not know.
+    UnknownCondition,
+}
+
+impl RejectReason {
+    /// The spelling used in the rejects file and the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::RaggedRow => "ragged_row",
+            RejectReason::FieldTooLong => "field_too_long",
+            RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::EmptyPatientId => "empty_patient_id",
+            RejectReason::EmptyDrug => "empty_drug",
+            RejectReason::MissingDate => "missing_date",
+            RejectReason::BadDate => "bad_date",
+            RejectReason::BadValue => "bad_value",
+            RejectReason::UnknownCondition => "unknown_condition",
+        }
+    }
+}
+
+/// A row that could not be used, with where and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// 1-based line of the file where the row starts.
+    pub line: u64,
+    /// Why.
+    pub reason: RejectReason,
+    /// The column at fault, if one.
+    pub column: Option<String>,
+    /// Human detail (the value, shortened).
+    pub detail: String,
+}
+
+/// A day as a count of days since 1970-01-01.
+pub type Day = i32;
+/// A window that is always open (no dates, or no stop date).
+pub const OPEN_START: Day = Day::MIN;
+/// See [`OPEN_START`].
+pub const OPEN_END: Day = Day::MAX;
+
+/// The usable parts of a valid row, borrowed from the record.
+#[derive(Debug)]
+pub struct RowFields<'r> {
+    /// Patient id bytes (UTF-8, non-empty).
+    pub patient: &'r [u8],
+    /// Medication text bytes (non-empty, not yet UTF-8 checked: the
+    /// resolution cache does that once per distinct string).
+    pub drug: &'r [u8],
+    /// Proposed drug text bytes, when the column is given and non-empty.
+    pub propose: Option<&'r [u8]>,
+    /// First day of exposure (inclusive).
+    pub start: Day,
+    /// End of exposure (exclusive).
+    pub end: Day,
+}
+
+/// Longest detail kept in a reject message.
+const DETAIL_MAX: usize = 120;
+
+fn shorten(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(DETAIL_MAX)]);
+    if bytes.len() > DETAIL_MAX {
+        format!("{text}…")
+    } else {
+        text.into_owned()
+    }
+}
+
+/// Validates rows against one [`Layout`].
+pub struct RowChecker {
+    /// The layout.
+    pub layout: Layout,
+    /// Longest accepted field in bytes.
+    pub max_field: usize,
+    used: Vec<usize>,
+}
+
+impl RowChecker {
+    /// Prepares the checker.
+    pub fn new(layout: Layout, max_field: usize) -> Self {
+        let used = layout.used().collect();
+        RowChecker {
+            layout,
+            max_field,
+            used,
+        }
+    }
+
+    fn reject(&self, line: u64, reason: RejectReason, col: Option<usize>, detail: String) -> Reject {
+        Reject {
+            line,
+            reason,
+            column: col.map(|i| self.layout.name(i).to_owned()),
+            detail,
+        }
+    }
+
+    /// Checks the shape of a row and reads its patient id, drug, proposed
+    /// drug and exposure window.
+    pub fn fields<'r>(&self, rec: &'r csv::ByteRecord, line: u64) -> Result<RowFields<'r>, Reject> {
+        if rec.len() != self.layout.width {
+            return Err(self.reject(
+                line,
+                RejectReason::RaggedRow,
+                None,
+                format!(
+                    "{} fields, the header has {}",
+                    rec.len(),
+                    self.layout.width
+                ),
+            ));
+        }
+        let field = |i: usize| rec.get(i).unwrap_or_default();
+        for &i in &self.used {
+            if field(i).len() > self.max_field {
+                return Err(self.reject(
+                    line,
+                    RejectReason::FieldTooLong,
+                    Some(i),
+                    format!("{} bytes, the limit is {}", field(i).len(), self.max_field),
+                ));
+            }
+        }
+        let patient = trim(field(self.layout.patient));
+        if patient.is_empty() {
+            return Err(self.reject(
+                line,
+                RejectReason::EmptyPatientId,
+                Some(self.layout.patient),
+                String::new(),
+            ));
+        }
+        let drug = trim(field(self.layout.drug));
+        if drug.is_empty() {
+            return Err(self.reject(
+                line,
+                RejectReason::EmptyDrug,
+                Some(self.layout.drug),
+                String::new(),
+            ));
+        }
+        let (start, end) = self.window(rec, line)?;
+        let propose = self
+            .layout
+            .propose
+            .map(|i| trim(field(i)))
+            .filter(|p| !p.is_empty());
+        Ok(RowFields {
+            patient,
+            drug,
+            propose,
+            start,
+            end,
+        })
+    }
+
+    fn window(&self, rec: &csv::ByteRecord, line: u64) -> Result<(Day, Day), Reject> {
+        let Some(start_col) = self.layout.start else {
+            return Ok((OPEN_START, OPEN_END));
+        };
+        let field = |i: usize| trim(rec.get(i).unwrap_or_default());
+        let raw = field(start_col);
+        if raw.is_empty() {
+            return Err(self.reject(
+                line,
+                RejectReason::MissingDate,
+                Some(start_col),
+                "no start date".to_owned(),
+            ));
+        }
+        let start = parse_day(raw).ok_or_else(|| {
+            self.reject(line, RejectReason::BadDate, Some(start_col), shorten(raw))
+        })?;
+        if let Some(stop_col) = self.layout.stop {
+            let raw = field(stop_col);
+            if raw.is_empty() {
+                return Ok((start, OPEN_END));
+            }
+            let stop = parse_day(raw).ok_or_else(|| {
+                self.reject(line, RejectReason::BadDate, Some(stop_col), shorten(raw))
+            })?;
+            if stop < start {
+                return Err(self.reject(
+                    line,
+                    RejectReason::BadDate,
+                    Some(stop_col),
+                    format!("stop {} is before start", shorten(raw)),
+                ));
+            }
+            // A stop on the start day still means one day of exposure.
+            return Ok((start, stop.max(start.saturating_add(1))));
+        }
+        if let Some(days_col) = self.layout.days_supply {
+            let raw = field(days_col);
+            let days = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|d| d.is_finite() && (0.0..=36_500.0).contains(d))
+                .ok_or_else(|| {
+                    let detail = if raw.is_empty() {
+                        "no days' supply".to_owned()
+                    } else {
+                        format!("days' supply {} is not a number from 0 to 36500", shorten(raw))
+                    };
+                    self.reject(line, RejectReason::BadValue, Some(days_col), detail)
+                })?;
+            let days = (days.ceil() as Day).max(1);
+            return Ok((start, start.saturating_add(days)));
+        }
+        Ok((start, OPEN_END))
+    }
+
+    /// A reject for a used field whose bytes are not UTF-8.
+    pub fn invalid_utf8(&self, col: usize, bytes: &[u8], line: u64) -> Reject {
+        self.reject(line, RejectReason::InvalidUtf8, Some(col), shorten(bytes))
+    }
+
+    /// A reject for a context value, naming its column.
+    pub fn bad_context(&self, line: u64, reason: RejectReason, col: usize, detail: String) -> Reject {
+        self.reject(line, reason, Some(col), detail)
+    }
+}
+
+/// Strips ASCII spaces and tabs around a field.
+pub fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
+    &bytes[start..end]
+}
+
+/// Parses `YYYY-MM-DD` (optionally followed by a time, as in
+/// `2010-05-12T08:30:00Z`) or `YYYYMMDD` into a day number.
+pub fn parse_day(bytes: &[u8]) -> Option<Day> {
+    let digits = |b: &[u8]| -> Option<i32> {
+        b.iter().try_fold(0i32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
+        if bytes.len() > 10 && !matches!(bytes[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        (
+            digits(&bytes[0..4])?,
+            digits(&bytes[5..7])?,
+            digits(&bytes[8..10])?,
+        )
+    } else if bytes.len() == 8 {
+        (
+            digits(&bytes[0..4])?,
+            digits(&bytes[4..6])?,
+            digits(&bytes[6..8])?,
+        )
+    } else {
+        return None;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) || !(1000..=9999).contains(&y) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// algorithm).
+fn days_from_civil(y: i32, m: i32, d: i32) -> Day {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Formats a day number as `YYYY-MM-DD`.
+pub fn format_day(day: Day) -> String {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_and_timestamps_parse_to_the_same_day() {
+        let day = parse_day(b"2010-05-12").unwrap_or_default();
+        assert_eq!(parse_day(b"2010-05-12T08:30:00Z"), Some(day));
+        assert_eq!(parse_day(b"20100512"), Some(day));
+        assert_eq!(format_day(day), "2010-05-12");
+        assert_eq!(parse_day(b"1970-01-01"), Some(0));
+        assert_eq!(format_day(parse_day(b"2024-02-29").unwrap_or_default()), "2024-02-29");
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        for bad in [&b"2023-02-29"[..], b"2010-13-01", b"12/05/2010", b"2010-05-1x", b"soon"] {
+            assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn trim_strips_spaces_only() {
+        assert_eq!(trim(b"  p1 \t"), b"p1");
+        assert_eq!(trim(b"   "), b"");
+    }
+}

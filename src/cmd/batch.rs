@@ -1,0 +1,248 @@
+//! `crampcheck batch`: validate a prescription CSV file of any size. The
+//! flags are validated into [`BatchOptions`] (columns, dates, the proposed
+//! drug resolved, the `--patients` file read) before any row is read; the
+//! run itself is [`crate::batch::run`]; outputs are written atomically.
+
+use super::check::fail_threshold;
+use super::{Outcome, jurisdiction, load_kb, write_stdout};
+use crate::batch::atomic::AtomicFile;
+use crate::batch::context::{PatientsColumns, load_patients};
+use crate::batch::reader::{ColumnNames, ContextColumns, InputSource, Reject, parse_day};
+use crate::batch::summary::Summary;
+use crate::batch::{BatchOptions, Hooks, Mode, Renderer};
+use crate::cli::{BatchArgs, BatchFormat};
+use crate::clinical::Severity;
+use crate::parse::parse_med;
+use crate::report::{batch_csv, batch_jsonl, batch_summary};
+use crate::resolve::{Resolver, Status};
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// Parses `--delimiter`: one ASCII character, or `tab`.
+fn delimiter(text: &str) -> Result<u8> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" => Ok(t.as_bytes()[0]),
+        _ => bail!("--delimiter must be one ASCII character or `tab`, not `{text}`"),
+    }
+}
+
+fn proposed_mode(kb: &crate::kb::KbIndex, args: &BatchArgs) -> Result<Mode> {
+    let Some(text) = &args.propose else {
+        return Ok(if args.propose_col.is_some() {
+            Mode::ProposeColumn
+        } else {
+            Mode::Existing
+        });
+    };
+    let proposed = Resolver::new(kb).resolve(parse_med(text));
+    if proposed.status != Status::Recognized {
+        let hint = match proposed.status {
+            Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
+            _ if !proposed.suggestions.is_empty() => {
+                format!("; did you mean {}?", proposed.suggestions.join(", "))
+            }
+            _ => String::new(),
+        };
+        bail!(
+            "proposed drug `{text}` is {}{hint}",
+            proposed.status.as_str()
+        );
+    }
+    Ok(Mode::Propose(Box::new(proposed)))
+}
+
+/// Validates the flags into options (reads the `--patients` file).
+fn options(kb: &crate::kb::KbIndex, args: &BatchArgs) -> Result<BatchOptions> {
+    let delimiter = delimiter(&args.delimiter)?;
+    let as_of = match &args.as_of {
+        Some(text) => Some(parse_day(text.trim().as_bytes()).with_context(|| {
+            format!("--as-of `{text}` is not a date (expected YYYY-MM-DD)")
+        })?),
+        None => None,
+    };
+    let context = ContextColumns {
+        egfr: args.egfr_col.clone(),
+        qtc: args.qtc_col.clone(),
+        age: args.age_col.clone(),
+        potassium: args.potassium_col.clone(),
+        magnesium: args.magnesium_col.clone(),
+        conditions: args.conditions_col.clone(),
+    };
+    let patients = match &args.patients {
+        Some(path) => Some(load_patients(
+            kb,
+            path,
+            delimiter,
+            &PatientsColumns {
+                id: args
+                    .patients_id_col
+                    .clone()
+                    .unwrap_or_else(|| args.patient_col.clone()),
+                context: context.clone(),
+            },
+        )?),
+        None => None,
+    };
+    Ok(BatchOptions {
+        input: InputSource::from_arg(&args.input),
+        columns: ColumnNames {
+            patient: args.patient_col.clone(),
+            drug: args.drug_col.clone(),
+            start: args.start_col.clone(),
+            stop: args.stop_col.clone(),
+            days_supply: args.days_supply_col.clone(),
+            propose: args.propose_col.clone(),
+            // With --patients, the context flags name that file's columns.
+            context: if patients.is_some() {
+                ContextColumns::default()
+            } else {
+                context
+            },
+        },
+        delimiter,
+        mode: proposed_mode(kb, args)?,
+        as_of,
+        jurisdiction: jurisdiction(&args.jurisdiction)?,
+        patients,
+        max_field: args.max_field_len.max(1),
+        threads: args.threads,
+    })
+}
+
+/// Rejects go to the file (if any) and the progress bar ticks.
+struct CliHooks {
+    rejects: Option<batch_csv::RejectsWriter<AtomicFile>>,
+    progress: Option<ProgressBar>,
+}
+
+impl Hooks for CliHooks {
+    fn reject(&mut self, reject: &Reject) -> std::io::Result<()> {
+        match &mut self.rejects {
+            Some(w) => w.write(reject),
+            None => Ok(()),
+        }
+    }
+
+    fn progress(&mut self, rows: u64) {
+        if let Some(bar) = &self.progress {
+            bar.set_position(rows);
+        }
+    }
+}
+
+fn progress_bar(args: &BatchArgs) -> Option<ProgressBar> {
+    if args.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
+    let style = ProgressStyle::with_template(
+        "{spinner} {human_pos} rows read  {per_sec}  {elapsed_precise}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn label(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Runs the batch and writes findings, rejects and summaries.
+pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
+    let kb = load_kb(db, src)?;
+    let opts = options(&kb, args)?;
+    let render: &Renderer = match args.format {
+        BatchFormat::Csv => &batch_csv::render_patient,
+        BatchFormat::Jsonl => &batch_jsonl::render_patient,
+    };
+    // Every output target is opened before the run so a bad path fails fast.
+    let mut out_file = match &args.out {
+        Some(path) => Some(
+            AtomicFile::create(path)
+                .with_context(|| format!("cannot create {}", label(path)))?,
+        ),
+        None => None,
+    };
+    let summary_file = match &args.summary_json {
+        Some(path) => Some(
+            AtomicFile::create(path)
+                .with_context(|| format!("cannot create {}", label(path)))?,
+        ),
+        None => None,
+    };
+    let rejects = match &args.rejects {
+        Some(path) => Some(
+            AtomicFile::create(path)
+                .and_then(batch_csv::RejectsWriter::new)
+                .with_context(|| format!("cannot create {}", label(path)))?,
+        ),
+        None => None,
+    };
+    let mut hooks = CliHooks {
+        rejects,
+        progress: progress_bar(args),
+    };
+    let result = crate::batch::run(&kb, &opts, render, &mut hooks);
+    if let Some(bar) = &hooks.progress {
+        bar.finish_and_clear();
+    }
+    let batch = result?;
+    let header = match args.format {
+        BatchFormat::Csv => batch_csv::findings_header()?,
+        BatchFormat::Jsonl => Vec::new(),
+    };
+    match &mut out_file {
+        Some(file) => {
+            file.write_all(&header)?;
+            batch.output.write_to(file)?;
+        }
+        None => write_stdout(|out| {
+            out.write_all(&header)?;
+            batch.output.write_to(out)
+        })?,
+    }
+    if let Some(file) = out_file {
+        let target = label(file.target());
+        file.commit()
+            .with_context(|| format!("cannot write {target}"))?;
+    }
+    if let Some(writer) = hooks.rejects {
+        let file = writer.finish()?;
+        let target = label(file.target());
+        file.commit()
+            .with_context(|| format!("cannot write {target}"))?;
+    }
+    let summary = batch.summary;
+    if let Some(mut file) = summary_file {
+        serde_json::to_writer_pretty(&mut file, &summary)?;
+        writeln!(file)?;
+        let target = label(file.target());
+        file.commit()
+            .with_context(|| format!("cannot write {target}"))?;
+    }
+    if !args.quiet {
+        let rejects = args.rejects.as_deref().map(label);
+        let mut err = anstream::stderr().lock();
+        batch_summary::write_summary(&mut err, &summary, rejects.as_deref())?;
+    }
+    Ok(outcome(&summary, args))
+}
+
+/// 1 when a finding reaches `--fail-on`, a name was not recognized, or a row
+/// was rejected (the run could not check everything); 0 otherwise.
+fn outcome(summary: &Summary, args: &BatchArgs) -> Outcome {
+    let threshold = fail_threshold(args.fail_on);
+    let severe = Severity::DESCENDING
+        .iter()
+        .filter(|s| **s >= threshold)
+        .any(|s| summary.findings_by_severity.contains_key(s.as_str()));
+    let unresolved = summary.findings_by_kind.contains_key("unrecognized");
+    if severe || unresolved || summary.rows_rejected > 0 {
+        Outcome::Flagged
+    } else {
+        Outcome::Clean
+    }
+}

@@ -1,0 +1,40 @@
+//! JSON Lines renderer of `crampcheck batch`: one object per finding, the
+//! same finding object as `check --format json` ([`FindingJson`]) with the
+//! patient id, the drug checked as proposed and the input lines in front.
+//! In batch, `medication_indices` point into the patient's distinct
+//! medications in order of first appearance.
+
+use super::json::FindingJson;
+use crate::batch::group::PatientFindings;
+use crate::kb::KbIndex;
+use serde::Serialize;
+use std::io;
+
+/// One line of the JSONL output.
+#[derive(Debug, Serialize)]
+pub struct BatchFindingJson<'a> {
+    /// Patient id as written.
+    pub patient_id: &'a str,
+    /// The drug checked as proposed (empty for findings about the list).
+    pub proposed: &'a str,
+    /// Input line numbers of the rows behind the finding.
+    pub lines: &'a [u64],
+    /// The finding, as in `check --format json`.
+    #[serde(flatten)]
+    pub finding: FindingJson,
+}
+
+/// Appends one JSON line per finding of a patient.
+pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) -> io::Result<()> {
+    for bf in p.findings {
+        let line = BatchFindingJson {
+            patient_id: p.patient_id,
+            proposed: &bf.proposed,
+            lines: &bf.lines,
+            finding: FindingJson::of(kb, &bf.finding),
+        };
+        serde_json::to_writer(&mut *buf, &line)?;
+        buf.push(b'\n');
+    }
+    Ok(())
+}
