@@ -167,8 +167,8 @@ pub fn trim_number(value: f64) -> String {
 /// indication such as `cirrhosis`) in this patient: a rule whose population is
 /// one of the patient's conditions first (e.g. `severe-renal-impairment`),
 /// otherwise the rule for population `any`. Rows of the chosen jurisdiction
-/// (and `any`/`intl` rows) win; rows of other jurisdictions are a fallback, as
-/// in [`super::finding::select_jurisdiction`]. Among equals, a rule that gives
+/// (and `any`/`intl` rows) win; rows of other jurisdictions are a fallback
+/// ([`super::finding::prefer_jurisdiction`]). Among equals, a rule that gives
 /// a starting dose wins, then the lowest id, so the choice is deterministic.
 pub fn rule_for_indication<'kb>(
     kb: &'kb KbIndex,
@@ -182,16 +182,7 @@ pub fn rule_for_indication<'kb>(
         .iter()
         .filter(|r| r.drug == drug && r.indication == indication)
         .collect();
-    let local: Vec<&DosingRule> = rules
-        .iter()
-        .copied()
-        .filter(|r| {
-            jurisdiction == Jurisdiction::Any
-                || matches!(r.jurisdiction, Jurisdiction::Any | Jurisdiction::Intl)
-                || r.jurisdiction == jurisdiction
-        })
-        .collect();
-    let rules = if local.is_empty() { rules } else { local };
+    let rules = super::finding::prefer_jurisdiction(rules, jurisdiction, |r| r.jurisdiction);
     let best = |population: &dyn Fn(&str) -> bool| {
         rules
             .iter()

@@ -108,20 +108,25 @@ pub fn select_jurisdiction<'a>(
     rules: Vec<RuleView<'a>>,
     chosen: Jurisdiction,
 ) -> Vec<RuleView<'a>> {
+    prefer_jurisdiction(rules, chosen, |r| r.jurisdiction)
+}
+
+/// [`select_jurisdiction`] for any kind of KB row (dosing rules, therapy
+/// rows): `jurisdiction_of` says whose document a row comes from.
+pub fn prefer_jurisdiction<T>(
+    rows: Vec<T>,
+    chosen: Jurisdiction,
+    jurisdiction_of: impl Fn(&T) -> Jurisdiction,
+) -> Vec<T> {
     if chosen == Jurisdiction::Any {
-        return rules;
+        return rows;
     }
-    let applicable: Vec<RuleView<'a>> = rules
-        .iter()
-        .filter(|r| {
-            r.jurisdiction == chosen
-                || r.jurisdiction == Jurisdiction::Any
-                || r.jurisdiction == Jurisdiction::Intl
-        })
-        .cloned()
-        .collect();
+    let (applicable, foreign): (Vec<T>, Vec<T>) = rows.into_iter().partition(|r| {
+        let j = jurisdiction_of(r);
+        j == chosen || j == Jurisdiction::Any || j == Jurisdiction::Intl
+    });
     if applicable.is_empty() {
-        rules
+        foreign
     } else {
         applicable
     }

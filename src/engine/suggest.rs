@@ -10,6 +10,7 @@
 //! therapies ([`status_of`]) and in which order to show them ([`rank_key`]).
 
 use super::dosing::rule_for_indication;
+use super::finding::prefer_jurisdiction;
 use super::{CheckRequest, Finding, FindingKind, PairCheck, check};
 use crate::clinical::{Action, Jurisdiction, Severity};
 use crate::kb::KbIndex;
@@ -294,21 +295,13 @@ pub fn standing_for<'kb>(
         .iter()
         .filter(|t| t.drug == drug && t.indication == indication)
         .collect();
-    let local: Vec<&Therapy> = rows
-        .iter()
-        .copied()
-        .filter(|t| {
-            jurisdiction == Jurisdiction::Any
-                || matches!(t.jurisdiction, Jurisdiction::Any | Jurisdiction::Intl)
-                || t.jurisdiction == jurisdiction
+    prefer_jurisdiction(rows, jurisdiction, |t| t.jurisdiction)
+        .into_iter()
+        .max_by(|a, b| {
+            Standing::parse(&a.standing)
+                .cmp(&Standing::parse(&b.standing))
+                .then(b.jurisdiction.cmp(&a.jurisdiction))
         })
-        .collect();
-    let rows = if local.is_empty() { rows } else { local };
-    rows.into_iter().max_by(|a, b| {
-        Standing::parse(&a.standing)
-            .cmp(&Standing::parse(&b.standing))
-            .then(b.jurisdiction.cmp(&a.jurisdiction))
-    })
 }
 
 /// Whether a `check` finding is about the medication list rather than the
