@@ -525,6 +525,12 @@ pub fn run(
     })
 }
 
+/// The line where a record starts (see [`reader::Input::line_at`]).
+fn line_of(rdr: &mut csv::Reader<reader::Input>, rec: &csv::ByteRecord) -> u64 {
+    let offset = rec.position().map_or(0, csv::Position::byte);
+    rdr.get_mut().line_at(offset)
+}
+
 fn read_all(
     rdr: &mut csv::Reader<reader::Input>,
     state: &mut ReadState<'_>,
@@ -547,7 +553,7 @@ fn read_all(
             }
         }
         counts.rows_read += 1;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(rdr, &rec);
         let outcome = state
             .validate(&rec, line, true)
             .and_then(|valid| state.route(valid, tx));
@@ -603,7 +609,7 @@ fn second_read(
                 });
             }
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(&mut rdr, &rec);
         let Ok(valid) = state.validate(&rec, line, false) else {
             continue;
         };

@@ -7,6 +7,7 @@
 use super::BatchError;
 use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,9 @@ impl InputSource {
             } else {
                 Decoded::Plain(buffered)
             },
+            offset: 0,
+            newlines: VecDeque::new(),
+            line: 0,
         })
     }
 
@@ -115,20 +119,56 @@ enum Decoded {
 
 /// An opened input: decoded bytes for the CSV reader; [`Input::finish`] gives
 /// the SHA-256 and size of the raw bytes.
+///
+/// It also numbers lines: the csv crate's own line count skips blank lines
+/// and miscounts CRLF files, so the offsets of the newlines read ahead are
+/// kept (a few thousand at most, the CSV reader's buffer) and
+/// [`Input::line_at`] turns a record's byte offset into its line number.
 pub struct Input {
     inner: Decoded,
+    offset: u64,
+    newlines: VecDeque<u64>,
+    line: u64,
 }
 
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match &mut self.inner {
-            Decoded::Plain(r) => r.read(buf),
-            Decoded::Gzip(r) => r.read(buf),
-        }
+        let n = match &mut self.inner {
+            Decoded::Plain(r) => r.read(buf)?,
+            Decoded::Gzip(r) => r.read(buf)?,
+        };
+        let base = self.offset;
+        // Each CR or LF as (offset << 1) | is_lf.
+        self.newlines.extend(
+            memchr::memchr2_iter(b'\n', b'\r', &buf[..n])
+                .map(|i| ((base + i as u64) << 1) | u64::from(buf[i] == b'\n')),
+        );
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
 impl Input {
+    /// The 1-based line of the record the CSV reader reports at `offset`.
+    /// That offset is where the previous record's terminator ended, so it
+    /// may point at blank lines or at the LF of a CRLF: the run of line-end
+    /// bytes found there is skipped. Offsets must not decrease.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        let mut cursor = offset;
+        while let Some(&entry) = self.newlines.front() {
+            let pos = entry >> 1;
+            if pos > cursor {
+                break;
+            }
+            if pos == cursor {
+                cursor += 1;
+            }
+            self.line += entry & 1;
+            self.newlines.pop_front();
+        }
+        self.line + 1
+    }
+
     /// Reads whatever the CSV reader left (trailing bytes after a gzip
     /// stream) so the hash covers the whole input, then returns the
     /// lowercase hex SHA-256 and the number of raw bytes.

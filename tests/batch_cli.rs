@@ -1,0 +1,707 @@
+//! End-to-end tests of `crampcheck batch`: the real binary on fixture files
+//! in `tests/fixtures/batch/`, each run asserting that the accounting adds up
+//! (rows read = rows checked + rows rejected, one rejects-file line per
+//! rejected row) besides the specific findings, lines and reasons.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/batch")
+        .join(name)
+}
+
+/// One finding row of the CSV output.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    patient: String,
+    proposed: String,
+    kind: String,
+    severity: String,
+    drugs: String,
+    condition: String,
+    lines: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+    summary: Value,
+    rejects: Vec<(u64, String, String)>,
+}
+
+impl Run {
+    fn rows(&self) -> Vec<Row> {
+        let mut rdr = csv::Reader::from_reader(self.stdout.as_slice());
+        let headers = rdr.headers().expect("findings header").clone();
+        assert_eq!(
+            headers.iter().collect::<Vec<_>>(),
+            [
+                "patient_id",
+                "proposed",
+                "kind",
+                "severity",
+                "action",
+                "evidence",
+                "drugs",
+                "condition",
+                "title",
+                "basis",
+                "sources",
+                "rule_ids",
+                "lines"
+            ]
+        );
+        rdr.records()
+            .map(|r| {
+                let r = r.expect("findings row");
+                Row {
+                    patient: r[0].to_owned(),
+                    proposed: r[1].to_owned(),
+                    kind: r[2].to_owned(),
+                    severity: r[3].to_owned(),
+                    drugs: r[6].to_owned(),
+                    condition: r[7].to_owned(),
+                    lines: r[12].to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    fn find(&self, patient: &str, kind: &str, drugs: &str) -> Option<Row> {
+        self.rows()
+            .into_iter()
+            .find(|r| r.patient == patient && r.kind == kind && r.drugs == drugs)
+    }
+
+    fn count(&self, key: &str) -> u64 {
+        self.summary[key].as_u64().unwrap_or_else(|| panic!("summary {key}"))
+    }
+}
+
+/// Runs `crampcheck batch INPUT ARGS --rejects --summary-json --quiet` and
+/// checks the accounting of every run.
+fn batch_in(dir: &TempDir, input: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Run {
+    let summary_path = dir.path().join("summary.json");
+    let rejects_path = dir.path().join("rejects.csv");
+    let _ = std::fs::remove_file(&summary_path);
+    let _ = std::fs::remove_file(&rejects_path);
+    let mut cmd = Command::cargo_bin("crampcheck").expect("binary");
+    cmd.arg("batch")
+        .arg(input)
+        .args(args)
+        .arg("--rejects")
+        .arg(&rejects_path)
+        .arg("--summary-json")
+        .arg(&summary_path)
+        .arg("--quiet");
+    if let Some(bytes) = stdin {
+        cmd.write_stdin(bytes);
+    }
+    let out = cmd.output().expect("run");
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if code == 2 {
+        return Run {
+            code,
+            stdout: out.stdout,
+            stderr,
+            summary: Value::Null,
+            rejects: Vec::new(),
+        };
+    }
+    let summary: Value = serde_json::from_slice(
+        &std::fs::read(&summary_path).unwrap_or_else(|e| panic!("summary: {e}; {stderr}")),
+    )
+    .expect("summary JSON");
+    let mut rdr = csv::Reader::from_path(&rejects_path).expect("rejects file");
+    let rejects: Vec<(u64, String, String)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.expect("rejects row");
+            (r[0].parse().expect("line number"), r[1].to_owned(), r[2].to_owned())
+        })
+        .collect();
+    let run = Run {
+        code,
+        stdout: out.stdout,
+        stderr,
+        summary,
+        rejects,
+    };
+    // The accounting every run must satisfy.
+    let (read, checked, rejected) = (
+        run.count("rows_read"),
+        run.count("rows_checked"),
+        run.count("rows_rejected"),
+    );
+    assert_eq!(read, checked + rejected, "rows read = checked + rejected");
+    assert_eq!(run.rejects.len() as u64, rejected, "one rejects line per rejected row");
+    let by_reason: u64 = run.summary["rejected_by_reason"]
+        .as_object()
+        .expect("rejected_by_reason")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(by_reason, rejected);
+    if run.stdout.starts_with(b"patient_id,") {
+        assert_eq!(run.rows().len() as u64, run.count("findings"), "one row per finding");
+    }
+    run
+}
+
+fn batch(input: &Path, args: &[&str]) -> Run {
+    let dir = TempDir::new().expect("temp dir");
+    batch_in(&dir, input, args, None)
+}
+
+const SYNTHEA: [&str; 8] = [
+    "--patient-col",
+    "PATIENT",
+    "--drug-col",
+    "DESCRIPTION",
+    "--start-col",
+    "START",
+    "--stop-col",
+    "STOP",
+];
+const PATIENT_A: &str = "1d604da9-9a81-4ba9-80c2-de3375d59b40";
+const PATIENT_B: &str = "8c0d2b2e-6f5e-4a36-9b5d-3f1f6c7e2a11";
+const PATIENT_C: &str = "f3e1a2b4-0c5d-4e6f-8a9b-1c2d3e4f5a6b";
+
+#[test]
+fn synthea_medications_run_with_column_flags_only() {
+    let mut args = SYNTHEA.to_vec();
+    args.extend(["--propose", "baclofen"]);
+    let run = batch(&fixture("synthea_medications.csv"), &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.count("rows_read"), 9);
+    assert_eq!(run.count("rows_rejected"), 0);
+    assert_eq!(run.count("patients"), 3);
+    assert_eq!(run.summary["co_exposure"]["rule"], "latest-start");
+    // The RxNorm combination resolves to oxycodone, an opioid.
+    let opioid = run
+        .find(PATIENT_A, "interaction", "baclofen;oxycodone")
+        .expect("baclofen + oxycodone");
+    assert_eq!(opioid.severity, "major");
+    assert_eq!(opioid.lines, "2");
+    assert_eq!(opioid.proposed, "baclofen");
+    let loop_diuretic = run
+        .find(PATIENT_A, "interaction", "baclofen;furosemide")
+        .expect("baclofen + furosemide");
+    assert_eq!(loop_diuretic.lines, "4");
+    // Unrecognized names are findings, not rejects, and are in the summary.
+    let unknown = run.find(PATIENT_C, "unrecognized", "").expect("unrecognized");
+    assert_eq!(unknown.lines, "10");
+    assert_eq!(run.summary["unrecognized"]["distinct_names"], 1);
+    assert_eq!(
+        run.summary["unrecognized"]["top"][0]["name"],
+        "Zorblaxitol 10 MG Oral Tablet"
+    );
+    assert_eq!(run.summary["unrecognized"]["top"][0]["rows"], 1);
+}
+
+#[test]
+fn existing_therapies_count_only_overlapping_windows() {
+    let dated = batch(&fixture("synthea_medications.csv"), &SYNTHEA);
+    assert_eq!(dated.summary["mode"], "existing-therapies");
+    assert_eq!(dated.summary["co_exposure"]["rule"], "overlap");
+    let macrolide = dated
+        .find(PATIENT_B, "interaction", "quinine;clarithromycin")
+        .expect("quinine + clarithromycin overlap in February 2020");
+    assert_eq!(macrolide.lines, "5;6");
+    assert_eq!(macrolide.proposed, "Quinine Sulfate 324 MG Oral Capsule");
+    // Rifampin stopped in June 2019, before quinine started in 2020.
+    assert_eq!(dated.find(PATIENT_B, "interaction", "quinine;rifampin"), None);
+    // Patient A takes no cramp therapy: nothing to check.
+    assert!(dated.rows().iter().all(|r| r.patient != PATIENT_A));
+
+    // Without dates, all of a patient's rows are one list.
+    let undated = batch(
+        &fixture("synthea_medications.csv"),
+        &["--patient-col", "PATIENT", "--drug-col", "DESCRIPTION"],
+    );
+    assert_eq!(undated.summary["co_exposure"]["rule"], "single-list");
+    let inducer = undated
+        .find(PATIENT_B, "interaction", "quinine;rifampin")
+        .expect("quinine + rifampin on one list");
+    assert_eq!(inducer.lines, "5;7");
+}
+
+#[test]
+fn as_of_keeps_only_what_is_active_that_day() {
+    let mut args = SYNTHEA.to_vec();
+    args.extend(["--as-of", "2020-02-20"]);
+    let after = batch(&fixture("synthea_medications.csv"), &args);
+    assert_eq!(after.summary["co_exposure"]["rule"], "as-of");
+    assert!(after.find(PATIENT_B, "boxed_warning", "quinine").is_some());
+    assert_eq!(after.find(PATIENT_B, "interaction", "quinine;clarithromycin"), None);
+    let mut args = SYNTHEA.to_vec();
+    args.extend(["--as-of", "2020-02-05"]);
+    let during = batch(&fixture("synthea_medications.csv"), &args);
+    assert!(
+        during
+            .find(PATIENT_B, "interaction", "quinine;clarithromycin")
+            .is_some()
+    );
+}
+
+#[test]
+fn jsonl_lines_are_the_check_finding_objects() {
+    let run = batch(&fixture("basic.csv"), &["--format", "jsonl"]);
+    let lines: Vec<Value> = run
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len() as u64, run.count("findings"));
+    let batch_finding = lines
+        .iter()
+        .find(|l| l["patient_id"] == "p1" && l["kind"] == "interaction")
+        .expect("p1 interaction");
+    assert_eq!(batch_finding["lines"], serde_json::json!([2, 3]));
+    assert_eq!(batch_finding["proposed"], "quinine 324 mg daily");
+    let check = Command::cargo_bin("crampcheck")
+        .expect("binary")
+        .args([
+            "check",
+            "--propose",
+            "quinine 324 mg daily",
+            "--med",
+            "clarithromycin 500 mg bid",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("check");
+    let doc: Value = serde_json::from_slice(&check.stdout).expect("check JSON");
+    let check_finding = doc["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["kind"] == "interaction"))
+        .expect("check interaction");
+    // Same object: every key of the check finding, with the same values,
+    // except that batch indices point into the patient's distinct
+    // medications (quinine 0, clarithromycin 1) rather than the --med list.
+    for (key, value) in check_finding.as_object().expect("object") {
+        if key.starts_with("medication_ind") {
+            continue;
+        }
+        assert_eq!(&batch_finding[key], value, "key {key}");
+    }
+    assert_eq!(batch_finding["medication_indices"], serde_json::json!([1]));
+    assert_eq!(batch_finding["medication_index"], 1);
+}
+
+#[test]
+fn unrecognized_names_are_findings_and_a_clean_file_exits_0() {
+    let run = batch(&fixture("basic.csv"), &[]);
+    assert_eq!(run.code, 1);
+    let unknown = run.find("p2", "unrecognized", "").expect("p2 unrecognized");
+    assert_eq!(unknown.lines, "5");
+    assert_eq!(run.summary["findings_by_kind"]["unrecognized"], 1);
+    let opioid = run
+        .find("p3", "interaction", "baclofen;oxycodone")
+        .expect("baclofen + oxycodone");
+    assert_eq!(opioid.lines, "6;7");
+    let clean = batch(&fixture("clean.csv"), &[]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.count("findings"), 0);
+    assert_eq!(clean.count("patients"), 2);
+}
+
+#[test]
+fn fail_on_threshold_sets_the_exit_code() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("moderate.csv");
+    std::fs::write(&file, "patient_id,drug\np1,baclofen 10 mg tid\np1,furosemide 40 mg\n")
+        .expect("write");
+    // baclofen + furosemide is moderate; furosemide as a cause is info.
+    let run = batch(&file, &[]);
+    assert_eq!(run.summary["findings_by_severity"]["moderate"], 1);
+    assert_eq!(run.code, 0, "nothing at or above major");
+    assert_eq!(batch(&file, &["--fail-on", "contraindicated"]).code, 0);
+    assert_eq!(batch(&file, &["--fail-on", "moderate"]).code, 1);
+    assert_eq!(batch(&file, &["--fail-on", "info"]).code, 1);
+}
+
+#[test]
+fn missing_column_is_an_error_listing_the_columns_found() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("meds.csv");
+    std::fs::write(&file, "patient,medication\np1,quinine\n").expect("write");
+    let run = batch(&file, &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no column `patient_id`"), "{}", run.stderr);
+    assert!(run.stderr.contains("columns found: patient, medication"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let input = fixture("synthea_medications.csv");
+    let as_of_without_dates = batch(&input, &["--as-of", "2020-01-01"]);
+    assert_eq!(as_of_without_dates.code, 2);
+    let mut args = SYNTHEA.to_vec();
+    args.extend(["--as-of", "yesterday"]);
+    let bad_date = batch(&input, &args);
+    assert_eq!(bad_date.code, 2);
+    assert!(bad_date.stderr.contains("--as-of `yesterday`"), "{}", bad_date.stderr);
+    let unknown_proposed = batch(&fixture("basic.csv"), &["--propose", "zorblaxitol"]);
+    assert_eq!(unknown_proposed.code, 2);
+    assert!(unknown_proposed.stderr.contains("zorblaxitol"));
+    let unreadable = batch(&fixture("no-such-file.csv"), &[]);
+    assert_eq!(unreadable.code, 2);
+    assert!(unreadable.stderr.contains("cannot open"), "{}", unreadable.stderr);
+    let delimiter = batch(&fixture("basic.csv"), &["--delimiter", "::"]);
+    assert_eq!(delimiter.code, 2);
+}
+
+#[test]
+fn headers_match_case_insensitively_and_context_columns_apply() {
+    let run = batch(
+        &fixture("context.csv"),
+        &[
+            "--qtc-col",
+            "qtc",
+            "--egfr-col",
+            "EGFR",
+            "--age-col",
+            "age",
+            "--conditions-col",
+            "conditions",
+        ],
+    );
+    // QTc 480 ms implies a prolonged QT interval: quinine is contraindicated.
+    let qt = run.find("p1", "condition", "quinine").expect("p1 QT");
+    assert_eq!((qt.severity.as_str(), qt.condition.as_str()), ("contraindicated", "qt-prolongation"));
+    assert_eq!(qt.lines, "2");
+    assert_eq!(run.find("p2", "condition", "quinine"), None);
+    assert!(run.find("p3", "condition", "quinine").is_some(), "stated alias `long qt`");
+    assert_eq!(
+        run.rejects,
+        [
+            (6, "bad_value".to_owned(), "QTc".to_owned()),
+            (7, "unknown_condition".to_owned(), "Conditions".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn patients_file_gives_the_same_context() {
+    let run = batch(&fixture("context.csv"), &["--patients", fixture("patients.csv").to_str().unwrap_or_default()]);
+    assert!(run.find("p1", "condition", "quinine").is_some());
+    assert!(run.find("p3", "condition", "quinine").is_some());
+    assert_eq!(run.find("p2", "condition", "quinine"), None);
+    // Context columns of the main file are ignored with --patients: p4's
+    // QTc 9000 is not read, so nothing is rejected.
+    assert_eq!(run.count("rows_rejected"), 0);
+    assert_eq!(run.count("patients_without_context"), 2);
+}
+
+#[test]
+fn delimiter_flag_reads_semicolon_and_tab_files() {
+    for (file, delimiter) in [("semicolon.csv", ";"), ("tab.tsv", "tab")] {
+        let run = batch(&fixture(file), &["--delimiter", delimiter]);
+        let found = run
+            .find("p1", "interaction", "quinine;clarithromycin")
+            .unwrap_or_else(|| panic!("{file}"));
+        assert_eq!(found.lines, "2;3");
+    }
+}
+
+#[test]
+fn propose_column_checks_each_patients_own_candidate() {
+    let run = batch(&fixture("propose_col.csv"), &["--propose-col", "candidate"]);
+    assert_eq!(run.summary["mode"], "propose-column");
+    let opioid = run.find("p1", "interaction", "baclofen;oxycodone").expect("p1");
+    assert_eq!((opioid.proposed.as_str(), opioid.lines.as_str()), ("baclofen", "2"));
+    assert!(run.find("p2", "interaction", "quinine;clarithromycin").is_some());
+    let unknown = run.find("p3", "unrecognized", "").expect("p3 proposed unknown");
+    assert_eq!(unknown.proposed, "zorblaxitol");
+}
+
+#[test]
+fn days_supply_windows_and_bad_dates() {
+    let run = batch(
+        &fixture("days_supply.csv"),
+        &["--start-col", "fill_date", "--days-supply-col", "days_supply"],
+    );
+    // p1: quinine Jan 1 for 30 days overlaps clarithromycin from Jan 20.
+    let overlap = run.find("p1", "interaction", "quinine;clarithromycin").expect("p1");
+    assert_eq!(overlap.lines, "2;3");
+    // p2: clarithromycin starts Jan 31, the day after the 30-day supply ends.
+    assert_eq!(run.find("p2", "interaction", "quinine;clarithromycin"), None);
+    assert_eq!(
+        run.rejects,
+        [
+            (6, "bad_date".to_owned(), "fill_date".to_owned()),
+            (7, "bad_value".to_owned(), "days_supply".to_owned())
+        ]
+    );
+}
+
+// ---- bad input: each ends in output + rejects + summary that add up ----
+
+fn quinine_clarithromycin(run: &Run) -> String {
+    run.find("p1", "interaction", "quinine;clarithromycin")
+        .expect("quinine + clarithromycin")
+        .lines
+}
+
+#[test]
+fn byte_order_mark_is_not_part_of_the_first_column_name() {
+    let run = batch(&fixture("bom.csv"), &[]);
+    assert_eq!(run.count("rows_read"), 2);
+    assert_eq!(quinine_clarithromycin(&run), "2;3");
+}
+
+#[test]
+fn crlf_line_ends_are_read_like_lf() {
+    let run = batch(&fixture("crlf.csv"), &[]);
+    assert_eq!(run.count("rows_read"), 3);
+    assert_eq!(quinine_clarithromycin(&run), "2;3");
+    let found = run.find("p1", "interaction", "quinine;clarithromycin").expect("found");
+    assert_eq!(found.proposed, "quinine 324 mg daily", "no carriage return left");
+}
+
+#[test]
+fn quoted_fields_with_commas_and_newlines() {
+    let run = batch(&fixture("quoted.csv"), &[]);
+    assert_eq!(run.count("rows_read"), 4);
+    assert_eq!(run.count("rows_rejected"), 0);
+    // Records start on lines 2, 3, 5 (after a two-line note) and 7.
+    assert_eq!(quinine_clarithromycin(&run), "2;3");
+    let rifampin = run.find("p1", "interaction", "quinine;rifampin").expect("rifampin");
+    assert_eq!(rifampin.lines, "2;5");
+    assert_eq!(rifampin.proposed, "quinine 324 mg, one capsule");
+}
+
+#[test]
+fn ragged_rows_are_rejected_with_their_line() {
+    let run = batch(&fixture("ragged.csv"), &[]);
+    assert_eq!(
+        run.rejects,
+        [
+            (3, "ragged_row".to_owned(), String::new()),
+            (4, "ragged_row".to_owned(), String::new())
+        ]
+    );
+    assert_eq!(run.count("rows_read"), 4);
+    assert_eq!(run.summary["rejected_by_reason"]["ragged_row"], 2);
+    assert!(run.find("p1", "interaction", "quinine;clarithromycin").is_none());
+    assert_eq!(run.code, 1, "rejected rows make the run incomplete");
+}
+
+#[test]
+fn blank_lines_are_not_rows_and_keep_line_numbers() {
+    let run = batch(&fixture("blank_lines.csv"), &[]);
+    assert_eq!(run.count("rows_read"), 2);
+    assert_eq!(quinine_clarithromycin(&run), "3;6");
+}
+
+#[test]
+fn invalid_utf8_in_a_used_field_rejects_only_that_row() {
+    let run = batch(&fixture("invalid_utf8.csv"), &[]);
+    assert_eq!(
+        run.rejects,
+        [
+            (3, "invalid_utf8".to_owned(), "drug".to_owned()),
+            (5, "invalid_utf8".to_owned(), "patient_id".to_owned())
+        ]
+    );
+    // Invalid bytes in a column that is not used do not matter.
+    let rifampin = run.find("p1", "interaction", "quinine;rifampin").expect("rifampin");
+    assert_eq!(rifampin.lines, "2;4");
+}
+
+#[test]
+fn a_ten_megabyte_field_is_rejected_and_the_rest_is_read() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("huge.csv");
+    let mut f = std::fs::File::create(&file).expect("create");
+    writeln!(f, "patient_id,drug").expect("write");
+    writeln!(f, "p1,quinine 324 mg daily").expect("write");
+    writeln!(f, "p1,\"{}\"", "x".repeat(10 * 1024 * 1024)).expect("write");
+    writeln!(f, "p1,clarithromycin 500 mg bid").expect("write");
+    drop(f);
+    let run = batch_in(&dir, &file, &[], None);
+    assert_eq!(run.rejects, [(3, "field_too_long".to_owned(), "drug".to_owned())]);
+    assert_eq!(quinine_clarithromycin(&run), "2;4");
+    assert!(run.stdout.len() < 100_000, "the field is not echoed");
+}
+
+#[test]
+fn an_empty_file_gives_an_empty_report() {
+    let run = batch(&fixture("empty.csv"), &[]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.count("rows_read"), 0);
+    assert_eq!(run.rows(), []);
+    assert!(run.summary["warnings"][0].as_str().unwrap_or_default().contains("empty"));
+    assert_eq!(
+        run.summary["input"]["sha256"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+}
+
+#[test]
+fn a_header_only_file_has_no_rows() {
+    let run = batch(&fixture("header_only.csv"), &[]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.count("rows_read"), 0);
+    assert_eq!(run.count("patients"), 0);
+    assert_eq!(run.rows(), []);
+}
+
+#[test]
+fn duplicate_header_names_use_the_first_and_warn() {
+    let run = batch(&fixture("duplicate_headers.csv"), &[]);
+    assert_eq!(quinine_clarithromycin(&run), "2;3");
+    // The second `Drug` column (simvastatin) is not read.
+    assert!(run.rows().iter().all(|r| !r.drugs.contains("simvastatin")));
+    assert!(run.summary["warnings"][0].as_str().unwrap_or_default().contains("`Drug`"));
+}
+
+#[test]
+fn a_patient_whose_rows_are_far_apart_is_checked_as_one() {
+    let run = batch(&fixture("far_apart.csv"), &[]);
+    assert_eq!(run.count("rows_read"), 82);
+    assert_eq!(run.count("patients"), 41);
+    assert_eq!(quinine_clarithromycin(&run), "2;83");
+    assert_eq!(
+        run.rows().iter().filter(|r| r.patient == "p1").count(),
+        2,
+        "boxed warning and interaction, each once"
+    );
+    // Read once from stdin (grouped in memory): the same bytes.
+    let dir = TempDir::new().expect("temp dir");
+    let bytes = std::fs::read(fixture("far_apart.csv")).expect("read");
+    let piped = batch_in(&dir, Path::new("-"), &[], Some(bytes));
+    assert_eq!(piped.stdout, run.stdout);
+    assert_eq!(piped.summary["input"]["sha256"], run.summary["input"]["sha256"]);
+}
+
+#[test]
+fn unsorted_patient_ids_come_out_sorted() {
+    let run = batch(&fixture("unsorted.csv"), &[]);
+    let patients: Vec<String> = run.rows().into_iter().map(|r| r.patient).collect();
+    let mut sorted = patients.clone();
+    sorted.sort();
+    assert_eq!(patients, sorted);
+    assert_eq!(patients.first().map(String::as_str), Some("p1"));
+    assert!(run.find("p3", "interaction", "baclofen;oxycodone").is_some());
+}
+
+// ---- determinism, atomic output, gzip, hashing ----
+
+/// A shuffled file of many patients, written deterministically.
+fn shuffled_file(dir: &TempDir) -> PathBuf {
+    let meds = [
+        "quinine 324 mg daily",
+        "clarithromycin 500 mg bid",
+        "rifampin 300 mg",
+        "baclofen 10 mg tid",
+        "Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet",
+        "simvastatin 20 mg",
+        "furosemide 40 mg",
+        "amoxicillin 500 mg",
+        "zorblaxitol 5 mg",
+    ];
+    let mut rows = Vec::new();
+    let mut x: u64 = 42;
+    for i in 0..3000u64 {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        rows.push(format!("p{:04},{}", (x >> 33) % 400, meds[(i as usize + (x >> 40) as usize) % meds.len()]));
+    }
+    let file = dir.path().join("shuffled.csv");
+    std::fs::write(&file, format!("patient_id,drug\n{}\n", rows.join("\n"))).expect("write");
+    file
+}
+
+#[test]
+fn output_is_the_same_bytes_whatever_the_thread_count() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = shuffled_file(&dir);
+    let one = batch_in(&dir, &file, &["--threads", "1"], None);
+    let two = batch_in(&dir, &file, &["--threads", "2"], None);
+    let four = batch_in(&dir, &file, &["--threads", "4", "--format", "csv"], None);
+    assert!(one.count("findings") > 100);
+    assert_eq!(one.stdout, two.stdout);
+    assert_eq!(one.stdout, four.stdout);
+    let piped = batch_in(&dir, Path::new("-"), &[], Some(std::fs::read(&file).expect("read")));
+    assert_eq!(piped.stdout, one.stdout);
+    assert_eq!(one.count("patients"), 400);
+    let by_kind: BTreeMap<String, u64> =
+        serde_json::from_value(one.summary["findings_by_kind"].clone()).expect("map");
+    assert_eq!(by_kind.values().sum::<u64>(), one.count("findings"));
+}
+
+#[test]
+fn outputs_are_written_atomically() {
+    let dir = TempDir::new().expect("temp dir");
+    let out = dir.path().join("findings.csv");
+    std::fs::write(&out, "previous content\n").expect("write");
+    // A failed run (missing column) leaves the target untouched and no
+    // temporary file behind.
+    let failed = batch_in(&dir, &fixture("basic.csv"), &["--out", out.to_str().unwrap_or_default(), "--drug-col", "nope"], None);
+    assert_eq!(failed.code, 2);
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "previous content\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A successful run replaces it, and prints nothing on stdout.
+    let ok = batch_in(&dir, &fixture("basic.csv"), &["--out", out.to_str().unwrap_or_default()], None);
+    assert_eq!(ok.code, 1);
+    assert!(ok.stdout.is_empty());
+    let written = std::fs::read_to_string(&out).expect("read");
+    assert!(written.starts_with("patient_id,proposed,kind"));
+    assert_eq!(written.lines().count() as u64, ok.count("findings") + 1);
+}
+
+#[test]
+fn gzip_input_is_read_and_its_raw_bytes_hashed() {
+    let dir = TempDir::new().expect("temp dir");
+    let plain = std::fs::read(fixture("synthea_medications.csv")).expect("read");
+    let gz_path = dir.path().join("medications.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).expect("compress");
+    let gz = enc.finish().expect("finish");
+    std::fs::write(&gz_path, &gz).expect("write");
+    let from_gz = batch_in(&dir, &gz_path, &SYNTHEA, None);
+    let from_plain = batch(&fixture("synthea_medications.csv"), &SYNTHEA);
+    assert_eq!(from_gz.stdout, from_plain.stdout);
+    assert_eq!(from_gz.count("rows_read"), 9);
+    let hex = |bytes: &[u8]| {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(from_gz.summary["input"]["sha256"], hex(&gz));
+    assert_eq!(from_plain.summary["input"]["sha256"], hex(&plain));
+    assert_eq!(from_gz.summary["input"]["bytes"], gz.len() as u64);
+}
+
+#[test]
+fn summary_on_stderr_for_people() {
+    let out = Command::cargo_bin("crampcheck")
+        .expect("binary")
+        .args(["batch"])
+        .arg(fixture("ragged.csv"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 read = 2 checked + 2 rejected"), "{stderr}");
+    assert!(stderr.contains("ragged_row 2"), "{stderr}");
+    // Not a terminal: no progress bar characters.
+    assert!(!stderr.contains("rows read  "), "{stderr}");
+}
