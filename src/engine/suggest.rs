@@ -645,10 +645,11 @@ pub fn suggest<'kb>(kb: &'kb KbIndex, req: &SuggestRequest<'_>) -> Suggestion<'k
         .iter()
         .map(|(c, _)| kb.conditions[*c as usize].code.clone())
         .collect();
-    let best = kb
-        .therapies
-        .iter()
-        .filter(|t| t.indication == req.indication)
+    // The best evidence level among the rows that apply (those
+    // `standing_for` picks), over every therapy a guideline supports.
+    let best = therapy_drugs(kb)
+        .into_iter()
+        .filter_map(|drug| standing_for(kb, drug, req.indication, req.jurisdiction))
         .filter(|t| Standing::parse(&t.standing).is_some_and(Standing::supports_use))
         .filter_map(|t| EvidenceLevel::parse(&t.evidence_level))
         .min();
