@@ -455,7 +455,7 @@ impl KbIndex {
 
     fn load_sources(&mut self, tables: &Tables) -> Result<(), KbError> {
         let mut rows: Vec<&Row> = tables.rows("sources").iter().collect();
-        rows.sort_by_key(|r| text(r, 0));
+        rows.sort_by(|a, b| a[0].cmp(&b[0]));
         for row in rows {
             self.source_ids
                 .insert(text(row, 0), self.sources.len() as SourceId);
@@ -492,7 +492,7 @@ impl KbIndex {
 
     fn load_vocabulary(&mut self, tables: &Tables) -> Result<(), KbError> {
         let mut drug_rows: Vec<&Row> = tables.rows("drugs").iter().collect();
-        drug_rows.sort_by_key(|r| text(r, 0));
+        drug_rows.sort_by(|a, b| a[0].cmp(&b[0]));
         for row in &drug_rows {
             let name = text(row, 0);
             let id = self.drugs.len() as DrugId;
@@ -505,7 +505,7 @@ impl KbIndex {
             });
         }
         let mut class_rows: Vec<&Row> = tables.rows("classes").iter().collect();
-        class_rows.sort_by_key(|r| text(r, 0));
+        class_rows.sort_by(|a, b| a[0].cmp(&b[0]));
         for row in &class_rows {
             let name = text(row, 0);
             self.class_ids
@@ -575,7 +575,7 @@ impl KbIndex {
 
     fn load_conditions(&mut self, tables: &Tables) -> Result<(), KbError> {
         let mut rows: Vec<&Row> = tables.rows("conditions").iter().collect();
-        rows.sort_by_key(|r| text(r, 0));
+        rows.sort_by(|a, b| a[0].cmp(&b[0]));
         for row in &rows {
             let id = self.conditions.len() as ConditionId;
             let code = text(row, 0);
@@ -770,9 +770,10 @@ impl KbIndex {
     /// spacing and punctuation.
     pub fn lookup(&self, text: &str) -> Option<&NameTarget> {
         let key = name_key(text);
-        self.names
-            .get(&key)
-            .or_else(|| self.names.get(&compact_key(&key)))
+        self.names.get(&key).or_else(|| match key.contains(' ') {
+            true => self.names.get(&compact_key(&key)),
+            false => None,
+        })
     }
 
     /// The condition a code, name or alias refers to.
@@ -811,9 +812,10 @@ impl KbIndex {
 
 fn insert_name(names: &mut HashMap<String, NameTarget>, name: &str, target: NameTarget) {
     let key = name_key(name);
-    let compact = compact_key(&key);
-    if compact != key {
-        names.entry(compact).or_insert_with(|| target.clone());
+    if key.contains(' ') {
+        names
+            .entry(compact_key(&key))
+            .or_insert_with(|| target.clone());
     }
     names.entry(key).or_insert(target);
 }

@@ -6,6 +6,9 @@
 /// key: lowercase, apostrophes dropped, other punctuation turned into spaces,
 /// runs of spaces collapsed.
 pub fn name_key(text: &str) -> String {
+    if text.is_ascii() {
+        return ascii_name_key(text.as_bytes());
+    }
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for ch in text.chars() {
@@ -18,6 +21,27 @@ pub fn name_key(text: &str) -> String {
             }
             pending_space = false;
             out.extend(ch.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// [`name_key`] for ASCII text (nearly every name), byte by byte.
+fn ascii_name_key(text: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text {
+        if b == b'\'' {
+            continue;
+        }
+        if b.is_ascii_alphanumeric() || b == b'%' {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(char::from(b.to_ascii_lowercase()));
         } else {
             pending_space = true;
         }
@@ -41,5 +65,6 @@ mod tests {
         assert_eq!(name_key("Co-Trimoxazole"), "co trimoxazole");
         assert_eq!(compact_key(&name_key("co-trimoxazole")), "cotrimoxazole");
         assert_eq!(name_key("  RIFAMPIN "), "rifampin");
+        assert_eq!(name_key("Ré-Actif"), "ré actif");
     }
 }

@@ -99,7 +99,6 @@ fn parse_file(file: &ContentFile) -> Result<Vec<Row>, KbError> {
     let spec = file.spec;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .trim(csv::Trim::All)
         .from_reader(file.text.as_bytes());
     let header_err = |message: String| KbError::Content {
         origin: format!("{}:1", file.display_name),
@@ -110,7 +109,7 @@ fn parse_file(file: &ContentFile) -> Result<Vec<Row>, KbError> {
         .map_err(|e| header_err(format!("cannot read header: {e}")))?
         .clone();
     let expected: Vec<&str> = spec.columns.iter().map(|(name, _)| *name).collect();
-    let found: Vec<&str> = headers.iter().collect();
+    let found: Vec<&str> = headers.iter().map(str::trim).collect();
     if found != expected {
         return Err(header_err(format!(
             "header is `{}`, expected `{}`",
@@ -130,11 +129,13 @@ fn parse_file(file: &ContentFile) -> Result<Vec<Row>, KbError> {
         })?;
         let line = record.position().map_or(0, |p| p.line());
         let origin = format!("{}:{line}", file.display_name);
-        if record.iter().all(str::is_empty) {
+        // Fields are trimmed here rather than by the reader, which would
+        // re-allocate every record.
+        if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         let mut row: Row = Vec::with_capacity(expected.len() + 1);
-        for ((name, kind), field) in spec.columns.iter().zip(record.iter()) {
+        for ((name, kind), field) in spec.columns.iter().zip(record.iter().map(str::trim)) {
             let value = match kind {
                 ColumnType::Text => Some(field.to_owned()),
                 _ if field.is_empty() => None,

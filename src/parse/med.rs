@@ -62,12 +62,17 @@ pub struct MedText {
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?P<num>\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
+        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
-static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q(\d{1,2})(?:h|hr|hrs)$"));
-static HAS_DIGIT: LazyLock<Regex> = LazyLock::new(|| compile(r"\d"));
+static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q([0-9]{1,2})(?:h|hr|hrs)$"));
 
+fn has_digit(tok: &str) -> bool {
+    tok.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Compiles a built-in pattern. Patterns use ASCII classes (`[0-9]`, not
+/// `\d`): Unicode classes cost milliseconds to compile at every start-up.
 fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("built-in regex {pattern}: {e}"))
 }
@@ -79,7 +84,7 @@ const UNITS: &[&str] = &[
 /// Concentration and rate units such as `mg/ml`, `unt/ml`, `mcg/actuat`.
 static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:\d*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
+        r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:[0-9]*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
     )
 });
 
@@ -243,7 +248,7 @@ pub fn parse_med(input: &str) -> MedText {
     }
     // "every 8 hours" → q8h.
     static EVERY_HOURS: LazyLock<Regex> =
-        LazyLock::new(|| compile(r"\bevery\s+(\d{1,2})\s*(?:hours|hrs|hr|h)\b"));
+        LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hrs|hr|h)(?-u:\b)"));
     if frequency.is_none()
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
@@ -306,7 +311,7 @@ pub fn parse_med(input: &str) -> MedText {
                 || RATIO_UNIT.is_match(tok)
             {
                 // Dropped: dosage form, release or filler word.
-            } else if HAS_DIGIT.is_match(tok)
+            } else if has_digit(tok)
                 && (!tok.chars().any(char::is_alphabetic) || looks_like_dose(tok))
             {
                 unparsed.push(tok.to_owned());

@@ -8,6 +8,7 @@ use crate::kb::index::{DrugId, NameKind, NameTarget};
 use crate::kb::names::name_key;
 use crate::parse::{MedText, Strength};
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// The outcome of resolving one medication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,20 +170,31 @@ enum PartOutcome {
 /// used for fuzzy matching so it is built once per run, not per medication.
 pub struct Resolver<'kb> {
     kb: &'kb KbIndex,
-    fuzzy_keys: Vec<(&'kb str, &'kb NameTarget)>,
+    /// Built on first use: most lists never need a fuzzy match.
+    fuzzy_keys: OnceLock<Vec<(&'kb str, &'kb NameTarget)>>,
 }
 
 impl<'kb> Resolver<'kb> {
     /// Prepares a resolver over `kb`.
     pub fn new(kb: &'kb KbIndex) -> Self {
-        let mut fuzzy_keys: Vec<(&str, &NameTarget)> = kb
-            .names
-            .iter()
-            .filter(|(k, _)| k.len() >= 4)
-            .map(|(k, t)| (k.as_str(), t))
-            .collect();
-        fuzzy_keys.sort_by(|a, b| a.0.cmp(b.0));
-        Resolver { kb, fuzzy_keys }
+        Resolver {
+            kb,
+            fuzzy_keys: OnceLock::new(),
+        }
+    }
+
+    fn fuzzy_keys(&self) -> &[(&'kb str, &'kb NameTarget)] {
+        self.fuzzy_keys.get_or_init(|| {
+            let mut keys: Vec<(&str, &NameTarget)> = self
+                .kb
+                .names
+                .iter()
+                .filter(|(k, _)| k.len() >= 4)
+                .map(|(k, t)| (k.as_str(), t))
+                .collect();
+            keys.sort_by(|a, b| a.0.cmp(b.0));
+            keys
+        })
     }
 
     /// The knowledge base this resolver reads.
@@ -444,7 +456,7 @@ impl<'kb> Resolver<'kb> {
             _ => 3,
         };
         let mut scored: Vec<(usize, f64, &str, &NameTarget)> = self
-            .fuzzy_keys
+            .fuzzy_keys()
             .iter()
             .map(|(k, t)| {
                 (
