@@ -119,7 +119,10 @@ impl PatientInput {
             let id = kb
                 .condition_by_name(given)
                 .ok_or_else(|| unknown_condition(kb, given))?;
-            conditions.push((id, ConditionBasis::Stated));
+            // The same condition under two spellings is still one condition.
+            if !conditions.iter().any(|(c, _)| *c == id) {
+                conditions.push((id, ConditionBasis::Stated));
+            }
         }
         for threshold in &kb.lab_thresholds {
             if let Some(value) = self.lab(threshold.lab)

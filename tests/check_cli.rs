@@ -6,7 +6,7 @@ use common::{check_json, crampcheck, finding, findings, rank};
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn med<'a>(doc: &'a Value, i: usize) -> &'a Value {
+fn med(doc: &Value, i: usize) -> &Value {
     &doc["medications"][i]
 }
 
@@ -272,6 +272,24 @@ fn bad_input_is_a_one_line_error_with_exit_2() {
         assert!(stderr.starts_with("crampcheck: error:"), "{stderr}");
         assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
     }
+}
+
+#[test]
+fn a_condition_given_twice_gives_one_finding() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--condition",
+        "myasthenia-gravis",
+        "--condition",
+        "myasthenia gravis",
+    ]);
+    let n = findings(&doc)
+        .iter()
+        .filter(|f| f["condition"] == "myasthenia-gravis")
+        .count();
+    assert_eq!(n, 1, "{doc}");
+    assert_eq!(doc["patient"]["conditions"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]
