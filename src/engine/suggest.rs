@@ -330,7 +330,8 @@ pub fn is_list_finding(finding: &Finding) -> bool {
 ///    minor findings (e.g. "monitor blood pressure with diuretics") do not
 ///    demote a first-line option: they say how to use it, and they still
 ///    count in the ranking;
-/// 4. `caution` — any finding of severity `minor` or above;
+/// 4. `caution` — any finding of severity `minor` or above, or no guideline
+///    row for the indication at all (not an established option for it);
 /// 5. `acceptable` — everything else.
 ///
 /// Returns the status and one sentence saying why.
@@ -396,11 +397,18 @@ pub fn status_of(
             format!("{}: {}{more}", f.severity.as_str(), f.title),
         );
     }
-    let why = match standing {
-        Some(s) => format!("no findings; guideline standing {}{level_text}", s.as_str()),
-        None => "no findings; no guideline row for this indication".to_owned(),
-    };
-    (TherapyStatus::Acceptable, why)
+    match standing {
+        Some(s) => (
+            TherapyStatus::Acceptable,
+            format!("no findings; guideline standing {}{level_text}", s.as_str()),
+        ),
+        // No guideline supports it for this indication (e.g. albumin or
+        // quinidine for idiopathic cramps): never offered as a plain option.
+        None => (
+            TherapyStatus::Caution,
+            "no findings, but no guideline supports it for this indication".to_owned(),
+        ),
+    }
 }
 
 /// Counts of findings per severity, worst first: contraindicated, major,
@@ -880,7 +888,8 @@ mod tests {
             status_of(&moderate, possibly, c, b).0,
             TherapyStatus::Caution
         );
-        assert_eq!(status_of(&[], None, None, b).0, TherapyStatus::Acceptable);
+        // No guideline row for the indication: never a plain option.
+        assert_eq!(status_of(&[], None, None, b).0, TherapyStatus::Caution);
     }
 
     #[test]
