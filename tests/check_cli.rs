@@ -289,7 +289,10 @@ fn a_condition_given_twice_gives_one_finding() {
         .filter(|f| f["condition"] == "myasthenia-gravis")
         .count();
     assert_eq!(n, 1, "{doc}");
-    assert_eq!(doc["patient"]["conditions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        doc["patient"]["conditions"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]
@@ -414,5 +417,47 @@ fn dose_above_the_label_maximum_and_unreadable_doses_are_reported() {
             .iter()
             .any(|f| f["kind"] == "dose" && f["title"].as_str().unwrap_or("").contains("5mgg")),
         "{doc}"
+    );
+}
+
+#[test]
+fn combination_products_are_checked_through_their_ingredients() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "Paxlovid",
+        "--med",
+        "Rifamate",
+    ]);
+    let ritonavir = finding(&doc, "interaction", &["quinine", "ritonavir"])
+        .unwrap_or_else(|| panic!("Paxlovid contains ritonavir: {doc}"));
+    assert!(rank(ritonavir["severity"].as_str().unwrap_or("")) >= rank("moderate"));
+    assert_eq!(ritonavir["medication_index"], 0);
+    let rifampin = finding(&doc, "interaction", &["quinine", "rifampin"])
+        .unwrap_or_else(|| panic!("Rifamate contains rifampin: {doc}"));
+    assert_eq!(rifampin["severity"], "major");
+    assert_eq!(rifampin["action"], "avoid");
+    assert_eq!(rifampin["medication_index"], 1);
+    assert_eq!(med(&doc, 1)["matched_by"], "product");
+}
+
+#[test]
+fn colour_is_written_only_when_forced_or_on_a_terminal() {
+    let coloured = crampcheck()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["check", "--propose", "quinine"])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
+    let plain = crampcheck()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["check", "--propose", "quinine"])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert!(
+        !String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'),
+        "NO_COLOR wins"
     );
 }
