@@ -35,6 +35,8 @@ pub enum Command {
     /// Build, verify and inspect the knowledge base.
     #[command(subcommand)]
     Kb(KbCommand),
+    /// Serve the web page, the JSON API and a CDS Hooks service over HTTP.
+    Serve(ServeArgs),
 }
 
 /// Output formats of `check`.
@@ -44,6 +46,8 @@ pub enum Format {
     Text,
     /// The `crampcheck.check/1` JSON document.
     Json,
+    /// A FHIR R4 Bundle of DetectedIssue resources (`check` only).
+    Fhir,
 }
 
 /// Severity thresholds accepted by `--fail-on`.
@@ -251,6 +255,40 @@ pub struct BatchArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A severity level (the lowest that counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    /// Contraindications only.
+    Contraindicated,
+    /// Major and above.
+    Major,
+    /// Moderate and above.
+    Moderate,
+    /// Minor and above.
+    Minor,
+    /// Everything, including information.
+    Info,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Allow a non-loopback `--bind`: anyone who can reach the address can
+    /// use the service (no authentication, no TLS).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// The lowest severity that becomes a CDS Hooks card (unchecked
+    /// medications always do).
+    #[arg(long, value_enum, default_value_t = Level::Moderate, value_name = "LEVEL")]
+    pub card_level: Level,
+    /// Do not log requests to stderr.
     #[arg(long, short)]
     pub quiet: bool,
 }

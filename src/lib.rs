@@ -6,7 +6,8 @@
 //! input text → [`parse`] → [`resolve`] (names → ingredients via the [`kb`]
 //! index) → [`engine`] (rules over resolved medications and the
 //! [`patient`] context) → [`report`] (text and JSON renderers).
-//! The command-line wiring lives in [`cli`] and [`cmd`].
+//! The command-line wiring lives in [`cli`] and [`cmd`]; [`server`] puts the
+//! same engine behind HTTP (web page, JSON API, CDS Hooks).
 #![forbid(unsafe_code)]
 
 pub mod batch;
@@ -19,3 +20,4 @@ pub mod parse;
 pub mod patient;
 pub mod report;
 pub mod resolve;
+pub mod server;

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Suggest(args) => cmd::suggest::run(args, db, src),
         Command::Batch(args) => cmd::batch::run(args, db, src),
         Command::Kb(command) => cmd::kb::run(command, db, src),
+        Command::Serve(args) => cmd::serve::run(args, db, src),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),

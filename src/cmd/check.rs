@@ -1,13 +1,18 @@
 //! `crampcheck check`: one proposed drug against one patient's list.
 
-use super::{Outcome, jurisdiction, load_kb, patient_context, read_meds_file, write_stdout};
-use crate::cli::{CheckArgs, FailOn, Format};
+use super::{
+    Outcome, RequestError, jurisdiction, load_kb, read_meds_file, reject_empty_meds,
+    validated_patient, write_stdout,
+};
+use crate::cli::{CheckArgs, FailOn, Format, PatientArgs};
 use crate::clinical::Severity;
-use crate::engine::{CheckRequest, check};
+use crate::engine::{CheckRequest, CheckResult, check};
+use crate::kb::KbIndex;
 use crate::parse::parse_med;
-use crate::report::{json, text};
+use crate::report::json::CheckJson;
+use crate::report::{fhir, json, text};
 use crate::resolve::{Resolver, Status};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use std::path::Path;
 
 /// The lowest severity that makes the exit code 1.
@@ -21,20 +26,35 @@ pub fn fail_threshold(fail_on: FailOn) -> Severity {
     }
 }
 
-/// Runs the check and prints the report.
-pub fn run(args: &CheckArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
-    let jurisdiction = jurisdiction(&args.patient.jurisdiction)?;
-    let kb = load_kb(db, src)?;
-    let patient = patient_context(&kb, &args.patient)?;
-    let mut inputs = args.meds.clone();
-    if let Some(path) = &args.meds_file {
-        inputs.extend(read_meds_file(path)?);
-    }
-    if let Some(empty) = inputs.iter().position(|m| m.trim().is_empty()) {
-        bail!("medication {} is empty", empty + 1);
-    }
-    let resolver = Resolver::new(&kb);
-    let proposed = resolver.resolve(parse_med(&args.propose));
+/// One check's inputs, as the CLI and the JSON API both take them.
+#[derive(Debug, Clone)]
+pub struct CheckInput {
+    /// The drug about to be proposed, as typed.
+    pub propose: String,
+    /// The current medications, one string each, in input order.
+    pub meds: Vec<String>,
+    /// Labs, age, conditions and jurisdiction.
+    pub patient: PatientArgs,
+}
+
+/// What one check produced: the `crampcheck.check/1` document and the
+/// engine's result (for exit codes and thresholds).
+#[derive(Debug)]
+pub struct CheckRun {
+    /// The document every renderer writes from.
+    pub doc: CheckJson,
+    /// The engine's result.
+    pub result: CheckResult,
+}
+
+/// Validates the inputs, resolves every name and runs the engine: the one
+/// path from inputs to a `crampcheck.check/1` document, shared by the CLI
+/// and `serve`. Errors name the field at fault.
+pub fn run_document(kb: &KbIndex, input: &CheckInput) -> Result<CheckRun, RequestError> {
+    let (patient, jurisdiction) = validated_patient(kb, &input.patient)?;
+    reject_empty_meds(&input.meds)?;
+    let resolver = Resolver::new(kb);
+    let proposed = resolver.resolve(parse_med(&input.propose));
     if proposed.status != Status::Recognized {
         let hint = match proposed.status {
             Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
@@ -43,13 +63,17 @@ pub fn run(args: &CheckArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
             }
             _ => String::new(),
         };
-        bail!(
-            "proposed drug `{}` is {}{hint}",
-            args.propose,
-            proposed.status.as_str()
-        );
+        return Err(RequestError::input(
+            "propose",
+            format!(
+                "proposed drug `{}` is {}{hint}",
+                input.propose,
+                proposed.status.as_str()
+            ),
+        ));
     }
-    let meds: Vec<_> = inputs
+    let meds: Vec<_> = input
+        .meds
         .iter()
         .map(|m| resolver.resolve(parse_med(m)))
         .collect();
@@ -59,11 +83,35 @@ pub fn run(args: &CheckArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         patient: &patient,
         jurisdiction,
     };
-    let result = check(&kb, &req);
-    let doc = json::check_json(&kb, &proposed, &meds, &patient, jurisdiction, &result);
+    let result = check(kb, &req);
+    let doc = json::check_json(kb, &proposed, &meds, &patient, jurisdiction, &result);
+    Ok(CheckRun { doc, result })
+}
+
+/// Runs the check and prints the report.
+pub fn run(args: &CheckArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
+    // Refuse a bad jurisdiction before the (slower) KB load.
+    jurisdiction(&args.patient.jurisdiction)?;
+    let kb = load_kb(db, src)?;
+    let mut meds = args.meds.clone();
+    if let Some(path) = &args.meds_file {
+        meds.extend(read_meds_file(path)?);
+    }
+    let CheckRun { doc, result } = run_document(
+        &kb,
+        &CheckInput {
+            propose: args.propose.clone(),
+            meds,
+            patient: args.patient.clone(),
+        },
+    )?;
     write_stdout(|out| match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        }
+        Format::Fhir => {
+            serde_json::to_writer_pretty(&mut *out, &fhir::bundle(&doc))?;
             writeln!(out)
         }
         Format::Text => text::write_check(out, &doc),

@@ -5,12 +5,13 @@
 pub mod batch;
 pub mod check;
 pub mod kb;
+pub mod serve;
 pub mod suggest;
 
 use crate::cli::PatientArgs;
 use crate::clinical::Jurisdiction;
 use crate::kb::{KbIndex, KbSource};
-use crate::patient::{PatientContext, PatientInput};
+use crate::patient::{PatientContext, PatientError, PatientInput};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -74,6 +75,73 @@ pub fn patient_context(kb: &KbIndex, args: &PatientArgs) -> Result<PatientContex
         conditions: args.conditions.clone(),
     };
     Ok(input.into_context(kb)?)
+}
+
+/// Why a check or suggestion request was refused. The message is the
+/// CLI's error message word for word; the JSON API adds the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    /// An input value the engine cannot use.
+    #[error("{message}")]
+    Input {
+        /// The input at fault as the JSON API spells it: `propose`,
+        /// `medications[2]`, `egfr`, `conditions`, `jurisdiction`, ...
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The knowledge base cannot answer this request (e.g. it lists no
+    /// cramp therapies).
+    #[error("{0}")]
+    Kb(String),
+}
+
+impl RequestError {
+    /// An input error on `field`.
+    pub fn input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        RequestError::Input {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Like [`patient_context`] and [`jurisdiction`] together, but naming the
+/// field at fault, for callers that report errors per field (the JSON API).
+pub fn validated_patient(
+    kb: &KbIndex,
+    args: &PatientArgs,
+) -> Result<(PatientContext, Jurisdiction), RequestError> {
+    let chosen = jurisdiction(&args.jurisdiction)
+        .map_err(|e| RequestError::input("jurisdiction", e.to_string()))?;
+    let input = PatientInput {
+        egfr: args.egfr,
+        qtc: args.qtc,
+        potassium: args.potassium,
+        magnesium: args.magnesium,
+        age: args.age,
+        conditions: args.conditions.clone(),
+    };
+    let patient = input.into_context(kb).map_err(|e| {
+        let field = match &e {
+            PatientError::OutOfRange { what, .. } => what.to_lowercase(),
+            PatientError::UnknownCondition { .. } => "conditions".to_owned(),
+        };
+        RequestError::input(field, e.to_string())
+    })?;
+    Ok((patient, chosen))
+}
+
+/// Refuses an empty medication (the first one, 1-based in the message as
+/// the CLI counts, 0-based in the field as JSON indexes).
+pub fn reject_empty_meds(meds: &[String]) -> Result<(), RequestError> {
+    match meds.iter().position(|m| m.trim().is_empty()) {
+        Some(i) => Err(RequestError::input(
+            format!("medications[{i}]"),
+            format!("medication {} is empty", i + 1),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Parses `--jurisdiction`.

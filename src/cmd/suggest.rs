@@ -3,14 +3,17 @@
 //! first. Exit 0 when every medication was checked, 1 when some could not be
 //! (the suggestion is incomplete), 2 on bad input.
 
-use super::{Outcome, jurisdiction, load_kb, patient_context, read_meds_file, write_stdout};
-use crate::cli::{Format, SuggestArgs};
+use super::{
+    Outcome, RequestError, jurisdiction, load_kb, read_meds_file, reject_empty_meds,
+    validated_patient, write_stdout,
+};
+use crate::cli::{Format, PatientArgs, SuggestArgs};
 use crate::engine::suggest::{SuggestRequest, indications, suggest, therapy_drugs};
 use crate::kb::KbIndex;
 use crate::kb::index::DrugId;
 use crate::parse::{IngredientText, MedText, parse_med};
 use crate::patient::PatientContext;
-use crate::report::suggest::{IndicationJson, suggest_json, write_suggest};
+use crate::report::suggest::{IndicationJson, SuggestJson, suggest_json, write_suggest};
 use crate::resolve::{Resolved, Resolver, Status};
 use anyhow::{Result, bail};
 use std::path::Path;
@@ -101,14 +104,25 @@ fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
     }
 }
 
-/// Runs the suggestion and prints the report.
-pub fn run(args: &SuggestArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
-    let jurisdiction = jurisdiction(&args.patient.jurisdiction)?;
-    let kb = load_kb(db, src)?;
+/// One suggestion's inputs, as the CLI and the JSON API both take them.
+#[derive(Debug, Clone)]
+pub struct SuggestInput {
+    /// The current medications, one string each, in input order.
+    pub meds: Vec<String>,
+    /// Labs, age, conditions and jurisdiction.
+    pub patient: PatientArgs,
+    /// What the cramps are treated as, if stated.
+    pub indication: Option<String>,
+}
+
+/// Validates the inputs, resolves every name, ranks every therapy with the
+/// check engine and builds the `crampcheck.suggest/1` document: the one path
+/// shared by the CLI and `serve`. Errors name the field at fault.
+pub fn run_document(kb: &KbIndex, input: &SuggestInput) -> Result<SuggestJson, RequestError> {
     // An indication that is also a condition (cirrhosis, pregnancy) is a fact
     // about the patient: the therapies are checked against it too.
-    let mut patient_args = args.patient.clone();
-    if let Some(given) = &args.indication
+    let mut patient_args = input.patient.clone();
+    if let Some(given) = &input.indication
         && let Some(id) = kb.condition_by_name(given)
         && !patient_args
             .conditions
@@ -117,29 +131,27 @@ pub fn run(args: &SuggestArgs, db: Option<&Path>, src: Option<&Path>) -> Result<
     {
         patient_args.conditions.push(given.clone());
     }
-    let patient = patient_context(&kb, &patient_args)?;
-    let mut inputs = args.meds.clone();
-    if let Some(path) = &args.meds_file {
-        inputs.extend(read_meds_file(path)?);
-    }
-    if let Some(empty) = inputs.iter().position(|m| m.trim().is_empty()) {
-        bail!("medication {} is empty", empty + 1);
-    }
+    let (patient, jurisdiction) = validated_patient(kb, &patient_args)?;
+    reject_empty_meds(&input.meds)?;
     if kb.therapies.is_empty() {
-        bail!("the knowledge base lists no cramp therapies (therapies.csv is empty)");
+        return Err(RequestError::Kb(
+            "the knowledge base lists no cramp therapies (therapies.csv is empty)".to_owned(),
+        ));
     }
-    let indication = choose_indication(&kb, args.indication.as_deref(), &patient)?;
-    let resolver = Resolver::new(&kb);
-    let meds: Vec<Resolved> = inputs
+    let indication = choose_indication(kb, input.indication.as_deref(), &patient)
+        .map_err(|e| RequestError::input("indication", e.to_string()))?;
+    let resolver = Resolver::new(kb);
+    let meds: Vec<Resolved> = input
+        .meds
         .iter()
         .map(|m| resolver.resolve(parse_med(m)))
         .collect();
-    let therapies: Vec<Resolved> = therapy_drugs(&kb)
+    let therapies: Vec<Resolved> = therapy_drugs(kb)
         .into_iter()
         .map(|d| resolve_therapy(&resolver, d))
         .collect();
     let suggestion = suggest(
-        &kb,
+        kb,
         &SuggestRequest {
             therapies: &therapies,
             meds: &meds,
@@ -148,16 +160,44 @@ pub fn run(args: &SuggestArgs, db: Option<&Path>, src: Option<&Path>) -> Result<
             indication: &indication.code,
         },
     );
-    let complete = suggestion.complete;
-    let doc = suggest_json(&kb, &meds, &patient, jurisdiction, indication, &suggestion);
+    Ok(suggest_json(
+        kb,
+        &meds,
+        &patient,
+        jurisdiction,
+        indication,
+        &suggestion,
+    ))
+}
+
+/// Runs the suggestion and prints the report.
+pub fn run(args: &SuggestArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
+    if args.format == Format::Fhir {
+        bail!("--format fhir is available for `check` only");
+    }
+    // Refuse a bad jurisdiction before the (slower) KB load.
+    jurisdiction(&args.patient.jurisdiction)?;
+    let kb = load_kb(db, src)?;
+    let mut meds = args.meds.clone();
+    if let Some(path) = &args.meds_file {
+        meds.extend(read_meds_file(path)?);
+    }
+    let doc = run_document(
+        &kb,
+        &SuggestInput {
+            meds,
+            patient: args.patient.clone(),
+            indication: args.indication.clone(),
+        },
+    )?;
     write_stdout(|out| match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        Format::Text => write_suggest(out, &doc),
+        Format::Text | Format::Fhir => write_suggest(out, &doc),
     })?;
-    Ok(if complete {
+    Ok(if doc.complete {
         Outcome::Clean
     } else {
         Outcome::Flagged

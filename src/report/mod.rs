@@ -6,6 +6,8 @@
 pub mod batch_csv;
 pub mod batch_jsonl;
 pub mod batch_summary;
+pub mod cds;
+pub mod fhir;
 pub mod json;
 pub mod suggest;
 pub mod text;

@@ -1,0 +1,914 @@
+//! The CDS Hooks 1.x service (https://cds-hooks.hl7.org/): discovery at
+//! `GET /cds-services` and two services, `order-select` (a drug is picked)
+//! and `order-sign` (orders are signed), at `POST /cds-services/{id}`.
+//!
+//! A hook request is turned into the CLI's inputs here and nowhere else:
+//! - the proposed drugs are the draft `MedicationRequest`s in
+//!   `context.draftOrders` (for `order-select`, those named in
+//!   `context.selections`; the other drafts join the medication list);
+//! - the medication list is every `MedicationRequest` / `MedicationStatement`
+//!   found in `prefetch` that is not stopped, completed, cancelled,
+//!   not taken or entered in error;
+//! - labs are the latest final `Observation` with a LOINC code for eGFR,
+//!   QTc, potassium or magnesium (units converted where they differ);
+//! - conditions are active `Condition`s whose text or coding display is a
+//!   KB condition name or alias; age comes from `Patient.birthDate`.
+//!
+//! Medication names come from `medicationCodeableConcept.text`, then each
+//! `coding[].display`, then a referenced `Medication`'s code, the first that
+//! the KB recognizes winning. The KB holds names, not RxNorm codes, so codes
+//! are not used. Every drug is then checked by
+//! [`crate::cmd::check::run_document`], exactly as `crampcheck check` would,
+//! and the findings become cards ([`crate::report::cds`]).
+
+use super::AppState;
+use super::Limits;
+use super::api::{checked_string, parse_object, type_name};
+use super::error::ApiError;
+use crate::cli::PatientArgs;
+use crate::clinical::Severity;
+use crate::cmd::RequestError;
+use crate::cmd::check::{CheckInput, run_document};
+use crate::kb::KbIndex;
+use crate::parse::parse_med;
+use crate::report::cds::{CdsResponse, Card, Unchecked, finding_card, unchecked_card};
+use crate::resolve::{Resolver, Status};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// One CDS service.
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    /// Its id (the URL path segment).
+    pub id: &'static str,
+    /// The hook it answers.
+    pub hook: &'static str,
+    /// Its title in discovery.
+    pub title: &'static str,
+    /// Its description in discovery.
+    pub description: &'static str,
+}
+
+/// The services this server offers.
+pub const SERVICES: [Service; 2] = [
+    Service {
+        id: "crampcheck-order-select",
+        hook: "order-select",
+        title: "crampcheck: cramp-drug interaction and safety check (order select)",
+        description: "Checks a selected drug against the patient's active medications, \
+                      labs (eGFR, QTc, potassium, magnesium) and conditions with an offline, \
+                      sourced knowledge base of cramp therapies (quinine, baclofen and others).",
+    },
+    Service {
+        id: "crampcheck-order-sign",
+        hook: "order-sign",
+        title: "crampcheck: cramp-drug interaction and safety check (order sign)",
+        description: "Checks every drug about to be signed against the patient's active \
+                      medications, labs and conditions with an offline, sourced knowledge base \
+                      of cramp therapies.",
+    },
+];
+
+/// LOINC codes read as eGFR (mL/min/1.73 m²): MDRD, CKD-EPI (2009 and
+/// 2021) and unspecified-method estimates, as listed in HL7's CPG IG value
+/// set (https://hl7.org/fhir/uv/cpg/STU1/ValueSet-ckd-valueset-egfr.html).
+pub const LOINC_EGFR: [&str; 10] = [
+    "33914-3", "48642-3", "48643-1", "50044-7", "62238-1", "69405-9", "76633-7", "77147-7",
+    "88293-6", "98979-8",
+];
+/// LOINC codes read as QTc: unspecified method, Fridericia, Bazett.
+pub const LOINC_QTC: [&str; 3] = ["8636-3", "76634-5", "76635-2"];
+/// LOINC codes read as potassium in moles/volume (HL7 PDDI-CDS value set).
+pub const LOINC_POTASSIUM: [&str; 2] = ["2823-3", "6298-4"];
+/// LOINC codes read as magnesium: 19123-9 is mass/volume (mg/dL), 2601-3
+/// moles/volume (mmol/L) (HL7 PDDI-CDS value set).
+pub const LOINC_MAGNESIUM: [&str; 2] = ["19123-9", "2601-3"];
+
+/// The prefetch templates each service asks for.
+fn prefetch_templates() -> Value {
+    let codes: Vec<String> = LOINC_EGFR
+        .iter()
+        .chain(&LOINC_QTC)
+        .chain(&LOINC_POTASSIUM)
+        .chain(&LOINC_MAGNESIUM)
+        .map(|c| format!("http://loinc.org|{c}"))
+        .collect();
+    json!({
+        "patient": "Patient/{{context.patientId}}",
+        "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active",
+        "medicationStatements": "MedicationStatement?patient={{context.patientId}}&status=active",
+        "conditions": "Condition?patient={{context.patientId}}&clinical-status=active",
+        "observations": format!(
+            "Observation?patient={{{{context.patientId}}}}&code={}&_sort=-date",
+            codes.join(",")
+        ),
+    })
+}
+
+/// `GET /cds-services`: the discovery document.
+pub async fn discovery() -> Json<Value> {
+    let services: Vec<Value> = SERVICES
+        .iter()
+        .map(|s| {
+            json!({
+                "hook": s.hook,
+                "id": s.id,
+                "title": s.title,
+                "description": s.description,
+                "prefetch": prefetch_templates(),
+            })
+        })
+        .collect();
+    Json(json!({ "services": services }))
+}
+
+/// A medication as the EHR sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FhirMed {
+    /// Names to try, best first.
+    pub names: Vec<String>,
+    /// `MedicationRequest/{id}`, when it has an id.
+    pub reference: Option<String>,
+    /// A frequency word the parser knows (`bid`, `daily`, ...), from the
+    /// dosage timing.
+    pub frequency: Option<&'static str>,
+}
+
+/// A hook request, reduced to what the check needs.
+#[derive(Debug, Clone)]
+pub struct HookRequest {
+    /// `hookInstance`.
+    pub hook_instance: String,
+    /// The drugs being ordered.
+    pub proposed: Vec<FhirMed>,
+    /// Other draft orders and the active medications.
+    pub others: Vec<FhirMed>,
+    /// Whether prefetch held a medication list at all.
+    pub has_med_list: bool,
+    /// Labs, age and conditions (jurisdiction US).
+    pub patient: PatientArgs,
+}
+
+/// A path into the request, for error messages.
+fn at(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn opt_object<'a>(
+    map: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(ApiError::bad_field(
+            at(path, key),
+            format!("expected an object, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn opt_array<'a>(
+    map: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a [Value], ApiError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(ApiError::bad_field(
+            at(path, key),
+            format!("expected an array, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn opt_str(
+    map: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => checked_string(v, &at(path, key), limits).map(Some),
+    }
+}
+
+fn opt_number(map: &Map<String, Value>, key: &str, path: &str) -> Result<Option<f64>, ApiError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64().filter(|v| v.is_finite())),
+        Some(other) => Err(ApiError::bad_field(
+            at(path, key),
+            format!("expected a number, found {}", type_name(other)),
+        )),
+    }
+}
+
+/// Names in a CodeableConcept: `text`, then each `coding[].display`.
+fn concept_names(
+    concept: &Map<String, Value>,
+    path: &str,
+    limits: &Limits,
+) -> Result<Vec<String>, ApiError> {
+    let mut names = Vec::new();
+    names.extend(opt_str(concept, "text", path, limits)?);
+    for (i, coding) in opt_array(concept, "coding", path)?.iter().enumerate() {
+        let cpath = format!("{path}.coding[{i}]");
+        let Value::Object(coding) = coding else {
+            return Err(ApiError::bad_field(cpath, "expected an object"));
+        };
+        names.extend(opt_str(coding, "display", &cpath, limits)?);
+    }
+    names.retain(|n| !n.trim().is_empty());
+    Ok(names)
+}
+
+/// Codes in a CodeableConcept from `system`.
+fn concept_codes(
+    concept: &Map<String, Value>,
+    system: &str,
+    path: &str,
+    limits: &Limits,
+) -> Result<Vec<String>, ApiError> {
+    let mut codes = Vec::new();
+    for (i, coding) in opt_array(concept, "coding", path)?.iter().enumerate() {
+        let cpath = format!("{path}.coding[{i}]");
+        let Value::Object(coding) = coding else {
+            return Err(ApiError::bad_field(cpath, "expected an object"));
+        };
+        if opt_str(coding, "system", &cpath, limits)?.as_deref() == Some(system) {
+            codes.extend(opt_str(coding, "code", &cpath, limits)?);
+        }
+    }
+    Ok(codes)
+}
+
+/// Every resource of a prefetch value or Bundle, with its path.
+fn resources<'a>(
+    value: &'a Value,
+    path: &str,
+    out: &mut Vec<(String, &'a Map<String, Value>)>,
+    limits: &Limits,
+) -> Result<(), ApiError> {
+    let Value::Object(resource) = value else {
+        return match value {
+            Value::Null => Ok(()),
+            other => Err(ApiError::bad_field(
+                path,
+                format!("expected a FHIR resource, found {}", type_name(other)),
+            )),
+        };
+    };
+    if resource.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+        for (i, entry) in opt_array(resource, "entry", path)?.iter().enumerate() {
+            let epath = format!("{path}.entry[{i}]");
+            let Value::Object(entry) = entry else {
+                return Err(ApiError::bad_field(epath, "expected an object"));
+            };
+            if let Some(inner) = entry.get("resource") {
+                resources(inner, &format!("{epath}.resource"), out, limits)?;
+            }
+        }
+    } else {
+        out.push((path.to_owned(), resource));
+    }
+    if out.len() > limits.max_resources {
+        return Err(ApiError::bad_field(
+            path,
+            format!("more than {} resources", limits.max_resources),
+        ));
+    }
+    Ok(())
+}
+
+fn resource_type(resource: &Map<String, Value>) -> &str {
+    resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// The frequency word for a dosage's timing, if it is a fixed daily
+/// schedule the parser knows.
+fn frequency(
+    med: &Map<String, Value>,
+    path: &str,
+    limits: &Limits,
+) -> Result<Option<&'static str>, ApiError> {
+    let Some(Value::Object(dosage)) = opt_array(med, "dosageInstruction", path)?.first() else {
+        return Ok(None);
+    };
+    let dpath = format!("{path}.dosageInstruction[0]");
+    if dosage.get("asNeededBoolean") == Some(&Value::Bool(true)) {
+        return Ok(Some("prn"));
+    }
+    let Some(timing) = opt_object(dosage, "timing", &dpath)? else {
+        return Ok(None);
+    };
+    let tpath = format!("{dpath}.timing");
+    let Some(repeat) = opt_object(timing, "repeat", &tpath)? else {
+        return Ok(None);
+    };
+    let rpath = format!("{tpath}.repeat");
+    let times = opt_number(repeat, "frequency", &rpath)?.unwrap_or(1.0);
+    let (Some(period), Some(unit)) = (
+        opt_number(repeat, "period", &rpath)?,
+        opt_str(repeat, "periodUnit", &rpath, limits)?,
+    ) else {
+        return Ok(None);
+    };
+    let hours = match unit.as_str() {
+        "h" => period,
+        "d" => period * 24.0,
+        "wk" => period * 24.0 * 7.0,
+        _ => return Ok(None),
+    };
+    if hours <= 0.0 {
+        return Ok(None);
+    }
+    let per_day = times * 24.0 / hours;
+    let word = [
+        (1.0 / 7.0, "weekly"),
+        (1.0, "daily"),
+        (2.0, "bid"),
+        (3.0, "tid"),
+        (4.0, "qid"),
+    ]
+    .iter()
+    .find(|(n, _)| (per_day - n).abs() < 1e-9)
+    .map(|(_, w)| *w);
+    Ok(word)
+}
+
+/// A MedicationRequest or MedicationStatement as a [`FhirMed`].
+fn fhir_med(
+    resource: &Map<String, Value>,
+    path: &str,
+    medications: &HashMap<String, Vec<String>>,
+    limits: &Limits,
+) -> Result<FhirMed, ApiError> {
+    let mut names = Vec::new();
+    if let Some(concept) = opt_object(resource, "medicationCodeableConcept", path)? {
+        names.extend(concept_names(
+            concept,
+            &at(path, "medicationCodeableConcept"),
+            limits,
+        )?);
+    }
+    if let Some(reference) = opt_object(resource, "medicationReference", path)? {
+        let rpath = at(path, "medicationReference");
+        // A Medication elsewhere in the request (contained ones are below).
+        if let Some(target) = opt_str(reference, "reference", &rpath, limits)?
+            && let Some(found) = medications.get(&target)
+        {
+            names.extend(found.iter().cloned());
+        }
+        names.extend(opt_str(reference, "display", &rpath, limits)?);
+    }
+    for (i, contained) in opt_array(resource, "contained", path)?.iter().enumerate() {
+        let cpath = format!("{path}.contained[{i}]");
+        if let Value::Object(c) = contained
+            && resource_type(c) == "Medication"
+            && let Some(code) = opt_object(c, "code", &cpath)?
+        {
+            names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
+        }
+    }
+    let reference = opt_str(resource, "id", path, limits)?
+        .map(|id| format!("{}/{id}", resource_type(resource)));
+    Ok(FhirMed {
+        names,
+        reference,
+        frequency: frequency(resource, path, limits)?,
+    })
+}
+
+/// Whether a medication with this status is one the patient takes now.
+fn current_status(status: Option<&str>) -> bool {
+    !matches!(
+        status,
+        Some("cancelled" | "completed" | "entered-in-error" | "stopped" | "not-taken")
+    )
+}
+
+/// The latest usable lab values, by kind.
+#[derive(Debug, Default)]
+struct Labs {
+    egfr: Option<(String, f64)>,
+    qtc: Option<(String, f64)>,
+    potassium: Option<(String, f64)>,
+    magnesium: Option<(String, f64)>,
+}
+
+fn keep_latest(slot: &mut Option<(String, f64)>, when: String, value: f64) {
+    if slot.as_ref().is_none_or(|(w, _)| when > *w) {
+        *slot = Some((when, value));
+    }
+}
+
+fn observation(
+    resource: &Map<String, Value>,
+    path: &str,
+    labs: &mut Labs,
+    limits: &Limits,
+) -> Result<(), ApiError> {
+    let status = opt_str(resource, "status", path, limits)?;
+    if !matches!(status.as_deref(), Some("final" | "amended" | "corrected")) {
+        return Ok(());
+    }
+    let Some(code) = opt_object(resource, "code", path)? else {
+        return Ok(());
+    };
+    let codes = concept_codes(code, "http://loinc.org", &at(path, "code"), limits)?;
+    let Some(quantity) = opt_object(resource, "valueQuantity", path)? else {
+        return Ok(());
+    };
+    let qpath = at(path, "valueQuantity");
+    let Some(value) = opt_number(quantity, "value", &qpath)? else {
+        return Ok(());
+    };
+    let unit = opt_str(quantity, "code", &qpath, limits)?
+        .or(opt_str(quantity, "unit", &qpath, limits)?)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut when = String::new();
+    for key in ["effectiveDateTime", "effectiveInstant", "issued"] {
+        if let Some(w) = opt_str(resource, key, path, limits)? {
+            when = w;
+            break;
+        }
+    }
+    if when.is_empty()
+        && let Some(period) = opt_object(resource, "effectivePeriod", path)?
+    {
+        let ppath = at(path, "effectivePeriod");
+        when = opt_str(period, "end", &ppath, limits)?
+            .or(opt_str(period, "start", &ppath, limits)?)
+            .unwrap_or_default();
+    }
+    let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
+    if is(&LOINC_EGFR) {
+        keep_latest(&mut labs.egfr, when, value);
+    } else if is(&LOINC_QTC) {
+        // QTc in seconds (UCUM `s`) is converted to ms.
+        let ms = if unit == "s" { value * 1000.0 } else { value };
+        keep_latest(&mut labs.qtc, when, ms);
+    } else if is(&LOINC_POTASSIUM) {
+        // mmol/L and mEq/L are the same number for a monovalent ion.
+        keep_latest(&mut labs.potassium, when, value);
+    } else if is(&LOINC_MAGNESIUM) {
+        // The KB's unit is mg/dL: 1 mmol/L = 2.4305 mg/dL, 1 mEq/L = 1.2153 mg/dL.
+        let mg_dl = match unit.as_str() {
+            "mmol/l" => value * 2.4305,
+            "meq/l" => value * 1.215_25,
+            _ => value,
+        };
+        keep_latest(&mut labs.magnesium, when, mg_dl);
+    }
+    Ok(())
+}
+
+/// Age in whole years on `today` (y, m, d) for a FHIR date (`YYYY`,
+/// `YYYY-MM` or `YYYY-MM-DD`); partial dates count from their first day.
+pub fn age_on(birth: &str, today: (i64, u32, u32)) -> Option<f64> {
+    let mut parts = birth.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next().map_or(Some(1), |m| m.parse().ok())?;
+    let day: u32 = parts
+        .next()
+        .map_or(Some(1), |d| d.get(..2).unwrap_or(d).parse().ok())?;
+    let mut age = today.0 - year;
+    if (today.1, today.2) < (month, day) {
+        age -= 1;
+    }
+    (0..=150).contains(&age).then_some(age as f64)
+}
+
+/// Today's civil date (UTC), from the system clock.
+pub fn today_utc() -> (i64, u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Parses a hook request for `service`. Errors name the field at fault.
+pub fn parse_hook_request(
+    body: &[u8],
+    service: &Service,
+    kb: &KbIndex,
+    limits: &Limits,
+    today: (i64, u32, u32),
+) -> Result<HookRequest, ApiError> {
+    let map = parse_object(body)?;
+    let hook = opt_str(&map, "hook", "", limits)?
+        .ok_or_else(|| ApiError::bad_field("hook", "missing"))?;
+    if hook != service.hook {
+        return Err(ApiError::bad_field(
+            "hook",
+            format!("service {} answers `{}`, not `{hook}`", service.id, service.hook),
+        ));
+    }
+    let hook_instance = opt_str(&map, "hookInstance", "", limits)?
+        .ok_or_else(|| ApiError::bad_field("hookInstance", "missing"))?;
+    let context = opt_object(&map, "context", "")?
+        .ok_or_else(|| ApiError::bad_field("context", "missing"))?;
+    let drafts_value = context
+        .get("draftOrders")
+        .ok_or_else(|| ApiError::bad_field("context.draftOrders", "missing"))?;
+    let mut selections = HashSet::new();
+    for (i, s) in opt_array(context, "selections", "context")?.iter().enumerate() {
+        selections.insert(checked_string(
+            s,
+            &format!("context.selections[{i}]"),
+            limits,
+        )?);
+    }
+    if service.hook == "order-select" && !context.contains_key("selections") {
+        return Err(ApiError::bad_field("context.selections", "missing"));
+    }
+    let mut drafts = Vec::new();
+    resources(drafts_value, "context.draftOrders", &mut drafts, limits)?;
+    let mut prefetched = Vec::new();
+    if let Some(prefetch) = opt_object(&map, "prefetch", "")? {
+        for (key, value) in prefetch {
+            resources(value, &format!("prefetch.{key}"), &mut prefetched, limits)?;
+        }
+    }
+    // Medication resources, for medicationReference.
+    let mut medications: HashMap<String, Vec<String>> = HashMap::new();
+    for (path, r) in drafts.iter().chain(&prefetched) {
+        if resource_type(r) == "Medication"
+            && let Some(id) = opt_str(r, "id", path, limits)?
+            && let Some(code) = opt_object(r, "code", path)?
+        {
+            medications.insert(format!("Medication/{id}"), concept_names(code, &at(path, "code"), limits)?);
+        }
+    }
+    let mut proposed = Vec::new();
+    let mut others = Vec::new();
+    for (path, r) in &drafts {
+        if resource_type(r) == "MedicationRequest" {
+            let med = fhir_med(r, path, &medications, limits)?;
+            let selected = service.hook == "order-sign"
+                || med
+                    .reference
+                    .as_ref()
+                    .is_some_and(|reference| selections.contains(reference));
+            if selected {
+                proposed.push(med);
+            } else {
+                others.push(med);
+            }
+        }
+    }
+    if proposed.is_empty() && service.hook == "order-select" {
+        // Selections that name no draft MedicationRequest: check them all.
+        proposed = std::mem::take(&mut others);
+    }
+    let mut has_med_list = false;
+    let mut labs = Labs::default();
+    let mut conditions: Vec<String> = Vec::new();
+    let mut age = None;
+    for (path, r) in &prefetched {
+        match resource_type(r) {
+            "MedicationRequest" | "MedicationStatement" => {
+                has_med_list = true;
+                let status = opt_str(r, "status", path, limits)?;
+                if current_status(status.as_deref()) {
+                    others.push(fhir_med(r, path, &medications, limits)?);
+                }
+            }
+            "Observation" => observation(r, path, &mut labs, limits)?,
+            "Condition" => {
+                if let Some(code) = condition_code(r, path, kb, limits)?
+                    && !conditions.contains(&code)
+                {
+                    conditions.push(code);
+                }
+            }
+            "Patient" => {
+                if let Some(birth) = opt_str(r, "birthDate", path, limits)? {
+                    age = age_on(&birth, today);
+                }
+            }
+            _ => {}
+        }
+    }
+    // An empty search Bundle still says "this patient takes nothing".
+    has_med_list |= prefetch_has_med_bundle(&map);
+    if proposed.len() + others.len() > limits.max_medications {
+        return Err(ApiError::bad_field(
+            "prefetch",
+            format!(
+                "more than {} medications in one request",
+                limits.max_medications
+            ),
+        ));
+    }
+    Ok(HookRequest {
+        hook_instance,
+        proposed,
+        others,
+        has_med_list,
+        patient: PatientArgs {
+            egfr: labs.egfr.map(|(_, v)| v),
+            qtc: labs.qtc.map(|(_, v)| v),
+            potassium: labs.potassium.map(|(_, v)| v),
+            magnesium: labs.magnesium.map(|(_, v)| v),
+            age,
+            conditions,
+            jurisdiction: "US".to_owned(),
+        },
+    })
+}
+
+/// Whether any prefetch value is a Bundle whose search was for
+/// MedicationRequest or MedicationStatement (known by its link or by the
+/// service's own prefetch keys), even if it has no entries.
+fn prefetch_has_med_bundle(map: &Map<String, Value>) -> bool {
+    let Some(Value::Object(prefetch)) = map.get("prefetch") else {
+        return false;
+    };
+    ["medicationRequests", "medicationStatements"]
+        .iter()
+        .any(|k| matches!(prefetch.get(*k), Some(Value::Object(_))))
+}
+
+/// The KB condition code of an active Condition, if the KB knows it.
+fn condition_code(
+    resource: &Map<String, Value>,
+    path: &str,
+    kb: &KbIndex,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    for (key, refused) in [
+        ("clinicalStatus", &["inactive", "remission", "resolved"][..]),
+        ("verificationStatus", &["refuted", "entered-in-error"][..]),
+    ] {
+        if let Some(status) = opt_object(resource, key, path)? {
+            let codes = concept_codes(
+                status,
+                if key == "clinicalStatus" {
+                    "http://terminology.hl7.org/CodeSystem/condition-clinical"
+                } else {
+                    "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+                },
+                &at(path, key),
+                limits,
+            )?;
+            if codes.iter().any(|c| refused.contains(&c.as_str())) {
+                return Ok(None);
+            }
+        }
+    }
+    let Some(code) = opt_object(resource, "code", path)? else {
+        return Ok(None);
+    };
+    let names = concept_names(code, &at(path, "code"), limits)?;
+    Ok(names
+        .iter()
+        .find_map(|n| kb.condition_by_name(n))
+        .map(|id| kb.conditions[id as usize].code.clone()))
+}
+
+/// The name to check for a medication: the first that the KB recognizes,
+/// else the first given; with the dosage frequency when the name has none.
+fn chosen_name(resolver: &Resolver<'_>, med: &FhirMed) -> Option<String> {
+    let recognized = med
+        .names
+        .iter()
+        .find(|n| resolver.resolve(parse_med(n)).status == Status::Recognized);
+    let name = recognized.or(med.names.first())?;
+    match med.frequency {
+        Some(word) if parse_med(name).frequency.is_none() => Some(format!("{name} {word}")),
+        _ => Some(name.clone()),
+    }
+}
+
+const LAB_FIELDS: [&str; 5] = ["egfr", "qtc", "potassium", "magnesium", "age"];
+
+/// Checks every proposed drug and turns the findings at or above
+/// `card_level` into cards, most severe first, each finding once; every
+/// medication that could not be checked gets a warning card.
+pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsResponse {
+    let resolver = Resolver::new(kb);
+    let mut out: Vec<Card> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut unchecked: Vec<Unchecked> = Vec::new();
+    let mut patient = req.patient.clone();
+    let mut unusable: Vec<Unchecked> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for med in &req.others {
+        match chosen_name(&resolver, med) {
+            Some(name) => others.push(name),
+            None => unchecked.push(Unchecked {
+                name: med
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| "a medication without a name".to_owned()),
+                ordered: false,
+                reason: "no medication name in the record".to_owned(),
+                suggestions: Vec::new(),
+            }),
+        }
+    }
+    for med in &req.proposed {
+        let Some(propose) = chosen_name(&resolver, med) else {
+            unchecked.push(Unchecked {
+                name: med
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| "a draft order without a name".to_owned()),
+                ordered: true,
+                reason: "no medication name in the order".to_owned(),
+                suggestions: Vec::new(),
+            });
+            continue;
+        };
+        // Other drafts are checked against this one, not against themselves.
+        let list: Vec<String> = others.clone();
+        let mut input = CheckInput {
+            propose: propose.clone(),
+            meds: list,
+            patient: patient.clone(),
+        };
+        let run = loop {
+            match run_document(kb, &input) {
+                Err(RequestError::Input { field, message })
+                    if LAB_FIELDS.contains(&field.as_str()) =>
+                {
+                    // An implausible lab value is dropped, and said so.
+                    match field.as_str() {
+                        "egfr" => patient.egfr = None,
+                        "qtc" => patient.qtc = None,
+                        "potassium" => patient.potassium = None,
+                        "magnesium" => patient.magnesium = None,
+                        _ => patient.age = None,
+                    }
+                    input.patient = patient.clone();
+                    unusable.push(Unchecked {
+                        name: field,
+                        ordered: false,
+                        reason: format!("value not used: {message}"),
+                        suggestions: Vec::new(),
+                    });
+                }
+                other => break other,
+            }
+        };
+        match run {
+            Ok(run) => {
+                for f in &run.doc.findings {
+                    if f.kind == "unrecognized" || !severity_at_least(f.severity, card_level) {
+                        continue;
+                    }
+                    let mut drugs = f.drugs.clone();
+                    drugs.sort();
+                    let key = format!(
+                        "{}|{}|{}|{}",
+                        f.kind,
+                        drugs.join("+"),
+                        f.condition.as_deref().unwrap_or(""),
+                        f.title
+                    );
+                    if seen.insert(key) {
+                        out.push(finding_card(&run.doc, f, &req.hook_instance));
+                    }
+                }
+                for m in run.doc.medications.iter().filter(|m| m.status != "recognized") {
+                    let reason = if m.status == "ambiguous" {
+                        format!("ambiguous: could be {}", m.candidates.join(", "))
+                    } else {
+                        "not recognized".to_owned()
+                    };
+                    unchecked.push(Unchecked {
+                        name: m.input.clone(),
+                        ordered: false,
+                        reason,
+                        suggestions: m.suggestions.clone(),
+                    });
+                }
+            }
+            Err(err) => {
+                let resolved = resolver.resolve(parse_med(&propose));
+                unchecked.push(Unchecked {
+                    name: propose.clone(),
+                    ordered: true,
+                    reason: match resolved.status {
+                        Status::Ambiguous => {
+                            format!("ambiguous: could be {}", resolved.candidates.join(", "))
+                        }
+                        Status::Recognized => err.to_string(),
+                        Status::Unrecognized => "not recognized".to_owned(),
+                    },
+                    suggestions: resolved.suggestions.clone(),
+                });
+            }
+        }
+    }
+    let mut named: HashSet<String> = HashSet::new();
+    for u in unchecked.iter().chain(&unusable) {
+        if named.insert(u.name.clone()) {
+            out.push(unchecked_card(&kb.meta.version, u, &req.hook_instance));
+        }
+    }
+    if !req.has_med_list && !req.proposed.is_empty() {
+        out.push(no_med_list_card(&kb.meta.version, &req.hook_instance));
+    }
+    let rank = |c: &Card| match c.indicator {
+        "critical" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    out.sort_by_key(rank);
+    CdsResponse { cards: out }
+}
+
+fn severity_at_least(severity: &str, level: Severity) -> bool {
+    crate::clinical::Severity::parse(severity).is_some_and(|s| s >= level)
+}
+
+fn no_med_list_card(kb_version: &str, hook_instance: &str) -> Card {
+    Card {
+        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "no-medication-list"]),
+        summary: "No active medication list was sent: only the draft orders were checked"
+            .to_owned(),
+        detail: "The request's `prefetch` held no MedicationRequest or MedicationStatement \
+                 Bundle, and this service does not query the FHIR server. Interactions with \
+                 the patient's current medications were **not** checked."
+            .to_owned(),
+        indicator: "info",
+        source: crate::report::cds::CardSource {
+            label: format!("crampcheck KB {kb_version}"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
+/// `POST /cds-services/{id}`: the cards for a hook request.
+pub async fn hook(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CdsResponse>, ApiError> {
+    let service = SERVICES
+        .iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError {
+            status: StatusCode::NOT_FOUND,
+            field: None,
+            message: "no such CDS service (see GET /cds-services)".to_owned(),
+        })?;
+    let req = parse_hook_request(&body?, service, &state.kb, &state.limits, today_utc())?;
+    Ok(Json(cards(&state.kb, &req, state.card_level)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn ages_from_birth_dates() {
+        assert_eq!(age_on("1940-06-15", (2026, 6, 14)), Some(85.0));
+        assert_eq!(age_on("1940-06-15", (2026, 6, 15)), Some(86.0));
+        assert_eq!(age_on("1940", (2026, 1, 1)), Some(86.0));
+        assert_eq!(age_on("not a date", (2026, 1, 1)), None);
+    }
+}
