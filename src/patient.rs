@@ -68,6 +68,16 @@ pub struct PatientContext {
     pub conditions: Vec<(ConditionId, ConditionBasis)>,
 }
 
+impl PatientContext {
+    /// The codes of the conditions that apply, in id order.
+    pub fn condition_codes(&self, kb: &KbIndex) -> Vec<String> {
+        self.conditions
+            .iter()
+            .map(|(c, _)| kb.conditions[*c as usize].code.clone())
+            .collect()
+    }
+}
+
 /// Plausible ranges: values outside are typing errors or wrong units.
 const RANGES: [(Lab, &str, f64, f64); 4] = [
     (Lab::Egfr, "eGFR", 0.0, 200.0),

@@ -11,7 +11,7 @@ use crate::kb::KbIndex;
 use crate::parse::parse_med;
 use crate::report::json::CheckJson;
 use crate::report::{fhir, json, text};
-use crate::resolve::{Resolver, Status};
+use crate::resolve::Resolver;
 use anyhow::Result;
 use std::path::Path;
 
@@ -54,24 +54,9 @@ pub fn run_document(kb: &KbIndex, input: &CheckInput) -> Result<CheckRun, Reques
     let (patient, jurisdiction) = validated_patient(kb, &input.patient)?;
     reject_empty_meds(&input.meds)?;
     let resolver = Resolver::new(kb);
-    let proposed = resolver.resolve(parse_med(&input.propose));
-    if proposed.status != Status::Recognized {
-        let hint = match proposed.status {
-            Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
-            _ if !proposed.suggestions.is_empty() => {
-                format!("; did you mean {}?", proposed.suggestions.join(", "))
-            }
-            _ => String::new(),
-        };
-        return Err(RequestError::input(
-            "propose",
-            format!(
-                "proposed drug `{}` is {}{hint}",
-                input.propose,
-                proposed.status.as_str()
-            ),
-        ));
-    }
+    let proposed = resolver
+        .resolve_proposed(&input.propose)
+        .map_err(|e| RequestError::input("propose", e.to_string()))?;
     let meds: Vec<_> = input
         .meds
         .iter()

@@ -22,15 +22,8 @@ pub fn applicable_max<'kb>(
         .dosing_rules
         .iter()
         .filter(|r| r.drug == drug && r.max_mg_per_day.is_some())
-        .filter(|r| {
-            jurisdiction == Jurisdiction::Any
-                || matches!(r.jurisdiction, Jurisdiction::Any | Jurisdiction::Intl)
-                || r.jurisdiction == jurisdiction
-                || !kb.dosing_rules.iter().any(|o| {
-                    o.drug == drug && o.jurisdiction == jurisdiction && o.max_mg_per_day.is_some()
-                })
-        })
         .collect();
+    let rules = super::finding::prefer_jurisdiction(rules, jurisdiction, |r| r.jurisdiction);
     let specific = rules
         .iter()
         .filter(|r| {
@@ -58,12 +51,7 @@ pub fn applicable_max<'kb>(
 
 /// Dose findings for the proposed drug and every listed medication.
 pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
-    let conditions: Vec<String> = req
-        .patient
-        .conditions
-        .iter()
-        .map(|(c, _)| kb.conditions[*c as usize].code.clone())
-        .collect();
+    let conditions = req.patient.condition_codes(kb);
     let mut findings = Vec::new();
     let meds = std::iter::once((None, req.proposed))
         .chain(req.meds.iter().enumerate().map(|(i, m)| (Some(i), m)));

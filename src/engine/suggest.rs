@@ -647,12 +647,7 @@ fn aggregate_pair_check(into: &mut PairCheck, other: &PairCheck) {
 
 /// Checks every therapy against the patient and ranks them.
 pub fn suggest<'kb>(kb: &'kb KbIndex, req: &SuggestRequest<'_>) -> Suggestion<'kb> {
-    let conditions: Vec<String> = req
-        .patient
-        .conditions
-        .iter()
-        .map(|(c, _)| kb.conditions[*c as usize].code.clone())
-        .collect();
+    let conditions = req.patient.condition_codes(kb);
     // The best evidence level among the rows that apply (those
     // `standing_for` picks), over every therapy a guideline supports.
     let best = therapy_drugs(kb)

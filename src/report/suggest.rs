@@ -414,21 +414,7 @@ pub fn write_suggest(out: &mut dyn Write, doc: &SuggestJson) -> io::Result<()> {
         doc.jurisdiction,
         doc.ranking.join(", then ")
     )?;
-    if !doc.patient.conditions.is_empty() {
-        let list: Vec<String> = doc
-            .patient
-            .conditions
-            .iter()
-            .map(|c| {
-                if c.basis == "stated" {
-                    c.code.clone()
-                } else {
-                    format!("{} ({})", c.code, c.basis)
-                }
-            })
-            .collect();
-        writeln!(out, "Patient: {}", list.join("; "))?;
-    }
+    super::text::write_patient_line(out, &doc.patient)?;
     if !doc.complete {
         let st = status_style("contraindicated");
         writeln!(

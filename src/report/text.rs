@@ -3,7 +3,7 @@
 //! from, why, what to do and the source. Colour is written as ANSI styles;
 //! the caller's `anstream` stream strips it when piped or when `NO_COLOR` is set.
 
-use super::json::CheckJson;
+use super::json::{CheckJson, PatientJson};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -41,6 +41,26 @@ pub fn verdict_text(verdict: &str) -> &'static str {
     }
 }
 
+/// Writes the "Patient:" line — the conditions that applied and why — when
+/// there are any.
+pub fn write_patient_line(out: &mut dyn Write, patient: &PatientJson) -> io::Result<()> {
+    if patient.conditions.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = patient
+        .conditions
+        .iter()
+        .map(|c| {
+            if c.basis == "stated" {
+                c.code.clone()
+            } else {
+                format!("{} ({})", c.code, c.basis)
+            }
+        })
+        .collect();
+    writeln!(out, "Patient: {}", list.join("; "))
+}
+
 /// Writes the text report for a check document.
 pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
     let vs = verdict_style(doc.verdict);
@@ -57,21 +77,7 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
         "{DIM}KB {} (schema {}, {}), {} label facts{DIM:#}",
         doc.kb.version, doc.kb.schema_version, doc.kb.origin, doc.jurisdiction
     )?;
-    if !doc.patient.conditions.is_empty() {
-        let list: Vec<String> = doc
-            .patient
-            .conditions
-            .iter()
-            .map(|c| {
-                if c.basis == "stated" {
-                    c.code.clone()
-                } else {
-                    format!("{} ({})", c.code, c.basis)
-                }
-            })
-            .collect();
-        writeln!(out, "Patient: {}", list.join("; "))?;
-    }
+    write_patient_line(out, &doc.patient)?;
     writeln!(out)?;
     if !doc.medications.is_empty() {
         writeln!(out, "{BOLD}Medications{BOLD:#}")?;
@@ -176,7 +182,11 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
             writeln!(out, "    Do: {}", f.management)?;
         }
         for s in &f.sources {
-            let date = if s.date.is_empty() { "undated" } else { &s.date };
+            let date = if s.date.is_empty() {
+                "undated"
+            } else {
+                &s.date
+            };
             writeln!(
                 out,
                 "    {DIM}Source: {}, {} ({}, {date}){DIM:#}",

@@ -96,6 +96,19 @@ pub struct Resolved {
     pub fuzzy: Vec<(String, String)>,
 }
 
+/// A proposed drug that did not resolve to known ingredients: there is
+/// nothing to check, so every command treats it as an input error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("proposed drug `{input}` is {}{hint}", status.as_str())]
+pub struct UnresolvedProposed {
+    /// What was given.
+    pub input: String,
+    /// Ambiguous or unrecognized.
+    pub status: Status,
+    /// "; it could mean ..." or "; did you mean ...?" or empty.
+    pub hint: String,
+}
+
 /// Salt and ester words that do not change which ingredient is meant.
 const SALT_WORDS: &[&str] = &[
     "hydrochloride",
@@ -194,6 +207,27 @@ impl<'kb> Resolver<'kb> {
                 .collect();
             keys.sort_by(|a, b| a.0.cmp(b.0));
             keys
+        })
+    }
+
+    /// Resolves the drug about to be proposed; anything but a clear
+    /// recognition is an error naming the candidates or close names.
+    pub fn resolve_proposed(&self, text: &str) -> Result<Resolved, UnresolvedProposed> {
+        let proposed = self.resolve(crate::parse::parse_med(text));
+        if proposed.status == Status::Recognized {
+            return Ok(proposed);
+        }
+        let hint = match proposed.status {
+            Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
+            _ if !proposed.suggestions.is_empty() => {
+                format!("; did you mean {}?", proposed.suggestions.join(", "))
+            }
+            _ => String::new(),
+        };
+        Err(UnresolvedProposed {
+            input: text.to_owned(),
+            status: proposed.status,
+            hint,
         })
     }
 
