@@ -461,3 +461,37 @@ fn colour_is_written_only_when_forced_or_on_a_terminal() {
         "NO_COLOR wins"
     );
 }
+
+#[test]
+fn leftover_words_are_reported_and_whole_names_win() {
+    let (code, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "aspirin zorblax",
+        "--med",
+        "Tylenol #3",
+        "--med",
+        "Vitamin D 1000 IU",
+        "--med",
+        "milk of magnesia",
+    ]);
+    assert_eq!(code, 1);
+    // A word left over inside a recognized name is never dropped silently.
+    let m = med(&doc, 0);
+    assert_eq!(m["status"], "unrecognized");
+    assert_eq!(ingredients(m), ["aspirin"]);
+    assert_eq!(m["unresolved"], serde_json::json!(["zorblax"]));
+    // "Tylenol #3" is a product name, not "Tylenol" plus an unreadable "#3".
+    assert_eq!(ingredients(med(&doc, 1)), ["acetaminophen", "codeine"]);
+    assert!(finding(&doc, "interaction", &["baclofen", "codeine"]).is_some());
+    assert!(!findings(&doc).iter().any(|f| f["kind"] == "dose"));
+    // "Vitamin D" does not say which: ambiguous between the two.
+    assert_eq!(med(&doc, 2)["status"], "ambiguous");
+    assert_eq!(
+        med(&doc, 2)["candidates"],
+        serde_json::json!(["cholecalciferol", "ergocalciferol"])
+    );
+    assert_eq!(med(&doc, 3)["status"], "recognized");
+    assert_eq!(ingredients(med(&doc, 3)), ["magnesium hydroxide"]);
+}

@@ -218,7 +218,7 @@ const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
 ];
 
 /// Words people add that carry no drug meaning.
-const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "of", "every", "per", "day", "a"];
+const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "every", "per", "day"];
 
 /// Parses one medication string. Never fails: anything it cannot read is
 /// kept in the name (for resolution to judge) or listed in `unparsed`.

@@ -90,7 +90,8 @@ pub struct Resolved {
     pub suggestions: Vec<String>,
     /// Name parts that could not be resolved.
     pub unresolved: Vec<String>,
-    /// Words skipped inside a recognized name (e.g. "zorblax" in "aspirin zorblax").
+    /// Connector words skipped inside a recognized name ("of", "with").
+    /// Any other leftover word is listed in `unresolved` instead.
     pub ignored_words: Vec<String>,
     /// For fuzzy matches: (what was written, the name it was taken as).
     pub fuzzy: Vec<(String, String)>,
@@ -108,6 +109,9 @@ pub struct UnresolvedProposed {
     /// "; it could mean ..." or "; did you mean ...?" or empty.
     pub hint: String,
 }
+
+/// Words that join names without naming anything.
+const CONNECTOR_WORDS: &[&str] = &["of", "and", "with", "a", "the", "plus", "for", "in"];
 
 /// Salt and ester words that do not change which ingredient is meant.
 const SALT_WORDS: &[&str] = &[
@@ -249,6 +253,21 @@ impl<'kb> Resolver<'kb> {
             ignored_words: Vec::new(),
             fuzzy: Vec::new(),
         };
+        // A whole input that is itself a known name ("Tylenol #3", "milk of
+        // magnesia") wins over splitting it into name, strength and form.
+        let whole = match med.input.find('[') {
+            Some(bracket) => &med.input[..bracket],
+            None => med.input.as_str(),
+        };
+        if let Some(target) = self.kb.lookup(whole)
+            && !matches!(target, NameTarget::Class(_))
+        {
+            let outcome = self.outcome_of(target, None, Vec::new());
+            out.med.unparsed.clear();
+            let mut ambiguous = false;
+            self.apply(&mut out, whole.trim(), outcome, None, &mut ambiguous);
+            return out;
+        }
         let mut ambiguous = false;
         let named_parts: Vec<_> = med
             .ingredients
@@ -321,7 +340,22 @@ impl<'kb> Resolver<'kb> {
                         });
                     }
                 }
-                out.ignored_words.extend(ignored);
+                // A leftover word inside a recognized name ("zorblax" in
+                // "aspirin zorblax") may be another drug: never drop it silently.
+                let (connectors, others): (Vec<String>, Vec<String>) = ignored
+                    .into_iter()
+                    .partition(|w| CONNECTOR_WORDS.contains(&w.as_str()));
+                out.ignored_words.extend(connectors);
+                for word in &others {
+                    out.unresolved.push(word.clone());
+                    if let PartOutcome::NotFound(suggestions) = self.fuzzy(word, &[word]) {
+                        for s in suggestions {
+                            if !out.suggestions.contains(&s) {
+                                out.suggestions.push(s);
+                            }
+                        }
+                    }
+                }
                 if let Some(target) = fuzzy {
                     out.fuzzy.push((written.to_owned(), target));
                 }
