@@ -31,7 +31,9 @@ pub struct Bundle {
     /// Always `collection`: a set of resources, not a transaction.
     #[serde(rename = "type")]
     pub bundle_type: &'static str,
-    /// One entry per finding, most severe first.
+    /// One entry per finding, most severe first (absent when there are
+    /// none: FHIR forbids empty arrays).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entry: Vec<Entry>,
 }
 

@@ -1,0 +1,201 @@
+//! The CDS Hooks service over real HTTP on loopback: discovery, and hook
+//! requests modelled on the CDS Hooks specification's `order-select` and
+//! `order-sign` examples (tests/fixtures/cds/), answered with cards.
+
+mod serve_support;
+
+use crampcheck::clinical::Severity;
+use serde_json::{Value, json};
+use serve_support::{TestServer, get, post, post_json};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/cds/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn cards(server: &TestServer, service: &str, request: &Value) -> Vec<Value> {
+    let answer = post_json(&server.url(&format!("/cds-services/{service}")), request);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let body = answer.json();
+    let cards = body["cards"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cards array: {body}"))
+        .clone();
+    for card in &cards {
+        assert_card_is_valid(card);
+    }
+    cards
+}
+
+/// The CDS Hooks 1.x card rules this service promises.
+fn assert_card_is_valid(card: &Value) {
+    let summary = card["summary"].as_str().unwrap_or_else(|| panic!("summary: {card}"));
+    assert!(!summary.is_empty() && summary.chars().count() < 140, "{summary}");
+    let indicator = card["indicator"].as_str().unwrap_or("");
+    assert!(["info", "warning", "critical"].contains(&indicator), "{card}");
+    let label = card["source"]["label"].as_str().unwrap_or("");
+    assert!(label.starts_with("crampcheck KB "), "{card}");
+    assert!(card["detail"].as_str().is_some_and(|d| !d.is_empty()), "{card}");
+    assert!(card["uuid"].as_str().is_some_and(|u| u.len() == 36), "{card}");
+    match card.get("overrideReasons") {
+        Some(reasons) => {
+            assert_eq!(indicator, "critical", "override reasons only on critical cards");
+            for r in reasons.as_array().unwrap_or(&Vec::new()) {
+                assert!(r["display"].as_str().is_some_and(|d| !d.is_empty()), "{r}");
+                assert!(r["code"].is_string() && r["system"].is_string(), "{r}");
+            }
+        }
+        None => assert_ne!(indicator, "critical", "critical cards offer override reasons"),
+    }
+}
+
+fn find<'a>(cards: &'a [Value], needle: &str) -> Option<&'a Value> {
+    cards
+        .iter()
+        .find(|c| c["summary"].as_str().is_some_and(|s| s.contains(needle)))
+}
+
+#[test]
+fn discovery_lists_order_select_and_order_sign_services() {
+    let server = TestServer::start();
+    let answer = get(&server.url("/cds-services"));
+    assert_eq!(answer.status, 200);
+    let services = answer.json()["services"].as_array().cloned().unwrap_or_default();
+    let hooks: Vec<&str> = services.iter().filter_map(|s| s["hook"].as_str()).collect();
+    assert_eq!(hooks, ["order-select", "order-sign"]);
+    for s in &services {
+        assert!(s["id"].is_string() && s["description"].is_string() && s["title"].is_string());
+        let prefetch = &s["prefetch"];
+        for key in ["patient", "medicationRequests", "medicationStatements", "conditions", "observations"] {
+            assert!(prefetch[key].as_str().is_some_and(|t| t.contains("{{context.patientId}}")), "{key}");
+        }
+        assert!(prefetch["observations"].as_str().is_some_and(|t| t.contains("http://loinc.org|8636-3")));
+    }
+}
+
+#[test]
+fn order_select_quinine_with_clarithromycin_gives_a_critical_interaction_card() {
+    let server = TestServer::start();
+    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-quinine.json"));
+    let card = find(&cards, "quinine + clarithromycin")
+        .unwrap_or_else(|| panic!("no interaction card: {cards:#?}"));
+    assert_eq!(card["indicator"], "critical");
+    assert!(card["summary"].as_str().is_some_and(|s| s.starts_with("Major: ")));
+    let detail = card["detail"].as_str().unwrap_or("");
+    for part in ["**Why:**", "**What to do:**", "**Sources**", "Clarithromycin 500 MG Oral Tablet bid"] {
+        assert!(detail.contains(part), "detail lacks {part}: {detail}");
+    }
+    let label = card["source"]["label"].as_str().unwrap_or("");
+    assert!(label.contains(": "), "label names the citation: {label}");
+    assert!(card["source"]["url"].as_str().is_some_and(|u| u.starts_with("http")));
+    assert!(find(&cards, "Boxed warning").is_some_and(|c| c["indicator"] == "critical"));
+    // Entered in error, completed: not the patient's medications now.
+    assert!(cards.iter().all(|c| !c.to_string().contains("simvastatin")));
+    assert!(cards.iter().all(|c| !c.to_string().contains("amiodarone")));
+    // The latest eGFR (72) wins over the older one (20): no renal card.
+    assert!(find(&cards, "renal impairment").is_none(), "{cards:#?}");
+    // Critical first.
+    let order: Vec<&str> = cards.iter().filter_map(|c| c["indicator"].as_str()).collect();
+    let mut sorted = order.clone();
+    sorted.sort_by_key(|i| ["critical", "warning", "info"].iter().position(|x| x == i));
+    assert_eq!(order, sorted);
+}
+
+#[test]
+fn order_sign_with_an_unknown_medication_warns_that_it_was_not_checked() {
+    let server = TestServer::start();
+    let cards = cards(&server, "crampcheck-order-sign", &fixture("order-sign-baclofen.json"));
+    let unchecked = find(&cards, "Zorblax 5 mg").unwrap_or_else(|| panic!("no card: {cards:#?}"));
+    assert_eq!(unchecked["indicator"], "warning");
+    assert!(unchecked["summary"].as_str().is_some_and(|s| s.contains("not checked")));
+    // The drug came through medicationReference → Medication; eGFR 25 from
+    // LOINC 33914-3 makes the renal cautions moderate → warning.
+    let renal = find(&cards, "Severe renal impairment: baclofen")
+        .unwrap_or_else(|| panic!("no renal card: {cards:#?}"));
+    assert_eq!(renal["indicator"], "warning");
+    assert!(renal.get("overrideReasons").is_none());
+}
+
+#[test]
+fn nothing_to_say_is_an_empty_card_list() {
+    let server = TestServer::start();
+    let answer = post_json(
+        &server.url("/cds-services/crampcheck-order-select"),
+        &fixture("order-select-nothing.json"),
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json(), json!({"cards": []}));
+}
+
+#[test]
+fn labs_conditions_and_units_come_from_prefetch() {
+    let server = TestServer::start();
+    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-labs.json"));
+    let myasthenia = find(&cards, "Myasthenia gravis").unwrap_or_else(|| panic!("{cards:#?}"));
+    assert_eq!(myasthenia["indicator"], "critical");
+    assert!(myasthenia["summary"].as_str().is_some_and(|s| s.starts_with("Contraindicated: ")));
+    assert!(find(&cards, "Hypokalemia").is_some_and(|c| c["indicator"] == "warning"));
+    // 0.5 mmol/L magnesium = 1.2 mg/dL, below the KB's 1.7 mg/dL.
+    assert!(find(&cards, "Hypomagnesemia").is_some_and(|c| c["indicator"] == "warning"));
+    // QTc: the final 0.43 s (430 ms) counts; the preliminary 0.52 s and the
+    // resolved "QT prolongation" condition do not.
+    assert!(find(&cards, "QT interval").is_none(), "{cards:#?}");
+    // An empty medication search is a list: no "no medication list" card.
+    assert!(find(&cards, "No active medication list").is_none());
+}
+
+#[test]
+fn the_card_level_is_configurable() {
+    let server = TestServer::start_with(|state| state.card_level = Severity::Major);
+    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-labs.json"));
+    assert!(find(&cards, "Hypokalemia").is_none(), "{cards:#?}");
+    assert!(find(&cards, "Myasthenia gravis").is_some());
+}
+
+#[test]
+fn a_missing_medication_list_and_an_unnamed_order_are_said_not_silenced() {
+    let server = TestServer::start();
+    let mut request = fixture("order-select-nothing.json");
+    request["prefetch"] = Value::Null;
+    request["context"]["draftOrders"]["entry"][0]["resource"]
+        .as_object_mut()
+        .map(|r| r.remove("medicationCodeableConcept"));
+    let cards = cards(&server, "crampcheck-order-select", &request);
+    let unnamed = find(&cards, "MedicationRequest/200").unwrap_or_else(|| panic!("{cards:#?}"));
+    assert_eq!(unnamed["indicator"], "warning");
+    assert!(find(&cards, "No active medication list").is_some_and(|c| c["indicator"] == "info"));
+}
+
+#[test]
+fn bad_hook_requests_get_400_naming_the_field() {
+    let server = TestServer::start();
+    let url = server.url("/cds-services/crampcheck-order-select");
+    let base = fixture("order-select-quinine.json");
+    let mut wrong_hook = base.clone();
+    wrong_hook["hook"] = json!("order-sign");
+    let mut no_drafts = base.clone();
+    no_drafts["context"].as_object_mut().map(|c| c.remove("draftOrders"));
+    let mut bad_text = base.clone();
+    bad_text["prefetch"]["medicationRequests"]["entry"][0]["resource"]["medicationCodeableConcept"]["text"] = json!(42);
+    let mut bad_selections = base.clone();
+    bad_selections["context"]["selections"] = json!("MedicationRequest/103");
+    for (request, field) in [
+        (wrong_hook, "hook"),
+        (no_drafts, "context.draftOrders"),
+        (
+            bad_text,
+            "prefetch.medicationRequests.entry[0].resource.medicationCodeableConcept.text",
+        ),
+        (bad_selections, "context.selections"),
+    ] {
+        let answer = post_json(&url, &request);
+        assert_eq!(answer.status, 400, "{}", answer.text());
+        assert_eq!(answer.json()["field"], field);
+    }
+    let answer = post(&url, b"{\"hook\": ", &[]);
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.json()["field"], Value::Null);
+    let missing = post_json(&server.url("/cds-services/no-such-service"), &base);
+    assert_eq!(missing.status, 404);
+}
