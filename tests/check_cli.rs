@@ -495,3 +495,12 @@ fn leftover_words_are_reported_and_whole_names_win() {
     assert_eq!(med(&doc, 3)["status"], "recognized");
     assert_eq!(ingredients(med(&doc, 3)), ["magnesium hydroxide"]);
 }
+
+#[test]
+fn cyp3a4_inhibitor_cramp_drugs_flag_oxycodone() {
+    let (_, doc) = check_json(&["--propose", "diltiazem", "--med", "oxycodone 5 mg q6h"]);
+    let f = finding(&doc, "interaction", &["diltiazem", "oxycodone"])
+        .unwrap_or_else(|| panic!("diltiazem is a moderate CYP3A4 inhibitor: {doc}"));
+    assert_eq!(f["severity"], "major");
+    assert_eq!(f["action"], "adjust-dose");
+}
