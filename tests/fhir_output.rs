@@ -12,22 +12,60 @@ use common::crampcheck;
 use serde_json::{Map, Value};
 
 const BUNDLE_ELEMENTS: [&str; 9] = [
-    "resourceType", "id", "meta", "implicitRules", "language", "identifier", "type", "timestamp",
+    "resourceType",
+    "id",
+    "meta",
+    "implicitRules",
+    "language",
+    "identifier",
+    "type",
+    "timestamp",
     "entry",
 ];
 const BUNDLE_TYPES: [&str; 9] = [
-    "document", "message", "transaction", "transaction-response", "batch", "batch-response",
-    "history", "searchset", "collection",
+    "document",
+    "message",
+    "transaction",
+    "transaction-response",
+    "batch",
+    "batch-response",
+    "history",
+    "searchset",
+    "collection",
 ];
 /// R4 DetectedIssue elements (DomainResource elements included).
 const ISSUE_ELEMENTS: [&str; 21] = [
-    "resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension",
-    "modifierExtension", "identifier", "status", "code", "severity", "patient", "identifiedDateTime",
-    "identifiedPeriod", "author", "implicated", "evidence", "detail", "reference",
+    "resourceType",
+    "id",
+    "meta",
+    "implicitRules",
+    "language",
+    "text",
+    "contained",
+    "extension",
+    "modifierExtension",
+    "identifier",
+    "status",
+    "code",
+    "severity",
+    "patient",
+    "identifiedDateTime",
+    "identifiedPeriod",
+    "author",
+    "implicated",
+    "evidence",
+    "detail",
+    "reference",
 ];
 /// R4 DetectedIssue.status is bound (required) to ObservationStatus.
 const ISSUE_STATUS: [&str; 8] = [
-    "registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error",
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
     "unknown",
 ];
 const ISSUE_SEVERITY: [&str; 3] = ["high", "moderate", "low"];
@@ -48,7 +86,10 @@ fn object<'a>(value: &'a Value, what: &str) -> &'a Map<String, Value> {
 
 fn only_known(map: &Map<String, Value>, known: &[&str], what: &str) {
     for key in map.keys() {
-        assert!(known.contains(&key.as_str()), "{what}: `{key}` is not an R4 element");
+        assert!(
+            known.contains(&key.as_str()),
+            "{what}: `{key}` is not an R4 element"
+        );
     }
     for (key, value) in map {
         // FHIR forbids empty objects, arrays and strings, and nulls.
@@ -65,7 +106,9 @@ fn only_known(map: &Map<String, Value>, known: &[&str], what: &str) {
 
 fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 fn check_reference(value: &Value, what: &str) {
@@ -88,11 +131,21 @@ fn check_codeable_concept(value: &Value, what: &str) {
         .enumerate()
     {
         let c = object(coding, &format!("{what}.coding[{i}]"));
-        only_known(c, &["system", "version", "code", "display", "userSelected"], what);
+        only_known(
+            c,
+            &["system", "version", "code", "display", "userSelected"],
+            what,
+        );
         let system = c["system"].as_str().unwrap_or("");
-        assert!(system.starts_with("http://") || system.starts_with("urn:"), "{what}: system uri");
+        assert!(
+            system.starts_with("http://") || system.starts_with("urn:"),
+            "{what}: system uri"
+        );
         let code = c["code"].as_str().unwrap_or("");
-        assert!(!code.is_empty() && !code.contains(char::is_whitespace), "{what}: code");
+        assert!(
+            !code.is_empty() && !code.contains(char::is_whitespace),
+            "{what}: code"
+        );
         if system == ACT_CODE {
             let display = c["display"].as_str().unwrap_or("");
             assert!(
@@ -108,7 +161,9 @@ fn validate(bundle: &Value) -> Vec<Map<String, Value>> {
     let b = object(bundle, "Bundle");
     assert_eq!(b["resourceType"], "Bundle");
     only_known(b, &BUNDLE_ELEMENTS, "Bundle");
-    let kind = b["type"].as_str().unwrap_or_else(|| panic!("Bundle.type is required"));
+    let kind = b["type"]
+        .as_str()
+        .unwrap_or_else(|| panic!("Bundle.type is required"));
     assert!(BUNDLE_TYPES.contains(&kind));
     assert_eq!(kind, "collection");
     let mut urls = std::collections::HashSet::new();
@@ -132,7 +187,9 @@ fn validate(bundle: &Value) -> Vec<Map<String, Value>> {
         let id = r["id"].as_str().unwrap_or("");
         assert!(valid_id(id), "id {id}");
         assert_eq!(url, format!("urn:uuid:{id}"));
-        let status = r["status"].as_str().unwrap_or_else(|| panic!("status is 1..1"));
+        let status = r["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("status is 1..1"));
         assert!(ISSUE_STATUS.contains(&status));
         if let Some(severity) = r.get("severity") {
             assert!(ISSUE_SEVERITY.contains(&severity.as_str().unwrap_or("")));
@@ -159,10 +216,20 @@ fn validate(bundle: &Value) -> Vec<Map<String, Value>> {
             let what = format!("DetectedIssue.evidence[{j}]");
             let ev = object(evidence, &what);
             only_known(ev, &["code", "detail"], &what);
-            for code in ev.get("code").and_then(Value::as_array).into_iter().flatten() {
+            for code in ev
+                .get("code")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 check_codeable_concept(code, &what);
             }
-            for detail in ev.get("detail").and_then(Value::as_array).into_iter().flatten() {
+            for detail in ev
+                .get("detail")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 check_reference(detail, &what);
             }
         }
@@ -171,7 +238,10 @@ fn validate(bundle: &Value) -> Vec<Map<String, Value>> {
         }
         if let Some(reference) = r.get("reference") {
             let uri = reference.as_str().unwrap_or("");
-            assert!(uri.starts_with("http://") || uri.starts_with("https://"), "reference uri");
+            assert!(
+                uri.starts_with("http://") || uri.starts_with("https://"),
+                "reference uri"
+            );
         }
         for (j, identifier) in r
             .get("identifier")
@@ -181,7 +251,11 @@ fn validate(bundle: &Value) -> Vec<Map<String, Value>> {
             .enumerate()
         {
             let what = format!("DetectedIssue.identifier[{j}]");
-            only_known(object(identifier, &what), &["use", "type", "system", "value", "period", "assigner"], &what);
+            only_known(
+                object(identifier, &what),
+                &["use", "type", "system", "value", "period", "assigner"],
+                &what,
+            );
         }
         issues.push(r.clone());
     }
@@ -194,9 +268,8 @@ fn fhir(args: &[&str]) -> Value {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run: {e}"));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 fn json_doc(args: &[&str]) -> Value {
@@ -206,14 +279,26 @@ fn json_doc(args: &[&str]) -> Value {
 #[test]
 fn interaction_condition_and_boxed_warning_become_valid_detected_issues() {
     let args = [
-        "--propose", "quinine 324 mg bid", "--med", "clarithromycin 500 mg bid", "--med", "simvastatin 40 mg",
-        "--qtc", "480", "--egfr", "25",
+        "--propose",
+        "quinine 324 mg bid",
+        "--med",
+        "clarithromycin 500 mg bid",
+        "--med",
+        "simvastatin 40 mg",
+        "--qtc",
+        "480",
+        "--egfr",
+        "25",
     ];
     let bundle = fhir(&args);
     let issues = validate(&bundle);
     let doc = json_doc(&args);
     let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    assert_eq!(issues.len(), findings.len(), "one DetectedIssue per finding");
+    assert_eq!(
+        issues.len(),
+        findings.len(),
+        "one DetectedIssue per finding"
+    );
     for (issue, finding) in issues.iter().zip(&findings) {
         let expected = match finding["severity"].as_str().unwrap_or("") {
             "contraindicated" | "major" => "high",
@@ -249,7 +334,12 @@ fn interaction_condition_and_boxed_warning_become_valid_detected_issues() {
     }
     let interaction = issues
         .iter()
-        .find(|i| i["code"]["coding"][0]["code"] == "DRG" && i["detail"].as_str().is_some_and(|d| d.contains("clarithromycin")))
+        .find(|i| {
+            i["code"]["coding"][0]["code"] == "DRG"
+                && i["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("clarithromycin"))
+        })
         .unwrap_or_else(|| panic!("no DRG issue: {bundle:#}"));
     let implicated: Vec<&str> = interaction["implicated"]
         .as_array()
@@ -262,15 +352,29 @@ fn interaction_condition_and_boxed_warning_become_valid_detected_issues() {
     assert!(implicated[1].contains("clarithromycin 500 mg bid"));
     let qt = issues
         .iter()
-        .find(|i| i["code"]["coding"][0]["code"] == "COND" && i["detail"].as_str().is_some_and(|d| d.contains("QT")))
+        .find(|i| {
+            i["code"]["coding"][0]["code"] == "COND"
+                && i["detail"].as_str().is_some_and(|d| d.contains("QT"))
+        })
         .unwrap_or_else(|| panic!("no COND issue"));
     assert_eq!(qt["severity"], "high");
-    assert!(qt["evidence"][0]["code"][0]["text"].as_str().is_some_and(|t| t.contains("QTc 480")));
+    assert!(
+        qt["evidence"][0]["code"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("QTc 480"))
+    );
 }
 
 #[test]
 fn duplicate_therapy_and_unrecognized_names_are_valid_too() {
-    let bundle = fhir(&["--propose", "baclofen", "--med", "tizanidine 4 mg", "--med", "qwxyzzy"]);
+    let bundle = fhir(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "tizanidine 4 mg",
+        "--med",
+        "qwxyzzy",
+    ]);
     let issues = validate(&bundle);
     assert!(!issues.is_empty());
     let unrecognized = issues
@@ -278,7 +382,11 @@ fn duplicate_therapy_and_unrecognized_names_are_valid_too() {
         .find(|i| i["code"]["text"] == "Medication not recognized; not checked")
         .unwrap_or_else(|| panic!("{bundle:#}"));
     assert_eq!(unrecognized["severity"], "low");
-    assert!(unrecognized["implicated"][0]["display"].as_str().is_some_and(|d| d.contains("qwxyzzy")));
+    assert!(
+        unrecognized["implicated"][0]["display"]
+            .as_str()
+            .is_some_and(|d| d.contains("qwxyzzy"))
+    );
 }
 
 #[test]

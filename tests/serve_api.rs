@@ -25,13 +25,34 @@ fn api_check_answers_the_cli_json_document_byte_for_byte() {
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (
             json!({"propose": "quinine", "medications": ["clarithromycin 500 mg bid", "furosemid"], "egfr": 25}),
-            vec!["--propose", "quinine", "--med", "clarithromycin 500 mg bid", "--med", "furosemid", "--egfr", "25"],
+            vec![
+                "--propose",
+                "quinine",
+                "--med",
+                "clarithromycin 500 mg bid",
+                "--med",
+                "furosemid",
+                "--egfr",
+                "25",
+            ],
         ),
         (
             json!({"propose": "baclofen 10 mg tid", "medications": ["oxycodone 5 mg q6h", "zzzfoo"], "age": 82,
                    "conditions": ["cirrhosis"], "jurisdiction": "UK"}),
-            vec!["--propose", "baclofen 10 mg tid", "--med", "oxycodone 5 mg q6h", "--med", "zzzfoo", "--age", "82",
-                 "--condition", "cirrhosis", "--jurisdiction", "UK"],
+            vec![
+                "--propose",
+                "baclofen 10 mg tid",
+                "--med",
+                "oxycodone 5 mg q6h",
+                "--med",
+                "zzzfoo",
+                "--age",
+                "82",
+                "--condition",
+                "cirrhosis",
+                "--jurisdiction",
+                "UK",
+            ],
         ),
         (json!({"propose": "quinine"}), vec!["--propose", "quinine"]),
     ];
@@ -54,8 +75,19 @@ fn api_suggest_answers_the_cli_json_document_byte_for_byte() {
     let answer = post_json(&server.url("/api/suggest"), &body);
     assert_eq!(answer.status, 200, "{}", answer.text());
     let cli = cli_stdout(&[
-        "suggest", "--format", "json", "--med", "furosemide 40 mg daily", "--med", "simvastatin 40 mg",
-        "--potassium", "3.1", "--qtc", "480", "--indication", "cirrhosis",
+        "suggest",
+        "--format",
+        "json",
+        "--med",
+        "furosemide 40 mg daily",
+        "--med",
+        "simvastatin 40 mg",
+        "--potassium",
+        "3.1",
+        "--qtc",
+        "480",
+        "--indication",
+        "cirrhosis",
     ]);
     assert_eq!(answer.text(), String::from_utf8_lossy(&cli));
     assert_eq!(answer.json()["schema"], "crampcheck.suggest/1");
@@ -72,7 +104,15 @@ fn api_check_with_fhir_accept_answers_the_cli_fhir_bundle() {
     );
     assert_eq!(answer.status, 200);
     assert_eq!(answer.content_type, "application/fhir+json");
-    let cli = cli_stdout(&["check", "--format", "fhir", "--propose", "quinine", "--med", "clarithromycin"]);
+    let cli = cli_stdout(&[
+        "check",
+        "--format",
+        "fhir",
+        "--propose",
+        "quinine",
+        "--med",
+        "clarithromycin",
+    ]);
     assert_eq!(answer.text(), String::from_utf8_lossy(&cli));
     assert_eq!(answer.json()["resourceType"], "Bundle");
 }
@@ -86,8 +126,14 @@ fn malformed_json_and_wrong_types_get_400_naming_the_field() {
         (b"[1,2]", None),
         (br#"{"medications": []}"#, Some("propose")),
         (br#"{"propose": 7}"#, Some("propose")),
-        (br#"{"propose": "quinine", "medications": "clarithromycin"}"#, Some("medications")),
-        (br#"{"propose": "quinine", "medications": ["a", null]}"#, Some("medications[1]")),
+        (
+            br#"{"propose": "quinine", "medications": "clarithromycin"}"#,
+            Some("medications"),
+        ),
+        (
+            br#"{"propose": "quinine", "medications": ["a", null]}"#,
+            Some("medications[1]"),
+        ),
         (br#"{"propose": "quinine", "eGFR": 30}"#, Some("eGFR")),
     ];
     for (body, field) in cases {
@@ -108,16 +154,28 @@ fn values_the_engine_refuses_get_422_naming_the_field() {
     let url = server.url("/api/check");
     for (body, field) in [
         (json!({"propose": "quinine", "egfr": 900}), "egfr"),
-        (json!({"propose": "quinine", "conditions": ["martian flu"]}), "conditions"),
+        (
+            json!({"propose": "quinine", "conditions": ["martian flu"]}),
+            "conditions",
+        ),
         (json!({"propose": "xqzzyv"}), "propose"),
-        (json!({"propose": "quinine", "jurisdiction": "FR"}), "jurisdiction"),
-        (json!({"propose": "quinine", "medications": ["ok", "  "]}), "medications[1]"),
+        (
+            json!({"propose": "quinine", "jurisdiction": "FR"}),
+            "jurisdiction",
+        ),
+        (
+            json!({"propose": "quinine", "medications": ["ok", "  "]}),
+            "medications[1]",
+        ),
     ] {
         let answer = post_json(&url, &body);
         assert_eq!(answer.status, 422, "{body}: {}", answer.text());
         assert_eq!(answer.json()["field"], field);
     }
-    let answer = post_json(&server.url("/api/suggest"), &json!({"indication": "hiccups"}));
+    let answer = post_json(
+        &server.url("/api/suggest"),
+        &json!({"indication": "hiccups"}),
+    );
     assert_eq!(answer.status, 422);
     assert_eq!(answer.json()["field"], "indication");
 }
@@ -126,16 +184,26 @@ fn values_the_engine_refuses_get_422_naming_the_field() {
 fn limits_on_body_size_medication_count_and_field_length_hold() {
     let server = TestServer::start();
     let url = server.url("/api/check");
-    let huge = format!(r#"{{"propose": "quinine", "medications": ["{}"]}}"#, "a".repeat(70_000));
+    let huge = format!(
+        r#"{{"propose": "quinine", "medications": ["{}"]}}"#,
+        "a".repeat(70_000)
+    );
     let answer = post(&url, huge.as_bytes(), &[]);
     assert_eq!(answer.status, 413);
-    assert!(answer.json()["error"].as_str().is_some_and(|e| e.contains("too large")));
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("too large"))
+    );
     let many: Vec<String> = (0..201).map(|i| format!("med{i}")).collect();
     let answer = post_json(&url, &json!({"propose": "quinine", "medications": many}));
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json()["field"], "medications");
     let long = "b".repeat(501);
-    let answer = post_json(&url, &json!({"propose": "quinine", "medications": ["x", long]}));
+    let answer = post_json(
+        &url,
+        &json!({"propose": "quinine", "medications": ["x", long]}),
+    );
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json()["field"], "medications[1]");
 }
@@ -148,7 +216,11 @@ fn kb_info_health_and_unknown_paths() {
     let kb = kb.json();
     assert_eq!(kb["schema"], "crampcheck.kb/1");
     assert!(kb["kb"]["version"].as_str().is_some_and(|v| !v.is_empty()));
-    assert!(kb["therapies"].as_array().is_some_and(|t| t.iter().any(|d| d == "quinine")));
+    assert!(
+        kb["therapies"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|d| d == "quinine"))
+    );
     assert!(kb["sources"].as_array().is_some_and(|s| s.len() > 10));
     let health = get(&server.url("/healthz"));
     assert_eq!(health.status, 200);
@@ -165,7 +237,13 @@ fn the_page_and_its_assets_are_embedded_and_load_nothing_from_the_network() {
     assert_eq!(page.status, 200);
     assert!(page.content_type.starts_with("text/html"));
     let html = page.text();
-    for needle in ["<label for=\"meds\"", "<label for=\"propose\"", "Which cramp drug?", "/app.js", "/style.css"] {
+    for needle in [
+        "<label for=\"meds\"",
+        "<label for=\"propose\"",
+        "Which cramp drug?",
+        "/app.js",
+        "/style.css",
+    ] {
         assert!(html.contains(needle), "page lacks {needle}");
     }
     for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
@@ -174,7 +252,10 @@ fn the_page_and_its_assets_are_embedded_and_load_nothing_from_the_network() {
         assert!(asset.content_type.starts_with(kind));
         // No external fetches, fonts, imports or scripts.
         let text = asset.text();
-        assert!(!text.contains("@import") && !text.contains("url(http"), "{path}");
+        assert!(
+            !text.contains("@import") && !text.contains("url(http"),
+            "{path}"
+        );
         assert!(!text.contains("fetch(\"http"), "{path}");
     }
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
@@ -184,7 +265,10 @@ fn the_page_and_its_assets_are_embedded_and_load_nothing_from_the_network() {
 fn responses_forbid_caching_and_foreign_content() {
     let server = TestServer::start();
     let page = get(&server.url("/"));
-    assert!(page.header("content-security-policy").starts_with("default-src 'none'"));
+    assert!(
+        page.header("content-security-policy")
+            .starts_with("default-src 'none'")
+    );
     assert_eq!(page.header("cache-control"), "no-store");
     assert_eq!(page.header("x-content-type-options"), "nosniff");
 }

@@ -30,23 +30,43 @@ fn cards(server: &TestServer, service: &str, request: &Value) -> Vec<Value> {
 
 /// The CDS Hooks 1.x card rules this service promises.
 fn assert_card_is_valid(card: &Value) {
-    let summary = card["summary"].as_str().unwrap_or_else(|| panic!("summary: {card}"));
-    assert!(!summary.is_empty() && summary.chars().count() < 140, "{summary}");
+    let summary = card["summary"]
+        .as_str()
+        .unwrap_or_else(|| panic!("summary: {card}"));
+    assert!(
+        !summary.is_empty() && summary.chars().count() < 140,
+        "{summary}"
+    );
     let indicator = card["indicator"].as_str().unwrap_or("");
-    assert!(["info", "warning", "critical"].contains(&indicator), "{card}");
+    assert!(
+        ["info", "warning", "critical"].contains(&indicator),
+        "{card}"
+    );
     let label = card["source"]["label"].as_str().unwrap_or("");
     assert!(label.starts_with("crampcheck KB "), "{card}");
-    assert!(card["detail"].as_str().is_some_and(|d| !d.is_empty()), "{card}");
-    assert!(card["uuid"].as_str().is_some_and(|u| u.len() == 36), "{card}");
+    assert!(
+        card["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{card}"
+    );
+    assert!(
+        card["uuid"].as_str().is_some_and(|u| u.len() == 36),
+        "{card}"
+    );
     match card.get("overrideReasons") {
         Some(reasons) => {
-            assert_eq!(indicator, "critical", "override reasons only on critical cards");
+            assert_eq!(
+                indicator, "critical",
+                "override reasons only on critical cards"
+            );
             for r in reasons.as_array().unwrap_or(&Vec::new()) {
                 assert!(r["display"].as_str().is_some_and(|d| !d.is_empty()), "{r}");
                 assert!(r["code"].is_string() && r["system"].is_string(), "{r}");
             }
         }
-        None => assert_ne!(indicator, "critical", "critical cards offer override reasons"),
+        None => assert_ne!(
+            indicator, "critical",
+            "critical cards offer override reasons"
+        ),
     }
 }
 
@@ -61,34 +81,69 @@ fn discovery_lists_order_select_and_order_sign_services() {
     let server = TestServer::start();
     let answer = get(&server.url("/cds-services"));
     assert_eq!(answer.status, 200);
-    let services = answer.json()["services"].as_array().cloned().unwrap_or_default();
+    let services = answer.json()["services"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let hooks: Vec<&str> = services.iter().filter_map(|s| s["hook"].as_str()).collect();
     assert_eq!(hooks, ["order-select", "order-sign"]);
     for s in &services {
         assert!(s["id"].is_string() && s["description"].is_string() && s["title"].is_string());
         let prefetch = &s["prefetch"];
-        for key in ["patient", "medicationRequests", "medicationStatements", "conditions", "observations"] {
-            assert!(prefetch[key].as_str().is_some_and(|t| t.contains("{{context.patientId}}")), "{key}");
+        for key in [
+            "patient",
+            "medicationRequests",
+            "medicationStatements",
+            "conditions",
+            "observations",
+        ] {
+            assert!(
+                prefetch[key]
+                    .as_str()
+                    .is_some_and(|t| t.contains("{{context.patientId}}")),
+                "{key}"
+            );
         }
-        assert!(prefetch["observations"].as_str().is_some_and(|t| t.contains("http://loinc.org|8636-3")));
+        assert!(
+            prefetch["observations"]
+                .as_str()
+                .is_some_and(|t| t.contains("http://loinc.org|8636-3"))
+        );
     }
 }
 
 #[test]
 fn order_select_quinine_with_clarithromycin_gives_a_critical_interaction_card() {
     let server = TestServer::start();
-    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-quinine.json"));
+    let cards = cards(
+        &server,
+        "crampcheck-order-select",
+        &fixture("order-select-quinine.json"),
+    );
     let card = find(&cards, "quinine + clarithromycin")
         .unwrap_or_else(|| panic!("no interaction card: {cards:#?}"));
     assert_eq!(card["indicator"], "critical");
-    assert!(card["summary"].as_str().is_some_and(|s| s.starts_with("Major: ")));
+    assert!(
+        card["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Major: "))
+    );
     let detail = card["detail"].as_str().unwrap_or("");
-    for part in ["**Why:**", "**What to do:**", "**Sources**", "Clarithromycin 500 MG Oral Tablet bid"] {
+    for part in [
+        "**Why:**",
+        "**What to do:**",
+        "**Sources**",
+        "Clarithromycin 500 MG Oral Tablet bid",
+    ] {
         assert!(detail.contains(part), "detail lacks {part}: {detail}");
     }
     let label = card["source"]["label"].as_str().unwrap_or("");
     assert!(label.contains(": "), "label names the citation: {label}");
-    assert!(card["source"]["url"].as_str().is_some_and(|u| u.starts_with("http")));
+    assert!(
+        card["source"]["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http"))
+    );
     assert!(find(&cards, "Boxed warning").is_some_and(|c| c["indicator"] == "critical"));
     // Entered in error, completed: not the patient's medications now.
     assert!(cards.iter().all(|c| !c.to_string().contains("simvastatin")));
@@ -96,7 +151,10 @@ fn order_select_quinine_with_clarithromycin_gives_a_critical_interaction_card() 
     // The latest eGFR (72) wins over the older one (20): no renal card.
     assert!(find(&cards, "renal impairment").is_none(), "{cards:#?}");
     // Critical first.
-    let order: Vec<&str> = cards.iter().filter_map(|c| c["indicator"].as_str()).collect();
+    let order: Vec<&str> = cards
+        .iter()
+        .filter_map(|c| c["indicator"].as_str())
+        .collect();
     let mut sorted = order.clone();
     sorted.sort_by_key(|i| ["critical", "warning", "info"].iter().position(|x| x == i));
     assert_eq!(order, sorted);
@@ -105,10 +163,18 @@ fn order_select_quinine_with_clarithromycin_gives_a_critical_interaction_card() 
 #[test]
 fn order_sign_with_an_unknown_medication_warns_that_it_was_not_checked() {
     let server = TestServer::start();
-    let cards = cards(&server, "crampcheck-order-sign", &fixture("order-sign-baclofen.json"));
+    let cards = cards(
+        &server,
+        "crampcheck-order-sign",
+        &fixture("order-sign-baclofen.json"),
+    );
     let unchecked = find(&cards, "Zorblax 5 mg").unwrap_or_else(|| panic!("no card: {cards:#?}"));
     assert_eq!(unchecked["indicator"], "warning");
-    assert!(unchecked["summary"].as_str().is_some_and(|s| s.contains("not checked")));
+    assert!(
+        unchecked["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("not checked"))
+    );
     // The drug came through medicationReference → Medication; eGFR 25 from
     // LOINC 33914-3 makes the renal cautions moderate → warning.
     let renal = find(&cards, "Severe renal impairment: baclofen")
@@ -131,10 +197,18 @@ fn nothing_to_say_is_an_empty_card_list() {
 #[test]
 fn labs_conditions_and_units_come_from_prefetch() {
     let server = TestServer::start();
-    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-labs.json"));
+    let cards = cards(
+        &server,
+        "crampcheck-order-select",
+        &fixture("order-select-labs.json"),
+    );
     let myasthenia = find(&cards, "Myasthenia gravis").unwrap_or_else(|| panic!("{cards:#?}"));
     assert_eq!(myasthenia["indicator"], "critical");
-    assert!(myasthenia["summary"].as_str().is_some_and(|s| s.starts_with("Contraindicated: ")));
+    assert!(
+        myasthenia["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Contraindicated: "))
+    );
     assert!(find(&cards, "Hypokalemia").is_some_and(|c| c["indicator"] == "warning"));
     // 0.5 mmol/L magnesium = 1.2 mg/dL, below the KB's 1.7 mg/dL.
     assert!(find(&cards, "Hypomagnesemia").is_some_and(|c| c["indicator"] == "warning"));
@@ -148,7 +222,11 @@ fn labs_conditions_and_units_come_from_prefetch() {
 #[test]
 fn the_card_level_is_configurable() {
     let server = TestServer::start_with(|state| state.card_level = Severity::Major);
-    let cards = cards(&server, "crampcheck-order-select", &fixture("order-select-labs.json"));
+    let cards = cards(
+        &server,
+        "crampcheck-order-select",
+        &fixture("order-select-labs.json"),
+    );
     assert!(find(&cards, "Hypokalemia").is_none(), "{cards:#?}");
     assert!(find(&cards, "Myasthenia gravis").is_some());
 }
@@ -175,9 +253,12 @@ fn bad_hook_requests_get_400_naming_the_field() {
     let mut wrong_hook = base.clone();
     wrong_hook["hook"] = json!("order-sign");
     let mut no_drafts = base.clone();
-    no_drafts["context"].as_object_mut().map(|c| c.remove("draftOrders"));
+    no_drafts["context"]
+        .as_object_mut()
+        .map(|c| c.remove("draftOrders"));
     let mut bad_text = base.clone();
-    bad_text["prefetch"]["medicationRequests"]["entry"][0]["resource"]["medicationCodeableConcept"]["text"] = json!(42);
+    bad_text["prefetch"]["medicationRequests"]["entry"][0]["resource"]["medicationCodeableConcept"]
+        ["text"] = json!(42);
     let mut bad_selections = base.clone();
     bad_selections["context"]["selections"] = json!("MedicationRequest/103");
     for (request, field) in [

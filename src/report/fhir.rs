@@ -268,12 +268,19 @@ fn issue(doc: &CheckJson, f: &FindingJson) -> DetectedIssue {
                 s.citation,
                 s.section,
                 s.jurisdiction,
-                if s.date.is_empty() { "undated" } else { &s.date }
+                if s.date.is_empty() {
+                    "undated"
+                } else {
+                    &s.date
+                }
             ),
         })
         .collect();
     if !code.is_empty() || !cited.is_empty() {
-        evidence.push(Evidence { code, detail: cited });
+        evidence.push(Evidence {
+            code,
+            detail: cited,
+        });
     }
     let indices: Vec<String> = f.medication_indices.iter().map(|i| i.to_string()).collect();
     let mut key = vec![

@@ -12,8 +12,8 @@
 //! checked before any work. Answers are the CLI's documents, byte for byte.
 
 use super::AppState;
-use super::error::ApiError;
 use super::Limits;
+use super::error::ApiError;
 use crate::cli::PatientArgs;
 use crate::cmd::check::{CheckInput, run_document as check_document};
 use crate::cmd::suggest::{SuggestInput, run_document as suggest_document};
@@ -303,8 +303,8 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_field() {
-        let err = parse_check_request(br#"{"propose":"quinine","medications":["a",3]}"#, &limits())
-            .err();
+        let err =
+            parse_check_request(br#"{"propose":"quinine","medications":["a",3]}"#, &limits()).err();
         let err = err.map(|e| (e.field, e.message));
         assert_eq!(
             err,

@@ -31,7 +31,7 @@ use crate::cmd::RequestError;
 use crate::cmd::check::{CheckInput, run_document};
 use crate::kb::KbIndex;
 use crate::parse::parse_med;
-use crate::report::cds::{CdsResponse, Card, Unchecked, finding_card, unchecked_card};
+use crate::report::cds::{Card, CdsResponse, Unchecked, finding_card, unchecked_card};
 use crate::resolve::{Resolver, Status};
 use axum::Json;
 use axum::body::Bytes;
@@ -529,12 +529,15 @@ pub fn parse_hook_request(
     today: (i64, u32, u32),
 ) -> Result<HookRequest, ApiError> {
     let map = parse_object(body)?;
-    let hook = opt_str(&map, "hook", "", limits)?
-        .ok_or_else(|| ApiError::bad_field("hook", "missing"))?;
+    let hook =
+        opt_str(&map, "hook", "", limits)?.ok_or_else(|| ApiError::bad_field("hook", "missing"))?;
     if hook != service.hook {
         return Err(ApiError::bad_field(
             "hook",
-            format!("service {} answers `{}`, not `{hook}`", service.id, service.hook),
+            format!(
+                "service {} answers `{}`, not `{hook}`",
+                service.id, service.hook
+            ),
         ));
     }
     let hook_instance = opt_str(&map, "hookInstance", "", limits)?
@@ -545,7 +548,10 @@ pub fn parse_hook_request(
         .get("draftOrders")
         .ok_or_else(|| ApiError::bad_field("context.draftOrders", "missing"))?;
     let mut selections = HashSet::new();
-    for (i, s) in opt_array(context, "selections", "context")?.iter().enumerate() {
+    for (i, s) in opt_array(context, "selections", "context")?
+        .iter()
+        .enumerate()
+    {
         selections.insert(checked_string(
             s,
             &format!("context.selections[{i}]"),
@@ -570,7 +576,10 @@ pub fn parse_hook_request(
             && let Some(id) = opt_str(r, "id", path, limits)?
             && let Some(code) = opt_object(r, "code", path)?
         {
-            medications.insert(format!("Medication/{id}"), concept_names(code, &at(path, "code"), limits)?);
+            medications.insert(
+                format!("Medication/{id}"),
+                concept_names(code, &at(path, "code"), limits)?,
+            );
         }
     }
     let mut proposed = Vec::new();
@@ -804,7 +813,12 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                         out.push(finding_card(&run.doc, f, &req.hook_instance));
                     }
                 }
-                for m in run.doc.medications.iter().filter(|m| m.status != "recognized") {
+                for m in run
+                    .doc
+                    .medications
+                    .iter()
+                    .filter(|m| m.status != "recognized")
+                {
                     let reason = if m.status == "ambiguous" {
                         format!("ambiguous: could be {}", m.candidates.join(", "))
                     } else {

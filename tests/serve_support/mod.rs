@@ -42,7 +42,9 @@ impl TestServer {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .unwrap_or_else(|e| panic!("bind: {e}"));
-                let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+                let addr = listener
+                    .local_addr()
+                    .unwrap_or_else(|e| panic!("addr: {e}"));
                 let _ = addr_tx.send(addr);
                 server::run(listener, app, async move {
                     let _ = stop_rx.await;
@@ -51,7 +53,9 @@ impl TestServer {
                 .unwrap_or_else(|e| panic!("serve: {e}"));
             });
         });
-        let addr = addr_rx.recv().unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let addr = addr_rx
+            .recv()
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
         TestServer {
             base: format!("http://{addr}"),
             stop: Some(stop_tx),
@@ -92,12 +96,8 @@ pub struct Answer {
 impl Answer {
     /// The body as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// The value of header `name` (lowercase), or "".
