@@ -136,7 +136,7 @@ function renderCheck(doc) {
       el("p", {}, VERDICT_TEXT[verdict] || ""),
       row("Proposed", `${doc.proposed.ingredients.join(" + ")} (${doc.proposed.input.trim()})`),
       patientLine(doc.patient),
-      el("p", { class: "kbline" }, `KB ${doc.kb.version} (schema ${doc.kb.schema_version}, ${doc.kb.origin}), ${doc.jurisdiction} label facts`)),
+      el("p", { class: "kbline" }, `KB ${doc.kb.version} (schema ${doc.kb.schema_version}, ${doc.kb.origin}), ${doc.jurisdiction} label facts; checked ${new Date().toLocaleString()}`)),
     medicationsTable(doc.medications),
     findingsSection(doc.findings, doc.medications, "Findings"),
   ];
@@ -159,7 +159,7 @@ function renderSuggest(doc) {
     el("p", {}, doc.complete ? "Every medication was checked." :
       `Incomplete: ${doc.unresolved.join(", ")} could not be checked; findings may be missing.`),
     patientLine(doc.patient),
-    el("p", { class: "kbline" }, `KB ${doc.kb.version}, ${doc.jurisdiction} label facts; ranked by ${doc.ranking.join(", ")}`)));
+    el("p", { class: "kbline" }, `KB ${doc.kb.version}, ${doc.jurisdiction} label facts; ranked by ${doc.ranking.join(", ")}; checked ${new Date().toLocaleString()}`)));
   out.push(medicationsTable(doc.medications));
   if (doc.steps && doc.steps.length) {
     out.push(el("section", { class: "block" }, el("h2", {}, "First"),

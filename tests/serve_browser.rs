@@ -2,7 +2,8 @@
 //! `chromium` and `chromedriver`, driven over WebDriver with fantoccini).
 //! Enters a list with clarithromycin, proposes quinine with the keyboard
 //! alone, and checks that the major interaction is shown; then asks "which
-//! cramp drug?". Screenshots go to target/tmp/ for review.
+//! cramp drug?". Screenshots and the printed page (PDF) go to target/tmp/
+//! for review.
 //!
 //! Without chromedriver the test says so and passes, unless
 //! CRAMPCHECK_REQUIRE_BROWSER is set (as `.ci/run` does after installing it).
@@ -193,6 +194,17 @@ async fn drive(client: &Client, base: &str) {
         .unwrap_or_else(|e| panic!("screenshot: {e}"));
     std::fs::write(screenshot_path("serve-page-check.png"), png)
         .unwrap_or_else(|e| panic!("write screenshot: {e}"));
+    // The printout for the chart: a PDF without the form.
+    let config = fantoccini::wd::PrintConfiguration::builder()
+        .build()
+        .unwrap_or_else(|e| panic!("print configuration: {e}"));
+    let pdf = client
+        .print(config)
+        .await
+        .unwrap_or_else(|e| panic!("print: {e}"));
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    std::fs::write(screenshot_path("serve-page-print.pdf"), pdf)
+        .unwrap_or_else(|e| panic!("write PDF: {e}"));
 
     let suggest = client
         .find(Locator::Id("suggest-button"))
