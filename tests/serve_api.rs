@@ -328,3 +328,34 @@ fn binary_logs_no_patient_data_and_stops_gracefully_on_sigterm() {
         assert!(!log.contains(secret), "log leaks {secret}: {log}");
     }
 }
+
+#[test]
+fn a_request_that_stalls_is_cut_off_by_the_timeout() {
+    use std::io::{Read, Write};
+    let server = TestServer::start_with(|state| {
+        state.limits.timeout = std::time::Duration::from_millis(300);
+    });
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect: {e}"));
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("timeout: {e}"));
+    // Promise 100 bytes of body, send 10, then stall.
+    let head = format!(
+        "POST /api/check HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"propose\""
+    );
+    stream
+        .write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
