@@ -504,3 +504,20 @@ fn cyp3a4_inhibitor_cramp_drugs_flag_oxycodone() {
     assert_eq!(f["severity"], "major");
     assert_eq!(f["action"], "adjust-dose");
 }
+
+#[test]
+fn the_chosen_jurisdictions_source_is_cited_first() {
+    for (jurisdiction, first) in [("US", "US"), ("UK", "UK")] {
+        let (_, doc) = check_json(&[
+            "--propose",
+            "quinine",
+            "--med",
+            "clarithromycin",
+            "--jurisdiction",
+            jurisdiction,
+        ]);
+        let f = finding(&doc, "interaction", &["quinine", "clarithromycin"])
+            .unwrap_or_else(|| panic!("{jurisdiction}: {doc}"));
+        assert_eq!(f["sources"][0]["jurisdiction"], first, "{f}");
+    }
+}

@@ -217,12 +217,28 @@ fn join_sentences(parts: &[&str]) -> String {
         .join(" ")
 }
 
-/// Orders sources for display: by jurisdiction, citation, then section.
+/// Orders sources for display: US label facts first (the default
+/// jurisdiction), then the other jurisdictions, each by citation and section.
 pub fn sort_sources(kb: &KbIndex, sources: &mut [SourceId]) {
+    sort_sources_preferring(kb, sources, Jurisdiction::US);
+}
+
+/// Orders sources with the chosen jurisdiction's first, so that a report or
+/// a CDS card citing "the" source cites the label that applies.
+pub fn sort_sources_preferring(kb: &KbIndex, sources: &mut [SourceId], chosen: Jurisdiction) {
+    let rank = |j: &str| -> usize {
+        if Jurisdiction::parse(j) == Some(chosen) {
+            return 0;
+        }
+        1 + ["US", "UK", "EU", "CA", "CH", "intl"]
+            .iter()
+            .position(|x| *x == j)
+            .unwrap_or(6)
+    };
     sources.sort_by(|a, b| {
         let (sa, sb) = (&kb.sources[*a as usize], &kb.sources[*b as usize]);
-        sa.jurisdiction
-            .cmp(&sb.jurisdiction)
+        rank(&sa.jurisdiction)
+            .cmp(&rank(&sb.jurisdiction))
             .then(sa.citation.cmp(&sb.citation))
             .then(sa.section.cmp(&sb.section))
     });

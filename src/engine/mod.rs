@@ -135,7 +135,7 @@ pub fn check(kb: &KbIndex, req: &CheckRequest<'_>) -> CheckResult {
     for finding in &mut findings {
         finding.medication_indices.sort_unstable();
         finding.medication_indices.dedup();
-        finding::sort_sources(kb, &mut finding.sources);
+        finding::sort_sources_preferring(kb, &mut finding.sources, req.jurisdiction);
     }
     sort_findings(&mut findings, req.meds);
     let complete = req.proposed.status == Status::Recognized
