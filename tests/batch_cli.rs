@@ -82,7 +82,9 @@ impl Run {
     }
 
     fn count(&self, key: &str) -> u64 {
-        self.summary[key].as_u64().unwrap_or_else(|| panic!("summary {key}"))
+        self.summary[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("summary {key}"))
     }
 }
 
@@ -126,7 +128,11 @@ fn batch_in(dir: &TempDir, input: &Path, args: &[&str], stdin: Option<Vec<u8>>) 
         .records()
         .map(|r| {
             let r = r.expect("rejects row");
-            (r[0].parse().expect("line number"), r[1].to_owned(), r[2].to_owned())
+            (
+                r[0].parse().expect("line number"),
+                r[1].to_owned(),
+                r[2].to_owned(),
+            )
         })
         .collect();
     let run = Run {
@@ -143,7 +149,11 @@ fn batch_in(dir: &TempDir, input: &Path, args: &[&str], stdin: Option<Vec<u8>>) 
         run.count("rows_rejected"),
     );
     assert_eq!(read, checked + rejected, "rows read = checked + rejected");
-    assert_eq!(run.rejects.len() as u64, rejected, "one rejects line per rejected row");
+    assert_eq!(
+        run.rejects.len() as u64,
+        rejected,
+        "one rejects line per rejected row"
+    );
     let by_reason: u64 = run.summary["rejected_by_reason"]
         .as_object()
         .expect("rejected_by_reason")
@@ -152,7 +162,11 @@ fn batch_in(dir: &TempDir, input: &Path, args: &[&str], stdin: Option<Vec<u8>>) 
         .sum();
     assert_eq!(by_reason, rejected);
     if run.stdout.starts_with(b"patient_id,") {
-        assert_eq!(run.rows().len() as u64, run.count("findings"), "one row per finding");
+        assert_eq!(
+            run.rows().len() as u64,
+            run.count("findings"),
+            "one row per finding"
+        );
     }
     run
 }
@@ -198,7 +212,9 @@ fn synthea_medications_run_with_column_flags_only() {
         .expect("baclofen + furosemide");
     assert_eq!(loop_diuretic.lines, "4");
     // Unrecognized names are findings, not rejects, and are in the summary.
-    let unknown = run.find(PATIENT_C, "unrecognized", "").expect("unrecognized");
+    let unknown = run
+        .find(PATIENT_C, "unrecognized", "")
+        .expect("unrecognized");
     assert_eq!(unknown.lines, "10");
     assert_eq!(run.summary["unrecognized"]["distinct_names"], 1);
     assert_eq!(
@@ -219,7 +235,10 @@ fn existing_therapies_count_only_overlapping_windows() {
     assert_eq!(macrolide.lines, "5;6");
     assert_eq!(macrolide.proposed, "Quinine Sulfate 324 MG Oral Capsule");
     // Rifampin stopped in June 2019, before quinine started in 2020.
-    assert_eq!(dated.find(PATIENT_B, "interaction", "quinine;rifampin"), None);
+    assert_eq!(
+        dated.find(PATIENT_B, "interaction", "quinine;rifampin"),
+        None
+    );
     // Patient A takes no cramp therapy: nothing to check.
     assert!(dated.rows().iter().all(|r| r.patient != PATIENT_A));
 
@@ -242,7 +261,10 @@ fn as_of_keeps_only_what_is_active_that_day() {
     let after = batch(&fixture("synthea_medications.csv"), &args);
     assert_eq!(after.summary["co_exposure"]["rule"], "as-of");
     assert!(after.find(PATIENT_B, "boxed_warning", "quinine").is_some());
-    assert_eq!(after.find(PATIENT_B, "interaction", "quinine;clarithromycin"), None);
+    assert_eq!(
+        after.find(PATIENT_B, "interaction", "quinine;clarithromycin"),
+        None
+    );
     let mut args = SYNTHEA.to_vec();
     args.extend(["--as-of", "2020-02-05"]);
     let during = batch(&fixture("synthea_medications.csv"), &args);
@@ -321,8 +343,11 @@ fn unrecognized_names_are_findings_and_a_clean_file_exits_0() {
 fn fail_on_threshold_sets_the_exit_code() {
     let dir = TempDir::new().expect("temp dir");
     let file = dir.path().join("moderate.csv");
-    std::fs::write(&file, "patient_id,drug\np1,baclofen 10 mg tid\np1,furosemide 40 mg\n")
-        .expect("write");
+    std::fs::write(
+        &file,
+        "patient_id,drug\np1,baclofen 10 mg tid\np1,furosemide 40 mg\n",
+    )
+    .expect("write");
     // baclofen + furosemide is moderate; furosemide as a cause is info.
     let run = batch(&file, &[]);
     assert_eq!(run.summary["findings_by_severity"]["moderate"], 1);
@@ -339,8 +364,16 @@ fn missing_column_is_an_error_listing_the_columns_found() {
     std::fs::write(&file, "patient,medication\np1,quinine\n").expect("write");
     let run = batch(&file, &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no column `patient_id`"), "{}", run.stderr);
-    assert!(run.stderr.contains("columns found: patient, medication"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no column `patient_id`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("columns found: patient, medication"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -352,13 +385,21 @@ fn bad_flags_exit_2() {
     args.extend(["--as-of", "yesterday"]);
     let bad_date = batch(&input, &args);
     assert_eq!(bad_date.code, 2);
-    assert!(bad_date.stderr.contains("--as-of `yesterday`"), "{}", bad_date.stderr);
+    assert!(
+        bad_date.stderr.contains("--as-of `yesterday`"),
+        "{}",
+        bad_date.stderr
+    );
     let unknown_proposed = batch(&fixture("basic.csv"), &["--propose", "zorblaxitol"]);
     assert_eq!(unknown_proposed.code, 2);
     assert!(unknown_proposed.stderr.contains("zorblaxitol"));
     let unreadable = batch(&fixture("no-such-file.csv"), &[]);
     assert_eq!(unreadable.code, 2);
-    assert!(unreadable.stderr.contains("cannot open"), "{}", unreadable.stderr);
+    assert!(
+        unreadable.stderr.contains("cannot open"),
+        "{}",
+        unreadable.stderr
+    );
     let delimiter = batch(&fixture("basic.csv"), &["--delimiter", "::"]);
     assert_eq!(delimiter.code, 2);
 }
@@ -380,10 +421,16 @@ fn headers_match_case_insensitively_and_context_columns_apply() {
     );
     // QTc 480 ms implies a prolonged QT interval: quinine is contraindicated.
     let qt = run.find("p1", "condition", "quinine").expect("p1 QT");
-    assert_eq!((qt.severity.as_str(), qt.condition.as_str()), ("contraindicated", "qt-prolongation"));
+    assert_eq!(
+        (qt.severity.as_str(), qt.condition.as_str()),
+        ("contraindicated", "qt-prolongation")
+    );
     assert_eq!(qt.lines, "2");
     assert_eq!(run.find("p2", "condition", "quinine"), None);
-    assert!(run.find("p3", "condition", "quinine").is_some(), "stated alias `long qt`");
+    assert!(
+        run.find("p3", "condition", "quinine").is_some(),
+        "stated alias `long qt`"
+    );
     assert_eq!(
         run.rejects,
         [
@@ -395,7 +442,13 @@ fn headers_match_case_insensitively_and_context_columns_apply() {
 
 #[test]
 fn patients_file_gives_the_same_context() {
-    let run = batch(&fixture("context.csv"), &["--patients", fixture("patients.csv").to_str().unwrap_or_default()]);
+    let run = batch(
+        &fixture("context.csv"),
+        &[
+            "--patients",
+            fixture("patients.csv").to_str().unwrap_or_default(),
+        ],
+    );
     assert!(run.find("p1", "condition", "quinine").is_some());
     assert!(run.find("p3", "condition", "quinine").is_some());
     assert_eq!(run.find("p2", "condition", "quinine"), None);
@@ -420,10 +473,20 @@ fn delimiter_flag_reads_semicolon_and_tab_files() {
 fn propose_column_checks_each_patients_own_candidate() {
     let run = batch(&fixture("propose_col.csv"), &["--propose-col", "candidate"]);
     assert_eq!(run.summary["mode"], "propose-column");
-    let opioid = run.find("p1", "interaction", "baclofen;oxycodone").expect("p1");
-    assert_eq!((opioid.proposed.as_str(), opioid.lines.as_str()), ("baclofen", "2"));
-    assert!(run.find("p2", "interaction", "quinine;clarithromycin").is_some());
-    let unknown = run.find("p3", "unrecognized", "").expect("p3 proposed unknown");
+    let opioid = run
+        .find("p1", "interaction", "baclofen;oxycodone")
+        .expect("p1");
+    assert_eq!(
+        (opioid.proposed.as_str(), opioid.lines.as_str()),
+        ("baclofen", "2")
+    );
+    assert!(
+        run.find("p2", "interaction", "quinine;clarithromycin")
+            .is_some()
+    );
+    let unknown = run
+        .find("p3", "unrecognized", "")
+        .expect("p3 proposed unknown");
     assert_eq!(unknown.proposed, "zorblaxitol");
 }
 
@@ -431,13 +494,23 @@ fn propose_column_checks_each_patients_own_candidate() {
 fn days_supply_windows_and_bad_dates() {
     let run = batch(
         &fixture("days_supply.csv"),
-        &["--start-col", "fill_date", "--days-supply-col", "days_supply"],
+        &[
+            "--start-col",
+            "fill_date",
+            "--days-supply-col",
+            "days_supply",
+        ],
     );
     // p1: quinine Jan 1 for 30 days overlaps clarithromycin from Jan 20.
-    let overlap = run.find("p1", "interaction", "quinine;clarithromycin").expect("p1");
+    let overlap = run
+        .find("p1", "interaction", "quinine;clarithromycin")
+        .expect("p1");
     assert_eq!(overlap.lines, "2;3");
     // p2: clarithromycin starts Jan 31, the day after the 30-day supply ends.
-    assert_eq!(run.find("p2", "interaction", "quinine;clarithromycin"), None);
+    assert_eq!(
+        run.find("p2", "interaction", "quinine;clarithromycin"),
+        None
+    );
     assert_eq!(
         run.rejects,
         [
@@ -467,8 +540,13 @@ fn crlf_line_ends_are_read_like_lf() {
     let run = batch(&fixture("crlf.csv"), &[]);
     assert_eq!(run.count("rows_read"), 3);
     assert_eq!(quinine_clarithromycin(&run), "2;3");
-    let found = run.find("p1", "interaction", "quinine;clarithromycin").expect("found");
-    assert_eq!(found.proposed, "quinine 324 mg daily", "no carriage return left");
+    let found = run
+        .find("p1", "interaction", "quinine;clarithromycin")
+        .expect("found");
+    assert_eq!(
+        found.proposed, "quinine 324 mg daily",
+        "no carriage return left"
+    );
 }
 
 #[test]
@@ -478,7 +556,9 @@ fn quoted_fields_with_commas_and_newlines() {
     assert_eq!(run.count("rows_rejected"), 0);
     // Records start on lines 2, 3, 5 (after a two-line note) and 7.
     assert_eq!(quinine_clarithromycin(&run), "2;3");
-    let rifampin = run.find("p1", "interaction", "quinine;rifampin").expect("rifampin");
+    let rifampin = run
+        .find("p1", "interaction", "quinine;rifampin")
+        .expect("rifampin");
     assert_eq!(rifampin.lines, "2;5");
     assert_eq!(rifampin.proposed, "quinine 324 mg, one capsule");
 }
@@ -495,7 +575,10 @@ fn ragged_rows_are_rejected_with_their_line() {
     );
     assert_eq!(run.count("rows_read"), 4);
     assert_eq!(run.summary["rejected_by_reason"]["ragged_row"], 2);
-    assert!(run.find("p1", "interaction", "quinine;clarithromycin").is_none());
+    assert!(
+        run.find("p1", "interaction", "quinine;clarithromycin")
+            .is_none()
+    );
     assert_eq!(run.code, 1, "rejected rows make the run incomplete");
 }
 
@@ -517,7 +600,9 @@ fn invalid_utf8_in_a_used_field_rejects_only_that_row() {
         ]
     );
     // Invalid bytes in a column that is not used do not matter.
-    let rifampin = run.find("p1", "interaction", "quinine;rifampin").expect("rifampin");
+    let rifampin = run
+        .find("p1", "interaction", "quinine;rifampin")
+        .expect("rifampin");
     assert_eq!(rifampin.lines, "2;4");
 }
 
@@ -532,7 +617,10 @@ fn a_ten_megabyte_field_is_rejected_and_the_rest_is_read() {
     writeln!(f, "p1,clarithromycin 500 mg bid").expect("write");
     drop(f);
     let run = batch_in(&dir, &file, &[], None);
-    assert_eq!(run.rejects, [(3, "field_too_long".to_owned(), "drug".to_owned())]);
+    assert_eq!(
+        run.rejects,
+        [(3, "field_too_long".to_owned(), "drug".to_owned())]
+    );
     assert_eq!(quinine_clarithromycin(&run), "2;4");
     assert!(run.stdout.len() < 100_000, "the field is not echoed");
 }
@@ -543,7 +631,12 @@ fn an_empty_file_gives_an_empty_report() {
     assert_eq!(run.code, 0);
     assert_eq!(run.count("rows_read"), 0);
     assert_eq!(run.rows(), []);
-    assert!(run.summary["warnings"][0].as_str().unwrap_or_default().contains("empty"));
+    assert!(
+        run.summary["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("empty")
+    );
     assert_eq!(
         run.summary["input"]["sha256"],
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -565,7 +658,12 @@ fn duplicate_header_names_use_the_first_and_warn() {
     assert_eq!(quinine_clarithromycin(&run), "2;3");
     // The second `Drug` column (simvastatin) is not read.
     assert!(run.rows().iter().all(|r| !r.drugs.contains("simvastatin")));
-    assert!(run.summary["warnings"][0].as_str().unwrap_or_default().contains("`Drug`"));
+    assert!(
+        run.summary["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`Drug`")
+    );
 }
 
 #[test]
@@ -584,7 +682,10 @@ fn a_patient_whose_rows_are_far_apart_is_checked_as_one() {
     let bytes = std::fs::read(fixture("far_apart.csv")).expect("read");
     let piped = batch_in(&dir, Path::new("-"), &[], Some(bytes));
     assert_eq!(piped.stdout, run.stdout);
-    assert_eq!(piped.summary["input"]["sha256"], run.summary["input"]["sha256"]);
+    assert_eq!(
+        piped.summary["input"]["sha256"],
+        run.summary["input"]["sha256"]
+    );
 }
 
 #[test]
@@ -595,7 +696,10 @@ fn unsorted_patient_ids_come_out_sorted() {
     sorted.sort();
     assert_eq!(patients, sorted);
     assert_eq!(patients.first().map(String::as_str), Some("p1"));
-    assert!(run.find("p3", "interaction", "baclofen;oxycodone").is_some());
+    assert!(
+        run.find("p3", "interaction", "baclofen;oxycodone")
+            .is_some()
+    );
 }
 
 // ---- determinism, atomic output, gzip, hashing ----
@@ -616,8 +720,14 @@ fn shuffled_file(dir: &TempDir) -> PathBuf {
     let mut rows = Vec::new();
     let mut x: u64 = 42;
     for i in 0..3000u64 {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        rows.push(format!("p{:04},{}", (x >> 33) % 400, meds[(i as usize + (x >> 40) as usize) % meds.len()]));
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        rows.push(format!(
+            "p{:04},{}",
+            (x >> 33) % 400,
+            meds[(i as usize + (x >> 40) as usize) % meds.len()]
+        ));
     }
     let file = dir.path().join("shuffled.csv");
     std::fs::write(&file, format!("patient_id,drug\n{}\n", rows.join("\n"))).expect("write");
@@ -634,7 +744,12 @@ fn output_is_the_same_bytes_whatever_the_thread_count() {
     assert!(one.count("findings") > 100);
     assert_eq!(one.stdout, two.stdout);
     assert_eq!(one.stdout, four.stdout);
-    let piped = batch_in(&dir, Path::new("-"), &[], Some(std::fs::read(&file).expect("read")));
+    let piped = batch_in(
+        &dir,
+        Path::new("-"),
+        &[],
+        Some(std::fs::read(&file).expect("read")),
+    );
     assert_eq!(piped.stdout, one.stdout);
     assert_eq!(one.count("patients"), 400);
     let by_kind: BTreeMap<String, u64> =
@@ -649,9 +764,22 @@ fn outputs_are_written_atomically() {
     std::fs::write(&out, "previous content\n").expect("write");
     // A failed run (missing column) leaves the target untouched and no
     // temporary file behind.
-    let failed = batch_in(&dir, &fixture("basic.csv"), &["--out", out.to_str().unwrap_or_default(), "--drug-col", "nope"], None);
+    let failed = batch_in(
+        &dir,
+        &fixture("basic.csv"),
+        &[
+            "--out",
+            out.to_str().unwrap_or_default(),
+            "--drug-col",
+            "nope",
+        ],
+        None,
+    );
     assert_eq!(failed.code, 2);
-    assert_eq!(std::fs::read_to_string(&out).expect("read"), "previous content\n");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("read"),
+        "previous content\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
         .filter_map(Result::ok)
@@ -659,7 +787,12 @@ fn outputs_are_written_atomically() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // A successful run replaces it, and prints nothing on stdout.
-    let ok = batch_in(&dir, &fixture("basic.csv"), &["--out", out.to_str().unwrap_or_default()], None);
+    let ok = batch_in(
+        &dir,
+        &fixture("basic.csv"),
+        &["--out", out.to_str().unwrap_or_default()],
+        None,
+    );
     assert_eq!(ok.code, 1);
     assert!(ok.stdout.is_empty());
     let written = std::fs::read_to_string(&out).expect("read");
@@ -700,8 +833,69 @@ fn summary_on_stderr_for_people() {
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("4 read = 2 checked + 2 rejected"), "{stderr}");
+    assert!(
+        stderr.contains("4 read = 2 checked + 2 rejected"),
+        "{stderr}"
+    );
     assert!(stderr.contains("ragged_row 2"), "{stderr}");
     // Not a terminal: no progress bar characters.
     assert!(!stderr.contains("rows read  "), "{stderr}");
+}
+
+#[test]
+fn batch_finds_what_check_finds_on_a_long_list() {
+    let meds = [
+        "clarithromycin 500 mg bid",
+        "Biaxin 250 mg",
+        "rifampin 300 mg daily",
+        "simvastatin 40 mg",
+        "furosemide 40 mg daily",
+        "Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet",
+        "baclofen 40 mg qid",
+        "amoxicillin 500 mg tid",
+        "quinine 324 mg",
+    ];
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("one.csv");
+    let mut text = String::from("patient_id,drug\n");
+    for m in meds {
+        text.push_str(&format!("p1,{m}\n"));
+    }
+    std::fs::write(&file, text).expect("write");
+    let run = batch_in(&dir, &file, &["--propose", "quinine 324 mg tid", "--format", "jsonl"], None);
+    let from_batch: Vec<(String, String, String, String)> = run
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_slice(l).expect("JSON line");
+            (
+                v["kind"].to_string(),
+                v["severity"].to_string(),
+                v["drugs"].to_string(),
+                v["title"].to_string(),
+            )
+        })
+        .collect();
+    let mut check = Command::cargo_bin("crampcheck").expect("binary");
+    check.args(["check", "--propose", "quinine 324 mg tid", "--format", "json"]);
+    for m in meds {
+        check.args(["--med", m]);
+    }
+    let doc: Value = serde_json::from_slice(&check.output().expect("check").stdout).expect("JSON");
+    let from_check: Vec<(String, String, String, String)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].to_string(),
+                f["severity"].to_string(),
+                f["drugs"].to_string(),
+                f["title"].to_string(),
+            )
+        })
+        .collect();
+    assert!(from_check.len() >= 6, "{from_check:?}");
+    assert_eq!(from_batch, from_check);
 }

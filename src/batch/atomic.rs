@@ -38,7 +38,10 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames the file onto its target.
     pub fn commit(self) -> io::Result<File> {
-        let tmp = self.inner.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let tmp = self
+            .inner
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         tmp.as_file().sync_all()?;
         tmp.persist(&self.target).map_err(|e| e.error)
     }

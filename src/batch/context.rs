@@ -155,7 +155,10 @@ impl<'kb> ContextParser<'kb> {
                 .or_insert_with(|| {
                     let mut input = PatientInput::default();
                     *lab_mut(&mut input, *field) = Some(value);
-                    input.into_context(kb).map(|_| ()).map_err(|e| e.to_string())
+                    input
+                        .into_context(kb)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
                 });
             if let Err(message) = verdict {
                 return Err(Self::reject(
@@ -200,7 +203,11 @@ impl<'kb> ContextParser<'kb> {
             )
         })?;
         let mut codes: Vec<String> = Vec::new();
-        for part in text.split([';', '|']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in text
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let id = self.kb.condition_by_name(part).ok_or_else(|| {
                 (
                     RejectReason::UnknownCondition,
@@ -253,12 +260,13 @@ pub fn load_patients(
         source,
     })?);
     let id_col = header.require(&cols.id, &label)?;
-    let pick = |flag: &Option<String>, default: &str| -> Result<Option<(usize, String)>, BatchError> {
-        match flag {
-            Some(name) => Ok(Some((header.require(name, &label)?, name.clone()))),
-            None => Ok(header.find(default).map(|i| (i, default.to_owned()))),
-        }
-    };
+    let pick =
+        |flag: &Option<String>, default: &str| -> Result<Option<(usize, String)>, BatchError> {
+            match flag {
+                Some(name) => Ok(Some((header.require(name, &label)?, name.clone()))),
+                None => Ok(header.find(default).map(|i| (i, default.to_owned()))),
+            }
+        };
     let mut labs = Vec::new();
     for (field, flag, default) in [
         (LabField::Egfr, &cols.context.egfr, "egfr"),

@@ -22,8 +22,9 @@ use crate::kb::KbIndex;
 use crate::kb::index::{ConditionId, DrugId};
 use crate::patient::{PatientContext, PatientInput};
 use crate::resolve::{Resolved, Status};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError, RwLock};
+use foldhash::HashMap;
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// One usable row, as kept in memory until its patient is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl Group {
         Group {
             pid,
             id,
-            rows: Vec::new(),
+            rows: Vec::with_capacity(16),
             context: None,
             pass,
         }
@@ -91,10 +92,14 @@ impl Group {
 pub struct BatchFinding {
     /// The drug checked as proposed, as written (empty for findings about
     /// the list itself, e.g. unrecognized names).
-    pub proposed: String,
-    /// The engine's finding; `medication_indices` point into the patient's
-    /// distinct medications in order of first appearance.
-    pub finding: Finding,
+    pub proposed: Arc<str>,
+    /// The engine's finding, shared by every patient for whom the engine
+    /// was given the same input. Its own `medication_indices` refer to that
+    /// engine call; use [`BatchFinding::medication_indices`].
+    pub finding: Arc<Finding>,
+    /// The patient's medications behind the finding: indices into their
+    /// distinct medications in order of first appearance, ascending.
+    pub medication_indices: Vec<usize>,
     /// Input line numbers of the rows that triggered it, ascending.
     pub lines: Vec<u64>,
 }
@@ -113,7 +118,11 @@ pub struct PatientFindings<'a> {
 pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
     let mut drugs: Vec<DrugId> = kb.therapies.iter().map(|t| t.drug).collect();
     if drugs.is_empty() {
-        drugs.extend(["quinine", "baclofen"].iter().filter_map(|n| kb.drug_by_name(n)));
+        drugs.extend(
+            ["quinine", "baclofen"]
+                .iter()
+                .filter_map(|n| kb.drug_by_name(n)),
+        );
     }
     drugs.sort_unstable();
     drugs.dedup();
@@ -123,15 +132,53 @@ pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
 /// Key of the fixed `--propose` drug in the probe cache.
 const FIXED_PROPOSED: u32 = u32::MAX - 1;
 
-/// Memo of "does this medication alone give a finding with this proposed
-/// drug", per condition set (conditions change dose limits).
+/// The engine's findings for one input, shared.
+type Findings = Arc<Vec<Arc<Finding>>>;
+
+/// Memo of engine results. The engine pairs the proposed drug with one
+/// listed medication at a time (interactions, duplicates, doses, causes), so
+/// a patient's findings are the findings about the proposed drug alone plus,
+/// for each co-exposed medication, what the engine says about that one
+/// medication; both are memoized, per condition set where conditions matter
+/// (dose limits), so the engine runs once per distinct (proposed drug,
+/// medication) pair rather than once per patient.
 #[derive(Debug, Default)]
 pub struct ProbeCache {
-    relevant: RwLock<HashMap<(u32, u32, u32), bool>>,
+    /// (proposed key, interned medication, condition set) → the findings
+    /// that involve that medication.
+    pairs: RwLock<HashMap<(u32, u32, u32), Findings>>,
+    /// Proposed key → findings about the proposed drug alone, for patients
+    /// without context.
+    alone: RwLock<HashMap<u32, Findings>>,
     condition_sets: Mutex<HashMap<Vec<ConditionId>, u32>>,
+    /// One shared copy of each distinct finding, so that repeated
+    /// findings are found by pointer.
+    canonical: Mutex<Vec<Arc<Finding>>>,
 }
 
 impl ProbeCache {
+    /// The engine's findings, each replaced by the shared copy of an equal
+    /// finding seen before (a memo miss: rare).
+    fn intern(&self, findings: Vec<Finding>) -> Findings {
+        let mut canonical = self
+            .canonical
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::new(
+            findings
+                .into_iter()
+                .map(|f| match canonical.iter().find(|c| ***c == f) {
+                    Some(c) => Arc::clone(c),
+                    None => {
+                        let f = Arc::new(f);
+                        canonical.push(Arc::clone(&f));
+                        f
+                    }
+                })
+                .collect(),
+        )
+    }
+
     fn condition_set(&self, context: &PatientContext) -> u32 {
         if context.conditions.is_empty() {
             return 0;
@@ -145,16 +192,20 @@ impl ProbeCache {
         *sets.entry(key).or_insert(next)
     }
 
-    fn relevant(&self, s: &Shared<'_>, proposed: Proposed<'_>, med: u32, call: &Call<'_>) -> bool {
+    /// What the engine finds for the proposed drug and this one medication
+    /// (only findings that involve the medication).
+    fn pair(&self, s: &Shared<'_>, proposed: Proposed<'_>, med: u32, call: &Call<'_>) -> Findings {
         let key = (proposed.key, med, call.condition_set);
-        if let Some(&known) = self
-            .relevant
+        if let Some(known) = self
+            .pairs
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
         {
-            return known;
+            return Arc::clone(known);
         }
+        // Only the conditions matter for findings about a medication (they
+        // choose dose limits); labs and age act on the proposed drug alone.
         let probe_context = PatientContext {
             input: PatientInput::default(),
             conditions: call.context.conditions.clone(),
@@ -168,15 +219,51 @@ impl ProbeCache {
                 jurisdiction: s.jurisdiction,
             },
         );
-        let relevant = result
-            .findings
-            .iter()
-            .any(|f| f.kind != FindingKind::Unrecognized && f.medication_indices.contains(&0));
-        self.relevant
+        let findings = self.intern(
+            result
+                .findings
+                .into_iter()
+                .filter(|f| f.kind != FindingKind::Unrecognized && f.medication_indices == [0])
+                .collect(),
+        );
+        self.pairs
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, relevant);
-        relevant
+            .insert(key, Arc::clone(&findings));
+        findings
+    }
+
+    /// What the engine finds for the proposed drug with an empty list and
+    /// this patient's context (boxed warnings, conditions, its own dose).
+    fn alone(&self, s: &Shared<'_>, proposed: Proposed<'_>, call: &Call<'_>) -> Findings {
+        let memo =
+            call.context.conditions.is_empty() && call.context.input == PatientInput::default();
+        if memo
+            && let Some(known) = self
+                .alone
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&proposed.key)
+        {
+            return Arc::clone(known);
+        }
+        let result = check(
+            s.kb,
+            &CheckRequest {
+                proposed: proposed.resolved,
+                meds: &[],
+                patient: call.context,
+                jurisdiction: s.jurisdiction,
+            },
+        );
+        let findings = self.intern(result.findings);
+        if memo {
+            self.alone
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(proposed.key, Arc::clone(&findings));
+        }
+        findings
     }
 }
 
@@ -220,18 +307,7 @@ struct Call<'a> {
 /// first) and whether any context was known for the patient.
 pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     let (context, has_context) = context_of(s, g);
-    let mut distinct: Vec<u32> = Vec::new();
-    let mut slots: HashMap<u32, u32> = HashMap::new();
-    let row_slot: Vec<usize> = g
-        .rows
-        .iter()
-        .map(|r| {
-            *slots.entry(r.med).or_insert_with(|| {
-                distinct.push(r.med);
-                distinct.len() as u32 - 1
-            }) as usize
-        })
-        .collect();
+    let (distinct, row_slot) = distinct_meds(g, s.meds.len());
     let call = Call {
         context: &context,
         condition_set: s.probes.condition_set(&context),
@@ -310,7 +386,20 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
         .iter()
         .any(|&m| s.meds[m as usize].status != Status::Recognized)
     {
-        let list: Vec<Resolved> = distinct.iter().map(|&m| s.meds[m as usize].clone()).collect();
+        // Recognized entries only hold places in the list (the findings
+        // number medications by position): empty ones cost no allocation.
+        let list: Vec<Resolved> = distinct
+            .iter()
+            .map(|&m| {
+                let med = &s.meds[m as usize];
+                if med.status == Status::Recognized {
+                    placeholder()
+                } else {
+                    med.clone()
+                }
+            })
+            .collect();
+        let none: Arc<str> = "".into();
         for finding in unresolved_findings(&list) {
             let lines = g
                 .rows
@@ -320,13 +409,48 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 .map(|(r, _)| r.line)
                 .collect();
             out.push(BatchFinding {
-                proposed: String::new(),
-                finding,
+                proposed: Arc::clone(&none),
+                medication_indices: finding.medication_indices.clone(),
+                finding: Arc::new(finding),
                 lines,
             });
         }
     }
-    (dedupe(out), has_context)
+    (dedupe(out, s.meds, &distinct), has_context)
+}
+
+thread_local! {
+    /// Interned drug id → slot in the current patient's list (`u32::MAX` =
+    /// none): a table per thread, reset after each patient, so numbering a
+    /// patient's medications neither hashes nor allocates per row.
+    static SLOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The patient's distinct drugs in order of first appearance, and each
+/// row's slot among them.
+fn distinct_meds(g: &Group, n_meds: usize) -> (Vec<u32>, Vec<usize>) {
+    SLOTS.with_borrow_mut(|slots| {
+        if slots.len() < n_meds {
+            slots.resize(n_meds, u32::MAX);
+        }
+        let mut distinct: Vec<u32> = Vec::new();
+        let row_slot = g
+            .rows
+            .iter()
+            .map(|r| {
+                let slot = &mut slots[r.med as usize];
+                if *slot == u32::MAX {
+                    *slot = distinct.len() as u32;
+                    distinct.push(r.med);
+                }
+                *slot as usize
+            })
+            .collect();
+        for &m in &distinct {
+            slots[m as usize] = u32::MAX;
+        }
+        (distinct, row_slot)
+    })
 }
 
 fn context_of(s: &Shared<'_>, g: &Group) -> (PatientContext, bool) {
@@ -377,9 +501,10 @@ fn current_exposure(
     exposure
 }
 
-/// Runs the engine for one proposed drug against the co-exposed
+/// The engine's findings for one proposed drug against the co-exposed
 /// medications (`exposure[slot]` lists the lines behind each distinct
-/// medication; empty = not co-exposed).
+/// medication; empty = not co-exposed). Findings about the proposed drug
+/// alone point at the `base` lines.
 fn check_one(
     s: &Shared<'_>,
     call: &Call<'_>,
@@ -388,53 +513,30 @@ fn check_one(
     base: &[u64],
     out: &mut Vec<BatchFinding>,
 ) {
-    let relevant: Vec<usize> = (0..call.distinct.len())
-        .filter(|&slot| {
-            !exposure[slot].is_empty()
-                && s.probes
-                    .relevant(s, proposed, call.distinct[slot], call)
-        })
-        .collect();
-    let meds: Vec<Resolved> = relevant
-        .iter()
-        .map(|&slot| s.meds[call.distinct[slot] as usize].clone())
-        .collect();
-    let result = check(
-        s.kb,
-        &CheckRequest {
-            proposed: proposed.resolved,
-            meds: &meds,
-            patient: call.context,
-            jurisdiction: s.jurisdiction,
-        },
-    );
-    let label = proposed.resolved.med.input.trim();
-    for mut finding in result.findings {
-        // Unrecognized names are reported once per patient, from the whole list.
-        if finding.kind == FindingKind::Unrecognized {
+    let label: Arc<str> = proposed.resolved.med.input.trim().into();
+    for finding in s.probes.alone(s, proposed, call).iter() {
+        out.push(BatchFinding {
+            proposed: Arc::clone(&label),
+            finding: Arc::clone(finding),
+            medication_indices: Vec::new(),
+            lines: base.to_vec(),
+        });
+    }
+    for (slot, lines) in exposure.iter().enumerate() {
+        if lines.is_empty() {
             continue;
         }
-        let slots: Vec<usize> = finding
-            .medication_indices
-            .iter()
-            .filter_map(|&i| relevant.get(i).copied())
-            .collect();
-        let mut lines: Vec<u64> = if slots.is_empty() {
-            base.to_vec()
-        } else {
-            slots
-                .iter()
-                .flat_map(|&slot| exposure[slot].iter().copied())
-                .collect()
-        };
-        lines.sort_unstable();
-        lines.dedup();
-        finding.medication_indices = slots;
-        out.push(BatchFinding {
-            proposed: label.to_owned(),
-            finding,
-            lines,
-        });
+        for finding in s.probes.pair(s, proposed, call.distinct[slot], call).iter() {
+            let mut lines = lines.clone();
+            lines.sort_unstable();
+            lines.dedup();
+            out.push(BatchFinding {
+                proposed: Arc::clone(&label),
+                finding: Arc::clone(finding),
+                medication_indices: vec![slot],
+                lines,
+            });
+        }
     }
 }
 
@@ -450,50 +552,100 @@ fn unrecognized_proposed(resolved: &Resolved, lines: &[u64]) -> Option<BatchFind
         resolved.med.input.trim()
     );
     Some(BatchFinding {
-        proposed: resolved.med.input.trim().to_owned(),
-        finding,
+        proposed: resolved.med.input.trim().into(),
+        finding: Arc::new(finding),
+        medication_indices: Vec::new(),
         lines: lines.to_vec(),
     })
 }
 
-/// Whether two findings say the same thing (so one is kept): a pair found
-/// from both sides (quinine + baclofen, baclofen + quinine) is one finding.
-fn same(a: &Finding, b: &Finding) -> bool {
-    let pairwise = matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
-        && a.drugs.len() == 2;
-    fn sorted(v: &[String]) -> Vec<&str> {
-        let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
-        v.sort_unstable();
-        v
+/// Whether two findings are one pair found from both sides (quinine +
+/// baclofen when baclofen is checked, baclofen + quinine when quinine is):
+/// the same kind, rating and rows, the two drugs swapped.
+fn mirrored(a: &Finding, b: &Finding) -> bool {
+    /// Same elements in any order (the lists are a few names long).
+    fn same_set(a: &[String], b: &[String]) -> bool {
+        a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
     }
-    a.kind == b.kind
+    matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
+        && a.kind == b.kind
+        && a.drugs.len() == 2
+        && b.drugs.len() == 2
+        && a.drugs[0] == b.drugs[1]
+        && a.drugs[1] == b.drugs[0]
         && a.severity == b.severity
         && a.action == b.action
-        && a.condition == b.condition
-        && sorted(&a.drugs) == sorted(&b.drugs)
-        && sorted(&a.rule_ids) == sorted(&b.rule_ids)
-        && (pairwise || (a.title == b.title && a.mechanism == b.mechanism))
+        && same_set(&a.rule_ids, &b.rule_ids)
 }
 
-/// Merges repeated findings (lines and medications united), then orders
-/// most severe first, keeping the engine's order among equals.
-fn dedupe(findings: Vec<BatchFinding>) -> Vec<BatchFinding> {
+/// Merges repeated findings (lines and medications united; engine findings
+/// are interned, so a repeat is the same pointer or a [`mirrored`] pair;
+/// `unrecognized` ones are one per medication and never repeat), keeping the
+/// first in input order, then orders
+/// them as the engine does: most severe first, then by kind, drugs,
+/// condition, the medications involved and title.
+fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> Vec<BatchFinding> {
     let mut out: Vec<BatchFinding> = Vec::with_capacity(findings.len());
     for f in findings {
-        match out.iter_mut().find(|e| same(&e.finding, &f.finding)) {
+        match out
+            .iter_mut()
+            .find(|e| Arc::ptr_eq(&e.finding, &f.finding) || mirrored(&e.finding, &f.finding))
+        {
             Some(existing) => {
                 existing.lines.extend(f.lines);
                 existing.lines.sort_unstable();
                 existing.lines.dedup();
-                let indices = &mut existing.finding.medication_indices;
-                indices.extend(f.finding.medication_indices);
+                let indices = &mut existing.medication_indices;
+                indices.extend(f.medication_indices);
                 indices.sort_unstable();
                 indices.dedup();
             }
             None => out.push(f),
         }
     }
-    out.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+    let inputs = |f: &BatchFinding| -> Vec<&str> {
+        let mut inputs: Vec<&str> = f
+            .medication_indices
+            .iter()
+            .filter_map(|&slot| distinct.get(slot))
+            .map(|&m| meds[m as usize].med.input.as_str())
+            .collect();
+        inputs.sort_unstable();
+        inputs
+    };
+    out.sort_by(|a, b| {
+        let (fa, fb) = (&a.finding, &b.finding);
+        fb.severity
+            .cmp(&fa.severity)
+            .then(fa.kind.cmp(&fb.kind))
+            .then(fa.drugs.cmp(&fb.drugs))
+            .then(fa.condition.cmp(&fb.condition))
+            .then_with(|| inputs(a).cmp(&inputs(b)))
+            .then(fa.title.cmp(&fb.title))
+            .then_with(|| a.proposed.cmp(&b.proposed))
+    });
     out
 }
 
+/// A recognized medication with nothing in it: holds a place in a list.
+fn placeholder() -> Resolved {
+    Resolved {
+        med: crate::parse::MedText {
+            input: String::new(),
+            ingredients: Vec::new(),
+            brand_hint: None,
+            route: None,
+            frequency: None,
+            doses_per_day: None,
+            unparsed: Vec::new(),
+        },
+        status: Status::Recognized,
+        matched_by: None,
+        ingredients: Vec::new(),
+        candidates: Vec::new(),
+        suggestions: Vec::new(),
+        unresolved: Vec::new(),
+        ignored_words: Vec::new(),
+        fuzzy: Vec::new(),
+    }
+}

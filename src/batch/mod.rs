@@ -27,10 +27,10 @@ use crate::clinical::Jurisdiction;
 use crate::kb::KbIndex;
 use crate::resolve::Resolved;
 use context::{ContextParser, PatientTable, RowContext};
+use foldhash::{HashMap, HashMapExt};
 use group::{BatchFinding, Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
 use spool::{PatientOutput, SortedOutput, Spool};
-use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -146,7 +146,8 @@ pub trait Hooks {
 }
 
 /// Writes one patient's findings into a byte buffer (CSV or JSONL rows).
-pub type Renderer = dyn Fn(&KbIndex, &PatientFindings<'_>, &mut Vec<u8>) -> io::Result<()> + Sync;
+pub type Renderer<'a> =
+    dyn Fn(&KbIndex, &PatientFindings<'_>, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
 
 /// The result of a run: the summary, and the findings ready to be written
 /// in patient-id order.
@@ -391,7 +392,7 @@ fn csv_reader(opts: &BatchOptions, input: reader::Input) -> csv::Reader<reader::
 pub fn run(
     kb: &KbIndex,
     opts: &BatchOptions,
-    render: &Renderer,
+    render: &Renderer<'_>,
     hooks: &mut dyn Hooks,
 ) -> Result<BatchRun, BatchError> {
     let started = Instant::now();
@@ -402,17 +403,16 @@ pub fn run(
         .map_err(|e| BatchError::Worker(e.to_string()))?;
     let threads = pool.current_num_threads();
     let mut rdr = csv_reader(opts, opts.input.open()?);
-    let header = HeaderMap::new(
-        rdr.byte_headers()
-            .map_err(|source| BatchError::Csv {
-                input: label.clone(),
-                line: 1,
-                source,
-            })?,
-    );
+    let header = HeaderMap::new(rdr.byte_headers().map_err(|source| BatchError::Csv {
+        input: label.clone(),
+        line: 1,
+        source,
+    })?);
     let mut counts = Counts::default();
     if header.names().is_empty() || header.names() == [""] {
-        counts.warnings.push("the input is empty: no header, no rows".to_owned());
+        counts
+            .warnings
+            .push("the input is empty: no header, no rows".to_owned());
         let (sha256, bytes) = rdr
             .into_inner()
             .finish()
@@ -423,12 +423,10 @@ pub fn run(
             what: "the output spool",
             source,
         })?;
-        let (output, stats) = spool
-            .finish(&[])
-            .map_err(|source| BatchError::Write {
-                what: "the output spool",
-                source,
-            })?;
+        let (output, stats) = spool.finish(&[]).map_err(|source| BatchError::Write {
+            what: "the output spool",
+            source,
+        })?;
         return Ok(BatchRun {
             summary: Summary::build(kb, opts, counts, stats, &[], &[], started, threads),
             output,
@@ -464,7 +462,9 @@ pub fn run(
     let worker_result = std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("crampcheck-check".to_owned())
-            .spawn_scoped(scope, || check_thread(kb, opts, shared_mode, &pool, render, rx))
+            .spawn_scoped(scope, || {
+                check_thread(kb, opts, shared_mode, &pool, render, rx)
+            })
             .map_err(|e| BatchError::Worker(e.to_string()));
         let worker = match worker {
             Ok(w) => w,
@@ -620,9 +620,10 @@ fn second_read(
             continue;
         }
         let conditions = state.context.conditions();
-        let group = state.kept.entry(pid).or_insert_with(|| {
-            Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2)
-        });
+        let group = state
+            .kept
+            .entry(pid)
+            .or_insert_with(|| Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2));
         group.push(valid.row, &valid.context, conditions);
     }
     let mut kept: Vec<Group> = state.kept.drain().map(|(_, g)| g).collect();
@@ -644,7 +645,7 @@ fn check_thread(
     opts: &BatchOptions,
     mode: &Mode,
     pool: &rayon::ThreadPool,
-    render: &Renderer,
+    render: &Renderer<'_>,
     rx: mpsc::Receiver<Work>,
 ) -> Result<Checked, BatchError> {
     use rayon::prelude::*;
@@ -682,7 +683,7 @@ fn check_thread(
             patients: opts.patients.as_ref(),
             probes: &probes,
         };
-        let outputs: Vec<io::Result<(PatientOutput, bool)>> = pool.install(|| {
+        let outputs: Vec<io::Result<(Option<PatientOutput>, bool)>> = pool.install(|| {
             work.groups
                 .par_iter()
                 .map(|g| {
@@ -698,10 +699,12 @@ fn check_thread(
                 source,
             };
             let (output, has_context) = output.map_err(write)?;
-            if !has_context && opts.patients.is_some() && output.pass == 1 {
+            if !has_context && opts.patients.is_some() && work.pass == 1 {
                 without_context += 1;
             }
-            spool.push(output).map_err(write)?;
+            if let Some(output) = output {
+                spool.push(output).map_err(write)?;
+            }
         }
     }
     Ok(Checked {
@@ -715,25 +718,26 @@ fn render_patient(
     kb: &KbIndex,
     group: &Group,
     findings: &[BatchFinding],
-    render: &Renderer,
+    render: &Renderer<'_>,
     pass: u8,
-) -> io::Result<PatientOutput> {
-    let mut bytes = Vec::new();
-    if !findings.is_empty() {
-        render(
-            kb,
-            &PatientFindings {
-                patient_id: &group.id,
-                findings,
-            },
-            &mut bytes,
-        )?;
+) -> io::Result<Option<PatientOutput>> {
+    if findings.is_empty() {
+        return Ok(None);
     }
-    Ok(PatientOutput::new(
+    let mut bytes = Vec::new();
+    render(
+        kb,
+        &PatientFindings {
+            patient_id: &group.id,
+            findings,
+        },
+        &mut bytes,
+    )?;
+    Ok(Some(PatientOutput::new(
         group.pid,
         group.id.clone(),
         pass,
         bytes,
         findings,
-    ))
+    )))
 }

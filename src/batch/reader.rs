@@ -55,17 +55,16 @@ impl InputSource {
     /// Opens the input: raw bytes are hashed as they are read, then
     /// decompressed when they start with the gzip magic number.
     pub fn open(&self) -> Result<Input, BatchError> {
-        let raw: Box<dyn Read> = match self {
-            InputSource::Stdin => Box::new(io::stdin().lock()),
-            InputSource::File(path) => {
-                Box::new(
-                    std::fs::File::open(path).map_err(|source| BatchError::Open {
+        let raw: Box<dyn Read> =
+            match self {
+                InputSource::Stdin => Box::new(io::stdin().lock()),
+                InputSource::File(path) => Box::new(std::fs::File::open(path).map_err(
+                    |source| BatchError::Open {
                         path: path.clone(),
                         source,
-                    })?,
-                )
-            }
-        };
+                    },
+                )?),
+            };
         let mut buffered = BufReader::with_capacity(
             256 * 1024,
             Hashing {
@@ -498,7 +497,13 @@ impl RowChecker {
         }
     }
 
-    fn reject(&self, line: u64, reason: RejectReason, col: Option<usize>, detail: String) -> Reject {
+    fn reject(
+        &self,
+        line: u64,
+        reason: RejectReason,
+        col: Option<usize>,
+        detail: String,
+    ) -> Reject {
         Reject {
             line,
             reason,
@@ -515,11 +520,7 @@ impl RowChecker {
                 line,
                 RejectReason::RaggedRow,
                 None,
-                format!(
-                    "{} fields, the header has {}",
-                    rec.len(),
-                    self.layout.width
-                ),
+                format!("{} fields, the header has {}", rec.len(), self.layout.width),
             ));
         }
         let field = |i: usize| rec.get(i).unwrap_or_default();
@@ -612,7 +613,10 @@ impl RowChecker {
                     let detail = if raw.is_empty() {
                         "no days' supply".to_owned()
                     } else {
-                        format!("days' supply {} is not a number from 0 to 36500", shorten(raw))
+                        format!(
+                            "days' supply {} is not a number from 0 to 36500",
+                            shorten(raw)
+                        )
                     };
                     self.reject(line, RejectReason::BadValue, Some(days_col), detail)
                 })?;
@@ -628,7 +632,13 @@ impl RowChecker {
     }
 
     /// A reject for a context value, naming its column.
-    pub fn bad_context(&self, line: u64, reason: RejectReason, col: usize, detail: String) -> Reject {
+    pub fn bad_context(
+        &self,
+        line: u64,
+        reason: RejectReason,
+        col: usize,
+        detail: String,
+    ) -> Reject {
         self.reject(line, reason, Some(col), detail)
     }
 }
@@ -723,12 +733,21 @@ mod tests {
         assert_eq!(parse_day(b"20100512"), Some(day));
         assert_eq!(format_day(day), "2010-05-12");
         assert_eq!(parse_day(b"1970-01-01"), Some(0));
-        assert_eq!(format_day(parse_day(b"2024-02-29").unwrap_or_default()), "2024-02-29");
+        assert_eq!(
+            format_day(parse_day(b"2024-02-29").unwrap_or_default()),
+            "2024-02-29"
+        );
     }
 
     #[test]
     fn impossible_dates_are_refused() {
-        for bad in [&b"2023-02-29"[..], b"2010-13-01", b"12/05/2010", b"2010-05-1x", b"soon"] {
+        for bad in [
+            &b"2023-02-29"[..],
+            b"2010-13-01",
+            b"12/05/2010",
+            b"2010-05-1x",
+            b"soon",
+        ] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }

@@ -29,7 +29,13 @@ pub struct PatientOutput {
 
 impl PatientOutput {
     /// Wraps a rendered patient.
-    pub fn new(pid: u32, id: Box<str>, pass: u8, bytes: Vec<u8>, findings: &[BatchFinding]) -> Self {
+    pub fn new(
+        pid: u32,
+        id: Box<str>,
+        pass: u8,
+        bytes: Vec<u8>,
+        findings: &[BatchFinding],
+    ) -> Self {
         PatientOutput {
             pid,
             id,
@@ -107,7 +113,10 @@ impl Spool {
     /// Drops the first-read results of patients gathered again in the
     /// second read (`split`), sorts by patient id and counts.
     pub fn finish(self, split: &[u32]) -> io::Result<(SortedOutput, OutputStats)> {
-        let file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         let split: HashSet<u32> = split.iter().copied().collect();
         let mut entries = self.entries;
         entries.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));

@@ -4,7 +4,7 @@
 //! run itself is [`crate::batch::run`]; outputs are written atomically.
 
 use super::check::fail_threshold;
-use super::{Outcome, jurisdiction, load_kb, write_stdout};
+use super::{Outcome, jurisdiction, load_kb};
 use crate::batch::atomic::AtomicFile;
 use crate::batch::context::{PatientsColumns, load_patients};
 use crate::batch::reader::{ColumnNames, ContextColumns, InputSource, Reject, parse_day};
@@ -58,9 +58,10 @@ fn proposed_mode(kb: &crate::kb::KbIndex, args: &BatchArgs) -> Result<Mode> {
 fn options(kb: &crate::kb::KbIndex, args: &BatchArgs) -> Result<BatchOptions> {
     let delimiter = delimiter(&args.delimiter)?;
     let as_of = match &args.as_of {
-        Some(text) => Some(parse_day(text.trim().as_bytes()).with_context(|| {
-            format!("--as-of `{text}` is not a date (expected YYYY-MM-DD)")
-        })?),
+        Some(text) => Some(
+            parse_day(text.trim().as_bytes())
+                .with_context(|| format!("--as-of `{text}` is not a date (expected YYYY-MM-DD)"))?,
+        ),
         None => None,
     };
     let context = ContextColumns {
@@ -146,6 +147,18 @@ fn progress_bar(args: &BatchArgs) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Writes data (CSV or JSONL) to stdout, unfiltered (no colour handling to
+/// scan it for), treating a closed pipe (`| head`) as success.
+fn write_data_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 fn label(path: &Path) -> String {
     path.display().to_string()
 }
@@ -154,22 +167,24 @@ fn label(path: &Path) -> String {
 pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
     let kb = load_kb(db, src)?;
     let opts = options(&kb, args)?;
-    let render: &Renderer = match args.format {
-        BatchFormat::Csv => &batch_csv::render_patient,
+    let csv = batch_csv::CsvRenderer::default();
+    let csv_render = |kb: &crate::kb::KbIndex,
+                      p: &crate::batch::group::PatientFindings<'_>,
+                      buf: &mut Vec<u8>| { csv.render_patient(kb, p, buf) };
+    let render: &Renderer<'_> = match args.format {
+        BatchFormat::Csv => &csv_render,
         BatchFormat::Jsonl => &batch_jsonl::render_patient,
     };
     // Every output target is opened before the run so a bad path fails fast.
     let mut out_file = match &args.out {
         Some(path) => Some(
-            AtomicFile::create(path)
-                .with_context(|| format!("cannot create {}", label(path)))?,
+            AtomicFile::create(path).with_context(|| format!("cannot create {}", label(path)))?,
         ),
         None => None,
     };
     let summary_file = match &args.summary_json {
         Some(path) => Some(
-            AtomicFile::create(path)
-                .with_context(|| format!("cannot create {}", label(path)))?,
+            AtomicFile::create(path).with_context(|| format!("cannot create {}", label(path)))?,
         ),
         None => None,
     };
@@ -199,7 +214,7 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
             file.write_all(&header)?;
             batch.output.write_to(file)?;
         }
-        None => write_stdout(|out| {
+        None => write_data_stdout(|out| {
             out.write_all(&header)?;
             batch.output.write_to(out)
         })?,

@@ -4,8 +4,11 @@
 
 use crate::batch::group::PatientFindings;
 use crate::batch::reader::Reject;
+use crate::engine::Finding;
 use crate::kb::KbIndex;
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Column names of the findings CSV.
 pub const FINDINGS_HEADER: [&str; 13] = [
@@ -38,13 +41,55 @@ pub fn findings_header() -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// Appends one CSV row per finding of a patient.
-pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) -> io::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(&mut *buf);
-    for bf in p.findings {
-        let f = &bf.finding;
+/// Renders findings as CSV rows. The fields that come from the finding
+/// itself (kind to rule_ids) are rendered once per shared finding and reused
+/// for every patient who has it: a batch repeats a few hundred distinct
+/// findings over millions of rows.
+#[derive(Debug, Default)]
+pub struct CsvRenderer {
+    cache: RwLock<HashMap<usize, (Arc<Finding>, Arc<[u8]>)>>,
+}
+
+impl CsvRenderer {
+    /// Appends one CSV row per finding of a patient.
+    pub fn render_patient(
+        &self,
+        kb: &KbIndex,
+        p: &PatientFindings<'_>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        for bf in p.findings {
+            push_field(buf, p.patient_id);
+            buf.push(b',');
+            push_field(buf, &bf.proposed);
+            buf.push(b',');
+            buf.extend_from_slice(&self.middle(kb, &bf.finding)?);
+            buf.push(b',');
+            for (i, line) in bf.lines.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b';');
+                }
+                buf.extend_from_slice(line.to_string().as_bytes());
+            }
+            buf.push(b'\n');
+        }
+        Ok(())
+    }
+
+    /// The `kind` to `rule_ids` fields of a finding, cached when the
+    /// finding is shared (held elsewhere too, so its address stays its own).
+    fn middle(&self, kb: &KbIndex, f: &Arc<Finding>) -> io::Result<Arc<[u8]>> {
+        let key = Arc::as_ptr(f) as usize;
+        let shared = Arc::strong_count(f) > 1;
+        if shared
+            && let Some((_, bytes)) = self
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+        {
+            return Ok(Arc::clone(bytes));
+        }
         let sources: Vec<String> = f
             .sources
             .iter()
@@ -53,10 +98,10 @@ pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) 
                 format!("{}, {} ({})", s.citation, s.section, s.jurisdiction)
             })
             .collect();
-        let lines: Vec<String> = bf.lines.iter().map(u64::to_string).collect();
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
         w.write_record([
-            p.patient_id,
-            &bf.proposed,
             f.kind.as_str(),
             f.severity.as_str(),
             f.action.as_str(),
@@ -67,11 +112,42 @@ pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) 
             f.basis.as_deref().unwrap_or_default(),
             &sources.join(" | "),
             &f.rule_ids.join(";"),
-            &lines.join(";"),
         ])
         .map_err(to_io)?;
+        let mut bytes = w
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        bytes.pop(); // the record terminator
+        let bytes: Arc<[u8]> = bytes.into();
+        if shared {
+            self.cache
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key, (Arc::clone(f), Arc::clone(&bytes)));
+        }
+        Ok(bytes)
     }
-    w.flush()
+}
+
+/// Appends one field, quoted as the csv crate quotes by default: only when
+/// it holds a comma, a quote or a line break (quotes inside are doubled).
+fn push_field(buf: &mut Vec<u8>, field: &str) {
+    let bytes = field.as_bytes();
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        buf.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(bytes);
+    }
 }
 
 /// Writes rejected rows as CSV, header first.

@@ -27,11 +27,16 @@ pub struct BatchFindingJson<'a> {
 /// Appends one JSON line per finding of a patient.
 pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) -> io::Result<()> {
     for bf in p.findings {
+        let mut finding = FindingJson::of(kb, &bf.finding);
+        finding.medication_index = bf.medication_indices.first().copied();
+        finding
+            .medication_indices
+            .clone_from(&bf.medication_indices);
         let line = BatchFindingJson {
             patient_id: p.patient_id,
             proposed: &bf.proposed,
             lines: &bf.lines,
-            finding: FindingJson::of(kb, &bf.finding),
+            finding,
         };
         serde_json::to_writer(&mut *buf, &line)?;
         buf.push(b'\n');

@@ -23,7 +23,10 @@ fn n(value: u64) -> String {
 fn by_severity(map: &BTreeMap<&'static str, u64>) -> String {
     Severity::DESCENDING
         .iter()
-        .filter_map(|s| map.get(s.as_str()).map(|c| format!("{} {}", s.as_str(), n(*c))))
+        .filter_map(|s| {
+            map.get(s.as_str())
+                .map(|c| format!("{} {}", s.as_str(), n(*c)))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -56,14 +59,26 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, rejects: Option<&str>) ->
             || " (use --rejects FILE to list them)".to_owned(),
             |f| format!(" (listed in {f})"),
         );
-        writeln!(out, "  rejected     {}{whereto}", listed(&s.rejected_by_reason))?;
+        writeln!(
+            out,
+            "  rejected     {}{whereto}",
+            listed(&s.rejected_by_reason)
+        )?;
     }
     let mode = match &s.proposed {
         Some(p) => format!("{} {p}", s.mode),
         None => format!("{} ({})", s.mode, s.therapies.join(", ")),
     };
-    writeln!(out, "  checked      {mode}; jurisdiction {}", s.jurisdiction)?;
-    writeln!(out, "  co-exposure  {}: {}", s.co_exposure.rule, s.co_exposure.description)?;
+    writeln!(
+        out,
+        "  checked      {mode}; jurisdiction {}",
+        s.jurisdiction
+    )?;
+    writeln!(
+        out,
+        "  co-exposure  {}: {}",
+        s.co_exposure.rule, s.co_exposure.description
+    )?;
     let worst = by_severity(&s.patients_by_worst_severity);
     writeln!(
         out,
@@ -86,7 +101,11 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, rejects: Option<&str>) ->
     writeln!(out, "  findings     {}", n(s.findings))?;
     if s.findings > 0 {
         writeln!(out, "    by kind      {}", listed(&s.findings_by_kind))?;
-        writeln!(out, "    by severity  {}", by_severity(&s.findings_by_severity))?;
+        writeln!(
+            out,
+            "    by severity  {}",
+            by_severity(&s.findings_by_severity)
+        )?;
     }
     if s.unrecognized.distinct_names > 0 {
         writeln!(
