@@ -4,9 +4,9 @@
 //! PATIENT, ENCOUNTER, CODE, DESCRIPTION, BASE_COST, PAYER_COVERAGE,
 //! DISPENSES, TOTALCOST, REASONCODE, REASONDESCRIPTION; about 200 bytes a
 //! row) and `short` (patient_id, drug, start, stop; about 70 bytes a row).
-//! Drug strings are RxNorm-style descriptions; about 4 % of rows are cramp
+//! Drug strings are RxNorm-style descriptions; about 2 % of rows are cramp
 //! therapies (quinine, baclofen and others in the KB's therapies table),
-//! about 12 % are drugs that interact with them (opioids, macrolides,
+//! about 8 % are drugs that interact with them (opioids, macrolides,
 //! rifampin, CNS depressants, QT-prolonging drugs), a few are names the KB
 //! will not know, and one row in 20,000 has a broken date. Rows of one
 //! patient are contiguous, as Synthea writes them, unless `--shuffle` is
@@ -19,18 +19,24 @@ use std::io::{BufWriter, Write};
 
 /// (weight, RxNorm-style description, code).
 const DRUGS: &[(u32, &str, &str)] = &[
-    // Cramp therapies (~4 %).
-    (12, "Quinine Sulfate 324 MG Oral Capsule", "1148107"),
-    (14, "Baclofen 10 MG Oral Tablet", "197381"),
-    (6, "Baclofen 20 MG Oral Tablet", "197382"),
+    // Cramp therapies in the KB's therapies table (~2 % of rows, about the
+    // share of baclofen, methocarbamol, diltiazem and the rest in claims).
+    (3, "Quinine Sulfate 324 MG Oral Capsule", "1148107"),
+    (8, "Baclofen 10 MG Oral Tablet", "197381"),
+    (3, "Baclofen 20 MG Oral Tablet", "197382"),
     (4, "Methocarbamol 500 MG Oral Tablet", "197943"),
     (
-        2,
+        1,
         "Orphenadrine citrate 100 MG Extended Release Oral Tablet",
         "994521",
     ),
-    (4, "Magnesium Oxide 400 MG Oral Tablet", "1099336"),
-    // Interacting drugs (~12 %).
+    (2, "Magnesium Oxide 400 MG Oral Tablet", "1099336"),
+    (
+        6,
+        "24 HR Diltiazem Hydrochloride 120 MG Extended Release Oral Capsule",
+        "830837",
+    ),
+    // Interacting drugs (~8 %).
     (
         30,
         "Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet",

@@ -899,3 +899,27 @@ fn batch_finds_what_check_finds_on_a_long_list() {
     assert!(from_check.len() >= 6, "{from_check:?}");
     assert_eq!(from_batch, from_check);
 }
+
+#[test]
+fn a_patient_back_after_hundreds_of_thousands_of_rows_is_gathered_again() {
+    // More rows between the two visits than the reader holds back, so the
+    // first part of p1 has been checked already and the file is read again.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("long.csv");
+    let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
+    for i in 0..300_000u32 {
+        text.push_str(&format!("q{:05},amoxicillin 500 mg\n", i / 30));
+    }
+    text.push_str("p1,clarithromycin 500 mg bid\n");
+    std::fs::write(&file, &text).expect("write");
+    let run = batch_in(&dir, &file, &[], None);
+    assert_eq!(run.count("rows_read"), 300_002);
+    assert_eq!(run.count("patients"), 10_001);
+    let found = run
+        .find("p1", "interaction", "quinine;clarithromycin")
+        .expect("quinine + clarithromycin");
+    assert_eq!(found.lines, "2;300003");
+    assert_eq!(run.rows().iter().filter(|r| r.patient == "p1").count(), 2);
+    let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
+    assert_eq!(piped.stdout, run.stdout);
+}

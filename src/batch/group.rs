@@ -320,40 +320,38 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 if !s.therapy[therapy as usize] {
                     continue;
                 }
-                let own: Vec<&Row> = g
+                let own: Vec<Row> = g
                     .rows
                     .iter()
                     .filter(|r| r.med == therapy && r.active_on(s.as_of))
+                    .copied()
                     .collect();
                 if own.is_empty() {
                     continue;
                 }
-                let mut exposure: Vec<Vec<u64>> = vec![Vec::new(); distinct.len()];
-                for (row, &other) in g.rows.iter().zip(&row_slot) {
-                    if other == slot || !row.active_on(s.as_of) {
-                        continue;
-                    }
-                    let before = exposure[other].len();
-                    exposure[other].extend(own.iter().filter(|t| t.overlaps(row)).map(|t| t.line));
-                    if exposure[other].len() > before {
-                        exposure[other].push(row.line);
-                    }
-                }
                 let base: Vec<u64> = own.iter().map(|r| r.line).collect();
+                let exposure = Exposure::Overlap {
+                    own: &own,
+                    own_slot: slot,
+                    as_of: s.as_of,
+                };
                 let proposed = Proposed {
                     resolved: &s.meds[therapy as usize],
                     key: therapy,
                 };
-                check_one(s, &call, proposed, &exposure, &base, &mut out);
+                check_one(s, &call, proposed, g, &row_slot, &exposure, &base, &mut out);
             }
         }
         Mode::Propose(resolved) => {
-            let exposure = current_exposure(s, g, &row_slot, distinct.len(), &[]);
+            let exposure = Exposure::Active {
+                day: reference_day(s, g),
+                with: &[],
+            };
             let proposed = Proposed {
                 resolved,
                 key: FIXED_PROPOSED,
             };
-            check_one(s, &call, proposed, &exposure, &[], &mut out);
+            check_one(s, &call, proposed, g, &row_slot, &exposure, &[], &mut out);
         }
         Mode::ProposeColumn => {
             let mut seen: Vec<u32> = Vec::new();
@@ -376,9 +374,12 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 if resolved.ingredients.is_empty() {
                     continue;
                 }
-                let exposure = current_exposure(s, g, &row_slot, distinct.len(), &base);
+                let exposure = Exposure::Active {
+                    day: reference_day(s, g),
+                    with: &base,
+                };
                 let proposed = Proposed { resolved, key: id };
-                check_one(s, &call, proposed, &exposure, &base, &mut out);
+                check_one(s, &call, proposed, g, &row_slot, &exposure, &base, &mut out);
             }
         }
     }
@@ -475,41 +476,75 @@ fn context_of(s: &Shared<'_>, g: &Group) -> (PatientContext, bool) {
     }
 }
 
-/// For a drug about to be prescribed: the rows active on `--as-of`, or on
-/// the patient's latest start date when rows are dated, or every row.
-fn current_exposure(
-    s: &Shared<'_>,
-    g: &Group,
-    row_slot: &[usize],
-    n: usize,
-    base: &[u64],
-) -> Vec<Vec<u64>> {
-    let day = s.as_of.or_else(|| {
+/// For a drug about to be prescribed: the day whose active rows count —
+/// `--as-of`, or the patient's latest start date when rows are dated, or
+/// none (every row counts).
+fn reference_day(s: &Shared<'_>, g: &Group) -> Option<Day> {
+    s.as_of.or_else(|| {
         s.dated
             .then(|| g.rows.iter().map(|r| r.start).max())
             .flatten()
-    });
-    let mut exposure: Vec<Vec<u64>> = vec![Vec::new(); n];
-    for (row, &slot) in g.rows.iter().zip(row_slot) {
-        if row.active_on(day) {
-            if exposure[slot].is_empty() {
-                exposure[slot].extend_from_slice(base);
-            }
-            exposure[slot].push(row.line);
+    })
+}
+
+/// Which rows count together with the drug checked as proposed.
+enum Exposure<'a> {
+    /// A therapy the patient takes (`own` rows, at `own_slot`): another row
+    /// counts when it overlaps one of them (and is active on `as_of`).
+    Overlap {
+        own: &'a [Row],
+        own_slot: usize,
+        as_of: Option<Day>,
+    },
+    /// A drug about to be prescribed: rows active on `day` count (all rows
+    /// when none); `with` are the lines of the rows that propose it.
+    Active { day: Option<Day>, with: &'a [u64] },
+}
+
+impl Exposure<'_> {
+    fn counts(&self, row: &Row, slot: usize) -> bool {
+        match self {
+            Exposure::Overlap {
+                own,
+                own_slot,
+                as_of,
+            } => slot != *own_slot && row.active_on(*as_of) && own.iter().any(|t| t.overlaps(row)),
+            Exposure::Active { day, .. } => row.active_on(*day),
         }
     }
-    exposure
+
+    /// The lines behind the co-exposure of the medication at `slot`.
+    fn lines(&self, g: &Group, row_slot: &[usize], slot: usize) -> Vec<u64> {
+        let mut lines: Vec<u64> = Vec::new();
+        for (row, &rs) in g.rows.iter().zip(row_slot) {
+            if rs != slot || !self.counts(row, slot) {
+                continue;
+            }
+            lines.push(row.line);
+            if let Exposure::Overlap { own, .. } = self {
+                lines.extend(own.iter().filter(|t| t.overlaps(row)).map(|t| t.line));
+            }
+        }
+        if let Exposure::Active { with, .. } = self {
+            lines.extend_from_slice(with);
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
 }
 
 /// The engine's findings for one proposed drug against the co-exposed
-/// medications (`exposure[slot]` lists the lines behind each distinct
-/// medication; empty = not co-exposed). Findings about the proposed drug
-/// alone point at the `base` lines.
+/// medications. Findings about the proposed drug alone point at the `base`
+/// lines; line lists are built only for medications that give a finding.
+#[allow(clippy::too_many_arguments)]
 fn check_one(
     s: &Shared<'_>,
     call: &Call<'_>,
     proposed: Proposed<'_>,
-    exposure: &[Vec<u64>],
+    g: &Group,
+    row_slot: &[usize],
+    exposure: &Exposure<'_>,
     base: &[u64],
     out: &mut Vec<BatchFinding>,
 ) {
@@ -522,19 +557,24 @@ fn check_one(
             lines: base.to_vec(),
         });
     }
-    for (slot, lines) in exposure.iter().enumerate() {
-        if lines.is_empty() {
+    let mut exposed = vec![false; call.distinct.len()];
+    for (row, &slot) in g.rows.iter().zip(row_slot) {
+        if !exposed[slot] && exposure.counts(row, slot) {
+            exposed[slot] = true;
+        }
+    }
+    for (slot, _) in exposed.iter().enumerate().filter(|(_, e)| **e) {
+        let findings = s.probes.pair(s, proposed, call.distinct[slot], call);
+        if findings.is_empty() {
             continue;
         }
-        for finding in s.probes.pair(s, proposed, call.distinct[slot], call).iter() {
-            let mut lines = lines.clone();
-            lines.sort_unstable();
-            lines.dedup();
+        let lines = exposure.lines(g, row_slot, slot);
+        for finding in findings.iter() {
             out.push(BatchFinding {
                 proposed: Arc::clone(&label),
                 finding: Arc::clone(finding),
                 medication_indices: vec![slot],
-                lines,
+                lines: lines.clone(),
             });
         }
     }

@@ -162,6 +162,14 @@ pub struct BatchRun {
 const BATCH_ROWS: usize = 1 << 15;
 /// Rows between two progress calls.
 const PROGRESS_EVERY: u64 = 1 << 16;
+/// Rows that return to a closed patient before the reader stops checking
+/// groups early (see [`ReadState::route`]), if they are also more than a
+/// tenth of the patients.
+const SCATTERED_MIN: usize = 1000;
+/// Patient groups checked and rendered at once by the checking thread.
+const CHECK_SLICE: usize = 2048;
+/// Rows of closed groups held before the first hand-over.
+const HOLD_ROWS: usize = 1 << 18;
 /// Marks a drug string whose bytes are not UTF-8 in the intern table.
 const INVALID: u32 = u32::MAX;
 /// Marks "no proposed drug" in a row.
@@ -196,8 +204,10 @@ impl Interner {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PatientState {
-    /// Being read now (or kept until the end, for stdin).
+    /// Being read now, or kept until the end (stdin, scattered files).
     Open,
+    /// Closed, waiting in `ready` to be handed over (it can still reopen).
+    Ready,
     /// Handed to the checking thread.
     Closed,
     /// Seen again after being closed: gathered in the second read.
@@ -222,9 +232,13 @@ struct ReadState<'a> {
     /// Closed groups waiting to be sent.
     ready: Vec<Group>,
     ready_rows: usize,
-    /// Groups kept until the end (stdin) or gathered in the second read.
-    kept: HashMap<u32, Group>,
+    /// Groups kept until the end (stdin, scattered files) or gathered in
+    /// the second read, by patient number.
+    kept: Vec<Option<Group>>,
     keep_all: bool,
+    /// Rows routed to a patient whose group had been closed.
+    reopened: usize,
+    sent_any: bool,
     split: Vec<u32>,
     with_context: bool,
 }
@@ -311,18 +325,47 @@ impl<'a> ReadState<'a> {
             }
         };
         self.count(&valid.row);
-        let state = self.states[pid as usize];
-        if self.keep_all {
-            if self.current.as_ref().is_none_or(|g| g.pid != pid) {
-                self.close_current(tx);
-                self.current = self.kept.remove(&pid);
+        if self.states[pid as usize] != PatientState::Open {
+            self.reopened += 1;
+            // Rows of many patients are scattered: from now on keep every
+            // group until the end instead of checking groups that will come
+            // back. Groups not yet handed over are kept too.
+            if !self.keep_all
+                && self.reopened >= SCATTERED_MIN
+                && self.reopened * 10 > self.states.len()
+            {
+                self.keep_all = true;
+                for group in std::mem::take(&mut self.ready) {
+                    self.states[group.pid as usize] = PatientState::Open;
+                    self.keep(group);
+                }
+                self.ready_rows = 0;
             }
-        } else if state == PatientState::Closed {
-            self.states[pid as usize] = PatientState::Split;
-            self.split.push(pid);
-            self.close_current(tx);
-        } else if state == PatientState::Split {
-            self.close_current(tx);
+        }
+        match self.states[pid as usize] {
+            PatientState::Ready => {
+                // Not handed over yet: take the group back.
+                self.close_current(tx);
+                if let Some(at) = self.ready.iter().position(|g| g.pid == pid) {
+                    let group = self.ready.swap_remove(at);
+                    self.ready_rows -= group.rows.len();
+                    self.states[pid as usize] = PatientState::Open;
+                    self.current = Some(group);
+                }
+            }
+            PatientState::Closed => {
+                self.states[pid as usize] = PatientState::Split;
+                self.split.push(pid);
+                self.close_current(tx);
+            }
+            PatientState::Split => self.close_current(tx),
+            PatientState::Open => {
+                // Only when groups are kept can an open group not be current.
+                if self.current.as_ref().is_none_or(|g| g.pid != pid) {
+                    self.close_current(tx);
+                    self.current = self.kept.get_mut(pid as usize).and_then(Option::take);
+                }
+            }
         }
         if let Some(group) = &mut self.current
             && group.pid == pid
@@ -344,18 +387,35 @@ impl<'a> ReadState<'a> {
             return;
         };
         if self.keep_all {
-            self.kept.insert(group.pid, group);
+            self.keep(group);
             return;
         }
-        self.states[group.pid as usize] = PatientState::Closed;
+        self.states[group.pid as usize] = PatientState::Ready;
         self.ready_rows += group.rows.len();
         self.ready.push(group);
-        if self.ready_rows >= BATCH_ROWS {
+        // The first groups are held longer, so a file whose patients are
+        // scattered is noticed before any group is checked for nothing.
+        let limit = if self.sent_any { BATCH_ROWS } else { HOLD_ROWS };
+        if self.ready_rows >= limit {
             self.send(tx, 1);
         }
     }
 
+    fn keep(&mut self, group: Group) {
+        let at = group.pid as usize;
+        if self.kept.len() <= at {
+            self.kept.resize_with(at + 1, || None);
+        }
+        self.kept[at] = Some(group);
+    }
+
     fn send(&mut self, tx: &Sender, pass: u8) {
+        for group in &self.ready {
+            if self.states[group.pid as usize] == PatientState::Ready {
+                self.states[group.pid as usize] = PatientState::Closed;
+            }
+        }
+        self.sent_any = true;
         let groups = std::mem::take(&mut self.ready);
         self.ready_rows = 0;
         let fresh = std::mem::take(&mut self.meds.fresh);
@@ -452,8 +512,10 @@ pub fn run(
         current: None,
         ready: Vec::new(),
         ready_rows: 0,
-        kept: HashMap::new(),
+        kept: Vec::new(),
         keep_all: !opts.input.rereadable(),
+        reopened: 0,
+        sent_any: false,
         split: Vec::new(),
         with_context,
     };
@@ -474,9 +536,7 @@ pub fn run(
         let read = read.and_then(|()| {
             state.close_current(&tx);
             if state.keep_all {
-                let mut kept: Vec<Group> = state.kept.drain().map(|(_, g)| g).collect();
-                kept.sort_by_key(|g| g.pid);
-                state.ready.extend(kept);
+                state.ready.extend(state.kept.drain(..).flatten());
             }
             state.send(&tx, 1);
             if state.split.is_empty() {
@@ -620,15 +680,15 @@ fn second_read(
             continue;
         }
         let conditions = state.context.conditions();
-        let group = state
-            .kept
-            .entry(pid)
-            .or_insert_with(|| Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2));
-        group.push(valid.row, &valid.context, conditions);
+        let at = pid as usize;
+        if state.kept.len() <= at {
+            state.kept.resize_with(at + 1, || None);
+        }
+        state.kept[at]
+            .get_or_insert_with(|| Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2))
+            .push(valid.row, &valid.context, conditions);
     }
-    let mut kept: Vec<Group> = state.kept.drain().map(|(_, g)| g).collect();
-    kept.sort_by_key(|g| g.pid);
-    state.ready.extend(kept);
+    state.ready.extend(state.kept.drain(..).flatten());
     state.send(tx, 2);
     Ok(())
 }
@@ -683,27 +743,31 @@ fn check_thread(
             patients: opts.patients.as_ref(),
             probes: &probes,
         };
-        let outputs: Vec<io::Result<(Option<PatientOutput>, bool)>> = pool.install(|| {
-            work.groups
-                .par_iter()
-                .map(|g| {
-                    let (findings, has_context) = group::check_patient(&shared, g);
-                    let output = render_patient(kb, g, &findings, render, work.pass)?;
-                    Ok((output, has_context))
-                })
-                .collect()
-        });
-        for output in outputs {
-            let write = |source| BatchError::Write {
-                what: "the output spool",
-                source,
-            };
-            let (output, has_context) = output.map_err(write)?;
-            if !has_context && opts.patients.is_some() && work.pass == 1 {
-                without_context += 1;
-            }
-            if let Some(output) = output {
-                spool.push(output).map_err(write)?;
+        // In slices, so a large hand-over (the groups kept to the end) does
+        // not hold all its rendered output in memory at once.
+        for groups in work.groups.chunks(CHECK_SLICE) {
+            let outputs: Vec<io::Result<(Option<PatientOutput>, bool)>> = pool.install(|| {
+                groups
+                    .par_iter()
+                    .map(|g| {
+                        let (findings, has_context) = group::check_patient(&shared, g);
+                        let output = render_patient(kb, g, &findings, render, work.pass)?;
+                        Ok((output, has_context))
+                    })
+                    .collect()
+            });
+            for output in outputs {
+                let write = |source| BatchError::Write {
+                    what: "the output spool",
+                    source,
+                };
+                let (output, has_context) = output.map_err(write)?;
+                if !has_context && opts.patients.is_some() && work.pass == 1 {
+                    without_context += 1;
+                }
+                if let Some(output) = output {
+                    spool.push(output).map_err(write)?;
+                }
             }
         }
     }

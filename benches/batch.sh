@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark of `crampcheck batch` against a bare CSV scan of the same file
+# (examples/csv_count.rs: the csv crate counting rows into one reused
+# ByteRecord). Files come from examples/gen_prescriptions.rs in two layouts:
+# `short` (patient_id,drug,start,stop; ~67 bytes a row) and `synthea`
+# (Synthea's medications.csv columns; ~215 bytes a row), 33 rows per patient
+# on average, each patient's rows contiguous; plus one shuffled file (rows of
+# a patient scattered) to show memory when patients are not contiguous.
+# Each figure is the best of RUNS runs (default 3) of the whole process, wall
+# clock and peak RSS from /usr/bin/time -v.
+#
+# Usage: benches/batch.sh            (1M and 10M rows)
+#        ROWS="1000000" RUNS=1 benches/batch.sh
+# Needs GNU time: apt-get install time
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
+cargo build --release --quiet --bin crampcheck --example gen_prescriptions --example csv_count
+BIN=target/release
+DIR=${BENCH_DIR:-$(mktemp -d)}
+ROWS=${ROWS:-"1000000 10000000"}
+RUNS=${RUNS:-3}
+
+# best_of CMD...: prints "seconds max_rss_kb" of the fastest run.
+best_of() {
+  local best="" line secs rss
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -v -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || true
+    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$DIR/time.txt")
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")
+    line="$secs $rss"
+    if [ -z "$best" ] || awk -v a="$secs" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+  done
+  echo "$best"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| layout | rows | MB | bare scan rows/s | batch rows/s | batch MB/s | batch / bare | batch s | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+run_case() { # layout rows shuffle
+  local layout=$1 rows=$2 shuffle=$3 patients file cols name
+  patients=$((rows / 33))
+  name=$layout
+  file=$DIR/$layout-$rows$shuffle.csv
+  if [ -n "$shuffle" ]; then name="$layout, shuffled"; fi
+  [ -f "$file" ] || $BIN/examples/gen_prescriptions --rows "$rows" --patients "$patients" --seed 7 \
+      --layout "$layout" $shuffle --out "$file"
+  if [ "$layout" = synthea ]; then
+    cols="--patient-col PATIENT --drug-col DESCRIPTION --start-col START --stop-col STOP"
+  else
+    cols="--start-col start --stop-col stop"
+  fi
+  local mb bare batch
+  mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN{printf "%.0f", b/1e6}')
+  bare=$(best_of $BIN/examples/csv_count "$file")
+  # shellcheck disable=SC2086
+  batch=$(best_of $BIN/crampcheck batch "$file" $cols --quiet)
+  awk -v name="$name" -v rows="$rows" -v mb="$mb" -v bare="${bare%% *}" -v bs="${batch%% *}" -v rss="${batch##* }" 'BEGIN {
+    printf "| %s | %d | %d | %.2fM | %.2fM | %.0f | %.0f %% | %.2f | %.0f MB |\n",
+      name, rows, mb, rows/bare/1e6, rows/bs/1e6, mb/bs, 100*bare/bs, bs, rss/1024 }'
+}
+for rows in $ROWS; do
+  run_case short "$rows" ""
+  run_case synthea "$rows" ""
+done
+run_case short "${ROWS%% *}" "--shuffle"
+echo
+echo "files in $DIR"
