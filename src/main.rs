@@ -6,11 +6,20 @@ use crampcheck::cli::{Cli, Command};
 use crampcheck::cmd;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: every start builds the KB index
+/// from thousands of small strings, and allocation was a third of the
+/// instructions of a whole `check` (callgrind: 41M → 31M instructions).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Prints help and version as clap does; any other argument error becomes
 /// one line on stderr and exit code 2.
 fn usage_error(err: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         // Printing help can only fail on a closed pipe, which is not an error.
         let _ = err.print();
         return ExitCode::SUCCESS;
