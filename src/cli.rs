@@ -31,7 +31,7 @@ pub enum Command {
     Suggest(SuggestArgs),
     /// Validate a prescription CSV file: every patient's cramp therapies (or
     /// a proposed drug) against their other medications, every row accounted for.
-    Batch(BatchArgs),
+    Batch(Box<BatchArgs>),
     /// Build, verify and inspect the knowledge base.
     #[command(subcommand)]
     Kb(KbCommand),

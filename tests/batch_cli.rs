@@ -862,7 +862,12 @@ fn batch_finds_what_check_finds_on_a_long_list() {
         text.push_str(&format!("p1,{m}\n"));
     }
     std::fs::write(&file, text).expect("write");
-    let run = batch_in(&dir, &file, &["--propose", "quinine 324 mg tid", "--format", "jsonl"], None);
+    let run = batch_in(
+        &dir,
+        &file,
+        &["--propose", "quinine 324 mg tid", "--format", "jsonl"],
+        None,
+    );
     let from_batch: Vec<(String, String, String, String)> = run
         .stdout
         .split(|b| *b == b'\n')
@@ -878,7 +883,13 @@ fn batch_finds_what_check_finds_on_a_long_list() {
         })
         .collect();
     let mut check = Command::cargo_bin("crampcheck").expect("binary");
-    check.args(["check", "--propose", "quinine 324 mg tid", "--format", "json"]);
+    check.args([
+        "check",
+        "--propose",
+        "quinine 324 mg tid",
+        "--format",
+        "json",
+    ]);
     for m in meds {
         check.args(["--med", m]);
     }

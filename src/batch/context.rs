@@ -70,6 +70,9 @@ fn lab_mut(input: &mut PatientInput, field: LabField) -> &mut Option<f64> {
     }
 }
 
+/// A conditions field mapped to a list of codes, or why it could not be.
+type ConditionVerdict = Result<u32, (RejectReason, String)>;
+
 /// Reads context columns, remembering each distinct value's verdict so a
 /// value repeated on many rows is validated once.
 pub struct ContextParser<'kb> {
@@ -77,7 +80,7 @@ pub struct ContextParser<'kb> {
     labs: Vec<(LabField, usize, String)>,
     conditions: Option<(usize, String)>,
     values: HashMap<(usize, u64), Result<(), String>>,
-    condition_ids: HashMap<Box<[u8]>, Result<u32, (RejectReason, String)>>,
+    condition_ids: HashMap<Box<[u8]>, ConditionVerdict>,
     lists: Vec<Vec<String>>,
 }
 
@@ -195,7 +198,7 @@ impl<'kb> ContextParser<'kb> {
 
     /// Splits a conditions field on `;` or `|` and maps each name onto a KB
     /// condition code.
-    fn condition_list(&mut self, raw: &[u8]) -> Result<u32, (RejectReason, String)> {
+    fn condition_list(&mut self, raw: &[u8]) -> ConditionVerdict {
         let text = std::str::from_utf8(raw).map_err(|_| {
             (
                 RejectReason::InvalidUtf8,

@@ -7,11 +7,13 @@
 //! with dates two rows count together only when their windows overlap, or,
 //! with `--as-of`, when both are active on that day.
 //!
-//! Each medication is first checked alone against the proposed drug (memoized
-//! per pair of distinct strings); only those that give a finding are passed to
-//! the engine together. The engine's rules pair the proposed drug with one
-//! listed medication at a time, so this gives the same findings as passing
-//! the whole list, at a fraction of the cost on long lists.
+//! The engine is run per (proposed drug, medication) pair and per proposed
+//! drug alone, each memoized ([`ProbeCache`]), and a patient's findings are
+//! the union of those, with repeats merged. The engine's rules pair the
+//! proposed drug with one listed medication at a time, so this gives the
+//! findings of one engine call on the whole list (a test compares the two on
+//! a long list) while the engine runs once per distinct pair, not once per
+//! patient.
 
 use super::reader::Day;
 use super::{Mode, NO_MED};

@@ -627,7 +627,7 @@ fn read_all(
                 })?;
             }
         }
-        if counts.rows_read % PROGRESS_EVERY == 0 {
+        if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
             hooks.progress(counts.rows_read);
         }
     }

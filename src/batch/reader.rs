@@ -44,14 +44,6 @@ impl InputSource {
         }
     }
 
-    /// Size in bytes, when known in advance (for the progress bar).
-    pub fn size(&self) -> Option<u64> {
-        match self {
-            InputSource::Stdin => None,
-            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-        }
-    }
-
     /// Opens the input: raw bytes are hashed as they are read, then
     /// decompressed when they start with the gzip magic number.
     pub fn open(&self) -> Result<Input, BatchError> {

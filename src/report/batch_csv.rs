@@ -41,13 +41,17 @@ pub fn findings_header() -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
+/// A shared finding (kept alive so its address stays its own) and its
+/// rendered fields.
+type Rendered = (Arc<Finding>, Arc<[u8]>);
+
 /// Renders findings as CSV rows. The fields that come from the finding
 /// itself (kind to rule_ids) are rendered once per shared finding and reused
 /// for every patient who has it: a batch repeats a few hundred distinct
 /// findings over millions of rows.
 #[derive(Debug, Default)]
 pub struct CsvRenderer {
-    cache: RwLock<HashMap<usize, (Arc<Finding>, Arc<[u8]>)>>,
+    cache: RwLock<HashMap<usize, Rendered>>,
 }
 
 impl CsvRenderer {
