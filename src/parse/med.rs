@@ -65,6 +65,8 @@ static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
+static APPLICATION_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^(?:nda|anda|bla)[0-9]{5,7}$"));
 static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q([0-9]{1,2})(?:h|hr|hrs)$"));
 
 fn has_digit(tok: &str) -> bool {
@@ -87,6 +89,30 @@ static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:[0-9]*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
     )
 });
+
+/// Words after a bare number that make it a duration or a count, not a strength.
+const QUANTITY_WORDS: &[&str] = &[
+    "hr",
+    "hour",
+    "hrs",
+    "actuat",
+    "actuation",
+    "actuations",
+    "puff",
+    "puffs",
+    "tablet",
+    "tablets",
+    "tab",
+    "tabs",
+    "capsule",
+    "capsules",
+    "cap",
+    "caps",
+    "drop",
+    "drops",
+    "spray",
+    "sprays",
+];
 
 /// Dosage-form and release words: dropped from names ("Biaxin XL", "Extended
 /// Release Oral Tablet").
@@ -160,6 +186,31 @@ const FORM_WORDS: &[&str] = &[
     "filmtab",
     "oral",
     "orally",
+    "dose",
+    "dry",
+    "mucosal",
+    "system",
+    "intrauterine",
+    "vaginal",
+    "implant",
+    "drug",
+    "injector",
+    "auto",
+    "cartridge",
+    "otic",
+    "buccal",
+    "strip",
+    "enema",
+    "irrigation",
+    "mouthwash",
+    "toothpaste",
+    "shampoo",
+    "foam",
+    "gum",
+    "chewing",
+    "medicated",
+    "ring",
+    "porcine",
 ];
 
 /// Route words and their normalized form.
@@ -276,8 +327,9 @@ pub fn parse_med(input: &str) -> MedText {
             if let Some(caps) = NUMBER_UNIT.captures(tok) {
                 let num = caps["num"].to_owned();
                 let mut unit = caps.name("unit").map(|m| normalize_unit(m.as_str()));
-                // "24 HR" / "12 hour" is a release duration, not a strength.
-                if unit.is_none() && matches!(next, Some("hr" | "hour" | "hrs")) {
+                // "24 HR" / "12 hour" is a release duration, and "120 ACTUAT" /
+                // "1 tablet" / "2 puffs" a quantity: neither is a strength.
+                if unit.is_none() && next.is_some_and(|n| QUANTITY_WORDS.contains(&n)) {
                     i += 2;
                     continue;
                 }
@@ -306,7 +358,10 @@ pub fn parse_med(input: &str) -> MedText {
             {
                 // "oral" also reads as a form word; record it once as the route.
                 route = Some((*norm).to_owned());
+            } else if APPLICATION_NUMBER.is_match(tok) {
+                // "NDA020800" (an FDA application number in RxNorm names).
             } else if FORM_WORDS.contains(&tok)
+                || (tok.contains('-') && tok.split('-').all(|p| FORM_WORDS.contains(&p)))
                 || FILLER_WORDS.contains(&tok)
                 || RATIO_UNIT.is_match(tok)
             {
@@ -397,7 +452,20 @@ fn split_strengths(
     unparsed: &mut Vec<String>,
 ) -> Vec<Option<Strength>> {
     let mut out = vec![None; n.max(1)];
-    let Some((num, unit)) = tokens.first() else {
+    // "1 ML Depo-Provera 150 MG/ML": a volume or bare count before a real
+    // strength is the package quantity.
+    let is_quantity = |unit: &Option<String>| matches!(unit.as_deref(), None | Some("ml"));
+    let tokens: Vec<&(String, Option<String>)> = if tokens.len() > 1 {
+        let real: Vec<_> = tokens.iter().filter(|(_, u)| !is_quantity(u)).collect();
+        if real.is_empty() {
+            tokens.iter().collect()
+        } else {
+            real
+        }
+    } else {
+        tokens.iter().collect()
+    };
+    let Some((num, unit)) = tokens.first().copied() else {
         return out;
     };
     for extra in tokens.iter().skip(1) {
@@ -512,6 +580,37 @@ mod tests {
         assert_eq!(m.frequency.as_deref(), Some("daily"));
         let m = parse_med("Rifampicin 600mg od");
         assert_eq!(names(&m), ["rifampicin"]);
+    }
+
+    #[test]
+    fn quantities_are_not_strengths() {
+        let m = parse_med("120 ACTUAT fluticasone propionate 0.044 MG/ACTUAT Metered Dose Inhaler");
+        assert_eq!(names(&m), ["fluticasone propionate"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(0.044)
+        );
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        let m = parse_med("take 1 tablet of aspirin 81 mg daily");
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(81.0)
+        );
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+    }
+
+    #[test]
+    fn package_volume_and_application_numbers_are_not_doses_or_names() {
+        let m = parse_med("NDA020800 0.3 ML Epinephrine 1 MG/ML Auto-Injector");
+        assert_eq!(names(&m), ["epinephrine"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(1.0)
+        );
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        let m = parse_med("1 ML Depo-Provera 150 MG/ML Injection");
+        assert_eq!(names(&m), ["depo-provera"]);
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
     }
 
     #[test]

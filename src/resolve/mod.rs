@@ -110,8 +110,22 @@ pub struct UnresolvedProposed {
     pub hint: String,
 }
 
-/// Words that join names without naming anything.
-const CONNECTOR_WORDS: &[&str] = &["of", "and", "with", "a", "the", "plus", "for", "in"];
+/// Words that join or qualify names without naming another drug ("insulin
+/// regular, human"; "heparin sodium, porcine").
+const CONNECTOR_WORDS: &[&str] = &[
+    "of",
+    "and",
+    "with",
+    "a",
+    "the",
+    "plus",
+    "for",
+    "in",
+    "human",
+    "porcine",
+    "bovine",
+    "recombinant",
+];
 
 /// Salt and ester words that do not change which ingredient is meant.
 const SALT_WORDS: &[&str] = &[
