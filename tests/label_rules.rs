@@ -112,6 +112,120 @@ fn every_quinine_and_baclofen_interaction_row_fires() {
     }
 }
 
+/// A drug standing for a rule side: the drug itself, or the class member a
+/// pharmacist would propose (a KB cramp therapy when the class has one).
+fn representative(
+    side: &str,
+    classes: &[BTreeMap<String, String>],
+    therapies: &[String],
+) -> String {
+    let all = members(side, classes);
+    all.iter()
+        .find(|m| therapies.contains(m))
+        .or_else(|| all.iter().min())
+        .cloned()
+        .unwrap_or_else(|| panic!("{side}: no members"))
+}
+
+#[test]
+fn every_interaction_row_of_the_other_therapies_fires() {
+    let classes = read_csv("class_members.csv");
+    let therapies: Vec<String> = read_csv("therapies.csv")
+        .into_iter()
+        .map(|t| t["drug"].clone())
+        .collect();
+    let rows: Vec<_> = read_csv("interactions.csv")
+        .into_iter()
+        .filter(|r| !matches!(r["drug"].as_str(), "quinine" | "baclofen"))
+        .collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let proposed = representative(&row["drug"], &classes, &therapies);
+        let other = members(&row["interacts_with"], &classes)
+            .into_iter()
+            .filter(|m| *m != proposed)
+            .min()
+            .unwrap_or_else(|| panic!("{}: no other member", row["id"]));
+        let (_, doc) = check_json(&[
+            "--propose",
+            &proposed,
+            "--med",
+            &other,
+            "--jurisdiction",
+            "any",
+        ]);
+        assert_eq!(
+            doc["medications"][0]["status"], "recognized",
+            "{}: {other}",
+            row["id"]
+        );
+        let pair = serde_json::json!([proposed, other]);
+        let found = findings(&doc).iter().find(|f| f["drugs"] == pair);
+        if row["severity"] == "none" {
+            assert!(
+                found.is_none(),
+                "{}: non-interaction gave a finding",
+                row["id"]
+            );
+            continue;
+        }
+        let found = found.unwrap_or_else(|| panic!("{}: no finding for {pair}", row["id"]));
+        assert!(
+            rank(found["severity"].as_str().unwrap_or("")) >= rank(&row["severity"]),
+            "{}: {pair} is {} but the row says {}",
+            row["id"],
+            found["severity"],
+            row["severity"]
+        );
+        assert!(
+            found["rule_ids"].to_string().contains(&row["id"]),
+            "{}",
+            row["id"]
+        );
+    }
+}
+
+#[test]
+fn every_condition_caution_row_fires() {
+    let classes = read_csv("class_members.csv");
+    let therapies: Vec<String> = read_csv("therapies.csv")
+        .into_iter()
+        .map(|t| t["drug"].clone())
+        .collect();
+    for row in read_csv("condition_cautions.csv") {
+        let proposed = representative(&row["drug"], &classes, &therapies);
+        let age = if row["min_age"].is_empty() {
+            "50".to_owned()
+        } else {
+            row["min_age"].clone()
+        };
+        let (_, doc) = check_json(&[
+            "--propose",
+            &proposed,
+            "--condition",
+            &row["condition"],
+            "--age",
+            &age,
+            "--jurisdiction",
+            "any",
+        ]);
+        let f = findings(&doc)
+            .iter()
+            .find(|f| f["kind"] == "condition" && f["condition"] == row["condition"])
+            .unwrap_or_else(|| panic!("{}: no finding for {proposed}", row["id"]));
+        assert!(
+            rank(f["severity"].as_str().unwrap_or("")) >= rank(&row["severity"]),
+            "{}",
+            row["id"]
+        );
+        assert!(
+            f["rule_ids"].to_string().contains(&row["id"]),
+            "{}: {f}",
+            row["id"]
+        );
+    }
+}
+
 #[test]
 fn every_condition_code_is_accepted_and_its_rules_fire() {
     let cautions = read_csv("condition_cautions.csv");
