@@ -620,9 +620,9 @@ fn stretching_step(kb: &KbIndex) -> Step {
         .collect();
     super::finding::sort_sources(kb, &mut sources);
     let detail = if sources.is_empty() {
-        "Calf and hamstring stretching, especially before bed, is common general advice; the knowledge base holds no source for it."
+        "Stretching is common general advice; the knowledge base holds no source for it."
     } else {
-        "Calf and hamstring stretching, especially before bed."
+        "Stretch the cramping muscle during a cramp; for night-time calf cramps, regular calf-stretching exercises."
     };
     Step {
         code: "stretching".to_owned(),
