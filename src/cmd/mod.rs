@@ -64,19 +64,6 @@ pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
     Ok(meds)
 }
 
-/// Validates the patient flags against the KB (ranges, condition codes).
-pub fn patient_context(kb: &KbIndex, args: &PatientArgs) -> Result<PatientContext> {
-    let input = PatientInput {
-        egfr: args.egfr,
-        qtc: args.qtc,
-        potassium: args.potassium,
-        magnesium: args.magnesium,
-        age: args.age,
-        conditions: args.conditions.clone(),
-    };
-    Ok(input.into_context(kb)?)
-}
-
 /// Why a check or suggestion request was refused. The message is the
 /// CLI's error message word for word; the JSON API adds the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
