@@ -671,23 +671,5 @@ fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> V
 
 /// A recognized medication with nothing in it: holds a place in a list.
 fn placeholder() -> Resolved {
-    Resolved {
-        med: crate::parse::MedText {
-            input: String::new(),
-            ingredients: Vec::new(),
-            brand_hint: None,
-            route: None,
-            frequency: None,
-            doses_per_day: None,
-            unparsed: Vec::new(),
-        },
-        status: Status::Recognized,
-        matched_by: None,
-        ingredients: Vec::new(),
-        candidates: Vec::new(),
-        suggestions: Vec::new(),
-        unresolved: Vec::new(),
-        ignored_words: Vec::new(),
-        fuzzy: Vec::new(),
-    }
+    Resolved::new(crate::parse::MedText::default())
 }

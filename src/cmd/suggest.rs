@@ -89,18 +89,12 @@ fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
         unparsed: Vec::new(),
     };
     Resolved {
-        med,
-        status: Status::Recognized,
         matched_by: Some(crate::resolve::MatchedBy::Generic),
         ingredients: vec![crate::resolve::ResolvedIngredient {
             drug,
             strength: None,
         }],
-        candidates: Vec::new(),
-        suggestions: Vec::new(),
-        unresolved: Vec::new(),
-        ignored_words: Vec::new(),
-        fuzzy: Vec::new(),
+        ..Resolved::new(med)
     }
 }
 

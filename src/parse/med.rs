@@ -41,7 +41,7 @@ pub struct IngredientText {
 }
 
 /// A parsed medication string.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MedText {
     /// The input exactly as given.
     pub input: String,

@@ -97,6 +97,24 @@ pub struct Resolved {
     pub fuzzy: Vec<(String, String)>,
 }
 
+impl Resolved {
+    /// A medication with nothing resolved yet: recognized until a part
+    /// fails. Also serves as a placeholder or a KB-built entry.
+    pub fn new(med: MedText) -> Self {
+        Resolved {
+            med,
+            status: Status::Recognized,
+            matched_by: None,
+            ingredients: Vec::new(),
+            candidates: Vec::new(),
+            suggestions: Vec::new(),
+            unresolved: Vec::new(),
+            ignored_words: Vec::new(),
+            fuzzy: Vec::new(),
+        }
+    }
+}
+
 /// A proposed drug that did not resolve to known ingredients: there is
 /// nothing to check, so every command treats it as an input error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -256,17 +274,7 @@ impl<'kb> Resolver<'kb> {
 
     /// Resolves every ingredient part of a parsed medication.
     pub fn resolve(&self, med: MedText) -> Resolved {
-        let mut out = Resolved {
-            med: med.clone(),
-            status: Status::Recognized,
-            matched_by: None,
-            ingredients: Vec::new(),
-            candidates: Vec::new(),
-            suggestions: Vec::new(),
-            unresolved: Vec::new(),
-            ignored_words: Vec::new(),
-            fuzzy: Vec::new(),
-        };
+        let mut out = Resolved::new(med.clone());
         // A whole input that is itself a known name ("Tylenol #3", "milk of
         // magnesia") wins over splitting it into name, strength and form.
         let whole = match med.input.find('[') {
