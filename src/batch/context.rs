@@ -293,18 +293,7 @@ pub fn load_patients(
         column: column.to_owned(),
         message,
     };
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(BatchError::Csv {
-                    input: label.clone(),
-                    line: rdr.position().line(),
-                    source,
-                });
-            }
-        }
+    while super::next_record(&mut rdr, &mut rec, &label)? {
         let line = rec.position().map_or(0, |p| p.line());
         if rec.len() != width {
             return Err(bad(

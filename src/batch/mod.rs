@@ -585,6 +585,20 @@ pub fn run(
     })
 }
 
+/// Reads the next record into `rec`: `Ok(false)` at the end of the input;
+/// a CSV error names the input and the line.
+fn next_record<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    rec: &mut csv::ByteRecord,
+    input: &str,
+) -> Result<bool, BatchError> {
+    rdr.read_byte_record(rec).map_err(|source| BatchError::Csv {
+        input: input.to_owned(),
+        line: rdr.position().line(),
+        source,
+    })
+}
+
 /// The line where a record starts (see [`reader::Input::line_at`]).
 fn line_of(rdr: &mut csv::Reader<reader::Input>, rec: &csv::ByteRecord) -> u64 {
     let offset = rec.position().map_or(0, csv::Position::byte);
@@ -600,18 +614,7 @@ fn read_all(
     label: &str,
 ) -> Result<(), BatchError> {
     let mut rec = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(BatchError::Csv {
-                    input: label.to_owned(),
-                    line: rdr.position().line(),
-                    source,
-                });
-            }
-        }
+    while next_record(rdr, &mut rec, label)? {
         counts.rows_read += 1;
         let line = line_of(rdr, &rec);
         let outcome = state
@@ -657,18 +660,7 @@ fn second_read(
             ids.insert(pid, id.into());
         }
     }
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(BatchError::Csv {
-                    input: label.to_owned(),
-                    line: rdr.position().line(),
-                    source,
-                });
-            }
-        }
+    while next_record(&mut rdr, &mut rec, label)? {
         let line = line_of(&mut rdr, &rec);
         let Ok(valid) = state.validate(&rec, line, false) else {
             continue;
