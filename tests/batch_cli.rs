@@ -934,3 +934,30 @@ fn a_patient_back_after_hundreds_of_thousands_of_rows_is_gathered_again() {
     let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
     assert_eq!(piped.stdout, run.stdout);
 }
+
+#[test]
+fn writing_to_dev_null_keeps_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/batch/basic.csv");
+    let out = Command::cargo_bin("crampcheck")
+        .unwrap_or_else(|e| panic!("binary: {e}"))
+        .arg("batch")
+        .arg(&fixture)
+        .args([
+            "--out",
+            "/dev/null",
+            "--summary-json",
+            "/dev/null",
+            "--quiet",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta = std::fs::metadata("/dev/null").unwrap_or_else(|e| panic!("stat: {e}"));
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}

@@ -2,31 +2,50 @@
 //! the target's directory, renamed over the target only when the run has
 //! succeeded. An interrupted or failed run never leaves a half-written file
 //! under the target name (the temporary file is removed when dropped).
+//! A target that exists and is not a regular file (`/dev/null`, a FIFO, a
+//! terminal) is written directly: renaming over it would replace the device
+//! or pipe with a plain file.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
+enum Sink {
+    /// A temporary file renamed over the target on commit.
+    Temp(BufWriter<NamedTempFile>),
+    /// A device or pipe written in place.
+    Direct(BufWriter<File>),
+}
+
 /// A file being written under a temporary name next to its target.
 pub struct AtomicFile {
-    inner: BufWriter<NamedTempFile>,
+    sink: Sink,
     target: PathBuf,
 }
 
 impl AtomicFile {
     /// Starts writing `target` (nothing appears under that name yet).
     pub fn create(target: &Path) -> io::Result<Self> {
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+        let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        let sink = if special {
+            Sink::Direct(BufWriter::with_capacity(
+                1 << 16,
+                std::fs::OpenOptions::new().write(true).open(target)?,
+            ))
+        } else {
+            let dir = match target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let tmp = tempfile::Builder::new()
+                .prefix(".crampcheck-")
+                .suffix(".part")
+                .tempfile_in(dir)?;
+            Sink::Temp(BufWriter::with_capacity(1 << 16, tmp))
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".crampcheck-")
-            .suffix(".part")
-            .tempfile_in(dir)?;
         Ok(AtomicFile {
-            inner: BufWriter::with_capacity(1 << 16, tmp),
+            sink,
             target: target.to_path_buf(),
         })
     }
@@ -36,27 +55,38 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Flushes, syncs and renames the file onto its target.
-    pub fn commit(self) -> io::Result<File> {
-        let tmp = self
-            .inner
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&self.target).map_err(|e| e.error)
+    /// Flushes, syncs and renames the file onto its target (or, for a device
+    /// or pipe, just flushes it).
+    pub fn commit(self) -> io::Result<()> {
+        match self.sink {
+            Sink::Temp(inner) => {
+                let tmp = inner.into_inner().map_err(io::IntoInnerError::into_error)?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&self.target).map_err(|e| e.error)?;
+            }
+            Sink::Direct(mut inner) => inner.flush()?,
+        }
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.sink {
+            Sink::Temp(w) => w,
+            Sink::Direct(w) => w,
+        }
     }
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
+        self.writer().write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.write_all(buf)
+        self.writer().write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        self.writer().flush()
     }
 }

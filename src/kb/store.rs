@@ -92,6 +92,13 @@ pub fn write_file(conn: &Connection, out: &Path) -> Result<(), KbError> {
         path: out.to_path_buf(),
         source,
     };
+    // Renaming over a device or pipe (`--out /dev/null`) would replace it
+    // with a plain file.
+    if std::fs::metadata(out).is_ok_and(|m| !m.is_file()) {
+        return Err(write_err(std::io::Error::other(
+            "the target exists and is not a regular file",
+        )));
+    }
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
