@@ -9,20 +9,7 @@ use serde_json::Value;
 
 /// Runs `suggest --format json`; returns the exit code and the document.
 fn suggest_json(args: &[&str]) -> (i32, Value) {
-    let out = crampcheck()
-        .arg("suggest")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap_or_else(|e| panic!("run: {e}"));
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}); exit {code}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (code, doc)
+    common::run_json("suggest", args)
 }
 
 /// Runs `suggest` (text); returns the exit code and stdout.

@@ -12,11 +12,11 @@ pub fn crampcheck() -> Command {
     cmd
 }
 
-/// Runs `check --format json` with the given extra arguments; returns the
-/// exit code and the parsed document.
-pub fn check_json(args: &[&str]) -> (i32, Value) {
+/// Runs `SUBCOMMAND ARGS --format json`; returns the exit code and the
+/// parsed document.
+pub fn run_json(subcommand: &str, args: &[&str]) -> (i32, Value) {
     let out = crampcheck()
-        .arg("check")
+        .arg(subcommand)
         .args(args)
         .args(["--format", "json"])
         .output()
@@ -29,6 +29,12 @@ pub fn check_json(args: &[&str]) -> (i32, Value) {
         )
     });
     (code, doc)
+}
+
+/// Runs `check --format json` with the given extra arguments; returns the
+/// exit code and the parsed document.
+pub fn check_json(args: &[&str]) -> (i32, Value) {
+    run_json("check", args)
 }
 
 /// The findings array.
