@@ -26,6 +26,7 @@ use crate::patient::{PatientContext, PatientInput};
 use crate::resolve::{Resolved, Status};
 use foldhash::HashMap;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// One usable row, as kept in memory until its patient is checked.
@@ -131,6 +132,9 @@ pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
     drugs
 }
 
+/// (proposed key, interned medication, condition set) → findings.
+type PairMemo = HashMap<(u32, u32, u32), Findings>;
+
 /// Key of the fixed `--propose` drug in the probe cache.
 const FIXED_PROPOSED: u32 = u32::MAX - 1;
 
@@ -144,11 +148,13 @@ type Findings = Arc<Vec<Arc<Finding>>>;
 /// medication; both are memoized, per condition set where conditions matter
 /// (dose limits), so the engine runs once per distinct (proposed drug,
 /// medication) pair rather than once per patient.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProbeCache {
+    /// Tells this run's entries in the per-thread memo from another run's.
+    run: u64,
     /// (proposed key, interned medication, condition set) → the findings
     /// that involve that medication.
-    pairs: RwLock<HashMap<(u32, u32, u32), Findings>>,
+    pairs: RwLock<PairMemo>,
     /// Proposed key → findings about the proposed drug alone, for patients
     /// without context.
     alone: RwLock<HashMap<u32, Findings>>,
@@ -156,6 +162,27 @@ pub struct ProbeCache {
     /// One shared copy of each distinct finding, so that repeated
     /// findings are found by pointer.
     canonical: Mutex<Vec<Arc<Finding>>>,
+}
+
+impl Default for ProbeCache {
+    fn default() -> Self {
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        ProbeCache {
+            run: RUNS.fetch_add(1, Ordering::Relaxed),
+            pairs: RwLock::default(),
+            alone: RwLock::default(),
+            condition_sets: Mutex::default(),
+            canonical: Mutex::default(),
+        }
+    }
+}
+
+thread_local! {
+    /// Each thread's copy of the pair memo it has used (run, entries): the
+    /// shared memo's lock is taken once per distinct pair and thread, not
+    /// once per patient (two threads taking one lock for every lookup spent
+    /// more time moving its cache line between cores than looking up).
+    static PAIRS: RefCell<(u64, PairMemo)> = RefCell::new((u64::MAX, HashMap::default()));
 }
 
 impl ProbeCache {
@@ -198,6 +225,29 @@ impl ProbeCache {
     /// (only findings that involve the medication).
     fn pair(&self, s: &Shared<'_>, proposed: Proposed<'_>, med: u32, call: &Call<'_>) -> Findings {
         let key = (proposed.key, med, call.condition_set);
+        let local = PAIRS.with_borrow_mut(|(run, memo)| {
+            if *run != self.run {
+                *run = self.run;
+                memo.clear();
+            }
+            memo.get(&key).cloned()
+        });
+        if let Some(known) = local {
+            return known;
+        }
+        let findings = self.shared_pair(s, proposed, med, call, key);
+        PAIRS.with_borrow_mut(|(_, memo)| memo.insert(key, Arc::clone(&findings)));
+        findings
+    }
+
+    fn shared_pair(
+        &self,
+        s: &Shared<'_>,
+        proposed: Proposed<'_>,
+        med: u32,
+        call: &Call<'_>,
+        key: (u32, u32, u32),
+    ) -> Findings {
         if let Some(known) = self
             .pairs
             .read()
