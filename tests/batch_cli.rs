@@ -961,3 +961,100 @@ fn writing_to_dev_null_keeps_it_a_device() {
     let meta = std::fs::metadata("/dev/null").unwrap_or_else(|e| panic!("stat: {e}"));
     assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
 }
+
+#[test]
+fn scattered_rows_wait_on_disk_and_give_what_contiguous_rows_give() {
+    // The same rows twice: each patient's rows together (checked as read),
+    // and dealt out round by round (rows of 1,500 patients scattered, so
+    // they wait in the spill until the end). Findings must be the same,
+    // once the scattered file's line numbers are mapped back.
+    let dir = TempDir::new().expect("temp dir");
+    let meds = [
+        "quinine 324 mg daily",
+        "clarithromycin 500 mg bid",
+        "baclofen 10 mg tid",
+        "Acetaminophen 325 MG / oxyCODONE Hydrochloride 5 MG Oral Tablet",
+        "simvastatin 20 mg",
+        "zorblaxitol 5 mg",
+    ];
+    let (patients, per_patient) = (1500usize, 4usize);
+    let row = |p: usize, k: usize| -> String {
+        let egfr = if k == 1 {
+            format!("{}", 20 + p % 70)
+        } else {
+            String::new()
+        };
+        let conditions = if k == 2 && p % 3 == 0 {
+            "myasthenia gravis"
+        } else {
+            ""
+        };
+        format!(
+            "p{p:04},{},{egfr},{conditions}",
+            meds[(p * 7 + k * 3) % meds.len()]
+        )
+    };
+    let header = "patient_id,drug,egfr,conditions\n";
+    let mut contiguous = String::from(header);
+    for p in 0..patients {
+        for k in 0..per_patient {
+            contiguous.push_str(&row(p, k));
+            contiguous.push('\n');
+        }
+    }
+    let mut scattered = String::from(header);
+    for k in 0..per_patient {
+        for p in 0..patients {
+            scattered.push_str(&row(p, k));
+            scattered.push('\n');
+        }
+    }
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&a, &contiguous).expect("write");
+    std::fs::write(&b, &scattered).expect("write");
+    let args = ["--egfr-col", "egfr", "--conditions-col", "conditions"];
+    let together = batch_in(&dir, &a, &args, None);
+    let apart = batch_in(&dir, &b, &args, None);
+    assert_eq!(apart.count("rows_read"), (patients * per_patient) as u64);
+    assert_eq!(apart.count("patients"), patients as u64);
+    assert!(together.count("findings") > 1000);
+    let back = |line: u64| -> u64 {
+        let (k, p) = ((line - 2) / patients as u64, (line - 2) % patients as u64);
+        2 + p * per_patient as u64 + k
+    };
+    let remapped: Vec<Row> = apart
+        .rows()
+        .into_iter()
+        .map(|mut r| {
+            let mut lines: Vec<u64> = r
+                .lines
+                .split(';')
+                .map(|l| back(l.parse().expect("line")))
+                .collect();
+            lines.sort_unstable();
+            r.lines = lines
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(";");
+            r
+        })
+        .collect();
+    assert_eq!(remapped, together.rows());
+    assert!(
+        together
+            .rows()
+            .iter()
+            .any(|r| r.kind == "condition" && r.condition == "myasthenia-gravis"),
+        "the conditions column reached the check"
+    );
+    assert!(
+        together
+            .rows()
+            .iter()
+            .any(|r| r.kind == "condition" && r.condition == "renal-impairment"),
+        "the eGFR column reached the check"
+    );
+    let piped = batch_in(&dir, Path::new("-"), &args, Some(scattered.into_bytes()));
+    assert_eq!(piped.stdout, apart.stdout);
+}

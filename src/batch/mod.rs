@@ -7,19 +7,23 @@
 //! distinct drug string once (the resolution cache is keyed by its raw bytes)
 //! and groups rows by patient. A patient's group is handed to the checking
 //! thread as soon as another patient's row arrives, so memory does not grow
-//! with the number of rows when each patient's rows are contiguous. If a
-//! patient turns up again later in the file, its early result is dropped and
-//! all its rows are gathered in a second read of the file (stdin, which can
-//! be read only once, keeps every group until the end instead). The checking
-//! thread resolves new strings and checks patient groups in parallel (rayon),
-//! renders each patient's findings, and spools them so the output can be
-//! written sorted by patient id: the same input gives the same bytes whatever
-//! the thread count.
+//! with the number of rows when each patient's rows are contiguous. When the
+//! rows of many patients turn out to be scattered (and always for stdin,
+//! which can be read only once), rows wait on disk instead ([`spill`]) and
+//! are checked a partition of patients at a time after the last row, so
+//! memory follows the number of patients, not rows. A patient already
+//! checked whose rows turn up again later has its early result dropped, and
+//! all its rows are gathered in a second read of the file. The checking
+//! thread resolves new strings and checks patient groups in parallel
+//! (rayon), renders each patient's findings, and spools them so the output
+//! can be written sorted by patient id: the same input gives the same bytes
+//! whatever the thread count.
 
 pub mod atomic;
 pub mod context;
 pub mod group;
 pub mod reader;
+pub mod spill;
 pub mod spool;
 pub mod summary;
 
@@ -30,6 +34,7 @@ use context::{ContextParser, PatientTable, RowContext};
 use foldhash::{HashMap, HashMapExt};
 use group::{BatchFinding, Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
+use spill::Spill;
 use spool::{PatientOutput, SortedOutput, Spool};
 use std::io;
 use std::path::PathBuf;
@@ -204,7 +209,7 @@ impl Interner {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PatientState {
-    /// Being read now, or kept until the end (stdin, scattered files).
+    /// Being read now, or waiting in the spill (stdin, scattered files).
     Open,
     /// Closed, waiting in `ready` to be handed over (it can still reopen).
     Ready,
@@ -232,10 +237,11 @@ struct ReadState<'a> {
     /// Closed groups waiting to be sent.
     ready: Vec<Group>,
     ready_rows: usize,
-    /// Groups kept until the end (stdin, scattered files) or gathered in
-    /// the second read, by patient number.
-    kept: Vec<Option<Group>>,
-    keep_all: bool,
+    /// Rows kept until the end (stdin, scattered files, and the rows
+    /// gathered in the second read), on disk.
+    spill: Option<Spill>,
+    /// Input size, to size the spill (`None` for stdin).
+    input_bytes: Option<u64>,
     /// Rows routed to a patient whose group had been closed.
     reopened: usize,
     sent_any: bool,
@@ -320,27 +326,36 @@ impl<'a> ReadState<'a> {
                 self.patients.insert(valid.patient.into(), pid);
                 self.states.push(PatientState::Open);
                 self.close_current(tx);
-                self.current = Some(Group::new(pid, id.into(), 1));
+                if self.spill.is_none() {
+                    self.current = Some(Group::new(pid, id.into(), 1));
+                }
                 pid
             }
         };
         self.count(&valid.row);
-        if self.states[pid as usize] != PatientState::Open {
+        if self.spill.is_none() && self.states[pid as usize] != PatientState::Open {
             self.reopened += 1;
-            // Rows of many patients are scattered: from now on keep every
-            // group until the end instead of checking groups that will come
-            // back. Groups not yet handed over are kept too.
-            if !self.keep_all
-                && self.reopened >= SCATTERED_MIN
-                && self.reopened * 10 > self.states.len()
-            {
-                self.keep_all = true;
-                for group in std::mem::take(&mut self.ready) {
-                    self.states[group.pid as usize] = PatientState::Open;
-                    self.keep(group);
+            // Rows of many patients are scattered: from now on every row
+            // waits on disk until the end instead of checking groups that
+            // will come back. Groups not yet handed over wait too.
+            if self.reopened >= SCATTERED_MIN && self.reopened * 10 > self.states.len() {
+                self.start_spill();
+                if self.states[pid as usize] == PatientState::Ready {
+                    self.states[pid as usize] = PatientState::Open;
                 }
-                self.ready_rows = 0;
             }
+        }
+        if self.spill.is_some() {
+            match self.states[pid as usize] {
+                PatientState::Closed => {
+                    self.states[pid as usize] = PatientState::Split;
+                    self.split.push(pid);
+                }
+                // Rows of a split patient are all gathered in the second read.
+                PatientState::Split => {}
+                PatientState::Open | PatientState::Ready => self.spill_row(pid, &valid),
+            }
+            return Ok(());
         }
         match self.states[pid as usize] {
             PatientState::Ready => {
@@ -359,13 +374,8 @@ impl<'a> ReadState<'a> {
                 self.close_current(tx);
             }
             PatientState::Split => self.close_current(tx),
-            PatientState::Open => {
-                // Only when groups are kept can an open group not be current.
-                if self.current.as_ref().is_none_or(|g| g.pid != pid) {
-                    self.close_current(tx);
-                    self.current = self.kept.get_mut(pid as usize).and_then(Option::take);
-                }
-            }
+            // A patient seen for the first time: its group is the current one.
+            PatientState::Open => {}
         }
         if let Some(group) = &mut self.current
             && group.pid == pid
@@ -373,6 +383,31 @@ impl<'a> ReadState<'a> {
             group.push(valid.row, &valid.context, self.context.conditions());
         }
         Ok(())
+    }
+
+    /// From now on every row waits on disk: the current group and the
+    /// groups not yet handed over go there first.
+    fn start_spill(&mut self) {
+        let mut spill = Spill::new(self.input_bytes);
+        for group in std::mem::take(&mut self.ready)
+            .into_iter()
+            .chain(self.current.take())
+        {
+            self.states[group.pid as usize] = PatientState::Open;
+            spill.push_group(group);
+        }
+        self.ready_rows = 0;
+        self.spill = Some(spill);
+    }
+
+    fn spill_row(&mut self, pid: u32, valid: &ValidRow<'_>) {
+        let lists = self.context.conditions();
+        if let Some(spill) = &mut self.spill {
+            spill.push(pid, &valid.row);
+            if !valid.context.is_empty() {
+                valid.context.apply(spill.context(pid), lists);
+            }
+        }
     }
 
     fn count(&mut self, row: &Row) {
@@ -386,10 +421,6 @@ impl<'a> ReadState<'a> {
         let Some(group) = self.current.take() else {
             return;
         };
-        if self.keep_all {
-            self.keep(group);
-            return;
-        }
         self.states[group.pid as usize] = PatientState::Ready;
         self.ready_rows += group.rows.len();
         self.ready.push(group);
@@ -397,19 +428,11 @@ impl<'a> ReadState<'a> {
         // scattered is noticed before any group is checked for nothing.
         let limit = if self.sent_any { BATCH_ROWS } else { HOLD_ROWS };
         if self.ready_rows >= limit {
-            self.send(tx, 1);
+            self.send(tx);
         }
     }
 
-    fn keep(&mut self, group: Group) {
-        let at = group.pid as usize;
-        if self.kept.len() <= at {
-            self.kept.resize_with(at + 1, || None);
-        }
-        self.kept[at] = Some(group);
-    }
-
-    fn send(&mut self, tx: &Sender, pass: u8) {
+    fn send(&mut self, tx: &Sender) {
         for group in &self.ready {
             if self.states[group.pid as usize] == PatientState::Ready {
                 self.states[group.pid as usize] = PatientState::Closed;
@@ -421,11 +444,56 @@ impl<'a> ReadState<'a> {
         let fresh = std::mem::take(&mut self.meds.fresh);
         // A send fails only when the checking thread has stopped; its error
         // is reported when it is joined.
-        let _ = tx.send(Work {
-            fresh,
-            groups,
-            pass,
-        });
+        let _ = tx.send(Work { fresh, groups });
+    }
+
+    /// Hands over the spilled rows, one partition of patients at a time.
+    /// Split patients' groups (gathered in the second read) are numbered
+    /// pass 2, so their first-read findings are dropped.
+    fn drain_spill(&mut self, tx: &Sender) -> Result<(), BatchError> {
+        let Some(spill) = self.spill.take() else {
+            return Ok(());
+        };
+        let mut names: Vec<&[u8]> = vec![&[]; self.states.len()];
+        for (bytes, &pid) in &self.patients {
+            names[pid as usize] = bytes;
+        }
+        let states = &self.states;
+        spill
+            .drain(
+                |pid| String::from_utf8_lossy(names[pid as usize]).into(),
+                |pid| {
+                    if states[pid as usize] == PatientState::Split {
+                        2
+                    } else {
+                        1
+                    }
+                },
+                |mut groups| {
+                    // In hand-overs of about BATCH_ROWS rows, so that the
+                    // channel holds little more than that.
+                    while !groups.is_empty() {
+                        let mut rows = 0;
+                        let take = groups
+                            .iter()
+                            .take_while(|g| {
+                                rows += g.rows.len();
+                                rows <= BATCH_ROWS
+                            })
+                            .count()
+                            .max(1);
+                        let rest = groups.split_off(take);
+                        let _ = tx.send(Work {
+                            fresh: Vec::new(),
+                            groups: std::mem::replace(&mut groups, rest),
+                        });
+                    }
+                },
+            )
+            .map_err(|source| BatchError::Write {
+                what: "the row spill",
+                source,
+            })
     }
 }
 
@@ -433,7 +501,6 @@ impl<'a> ReadState<'a> {
 struct Work {
     fresh: Vec<Box<str>>,
     groups: Vec<Group>,
-    pass: u8,
 }
 
 type Sender = mpsc::SyncSender<Work>;
@@ -512,8 +579,11 @@ pub fn run(
         current: None,
         ready: Vec::new(),
         ready_rows: 0,
-        kept: Vec::new(),
-        keep_all: !opts.input.rereadable(),
+        spill: (!opts.input.rereadable()).then(|| Spill::new(None)),
+        input_bytes: match &opts.input {
+            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+        },
         reopened: 0,
         sent_any: false,
         split: Vec::new(),
@@ -535,15 +605,11 @@ pub fn run(
         let read = read_all(&mut rdr, &mut state, &mut counts, hooks, &tx, &label);
         let read = read.and_then(|()| {
             state.close_current(&tx);
-            if state.keep_all {
-                state.ready.extend(state.kept.drain(..).flatten());
+            state.send(&tx);
+            if !state.split.is_empty() {
+                second_read(opts, &mut state, &label)?;
             }
-            state.send(&tx, 1);
-            if state.split.is_empty() {
-                Ok(())
-            } else {
-                second_read(opts, &mut state, &tx, &label)
-            }
+            state.drain_spill(&tx)
         });
         drop(tx);
         let checked = worker
@@ -639,27 +705,18 @@ fn read_all(
 }
 
 /// Reads the file again, gathering every row of the patients whose rows
-/// turned out to be far apart; rows were counted (and rejects reported) in
-/// the first read, so this one only groups.
+/// turned out to be far apart (into the spill); rows were counted (and
+/// rejects reported) in the first read, so this one only groups.
 fn second_read(
     opts: &BatchOptions,
     state: &mut ReadState<'_>,
-    tx: &Sender,
     label: &str,
 ) -> Result<(), BatchError> {
-    for &pid in &state.split {
-        state.states[pid as usize] = PatientState::Split;
+    if state.spill.is_none() {
+        state.spill = Some(Spill::new(state.input_bytes));
     }
     let mut rdr = csv_reader(opts, opts.input.open()?);
     let mut rec = csv::ByteRecord::new();
-    let mut ids: HashMap<u32, Box<str>> = HashMap::new();
-    for (bytes, &pid) in &state.patients {
-        if state.states[pid as usize] == PatientState::Split
-            && let Ok(id) = std::str::from_utf8(bytes)
-        {
-            ids.insert(pid, id.into());
-        }
-    }
     while next_record(&mut rdr, &mut rec, label)? {
         let line = line_of(&mut rdr, &rec);
         let Ok(valid) = state.validate(&rec, line, false) else {
@@ -668,20 +725,10 @@ fn second_read(
         let Some(&pid) = state.patients.get(valid.patient) else {
             continue;
         };
-        if state.states[pid as usize] != PatientState::Split {
-            continue;
+        if state.states[pid as usize] == PatientState::Split {
+            state.spill_row(pid, &valid);
         }
-        let conditions = state.context.conditions();
-        let at = pid as usize;
-        if state.kept.len() <= at {
-            state.kept.resize_with(at + 1, || None);
-        }
-        state.kept[at]
-            .get_or_insert_with(|| Group::new(pid, ids.get(&pid).cloned().unwrap_or_default(), 2))
-            .push(valid.row, &valid.context, conditions);
     }
-    state.ready.extend(state.kept.drain(..).flatten());
-    state.send(tx, 2);
     Ok(())
 }
 
@@ -738,13 +785,13 @@ fn check_thread(
         // In slices, so a large hand-over (the groups kept to the end) does
         // not hold all its rendered output in memory at once.
         for groups in work.groups.chunks(CHECK_SLICE) {
-            let outputs: Vec<io::Result<(Option<PatientOutput>, bool)>> = pool.install(|| {
+            let outputs: Vec<io::Result<(Option<PatientOutput>, bool, u8)>> = pool.install(|| {
                 groups
                     .par_iter()
                     .map(|g| {
                         let (findings, has_context) = group::check_patient(&shared, g);
-                        let output = render_patient(kb, g, &findings, render, work.pass)?;
-                        Ok((output, has_context))
+                        let output = render_patient(kb, g, &findings, render)?;
+                        Ok((output, has_context, g.pass))
                     })
                     .collect()
             });
@@ -753,8 +800,8 @@ fn check_thread(
                     what: "the output spool",
                     source,
                 };
-                let (output, has_context) = output.map_err(write)?;
-                if !has_context && opts.patients.is_some() && work.pass == 1 {
+                let (output, has_context, pass) = output.map_err(write)?;
+                if !has_context && opts.patients.is_some() && pass == 1 {
                     without_context += 1;
                 }
                 if let Some(output) = output {
@@ -775,7 +822,6 @@ fn render_patient(
     group: &Group,
     findings: &[BatchFinding],
     render: &Renderer<'_>,
-    pass: u8,
 ) -> io::Result<Option<PatientOutput>> {
     if findings.is_empty() {
         return Ok(None);
@@ -792,7 +838,7 @@ fn render_patient(
     Ok(Some(PatientOutput::new(
         group.pid,
         group.id.clone(),
-        pass,
+        group.pass,
         bytes,
         findings,
     )))
