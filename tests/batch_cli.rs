@@ -984,7 +984,7 @@ fn scattered_rows_wait_on_disk_and_give_what_contiguous_rows_give() {
         } else {
             String::new()
         };
-        let conditions = if k == 2 && p % 3 == 0 {
+        let conditions = if k == 2 && p.is_multiple_of(3) {
             "myasthenia gravis"
         } else {
             ""
