@@ -242,6 +242,8 @@ struct ReadState<'a> {
     spill: Option<Spill>,
     /// Input size, to size the spill (`None` for stdin).
     input_bytes: Option<u64>,
+    /// Row buffers of checked groups, handed back to be filled again.
+    recycled: RecycledRows,
     /// Rows routed to a patient whose group had been closed.
     reopened: usize,
     sent_any: bool,
@@ -327,7 +329,11 @@ impl<'a> ReadState<'a> {
                 self.states.push(PatientState::Open);
                 self.close_current(tx);
                 if self.spill.is_none() {
-                    self.current = Some(Group::new(pid, id.into(), 1));
+                    let mut group = Group::new(pid, id.into(), 1);
+                    if let Some(rows) = self.recycled.take() {
+                        group.rows = rows;
+                    }
+                    self.current = Some(group);
                 }
                 pid
             }
@@ -497,6 +503,34 @@ impl<'a> ReadState<'a> {
     }
 }
 
+/// Largest row buffer handed back for reuse (rows).
+const RECYCLE_MAX_ROWS: usize = 4096;
+
+/// The checking thread's end of the row-buffer return path. Groups are
+/// filled on the reading thread and dropped on the checking one; handing
+/// their buffers back keeps the reader from asking the allocator for fresh
+/// memory (and the kernel for fresh zeroed pages) for every patient.
+struct RowBuffers(mpsc::Sender<Vec<Row>>);
+
+impl RowBuffers {
+    fn give(&self, mut rows: Vec<Row>) {
+        if rows.capacity() <= RECYCLE_MAX_ROWS {
+            rows.clear();
+            // The reader may be done; the buffer is then just freed.
+            let _ = self.0.send(rows);
+        }
+    }
+}
+
+/// The reading thread's end of the row-buffer return path.
+struct RecycledRows(mpsc::Receiver<Vec<Row>>);
+
+impl RecycledRows {
+    fn take(&self) -> Option<Vec<Row>> {
+        self.0.try_recv().ok()
+    }
+}
+
 /// Work for the checking thread: new strings to resolve, then groups.
 struct Work {
     fresh: Vec<Box<str>>,
@@ -566,6 +600,8 @@ pub fn run(
         ));
     }
     let with_context = opts.columns.context.any() && opts.patients.is_none();
+    let (give_back, recycled) = mpsc::channel();
+    let give_back = RowBuffers(give_back);
     let mut state = ReadState {
         context: ContextParser::new(kb, &layout),
         checker: RowChecker::new(layout, opts.max_field),
@@ -580,6 +616,7 @@ pub fn run(
         ready: Vec::new(),
         ready_rows: 0,
         spill: (!opts.input.rereadable()).then(|| Spill::new(None)),
+        recycled: RecycledRows(recycled),
         input_bytes: match &opts.input {
             InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             InputSource::Stdin => None,
@@ -595,7 +632,7 @@ pub fn run(
         let worker = std::thread::Builder::new()
             .name("crampcheck-check".to_owned())
             .spawn_scoped(scope, || {
-                check_thread(kb, opts, shared_mode, &pool, render, rx)
+                check_thread(kb, opts, shared_mode, &pool, render, rx, give_back)
             })
             .map_err(|e| BatchError::Worker(e.to_string()));
         let worker = match worker {
@@ -746,6 +783,7 @@ fn check_thread(
     pool: &rayon::ThreadPool,
     render: &Renderer<'_>,
     rx: mpsc::Receiver<Work>,
+    recycle: RowBuffers,
 ) -> Result<Checked, BatchError> {
     use rayon::prelude::*;
     let resolver = crate::resolve::Resolver::new(kb);
@@ -808,6 +846,9 @@ fn check_thread(
                     spool.push(output).map_err(write)?;
                 }
             }
+        }
+        for group in work.groups {
+            recycle.give(group.rows);
         }
     }
     Ok(Checked {
