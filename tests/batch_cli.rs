@@ -1058,3 +1058,54 @@ fn scattered_rows_wait_on_disk_and_give_what_contiguous_rows_give() {
     let piped = batch_in(&dir, Path::new("-"), &args, Some(scattered.into_bytes()));
     assert_eq!(piped.stdout, apart.stdout);
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar_with_rows_per_second_and_a_pipe_does_not() {
+    // `script` (util-linux, on every Debian system) runs the binary on a
+    // pseudo-terminal and copies what it draws to its own stdout.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("many.csv");
+    let mut text = String::from("patient_id,drug\n");
+    for i in 0..200_000u32 {
+        text.push_str(&format!("p{:05},amoxicillin 500 mg\n", i / 20));
+    }
+    std::fs::write(&file, &text).expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("crampcheck");
+    let out = dir.path().join("findings.csv");
+    let on_terminal = |extra: &str| -> String {
+        let command = format!(
+            "'{}' batch '{}' --out '{}' {extra}",
+            bin.display(),
+            file.display(),
+            out.display()
+        );
+        let run = std::process::Command::new("script")
+            .args(["-qefc", &command, "/dev/null"])
+            .output()
+            .expect("script (util-linux) runs");
+        assert_eq!(run.status.code(), Some(0), "{run:?}");
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let drawn = on_terminal("");
+    assert!(drawn.contains("65,536 rows read"), "{drawn}");
+    assert!(drawn.contains(" rows/s "), "{drawn}");
+    assert!(drawn.contains("200,000 read = 200,000 checked + 0 rejected"));
+    let quiet = on_terminal("--quiet");
+    assert!(!quiet.contains("rows read"), "{quiet}");
+    let piped = batch(&file, &[]);
+    assert_eq!(piped.code, 0);
+    let plain = Command::cargo_bin("crampcheck")
+        .expect("binary")
+        .arg("batch")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(!stderr.contains("rows read"), "{stderr}");
+    assert!(
+        stderr.contains("200,000 read = 200,000 checked"),
+        "{stderr}"
+    );
+}

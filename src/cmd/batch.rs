@@ -140,8 +140,16 @@ fn progress_bar(args: &BatchArgs) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
     let style = ProgressStyle::with_template(
-        "{spinner} {human_pos} rows read  {per_sec}  {elapsed_precise}",
+        "{spinner} {human_pos} rows read  {rate} rows/s  {elapsed_precise}",
     )
+    .map(|style| {
+        style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{}", indicatif::HumanCount(state.per_sec() as u64));
+            },
+        )
+    })
     .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     Some(bar)
