@@ -4,8 +4,9 @@
 # ByteRecord). Files come from examples/gen_prescriptions.rs in two layouts:
 # `short` (patient_id,drug,start,stop; ~67 bytes a row) and `synthea`
 # (Synthea's medications.csv columns; ~215 bytes a row), 33 rows per patient
-# on average, each patient's rows contiguous; plus one shuffled file (rows of
-# a patient scattered) to show memory when patients are not contiguous.
+# on average, each patient's rows contiguous; plus shuffled files (rows of a
+# patient scattered) to show memory when patients are not contiguous, with
+# two patient counts so the memory per patient can be read off.
 # Each figure is the best of RUNS runs (default 3) of the whole process, wall
 # clock and peak RSS from /usr/bin/time -v.
 #
@@ -38,12 +39,11 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo
 echo "| layout | rows | MB | bare scan rows/s | batch rows/s | batch MB/s | batch / bare | batch s | peak RSS |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-run_case() { # layout rows shuffle
-  local layout=$1 rows=$2 shuffle=$3 patients file cols name
-  patients=$((rows / 33))
+run_case() { # layout rows shuffle [patients]
+  local layout=$1 rows=$2 shuffle=$3 patients=${4:-$(($2 / 33))} file cols name
   name=$layout
-  file=$DIR/$layout-$rows$shuffle.csv
-  if [ -n "$shuffle" ]; then name="$layout, shuffled"; fi
+  file=$DIR/$layout-$rows-$patients$shuffle.csv
+  if [ -n "$shuffle" ]; then name="$layout, shuffled, $patients patients"; fi
   [ -f "$file" ] || $BIN/examples/gen_prescriptions --rows "$rows" --patients "$patients" --seed 7 \
       --layout "$layout" $shuffle --out "$file"
   if [ "$layout" = synthea ]; then
@@ -64,6 +64,10 @@ for rows in $ROWS; do
   run_case short "$rows" ""
   run_case synthea "$rows" ""
 done
-run_case short "${ROWS%% *}" "--shuffle"
+for rows in $ROWS; do
+  run_case short "$rows" "--shuffle"
+done
+last=${ROWS##* }
+run_case short "$last" "--shuffle" $((last / 10))
 echo
 echo "files in $DIR"

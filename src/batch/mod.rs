@@ -505,19 +505,23 @@ impl<'a> ReadState<'a> {
 
 /// Largest row buffer handed back for reuse (rows).
 const RECYCLE_MAX_ROWS: usize = 4096;
+/// Most row buffers waiting to be reused; more are freed (the reader takes
+/// none while rows go to the spill).
+const RECYCLE_MAX_BUFFERS: usize = 4096;
 
 /// The checking thread's end of the row-buffer return path. Groups are
 /// filled on the reading thread and dropped on the checking one; handing
 /// their buffers back keeps the reader from asking the allocator for fresh
 /// memory (and the kernel for fresh zeroed pages) for every patient.
-struct RowBuffers(mpsc::Sender<Vec<Row>>);
+struct RowBuffers(mpsc::SyncSender<Vec<Row>>);
 
 impl RowBuffers {
     fn give(&self, mut rows: Vec<Row>) {
         if rows.capacity() <= RECYCLE_MAX_ROWS {
             rows.clear();
-            // The reader may be done; the buffer is then just freed.
-            let _ = self.0.send(rows);
+            // When enough wait already, or the reader is done, the buffer
+            // is just freed.
+            let _ = self.0.try_send(rows);
         }
     }
 }
@@ -600,7 +604,7 @@ pub fn run(
         ));
     }
     let with_context = opts.columns.context.any() && opts.patients.is_none();
-    let (give_back, recycled) = mpsc::channel();
+    let (give_back, recycled) = mpsc::sync_channel(RECYCLE_MAX_BUFFERS);
     let give_back = RowBuffers(give_back);
     let mut state = ReadState {
         context: ContextParser::new(kb, &layout),
