@@ -548,7 +548,7 @@ fn csv_reader(opts: &BatchOptions, input: reader::Input) -> csv::Reader<reader::
         .delimiter(opts.delimiter)
         .flexible(true)
         .has_headers(true)
-        .buffer_capacity(1 << 16)
+        .buffer_capacity(reader::CSV_BUFFER)
         .from_reader(input)
 }
 

@@ -58,8 +58,11 @@ impl InputSource {
                     },
                 )?),
             };
+        // Small: it only holds the first bytes, to look for the gzip magic
+        // number. The CSV reader's own buffer is larger, so its reads then
+        // bypass this one and the bytes are copied once, not twice.
         let mut buffered = BufReader::with_capacity(
-            256 * 1024,
+            SNIFF_BYTES,
             Hashing {
                 inner: raw,
                 hasher: HashThread::start(),
@@ -87,6 +90,12 @@ impl InputSource {
         }
     }
 }
+
+/// Capacity of the buffer the input's first bytes are sniffed in; must stay
+/// below the CSV reader's buffer ([`CSV_BUFFER`]).
+const SNIFF_BYTES: usize = 16 * 1024;
+/// The CSV reader's buffer: each read of the input fills it directly.
+pub const CSV_BUFFER: usize = 256 * 1024;
 
 /// Hashes and counts every byte that passes through.
 struct Hashing {
