@@ -8,7 +8,8 @@
 # patient scattered) to show memory when patients are not contiguous, with
 # two patient counts so the memory per patient can be read off.
 # Each figure is the best of RUNS runs (default 3) of the whole process, wall
-# clock and peak RSS from /usr/bin/time -v.
+# clock and peak RSS from /usr/bin/time -v; the bare scan and batch runs
+# alternate.
 #
 # Usage: benches/batch.sh            (1M and 10M rows)
 #        ROWS="1000000" RUNS=1 benches/batch.sh
@@ -22,17 +23,17 @@ DIR=${BENCH_DIR:-$(mktemp -d)}
 ROWS=${ROWS:-"1000000 10000000"}
 RUNS=${RUNS:-3}
 
-# best_of CMD...: prints "seconds max_rss_kb" of the fastest run.
-best_of() {
-  local best="" line secs rss
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -v -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || true
-    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$DIR/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")
-    line="$secs $rss"
-    if [ -z "$best" ] || awk -v a="$secs" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
-  done
-  echo "$best"
+# run_once CMD...: prints "seconds max_rss_kb" of one run.
+run_once() {
+  /usr/bin/time -v -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || true
+  local secs rss
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$DIR/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")
+  echo "$secs $rss"
+}
+# faster A B: prints whichever of two "seconds rss" results is faster.
+faster() {
+  if [ -z "$2" ] || awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN{exit !(a<b)}'; then echo "$1"; else echo "$2"; fi
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -51,11 +52,15 @@ run_case() { # layout rows shuffle [patients]
   else
     cols="--start-col start --stop-col stop"
   fi
-  local mb bare batch
+  local mb bare="" batch=""
   mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN{printf "%.0f", b/1e6}')
-  bare=$(best_of $BIN/examples/csv_count "$file")
-  # shellcheck disable=SC2086
-  batch=$(best_of $BIN/crampcheck batch "$file" $cols --quiet)
+  # The two commands take turns, so both see the same machine: on a shared
+  # one its speed drifts by tens of percent within minutes.
+  for _ in $(seq "$RUNS"); do
+    bare=$(faster "$(run_once $BIN/examples/csv_count "$file")" "$bare")
+    # shellcheck disable=SC2086
+    batch=$(faster "$(run_once $BIN/crampcheck batch "$file" $cols --quiet)" "$batch")
+  done
   awk -v name="$name" -v rows="$rows" -v mb="$mb" -v bare="${bare%% *}" -v bs="${batch%% *}" -v rss="${batch##* }" 'BEGIN {
     printf "| %s | %d | %d | %.2fM | %.2fM | %.0f | %.0f %% | %.2f | %.0f MB |\n",
       name, rows, mb, rows/bare/1e6, rows/bs/1e6, mb/bs, 100*bare/bs, bs, rss/1024 }'
