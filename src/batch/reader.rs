@@ -599,7 +599,9 @@ impl RowChecker {
             ));
         }
         let field = |i: usize| rec.get(i).unwrap_or_default();
-        for &i in &self.used {
+        // No field can be too long when the whole row is not.
+        let fits = rec.as_slice().len() <= self.max_field;
+        for &i in self.used.iter().filter(|_| !fits) {
             if field(i).len() > self.max_field {
                 return Err(self.reject(
                     line,
@@ -720,6 +722,10 @@ impl RowChecker {
 
 /// Strips ASCII spaces and tabs around a field.
 pub fn trim(bytes: &[u8]) -> &[u8] {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t');
+    if !bytes.first().is_some_and(blank) && !bytes.last().is_some_and(blank) {
+        return bytes;
+    }
     let start = bytes
         .iter()
         .position(|b| !matches!(b, b' ' | b'\t'))
@@ -734,6 +740,9 @@ pub fn trim(bytes: &[u8]) -> &[u8] {
 /// Parses `YYYY-MM-DD` (optionally followed by a time, as in
 /// `2010-05-12T08:30:00Z`) or `YYYYMMDD` into a day number.
 pub fn parse_day(bytes: &[u8]) -> Option<Day> {
+    if let Some(day) = iso_day_fast(bytes) {
+        return Some(day);
+    }
     let digits = |b: &[u8]| -> Option<i32> {
         b.iter().try_fold(0i32, |acc, c| {
             c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
@@ -776,6 +785,46 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
         }
         None => Some(days_from_civil(y, m, d)),
     }
+}
+
+/// The common case of [`parse_day`] without its generality (a measured hot
+/// spot: two dates a row): `YYYY-MM-DD`, alone or before a time, a year in
+/// the table and a day up to 28. Anything else gives `None` and takes the
+/// general path, which gives the same answer for these.
+fn iso_day_fast(bytes: &[u8]) -> Option<Day> {
+    let b = bytes.get(..10)?;
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || bytes
+            .get(10)
+            .is_some_and(|c| !matches!(c, b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    let digit = |i: usize| i32::from(b[i].wrapping_sub(b'0'));
+    let digits = [
+        digit(0),
+        digit(1),
+        digit(2),
+        digit(3),
+        digit(5),
+        digit(6),
+        digit(8),
+        digit(9),
+    ];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let y = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+    let m = digits[4] * 10 + digits[5];
+    let d = digits[6] * 10 + digits[7];
+    if !(1..=12).contains(&m) || !(1..=28).contains(&d) {
+        return None;
+    }
+    let at = usize::try_from(y - TABLE_FROM).ok()?;
+    let (start, next) = (*YEAR_STARTS.get(at)?, *YEAR_STARTS.get(at + 1)?);
+    let leap = next - start == 366;
+    Some(start + MONTH_STARTS[(m - 1) as usize] + i32::from(leap && m > 2) + d - 1)
 }
 
 /// First year of [`YEAR_STARTS`].
@@ -858,6 +907,34 @@ mod tests {
             parse_day(b"1899-12-31"),
             Some(days_from_civil(1899, 12, 31))
         );
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one_for_every_day_it_takes() {
+        let mut taken = 0;
+        for day in days_from_civil(1899, 12, 1)..days_from_civil(2201, 1, 1) {
+            let text = format_day(day);
+            for form in [
+                text.clone(),
+                format!("{text}T09:30:00Z"),
+                format!("{text} 10:00"),
+            ] {
+                if let Some(fast) = iso_day_fast(form.as_bytes()) {
+                    taken += 1;
+                    assert_eq!(fast, day, "{form}");
+                }
+                assert_eq!(parse_day(form.as_bytes()), Some(day), "{form}");
+            }
+        }
+        assert!(taken > 250_000, "{taken}");
+        for bad in [
+            &b"2010-13-01"[..],
+            b"2010-00-10",
+            b"2010-1a-01",
+            b"2010-05-12x",
+        ] {
+            assert_eq!(iso_day_fast(bad), None);
+        }
     }
 
     #[test]
