@@ -1079,8 +1079,11 @@ fn a_terminal_gets_a_progress_bar_with_rows_per_second_and_a_pipe_does_not() {
             file.display(),
             out.display()
         );
+        // A terminal that can redraw a line (with TERM unset or `dumb`,
+        // indicatif rightly draws nothing).
         let run = std::process::Command::new("script")
             .args(["-qefc", &command, "/dev/null"])
+            .env("TERM", "xterm")
             .output()
             .expect("script (util-linux) runs");
         assert_eq!(run.status.code(), Some(0), "{run:?}");
