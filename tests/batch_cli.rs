@@ -1112,3 +1112,54 @@ fn a_terminal_gets_a_progress_bar_with_rows_per_second_and_a_pipe_does_not() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_patient_checked_early_and_back_after_rows_start_to_scatter_is_gathered_again() {
+    // p1 is checked with the first contiguous patients; then the rows of
+    // 1,500 patients scatter (rows start waiting on disk); then p1 comes
+    // back. Its early result must be dropped and all its rows checked
+    // together, from the second read, through the spill.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("mixed.csv");
+    let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
+    for i in 0..300_000u32 {
+        text.push_str(&format!("q{:05},amoxicillin 500 mg\n", i / 30));
+    }
+    for round in 0..2 {
+        for p in 0..1500u32 {
+            let drug = if round == 0 {
+                "baclofen 10 mg tid"
+            } else {
+                "oxycodone 5 mg"
+            };
+            text.push_str(&format!("r{p:04},{drug}\n"));
+        }
+    }
+    text.push_str("p1,clarithromycin 500 mg bid\n");
+    std::fs::write(&file, &text).expect("write");
+    let run = batch_in(&dir, &file, &[], None);
+    assert_eq!(run.count("rows_read"), 303_002);
+    assert_eq!(run.count("patients"), 11_501);
+    let last_line = 303_003;
+    let found = run
+        .find("p1", "interaction", "quinine;clarithromycin")
+        .expect("quinine + clarithromycin");
+    assert_eq!(found.lines, format!("2;{last_line}"));
+    // The early, single-row result of p1 is gone: one row per finding.
+    let p1: Vec<Row> = run
+        .rows()
+        .into_iter()
+        .filter(|r| r.patient == "p1")
+        .collect();
+    assert_eq!(
+        p1.iter().filter(|r| r.kind == "interaction").count(),
+        1,
+        "{p1:?}"
+    );
+    let r7 = run
+        .find("r0007", "interaction", "baclofen;oxycodone")
+        .expect("baclofen + oxycodone for a scattered patient");
+    assert_eq!(r7.lines, format!("{};{}", 300_002 + 8, 300_002 + 1500 + 8));
+    let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
+    assert_eq!(piped.stdout, run.stdout);
+}
