@@ -723,3 +723,69 @@ fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> V
 fn placeholder() -> Resolved {
     Resolved::new(crate::parse::MedText::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::reader::{OPEN_END, OPEN_START};
+    use crate::kb::{KbSource, load};
+    use crate::parse::parse_med;
+    use crate::resolve::Resolver;
+
+    fn drugs_of(findings: &[BatchFinding]) -> Vec<Vec<String>> {
+        findings.iter().map(|f| f.finding.drugs.clone()).collect()
+    }
+
+    #[test]
+    fn a_later_run_on_the_same_thread_does_not_reuse_an_earlier_runs_memo() {
+        // The fixed `--propose` drug has the same memo key in every run, so
+        // a per-thread memo left over from a run proposing quinine must not
+        // answer for a run proposing baclofen.
+        let kb = load(&KbSource::Embedded).expect("embedded KB");
+        let resolver = Resolver::new(&kb);
+        let meds = vec![resolver.resolve(parse_med("clarithromycin 500 mg bid"))];
+        let therapy = vec![false];
+        let group = Group {
+            pid: 0,
+            id: "p1".into(),
+            rows: vec![Row {
+                line: 2,
+                med: 0,
+                proposed: NO_MED,
+                start: OPEN_START,
+                end: OPEN_END,
+            }],
+            context: None,
+            pass: 1,
+        };
+        let run = |proposed: &str| -> Vec<Vec<String>> {
+            let mode = Mode::Propose(Box::new(resolver.resolve(parse_med(proposed))));
+            let probes = ProbeCache::default();
+            let shared = Shared {
+                kb: &kb,
+                meds: &meds,
+                therapy: &therapy,
+                mode: &mode,
+                as_of: None,
+                dated: false,
+                jurisdiction: Jurisdiction::US,
+                patients: None,
+                probes: &probes,
+            };
+            drugs_of(&check_patient(&shared, &group).0)
+        };
+        let quinine = run("quinine");
+        assert!(
+            quinine.contains(&vec!["quinine".to_owned(), "clarithromycin".to_owned()]),
+            "{quinine:?}"
+        );
+        let baclofen = run("baclofen");
+        assert!(
+            baclofen
+                .iter()
+                .all(|drugs| !drugs.contains(&"quinine".to_owned())),
+            "{baclofen:?}"
+        );
+        assert_eq!(run("quinine"), quinine);
+    }
+}
