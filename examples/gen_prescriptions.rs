@@ -15,6 +15,7 @@
 //! Run: `cargo run --release --example gen_prescriptions -- --rows 1000000
 //! --patients 30000 --seed 1 --layout short --out /tmp/rx.csv`
 
+use crampcheck::batch::reader::{Day, format_day};
 use std::io::{BufWriter, Write};
 
 /// (weight, RxNorm-style description, code).
@@ -143,20 +144,6 @@ impl Rng {
     }
 }
 
-fn date(days: i64) -> String {
-    // Civil date from days since 1970-01-01 (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 fn uuid(rng: &mut Rng) -> String {
     let (a, b) = (rng.next(), rng.next());
     format!(
@@ -281,13 +268,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_day = 14_610; // 2010-01-01
     for (p, _) in order {
         let drug = &DRUGS[pick(rng.next())];
-        let start = base_day + rng.below(5000) as i64;
+        let start = base_day + rng.below(5000) as Day;
         let stop = if rng.below(5) == 0 {
             String::new()
         } else {
-            date(start + 7 + rng.below(360) as i64)
+            format_day(start + 7 + rng.below(360) as Day)
         };
-        let mut start_text = date(start);
+        let mut start_text = format_day(start);
         if rng.below(20_000) == 0 {
             start_text = "2019-02-30".to_owned();
         }
