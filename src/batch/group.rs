@@ -19,7 +19,7 @@ use super::reader::Day;
 use super::{Mode, NO_MED};
 use crate::clinical::Jurisdiction;
 use crate::engine::inputs::unresolved_findings;
-use crate::engine::{CheckRequest, Finding, FindingKind, check};
+use crate::engine::{CheckRequest, Finding, FindingKind, check, report_order};
 use crate::kb::KbIndex;
 use crate::kb::index::{ConditionId, DrugId};
 use crate::patient::{PatientContext, PatientInput};
@@ -673,9 +673,8 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
 /// Merges repeated findings (lines and medications united; engine findings
 /// are interned, so a repeat is the same pointer or a [`mirrored`] pair;
 /// `unrecognized` ones are one per medication and never repeat), keeping the
-/// first in input order, then orders
-/// them as the engine does: most severe first, then by kind, drugs,
-/// condition, the medications involved and title.
+/// first in input order, then orders them as the engine does
+/// ([`report_order`]), the proposed drug breaking the last ties.
 fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> Vec<BatchFinding> {
     let mut out: Vec<BatchFinding> = Vec::with_capacity(findings.len());
     for f in findings {
@@ -706,14 +705,7 @@ fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> V
         inputs
     };
     out.sort_by(|a, b| {
-        let (fa, fb) = (&a.finding, &b.finding);
-        fb.severity
-            .cmp(&fa.severity)
-            .then(fa.kind.cmp(&fb.kind))
-            .then(fa.drugs.cmp(&fb.drugs))
-            .then(fa.condition.cmp(&fb.condition))
-            .then_with(|| inputs(a).cmp(&inputs(b)))
-            .then(fa.title.cmp(&fb.title))
+        report_order(&a.finding, &b.finding, || inputs(a).cmp(&inputs(b)))
             .then_with(|| a.proposed.cmp(&b.proposed))
     });
     out

@@ -181,13 +181,22 @@ fn sort_findings(findings: &mut [Finding], meds: &[Resolved]) {
         inputs.sort_unstable();
         inputs.join("\u{1}")
     };
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.kind.cmp(&b.kind))
-            .then(a.drugs.cmp(&b.drugs))
-            .then(a.condition.cmp(&b.condition))
-            .then_with(|| first_input(a).cmp(&first_input(b)))
-            .then(a.title.cmp(&b.title))
-    });
+    findings.sort_by(|a, b| report_order(a, b, || first_input(a).cmp(&first_input(b))));
+}
+
+/// The order findings are reported in, shared by `check` and `batch`: most
+/// severe first, then kind, drugs, condition, the medications involved (as
+/// compared by `by_inputs`, called only on a tie) and title.
+pub fn report_order(
+    a: &Finding,
+    b: &Finding,
+    by_inputs: impl FnOnce() -> std::cmp::Ordering,
+) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(a.kind.cmp(&b.kind))
+        .then(a.drugs.cmp(&b.drugs))
+        .then(a.condition.cmp(&b.condition))
+        .then_with(by_inputs)
+        .then(a.title.cmp(&b.title))
 }
