@@ -329,11 +329,8 @@ impl<'a> ReadState<'a> {
                 self.states.push(PatientState::Open);
                 self.close_current(tx);
                 if self.spill.is_none() {
-                    let mut group = Group::new(pid, id.into(), 1);
-                    if let Some(rows) = self.recycled.take() {
-                        group.rows = rows;
-                    }
-                    self.current = Some(group);
+                    let rows = self.recycled.take().unwrap_or_default();
+                    self.current = Some(Group::with_rows(pid, id.into(), 1, rows));
                 }
                 pid
             }
@@ -346,9 +343,6 @@ impl<'a> ReadState<'a> {
             // will come back. Groups not yet handed over wait too.
             if self.reopened >= SCATTERED_MIN && self.reopened * 10 > self.states.len() {
                 self.start_spill();
-                if self.states[pid as usize] == PatientState::Ready {
-                    self.states[pid as usize] = PatientState::Open;
-                }
             }
         }
         if self.spill.is_some() {
@@ -516,10 +510,9 @@ const RECYCLE_MAX_BUFFERS: usize = 4096;
 struct RowBuffers(mpsc::SyncSender<Vec<Row>>);
 
 impl RowBuffers {
-    fn give(&self, mut rows: Vec<Row>) {
+    fn give(&self, rows: Vec<Row>) {
         if rows.capacity() <= RECYCLE_MAX_ROWS {
-            rows.clear();
-            // When enough wait already, or the reader is done, the buffer
+            // Emptied by `Group::with_rows` when reused. When enough wait already, or the reader is done, the buffer
             // is just freed.
             let _ = self.0.try_send(rows);
         }

@@ -67,11 +67,15 @@ impl Spill {
 
     /// The context gathered so far for patient `pid`, to merge a row into.
     pub fn context(&mut self, pid: u32) -> &mut PatientInput {
+        self.context_slot(pid).get_or_insert_default()
+    }
+
+    fn context_slot(&mut self, pid: u32) -> &mut Option<Box<PatientInput>> {
         let at = pid as usize;
         if self.contexts.len() <= at {
             self.contexts.resize_with(at + 1, || None);
         }
-        self.contexts[at].get_or_insert_default()
+        &mut self.contexts[at]
     }
 
     /// Spills a whole group (its rows and context).
@@ -80,11 +84,7 @@ impl Spill {
             self.push(group.pid, row);
         }
         if let Some(context) = group.context {
-            let at = group.pid as usize;
-            if self.contexts.len() <= at {
-                self.contexts.resize_with(at + 1, || None);
-            }
-            self.contexts[at] = Some(context);
+            *self.context_slot(group.pid) = Some(context);
         }
     }
 
