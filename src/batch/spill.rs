@@ -53,13 +53,12 @@ impl Spill {
             return;
         }
         let part = pid as usize % self.parts.len();
-        let written = match &mut self.parts[part] {
-            Some(file) => file.write_all(&encode(pid, row)),
-            slot @ None => tempfile::tempfile().and_then(|file| {
-                let file = slot.insert(BufWriter::with_capacity(16 * 1024, file));
-                file.write_all(&encode(pid, row))
-            }),
+        let file = match &mut self.parts[part] {
+            Some(file) => Ok(file),
+            slot @ None => tempfile::tempfile()
+                .map(|file| slot.insert(BufWriter::with_capacity(16 * 1024, file))),
         };
+        let written = file.and_then(|file| file.write_all(&encode(pid, row)));
         if let Err(e) = written {
             self.error = Some(e);
         }
