@@ -7,7 +7,7 @@
 //! or pipe with a plain file.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
@@ -24,25 +24,35 @@ pub struct AtomicFile {
     target: PathBuf,
 }
 
+/// Whether `target` exists and is neither a regular file nor a directory (a
+/// device, a FIFO, a terminal): such a target is written in place.
+pub fn is_special(target: &Path) -> bool {
+    std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// A new temporary file in `target`'s directory, named so it is plainly
+/// not the finished output; it is removed when dropped unless persisted.
+pub fn temp_beside(target: &Path) -> io::Result<NamedTempFile> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".crampcheck-")
+        .suffix(".part")
+        .tempfile_in(dir)
+}
+
 impl AtomicFile {
     /// Starts writing `target` (nothing appears under that name yet).
     pub fn create(target: &Path) -> io::Result<Self> {
-        let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir());
-        let sink = if special {
+        let sink = if is_special(target) {
             Sink::Direct(BufWriter::with_capacity(
                 1 << 16,
                 std::fs::OpenOptions::new().write(true).open(target)?,
             ))
         } else {
-            let dir = match target.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let tmp = tempfile::Builder::new()
-                .prefix(".crampcheck-")
-                .suffix(".part")
-                .tempfile_in(dir)?;
-            Sink::Temp(BufWriter::with_capacity(1 << 16, tmp))
+            Sink::Temp(BufWriter::with_capacity(1 << 16, temp_beside(target)?))
         };
         Ok(AtomicFile {
             sink,
@@ -67,6 +77,22 @@ impl AtomicFile {
             Sink::Direct(mut inner) => inner.flush()?,
         }
         Ok(())
+    }
+
+    /// Copies everything `src` yields to the end of the file. From a file
+    /// the kernel copies the bytes (`copy_file_range`, `sendfile`) without
+    /// passing them through this process.
+    pub fn copy_from<R: Read>(&mut self, src: &mut R) -> io::Result<u64> {
+        match &mut self.sink {
+            Sink::Temp(w) => {
+                w.flush()?;
+                io::copy(src, w.get_mut().as_file_mut())
+            }
+            Sink::Direct(w) => {
+                w.flush()?;
+                io::copy(src, w.get_mut())
+            }
+        }
     }
 
     fn writer(&mut self) -> &mut dyn Write {

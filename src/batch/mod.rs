@@ -35,7 +35,8 @@ use foldhash::{HashMap, HashMapExt};
 use group::{BatchFinding, Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
 use spill::Spill;
-use spool::{PatientOutput, SortedOutput, Spool};
+pub use spool::Spool;
+use spool::{PatientOutput, SortedOutput};
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -546,11 +547,14 @@ fn csv_reader(opts: &BatchOptions, input: reader::Input) -> csv::Reader<reader::
 }
 
 /// Runs a whole batch: reads every row, checks every patient, and returns
-/// the summary and the rendered findings in patient-id order.
+/// the summary and the rendered findings in patient-id order. Findings are
+/// rendered into `spool` (made by the caller, who knows where the output
+/// goes and what header it starts with).
 pub fn run(
     kb: &KbIndex,
     opts: &BatchOptions,
     render: &Renderer<'_>,
+    spool: Spool,
     hooks: &mut dyn Hooks,
 ) -> Result<BatchRun, BatchError> {
     let started = Instant::now();
@@ -577,10 +581,6 @@ pub fn run(
             .map_err(|e| opts.input.read_error(e))?;
         counts.sha256 = sha256;
         counts.bytes = bytes;
-        let spool = Spool::new().map_err(|source| BatchError::Write {
-            what: "the output spool",
-            source,
-        })?;
         let (output, stats) = spool.finish(&[]).map_err(|source| BatchError::Write {
             what: "the output spool",
             source,
@@ -629,7 +629,7 @@ pub fn run(
         let worker = std::thread::Builder::new()
             .name("crampcheck-check".to_owned())
             .spawn_scoped(scope, || {
-                check_thread(kb, opts, shared_mode, &pool, render, rx, give_back)
+                check_thread(kb, opts, shared_mode, &pool, render, spool, rx, give_back)
             })
             .map_err(|e| BatchError::Worker(e.to_string()));
         let worker = match worker {
@@ -779,6 +779,7 @@ fn check_thread(
     mode: &Mode,
     pool: &rayon::ThreadPool,
     render: &Renderer<'_>,
+    mut spool: Spool,
     rx: mpsc::Receiver<Work>,
     recycle: RowBuffers,
 ) -> Result<Checked, BatchError> {
@@ -788,10 +789,6 @@ fn check_thread(
     let mut meds: Vec<Resolved> = Vec::new();
     let mut therapy: Vec<bool> = Vec::new();
     let probes = group::ProbeCache::default();
-    let mut spool = Spool::new().map_err(|source| BatchError::Write {
-        what: "the output spool",
-        source,
-    })?;
     let mut without_context = 0u64;
     for work in rx {
         let resolved: Vec<Resolved> = pool.install(|| {

@@ -1,15 +1,23 @@
-//! Rendered findings wait in an anonymous temporary file, with a small index
-//! in memory (patient id, offset, length, counts), until the run ends; they
-//! are then copied out in patient-id order. Memory therefore grows with the
-//! number of patients that have findings, not with the size of the output,
-//! and a file whose patients arrive sorted is copied without a single seek.
+//! Rendered findings wait in a temporary file, with a small index in memory
+//! (patient id, offset, length, counts), until the run ends; they are then
+//! put in patient-id order. Memory therefore grows with the number of
+//! patients that have findings, not with the size of the output.
+//!
+//! The file starts with the output's header. When the output is a file, the
+//! spool is a temporary file beside it: if the patients arrived in id order
+//! (and none was checked twice), the spool already is the output and is
+//! renamed onto the target, with no copy. Otherwise the ranges are copied
+//! out in order by the kernel (`copy_file_range`, `sendfile`, `splice`).
 
 use crate::clinical::Severity;
 use crate::engine::FindingKind;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use tempfile::TempPath;
 
+use super::atomic::{self, AtomicFile};
 use super::group::BatchFinding;
 
 /// One patient's rendered findings and what they count.
@@ -61,6 +69,10 @@ struct Entry {
 /// The spool of rendered patients.
 pub struct Spool {
     file: BufWriter<File>,
+    /// The file's name when it sits beside the output target.
+    path: Option<TempPath>,
+    /// Length of the header at the start of the file.
+    header: u64,
     written: u64,
     entries: Vec<Entry>,
 }
@@ -81,11 +93,31 @@ pub struct OutputStats {
 }
 
 impl Spool {
-    /// An empty spool in a new anonymous temporary file.
-    pub fn new() -> io::Result<Self> {
+    /// A spool in a new anonymous temporary file, for output that goes to
+    /// standard output or a device; it starts with `header`.
+    pub fn new(header: &[u8]) -> io::Result<Self> {
+        Self::with_file(tempfile::tempfile()?, None, header)
+    }
+
+    /// A spool in a temporary file beside `target`, so it can become the
+    /// output by a rename; it starts with `header`. A target that is a
+    /// device or a pipe gets an anonymous spool.
+    pub fn beside(target: &Path, header: &[u8]) -> io::Result<Self> {
+        if atomic::is_special(target) {
+            return Self::new(header);
+        }
+        let (file, path) = atomic::temp_beside(target)?.into_parts();
+        Self::with_file(file, Some(path), header)
+    }
+
+    fn with_file(file: File, path: Option<TempPath>, header: &[u8]) -> io::Result<Self> {
+        let mut file = BufWriter::with_capacity(1 << 16, file);
+        file.write_all(header)?;
         Ok(Spool {
-            file: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
-            written: 0,
+            file,
+            path,
+            header: header.len() as u64,
+            written: header.len() as u64,
             entries: Vec::new(),
         })
     }
@@ -133,42 +165,196 @@ impl Spool {
                 stats.findings += 1;
             }
         }
+        let mut ranges = Vec::with_capacity(entries.len() + 1);
+        ranges.push((0, self.header));
+        for e in &entries {
+            match ranges.last_mut() {
+                Some((offset, len)) if *offset + *len == e.offset => *len += e.len,
+                _ => ranges.push((e.offset, e.len)),
+            }
+        }
         Ok((
             SortedOutput {
                 file,
-                ranges: entries.iter().map(|e| (e.offset, e.len)).collect(),
+                path: self.path,
+                ranges,
+                written: self.written,
             },
             stats,
         ))
     }
 }
 
-/// Rendered findings in patient-id order, ready to be copied out.
+/// Rendered findings in patient-id order, ready to be written out.
 pub struct SortedOutput {
     file: File,
+    path: Option<TempPath>,
+    /// Runs of the file to copy, in order (the header first).
     ranges: Vec<(u64, u64)>,
+    /// Length of the file.
+    written: u64,
 }
 
 impl SortedOutput {
-    /// Copies every patient's findings to `out`, in patient-id order.
-    pub fn write_to(self, out: &mut dyn Write) -> io::Result<()> {
-        let mut file = self.file;
-        file.seek(SeekFrom::Start(0))?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut pos = 0u64;
-        for (offset, len) in self.ranges {
-            if offset != pos {
-                reader.seek(SeekFrom::Start(offset))?;
-            }
-            let copied = io::copy(&mut (&mut reader).take(len), out)?;
-            if copied != len {
+    /// Whether the file already holds the output: one run from start to end.
+    fn in_order(&self) -> bool {
+        self.ranges == [(0, self.written)]
+    }
+
+    /// Writes the output to `target` atomically: the spool itself is renamed
+    /// onto it when it is already in order, otherwise the runs are copied to
+    /// a new temporary file that is renamed in its turn.
+    pub fn persist(mut self, target: &Path) -> io::Result<()> {
+        if self.in_order()
+            && let Some(path) = self.path.take()
+        {
+            self.file.sync_all()?;
+            return path.persist(target).map_err(|e| e.error);
+        }
+        let mut out = AtomicFile::create(target)?;
+        self.copy_runs(|run| out.copy_from(run))?;
+        out.commit()
+    }
+
+    /// Copies the output to `out`, in patient-id order.
+    pub fn write_to<W: Write>(self, out: &mut W) -> io::Result<()> {
+        self.copy_runs(|run| io::copy(run, out))
+    }
+
+    fn copy_runs(
+        &self,
+        mut copy: impl FnMut(&mut io::Take<&File>) -> io::Result<u64>,
+    ) -> io::Result<()> {
+        for &(offset, len) in &self.ranges {
+            let mut file = &self.file;
+            file.seek(SeekFrom::Start(offset))?;
+            if copy(&mut file.take(len))? != len {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the output spool is shorter than written",
                 ));
             }
-            pos = offset + len;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient(pid: u32, id: &str, pass: u8, text: &str) -> PatientOutput {
+        PatientOutput {
+            pid,
+            id: id.into(),
+            pass,
+            bytes: text.as_bytes().to_vec(),
+            counts: vec![(FindingKind::Interaction, Severity::Major)],
+        }
+    }
+
+    /// Files left in `dir` other than `keep`.
+    fn leftovers(dir: &Path, keep: &str) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name != keep)
+            .collect()
+    }
+
+    fn persisted(pushes: Vec<PatientOutput>, split: &[u32]) -> (String, Vec<String>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.csv");
+        let mut spool = Spool::beside(&target, b"h\n").expect("spool");
+        for p in pushes {
+            spool.push(p).expect("push");
+        }
+        let (output, _) = spool.finish(split).expect("finish");
+        output.persist(&target).expect("persist");
+        let text = std::fs::read_to_string(&target).expect("read output");
+        (text, leftovers(dir.path(), "out.csv"))
+    }
+
+    #[test]
+    fn patients_in_id_order_become_the_output_by_a_rename() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.csv");
+        let mut spool = Spool::beside(&target, b"h\n").expect("spool");
+        spool.push(patient(0, "A", 1, "a\n")).expect("push");
+        spool.push(patient(1, "B", 1, "b\n")).expect("push");
+        let spool_name = leftovers(dir.path(), "out.csv");
+        assert_eq!(spool_name.len(), 1, "the spool sits beside the target");
+        assert!(
+            !target.exists(),
+            "nothing under the target name before the end"
+        );
+        let (output, stats) = spool.finish(&[]).expect("finish");
+        assert!(output.in_order());
+        output.persist(&target).expect("persist");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "h\na\nb\n");
+        assert!(leftovers(dir.path(), "out.csv").is_empty());
+        assert_eq!(stats.findings, 2);
+    }
+
+    #[test]
+    fn patients_out_of_order_are_copied_out_sorted() {
+        let (text, left) = persisted(
+            vec![
+                patient(0, "C", 1, "c\n"),
+                patient(1, "A", 1, "a\n"),
+                patient(2, "B", 1, "b\n"),
+            ],
+            &[],
+        );
+        assert_eq!(text, "h\na\nb\nc\n");
+        assert!(left.is_empty(), "spool and copy are both gone: {left:?}");
+    }
+
+    #[test]
+    fn a_patient_checked_again_keeps_only_its_second_result() {
+        let (text, left) = persisted(
+            vec![
+                patient(0, "A", 1, "a-first\n"),
+                patient(1, "B", 1, "b\n"),
+                patient(0, "A", 2, "a-all-rows\n"),
+            ],
+            &[0],
+        );
+        assert_eq!(text, "h\na-all-rows\nb\n");
+        assert!(left.is_empty());
+        // The dropped result leaves a hole: the spool is not the output.
+        let mut spool = Spool::new(b"h\n").expect("spool");
+        spool.push(patient(0, "A", 1, "a-first\n")).expect("push");
+        spool.push(patient(0, "A", 2, "a-all\n")).expect("push");
+        let (output, _) = spool.finish(&[0]).expect("finish");
+        assert!(!output.in_order());
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        assert_eq!(out, b"h\na-all\n");
+    }
+
+    #[test]
+    fn a_run_that_never_finishes_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.csv");
+        let mut spool = Spool::beside(&target, b"h\n").expect("spool");
+        spool.push(patient(0, "A", 1, "a\n")).expect("push");
+        drop(spool);
+        assert!(!target.exists());
+        assert!(leftovers(dir.path(), "out.csv").is_empty());
+    }
+
+    #[test]
+    fn patients_without_findings_are_not_written() {
+        let mut spool = Spool::new(b"").expect("spool");
+        let mut quiet = patient(0, "A", 1, "");
+        quiet.counts.clear();
+        spool.push(quiet).expect("push");
+        spool.push(patient(1, "B", 1, "b\n")).expect("push");
+        let (output, stats) = spool.finish(&[]).expect("finish");
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        assert_eq!(out, b"b\n");
+        assert_eq!(stats.patients_with_findings, 1);
     }
 }

@@ -5,6 +5,7 @@
 
 use super::check::fail_threshold;
 use super::{Outcome, jurisdiction, load_kb};
+use crate::batch::Spool;
 use crate::batch::atomic::AtomicFile;
 use crate::batch::context::{PatientsColumns, load_patients};
 use crate::batch::reader::{ColumnNames, ContextColumns, InputSource, Reject, parse_day};
@@ -156,11 +157,13 @@ fn progress_bar(args: &BatchArgs) -> Option<ProgressBar> {
 }
 
 /// Writes data (CSV or JSONL) to stdout, unfiltered (no colour handling to
-/// scan it for), treating a closed pipe (`| head`) as success.
+/// scan it for), treating a closed pipe (`| head`) as success. The stream
+/// is handed over unbuffered: the findings come from a file in large runs
+/// that the kernel can copy straight to a pipe or file.
 fn write_data_stdout(
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::stdout().lock();
     match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
@@ -183,12 +186,17 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         BatchFormat::Csv => &csv_render,
         BatchFormat::Jsonl => &batch_jsonl::render_patient,
     };
+    let header = match args.format {
+        BatchFormat::Csv => batch_csv::findings_header()?,
+        BatchFormat::Jsonl => Vec::new(),
+    };
     // Every output target is opened before the run so a bad path fails fast.
-    let mut out_file = match &args.out {
-        Some(path) => Some(
-            AtomicFile::create(path).with_context(|| format!("cannot create {}", label(path)))?,
-        ),
-        None => None,
+    // Findings wait in a spool that, for an output file, sits beside it and
+    // becomes it by a rename when it is already in order.
+    let spool = match &args.out {
+        Some(path) => Spool::beside(path, &header)
+            .with_context(|| format!("cannot create {}", label(path)))?,
+        None => Spool::new(&header).context("cannot create the output spool")?,
     };
     let summary_file = match &args.summary_json {
         Some(path) => Some(
@@ -208,29 +216,17 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         rejects,
         progress: progress_bar(args),
     };
-    let result = crate::batch::run(&kb, &opts, render, &mut hooks);
+    let result = crate::batch::run(&kb, &opts, render, spool, &mut hooks);
     if let Some(bar) = &hooks.progress {
         bar.finish_and_clear();
     }
     let batch = result?;
-    let header = match args.format {
-        BatchFormat::Csv => batch_csv::findings_header()?,
-        BatchFormat::Jsonl => Vec::new(),
-    };
-    match &mut out_file {
-        Some(file) => {
-            file.write_all(&header)?;
-            batch.output.write_to(file)?;
-        }
-        None => write_data_stdout(|out| {
-            out.write_all(&header)?;
-            batch.output.write_to(out)
-        })?,
-    }
-    if let Some(file) = out_file {
-        let target = label(file.target());
-        file.commit()
-            .with_context(|| format!("cannot write {target}"))?;
+    match &args.out {
+        Some(path) => batch
+            .output
+            .persist(path)
+            .with_context(|| format!("cannot write {}", label(path)))?,
+        None => write_data_stdout(|out| batch.output.write_to(out))?,
     }
     if let Some(writer) = hooks.rejects {
         let file = writer.finish()?;
