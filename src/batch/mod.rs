@@ -623,13 +623,12 @@ pub fn run(
         split: Vec::new(),
         with_context,
     };
-    let shared_mode = &opts.mode;
     let (tx, rx) = mpsc::sync_channel::<Work>(2);
     let worker_result = std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("crampcheck-check".to_owned())
             .spawn_scoped(scope, || {
-                check_thread(kb, opts, shared_mode, &pool, render, spool, rx, give_back)
+                check_thread(kb, opts, &pool, render, spool, rx, give_back)
             })
             .map_err(|e| BatchError::Worker(e.to_string()));
         let worker = match worker {
@@ -776,7 +775,6 @@ struct Checked {
 fn check_thread(
     kb: &KbIndex,
     opts: &BatchOptions,
-    mode: &Mode,
     pool: &rayon::ThreadPool,
     render: &Renderer<'_>,
     mut spool: Spool,
@@ -807,7 +805,7 @@ fn check_thread(
             kb,
             meds: &meds,
             therapy: &therapy,
-            mode,
+            mode: &opts.mode,
             as_of: opts.as_of,
             dated: opts.columns.start.is_some(),
             jurisdiction: opts.jurisdiction,
