@@ -6,6 +6,7 @@
 
 use super::BatchError;
 use super::reader::{HeaderMap, LabField, Reject, RejectReason, trim};
+use super::records::Fields;
 use crate::kb::KbIndex;
 use crate::patient::{PatientContext, PatientInput};
 use std::collections::HashMap;
@@ -128,10 +129,10 @@ impl<'kb> ContextParser<'kb> {
     }
 
     /// Reads and validates the context values of one row.
-    pub fn parse(&mut self, rec: &csv::ByteRecord, line: u64) -> Result<RowContext, Reject> {
+    pub fn parse(&mut self, rec: &impl Fields, line: u64) -> Result<RowContext, Reject> {
         let mut out = RowContext::default();
         for (field, col, name) in &self.labs {
-            let raw = trim(rec.get(*col).unwrap_or_default());
+            let raw = trim(rec.field(*col).unwrap_or_default());
             if raw.is_empty() {
                 continue;
             }
@@ -174,7 +175,7 @@ impl<'kb> ContextParser<'kb> {
             out.labs[slot(*field)] = Some(value);
         }
         if let Some(col) = self.conditions.as_ref().map(|(c, _)| *c) {
-            let raw = trim(rec.get(col).unwrap_or_default());
+            let raw = trim(rec.field(col).unwrap_or_default());
             if !raw.is_empty() {
                 let verdict = match self.condition_ids.get(raw) {
                     Some(v) => v.clone(),
@@ -293,7 +294,7 @@ pub fn load_patients(
         column: column.to_owned(),
         message,
     };
-    while super::next_record(&mut rdr, &mut rec, &label)? {
+    while next_record(&mut rdr, &mut rec, &label)? {
         let line = rec.position().map_or(0, |p| p.line());
         if rec.len() != width {
             return Err(bad(
@@ -327,4 +328,18 @@ pub fn load_patients(
         table.insert(id, context);
     }
     Ok(table)
+}
+
+/// Reads the next record of the patients file into `rec`: `Ok(false)` at
+/// the end; a CSV error names the file and the line.
+fn next_record<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    rec: &mut csv::ByteRecord,
+    input: &str,
+) -> Result<bool, BatchError> {
+    rdr.read_byte_record(rec).map_err(|source| BatchError::Csv {
+        input: input.to_owned(),
+        line: rdr.position().line(),
+        source,
+    })
 }

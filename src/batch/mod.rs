@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod context;
 pub mod group;
 pub mod reader;
+pub mod records;
 pub mod spill;
 pub mod spool;
 pub mod summary;
@@ -34,6 +35,7 @@ use context::{ContextParser, PatientTable, RowContext};
 use foldhash::{HashMap, HashMapExt};
 use group::{BatchFinding, Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
+use records::{Record, RecordReader};
 use spill::Spill;
 pub use spool::Spool;
 use spool::{PatientOutput, SortedOutput};
@@ -256,7 +258,7 @@ impl<'a> ReadState<'a> {
     /// Validates a row and interns its strings; the patient is not yet known.
     fn validate<'r>(
         &mut self,
-        rec: &'r csv::ByteRecord,
+        rec: &'r Record<'_>,
         line: u64,
         intern: bool,
     ) -> Result<ValidRow<'r>, Reject> {
@@ -537,13 +539,8 @@ struct Work {
 
 type Sender = mpsc::SyncSender<Work>;
 
-fn csv_reader(opts: &BatchOptions, input: reader::Input) -> csv::Reader<reader::Input> {
-    csv::ReaderBuilder::new()
-        .delimiter(opts.delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .buffer_capacity(reader::CSV_BUFFER)
-        .from_reader(input)
+fn record_reader(opts: &BatchOptions, input: reader::Input) -> RecordReader<reader::Input> {
+    RecordReader::new(input, opts.delimiter)
 }
 
 /// Runs a whole batch: reads every row, checks every patient, and returns
@@ -564,12 +561,12 @@ pub fn run(
         .build()
         .map_err(|e| BatchError::Worker(e.to_string()))?;
     let threads = pool.current_num_threads();
-    let mut rdr = csv_reader(opts, opts.input.open()?);
-    let header = HeaderMap::new(rdr.byte_headers().map_err(|source| BatchError::Csv {
-        input: label.clone(),
-        line: 1,
-        source,
-    })?);
+    let mut rdr = record_reader(opts, opts.input.open()?);
+    let header = match rdr.next_record() {
+        Ok(Some((_, rec))) => HeaderMap::new(&rec),
+        Ok(None) => HeaderMap::new(&csv::ByteRecord::new()),
+        Err(e) => return Err(opts.input.read_error(e)),
+    };
     let mut counts = Counts::default();
     if header.names().is_empty() || header.names() == [""] {
         counts
@@ -635,12 +632,12 @@ pub fn run(
             Ok(w) => w,
             Err(e) => return Err(e),
         };
-        let read = read_all(&mut rdr, &mut state, &mut counts, hooks, &tx, &label);
+        let read = read_all(&mut rdr, &mut state, &mut counts, hooks, &tx, &opts.input);
         let read = read.and_then(|()| {
             state.close_current(&tx);
             state.send(&tx);
             if !state.split.is_empty() {
-                second_read(opts, &mut state, &label)?;
+                second_read(opts, &mut state)?;
             }
             state.drain_spill(&tx)
         });
@@ -684,38 +681,16 @@ pub fn run(
     })
 }
 
-/// Reads the next record into `rec`: `Ok(false)` at the end of the input;
-/// a CSV error names the input and the line.
-fn next_record<R: std::io::Read>(
-    rdr: &mut csv::Reader<R>,
-    rec: &mut csv::ByteRecord,
-    input: &str,
-) -> Result<bool, BatchError> {
-    rdr.read_byte_record(rec).map_err(|source| BatchError::Csv {
-        input: input.to_owned(),
-        line: rdr.position().line(),
-        source,
-    })
-}
-
-/// The line where a record starts (see [`reader::Input::line_at`]).
-fn line_of(rdr: &mut csv::Reader<reader::Input>, rec: &csv::ByteRecord) -> u64 {
-    let offset = rec.position().map_or(0, csv::Position::byte);
-    rdr.get_mut().line_at(offset)
-}
-
 fn read_all(
-    rdr: &mut csv::Reader<reader::Input>,
+    rdr: &mut RecordReader<reader::Input>,
     state: &mut ReadState<'_>,
     counts: &mut Counts,
     hooks: &mut dyn Hooks,
     tx: &Sender,
-    label: &str,
+    input: &InputSource,
 ) -> Result<(), BatchError> {
-    let mut rec = csv::ByteRecord::new();
-    while next_record(rdr, &mut rec, label)? {
+    while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
         counts.rows_read += 1;
-        let line = line_of(rdr, &rec);
         let outcome = state
             .validate(&rec, line, true)
             .and_then(|valid| state.route(valid, tx));
@@ -740,18 +715,15 @@ fn read_all(
 /// Reads the file again, gathering every row of the patients whose rows
 /// turned out to be far apart (into the spill); rows were counted (and
 /// rejects reported) in the first read, so this one only groups.
-fn second_read(
-    opts: &BatchOptions,
-    state: &mut ReadState<'_>,
-    label: &str,
-) -> Result<(), BatchError> {
+fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), BatchError> {
     if state.spill.is_none() {
         state.spill = Some(Spill::new(state.input_bytes));
     }
-    let mut rdr = csv_reader(opts, opts.input.open()?);
-    let mut rec = csv::ByteRecord::new();
-    while next_record(&mut rdr, &mut rec, label)? {
-        let line = line_of(&mut rdr, &rec);
+    let mut rdr = record_reader(opts, opts.input.open()?);
+    let read_error = |e| opts.input.read_error(e);
+    // The header.
+    rdr.next_record().map_err(read_error)?;
+    while let Some((line, rec)) = rdr.next_record().map_err(read_error)? {
         let Ok(valid) = state.validate(&rec, line, false) else {
             continue;
         };

@@ -1,13 +1,13 @@
 //! Reading a prescription CSV: opening the input (file, stdin, gzip) while
 //! hashing every raw byte, mapping column names onto positions, and turning
-//! one `csv::ByteRecord` into a validated [`RowFields`] or a [`Reject`] with
+//! one record into a validated [`RowFields`] or a [`Reject`] with
 //! its reason. Nothing here allocates per row: fields are borrowed from the
 //! reused record, and dates are parsed straight from bytes.
 
 use super::BatchError;
+use super::records::{Fields, Record};
 use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -77,9 +77,6 @@ impl InputSource {
             } else {
                 Decoded::Plain(buffered)
             },
-            offset: 0,
-            newlines: VecDeque::new(),
-            line: 0,
         })
     }
 
@@ -91,11 +88,10 @@ impl InputSource {
     }
 }
 
-/// Capacity of the buffer the input's first bytes are sniffed in; must stay
-/// below the CSV reader's buffer ([`CSV_BUFFER`]).
+/// Capacity of the buffer the input's first bytes are sniffed in; well
+/// below the record reader's buffer ([`super::records::BUFFER`]), so that
+/// its reads bypass this one.
 const SNIFF_BYTES: usize = 16 * 1024;
-/// The CSV reader's buffer: each read of the input fills it directly.
-pub const CSV_BUFFER: usize = 256 * 1024;
 
 /// Hashes and counts every byte that passes through.
 struct Hashing {
@@ -191,59 +187,23 @@ enum Decoded {
     Gzip(Box<MultiGzDecoder<BufReader<Hashing>>>),
 }
 
-/// An opened input: decoded bytes for the CSV reader; [`Input::finish`] gives
-/// the SHA-256 and size of the raw bytes.
-///
-/// It also numbers lines: the csv crate's own line count skips blank lines
-/// and miscounts CRLF files, so the offsets of the newlines read ahead are
-/// kept (a few thousand at most, the CSV reader's buffer) and
-/// [`Input::line_at`] turns a record's byte offset into its line number.
+/// An opened input: decoded bytes for the record reader; [`Input::finish`]
+/// gives the SHA-256 and size of the raw bytes.
 pub struct Input {
     inner: Decoded,
-    offset: u64,
-    newlines: VecDeque<u64>,
-    line: u64,
 }
 
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match &mut self.inner {
-            Decoded::Plain(r) => r.read(buf)?,
-            Decoded::Gzip(r) => r.read(buf)?,
-        };
-        let base = self.offset;
-        // Each CR or LF as (offset << 1) | is_lf.
-        self.newlines.extend(
-            memchr::memchr2_iter(b'\n', b'\r', &buf[..n])
-                .map(|i| ((base + i as u64) << 1) | u64::from(buf[i] == b'\n')),
-        );
-        self.offset += n as u64;
-        Ok(n)
+        match &mut self.inner {
+            Decoded::Plain(r) => r.read(buf),
+            Decoded::Gzip(r) => r.read(buf),
+        }
     }
 }
 
 impl Input {
-    /// The 1-based line of the record the CSV reader reports at `offset`.
-    /// That offset is where the previous record's terminator ended, so it
-    /// may point at blank lines or at the LF of a CRLF: the run of line-end
-    /// bytes found there is skipped. Offsets must not decrease.
-    pub fn line_at(&mut self, offset: u64) -> u64 {
-        let mut cursor = offset;
-        while let Some(&entry) = self.newlines.front() {
-            let pos = entry >> 1;
-            if pos > cursor {
-                break;
-            }
-            if pos == cursor {
-                cursor += 1;
-            }
-            self.line += entry & 1;
-            self.newlines.pop_front();
-        }
-        self.line + 1
-    }
-
-    /// Reads whatever the CSV reader left (trailing bytes after a gzip
+    /// Reads whatever the record reader left (trailing bytes after a gzip
     /// stream) so the hash covers the whole input, then returns the
     /// lowercase hex SHA-256 and the number of raw bytes.
     pub fn finish(self) -> io::Result<(String, u64)> {
@@ -363,9 +323,9 @@ pub struct HeaderMap {
 
 impl HeaderMap {
     /// Reads the header record (a UTF-8 byte-order mark is already gone).
-    pub fn new(record: &csv::ByteRecord) -> Self {
-        let names: Vec<String> = record
-            .iter()
+    pub fn new(record: &impl Fields) -> Self {
+        let names: Vec<String> = (0..record.count())
+            .filter_map(|i| record.field(i))
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect();
         let keys = names.iter().map(|n| n.trim().to_lowercase()).collect();
@@ -589,18 +549,22 @@ impl RowChecker {
 
     /// Checks the shape of a row and reads its patient id, drug, proposed
     /// drug and exposure window.
-    pub fn fields<'r>(&self, rec: &'r csv::ByteRecord, line: u64) -> Result<RowFields<'r>, Reject> {
-        if rec.len() != self.layout.width {
+    pub fn fields<'r>(&self, rec: &'r Record<'_>, line: u64) -> Result<RowFields<'r>, Reject> {
+        if rec.count() != self.layout.width {
             return Err(self.reject(
                 line,
                 RejectReason::RaggedRow,
                 None,
-                format!("{} fields, the header has {}", rec.len(), self.layout.width),
+                format!(
+                    "{} fields, the header has {}",
+                    rec.count(),
+                    self.layout.width
+                ),
             ));
         }
-        let field = |i: usize| rec.get(i).unwrap_or_default();
+        let field = |i: usize| rec.field(i).unwrap_or_default();
         // No field can be too long when the whole row is not.
-        let fits = rec.as_slice().len() <= self.max_field;
+        let fits = rec.total_len() <= self.max_field;
         for &i in self.used.iter().filter(|_| !fits) {
             if field(i).len() > self.max_field {
                 return Err(self.reject(
@@ -644,11 +608,11 @@ impl RowChecker {
         })
     }
 
-    fn window(&self, rec: &csv::ByteRecord, line: u64) -> Result<(Day, Day), Reject> {
+    fn window(&self, rec: &Record<'_>, line: u64) -> Result<(Day, Day), Reject> {
         let Some(start_col) = self.layout.start else {
             return Ok((OPEN_START, OPEN_END));
         };
-        let field = |i: usize| trim(rec.get(i).unwrap_or_default());
+        let field = |i: usize| trim(rec.field(i).unwrap_or_default());
         let raw = field(start_col);
         if raw.is_empty() {
             return Err(self.reject(

@@ -1,0 +1,437 @@
+//! The records of a batch input, each with the line it starts on.
+//!
+//! Most lines of a prescription export hold no quote and no carriage return
+//! but the one before the line feed. Such a line is one record whatever CSV
+//! dialect details apply, and its fields are the bytes between delimiters:
+//! it is split where it lies in the read buffer, with no copy. Every other
+//! record (quoted fields, fields with line breaks, a lone CR ending a
+//! record, a line longer than the buffer) is parsed by `csv_core`, the
+//! parser under the `csv` crate, configured as `csv::Reader`'s defaults. A
+//! property test checks that both paths together give what `csv::Reader`
+//! gives.
+//!
+//! Parsing was the reading thread's largest cost, and that thread bounds the
+//! speed of `batch` on two cores; lines are also counted here, exactly, as
+//! they are consumed.
+
+use memchr::{memchr_iter, memchr2, memchr2_iter};
+use std::io::{self, Read};
+
+/// Size of the read buffer; a line that does not fit is parsed by
+/// `csv_core` in pieces.
+pub const BUFFER: usize = 256 * 1024;
+
+/// One record's fields: views into the read buffer (or into the parser's
+/// output for records it parsed).
+pub struct Record<'a> {
+    bytes: &'a [u8],
+    bounds: &'a [(usize, usize)],
+}
+
+/// Access to a record's fields, the same for this module's records and for
+/// `csv::ByteRecord` (the `--patients` file is read with the `csv` crate).
+pub trait Fields {
+    /// Number of fields.
+    fn count(&self) -> usize;
+    /// Field `i`, if there is one.
+    fn field(&self, i: usize) -> Option<&[u8]>;
+    /// Bytes of all fields together (no field is longer).
+    fn total_len(&self) -> usize;
+}
+
+impl Fields for Record<'_> {
+    fn count(&self) -> usize {
+        self.bounds.len()
+    }
+
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.bounds.get(i).and_then(|&(s, e)| self.bytes.get(s..e))
+    }
+
+    fn total_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl Fields for csv::ByteRecord {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.get(i)
+    }
+
+    fn total_len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
+/// Reads records from a byte stream.
+pub struct RecordReader<R> {
+    input: R,
+    buf: Box<[u8]>,
+    /// Bytes `start..end` of `buf` are read and not yet consumed.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Whether the stream's first bytes were checked for a byte-order mark.
+    started: bool,
+    delimiter: u8,
+    /// Whether the fast path applies (not with a delimiter that is a quote
+    /// or a line end).
+    fast: bool,
+    /// Position in `buf` of the next quote or CR at or after some earlier
+    /// record start (`end` when there was none); reset when `buf` changes.
+    special: Option<usize>,
+    core: csv_core::Reader,
+    /// Line feeds consumed so far.
+    lines: u64,
+    bounds: Vec<(usize, usize)>,
+    /// Output of `csv_core` for the record it parsed last (the first
+    /// `parsed_len` bytes).
+    parsed: Vec<u8>,
+    parsed_len: usize,
+    ends: Vec<usize>,
+}
+
+/// Where the current record's bytes are.
+enum Held {
+    /// `buf[from..to]`.
+    Buffer(usize, usize),
+    /// `parsed`.
+    Parsed,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: Read> RecordReader<R> {
+    /// A reader of `input` with `delimiter` between fields.
+    pub fn new(input: R, delimiter: u8) -> Self {
+        Self::with_buffer(input, delimiter, BUFFER)
+    }
+
+    /// Same with a read buffer of `capacity` bytes (small ones make tests
+    /// cross buffer boundaries).
+    fn with_buffer(input: R, delimiter: u8, capacity: usize) -> Self {
+        RecordReader {
+            input,
+            buf: vec![0; capacity.max(BOM.len())].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            eof: false,
+            started: false,
+            delimiter,
+            fast: !matches!(delimiter, b'"' | b'\r' | b'\n'),
+            special: None,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            lines: 0,
+            bounds: Vec::new(),
+            parsed: vec![0; 1024],
+            parsed_len: 0,
+            ends: vec![0; 64],
+        }
+    }
+
+    /// The underlying stream.
+    pub fn into_inner(self) -> R {
+        self.input
+    }
+
+    /// The next record and the 1-based line it starts on; `None` at the end
+    /// of the input. Blank lines are skipped, as the `csv` crate does.
+    pub fn next_record(&mut self) -> io::Result<Option<(u64, Record<'_>)>> {
+        if !self.skip_line_ends()? {
+            return Ok(None);
+        }
+        let line = self.lines + 1;
+        let held = match self.split_line()? {
+            Some(held) => held,
+            None => self.parse()?,
+        };
+        let bytes = match held {
+            Held::Buffer(from, to) => &self.buf[from..to],
+            Held::Parsed => &self.parsed[..self.parsed_len],
+        };
+        Ok(Some((
+            line,
+            Record {
+                bytes,
+                bounds: &self.bounds,
+            },
+        )))
+    }
+
+    /// Consumes the line ends (and, at the very start, a UTF-8 byte-order
+    /// mark) before a record; `false` when the input ends first.
+    fn skip_line_ends(&mut self) -> io::Result<bool> {
+        loop {
+            if !self.started && self.end - self.start < BOM.len() && !self.eof {
+                self.fill()?;
+                continue;
+            }
+            if !self.started {
+                self.started = true;
+                if self.buf[self.start..self.end].starts_with(BOM) {
+                    self.start += BOM.len();
+                }
+            }
+            while self.start < self.end {
+                match self.buf[self.start] {
+                    b'\n' => self.lines += 1,
+                    b'\r' => {}
+                    _ => return Ok(true),
+                }
+                self.start += 1;
+            }
+            if self.eof || !self.fill()? {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// The fast path: a whole line in the buffer with no quote and no CR
+    /// but the one before its LF (or, at the end of the input, a last line
+    /// without LF) is split in place. `None` sends the record to `csv_core`.
+    fn split_line(&mut self) -> io::Result<Option<Held>> {
+        if !self.fast {
+            return Ok(None);
+        }
+        let (len, used) = loop {
+            let hay = &self.buf[self.start..self.end];
+            self.bounds.clear();
+            let mut field_start = 0;
+            let mut lf = None;
+            for at in memchr2_iter(self.delimiter, b'\n', hay) {
+                if hay[at] == b'\n' {
+                    lf = Some(at);
+                    break;
+                }
+                self.bounds.push((field_start, at));
+                field_start = at + 1;
+            }
+            match lf {
+                Some(at) => break (at, at + 1),
+                None if self.eof => break (hay.len(), hay.len()),
+                None => {
+                    if self.start == 0 && self.end == self.buf.len() {
+                        return Ok(None);
+                    }
+                    self.fill()?;
+                }
+            }
+        };
+        let from = self.start;
+        let mut to = from + len;
+        if used > len && to > from && self.buf[to - 1] == b'\r' {
+            to -= 1;
+        }
+        // The next quote or CR: found once per stretch of input without
+        // one, not once per line.
+        let special = match self.special {
+            Some(at) if at >= from => at,
+            _ => {
+                let at =
+                    memchr2(b'"', b'\r', &self.buf[from..self.end]).map_or(self.end, |i| from + i);
+                self.special = Some(at);
+                at
+            }
+        };
+        if special < to {
+            return Ok(None);
+        }
+        self.bounds.push((field_start_of(&self.bounds), to - from));
+        self.start += used;
+        if used > len {
+            self.lines += 1;
+        }
+        Ok(Some(Held::Buffer(from, to)))
+    }
+
+    /// The general path: one record parsed by `csv_core`, from a record
+    /// boundary, reading more input as it needs.
+    fn parse(&mut self) -> io::Result<Held> {
+        self.core.reset();
+        let (mut out, mut nends) = (0, 0);
+        loop {
+            let input = &self.buf[self.start..self.end];
+            let (result, read, wrote, ended) =
+                self.core
+                    .read_record(input, &mut self.parsed[out..], &mut self.ends[nends..]);
+            self.lines += memchr_iter(b'\n', &input[..read]).count() as u64;
+            self.start += read;
+            out += wrote;
+            nends += ended;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {
+                    if !self.eof {
+                        self.fill()?;
+                    }
+                }
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.parsed.len() * 2;
+                    self.parsed.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len() * 2;
+                    self.ends.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        self.parsed_len = out;
+        self.bounds.clear();
+        let mut field_start = 0;
+        for &end in &self.ends[..nends] {
+            self.bounds.push((field_start, end));
+            field_start = end;
+        }
+        Ok(Held::Parsed)
+    }
+
+    /// Reads more input after what is held, first moving the unconsumed
+    /// bytes to the front when that frees room; `false` at the end of the
+    /// input (or when the buffer is full).
+    fn fill(&mut self) -> io::Result<bool> {
+        self.special = None;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.start > 0 && self.buf.len() - self.end < self.buf.len() / 2 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            return Ok(false);
+        }
+        loop {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Where the field after the last recorded delimiter starts.
+fn field_start_of(bounds: &[(usize, usize)]) -> usize {
+    bounds.last().map_or(0, |&(_, end)| end + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Hands out at most `step` bytes a read, to make refills happen
+    /// anywhere.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(self.step).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    type Parsed = Vec<(u64, Vec<Vec<u8>>)>;
+
+    fn ours(data: &[u8], delimiter: u8, capacity: usize, step: usize) -> Parsed {
+        let mut rdr = RecordReader::with_buffer(Trickle { data, step }, delimiter, capacity);
+        let mut out = Vec::new();
+        while let Some((line, rec)) = rdr.next_record().expect("read") {
+            let fields = (0..rec.count())
+                .map(|i| rec.field(i).unwrap_or_default().to_vec())
+                .collect();
+            out.push((line, fields));
+        }
+        out
+    }
+
+    /// What `csv::Reader` gives, each record with the line of its first
+    /// byte: one plus the LFs before it, past the byte-order mark and the
+    /// line ends where the previous record stopped.
+    fn reference(data: &[u8], delimiter: u8) -> Parsed {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        let mut rec = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while rdr.read_byte_record(&mut rec).expect("csv") {
+            let mut at = rec.position().map_or(0, |p| p.byte()) as usize;
+            if at == 0 && data.starts_with(BOM) {
+                at = BOM.len();
+            }
+            while data.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                at += 1;
+            }
+            let line = 1 + memchr_iter(b'\n', &data[..at]).count() as u64;
+            out.push((line, rec.iter().map(<[u8]>::to_vec).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn plain_lines_are_split_in_place_with_their_line_numbers() {
+        let data = b"\xEF\xBB\xBFid,drug\r\n\r\nP1,baclofen\r\nP2,\"quinine, 324 mg\"\nP3,\"two\nlines\"\nP4,last";
+        let got = ours(data, b',', BUFFER, usize::MAX);
+        let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [1, 3, 4, 5, 7]);
+        assert_eq!(got[0].1, [b"id".to_vec(), b"drug".to_vec()]);
+        assert_eq!(got[2].1[1], b"quinine, 324 mg");
+        assert_eq!(got[3].1[1], b"two\nlines");
+        assert_eq!(got[4].1[1], b"last");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_buffer_is_read_whole() {
+        let long = "x".repeat(100);
+        let data = format!("a,b\n{long},{long}\nc,d\n");
+        let got = ours(data.as_bytes(), b',', 16, 7);
+        assert_eq!(got, reference(data.as_bytes(), b','));
+        assert_eq!(got[1].1[0].len(), 100);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Both paths together read any input as `csv::Reader` does: the
+        /// same records, fields and lines, whatever the buffer size and
+        /// however the bytes arrive.
+        #[test]
+        fn reads_what_the_csv_crate_reads(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just(&b"a"[..]), Just(&b"bc"[..]), Just(&b","[..]), Just(&b";"[..]),
+                    Just(&b"\""[..]), Just(&b"\r"[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..]),
+                    Just(&b" "[..]), Just(&b"\xC3\xA9"[..]), Just(&b"\xFF"[..]),
+                ],
+                0..80,
+            ),
+            bom in any::<bool>(),
+            semicolon in any::<bool>(),
+            capacity in 4usize..64,
+            step in 1usize..40,
+        ) {
+            let mut data = if bom { BOM.to_vec() } else { Vec::new() };
+            data.extend(pieces.concat());
+            let delimiter = if semicolon { b';' } else { b',' };
+            prop_assert_eq!(ours(&data, delimiter, capacity, step), reference(&data, delimiter));
+        }
+    }
+}
