@@ -175,7 +175,7 @@ const PROGRESS_EVERY: u64 = 1 << 16;
 /// tenth of the patients.
 const SCATTERED_MIN: usize = 1000;
 /// Patient groups checked and rendered at once by the checking thread.
-const CHECK_SLICE: usize = 256;
+const CHECK_SLICE: usize = 1024;
 /// Rows of closed groups held before the first hand-over.
 const HOLD_ROWS: usize = 1 << 18;
 /// Marks a drug string whose bytes are not UTF-8 in the intern table.

@@ -62,6 +62,7 @@ impl CsvRenderer {
         p: &PatientFindings<'_>,
         buf: &mut Vec<u8>,
     ) -> io::Result<()> {
+        let mut number = itoa::Buffer::new();
         for bf in p.findings {
             push_field(buf, p.patient_id);
             buf.push(b',');
@@ -73,7 +74,7 @@ impl CsvRenderer {
                 if i > 0 {
                     buf.push(b';');
                 }
-                buf.extend_from_slice(line.to_string().as_bytes());
+                buf.extend_from_slice(number.format(*line).as_bytes());
             }
             buf.push(b'\n');
         }
@@ -102,9 +103,12 @@ impl CsvRenderer {
                 format!("{}, {} ({})", s.citation, s.section, s.jurisdiction)
             })
             .collect();
+        // A small buffer: the default one (8 KB, zeroed) cost more than the
+        // record it holds, once for each finding not shared by patients.
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
-            .from_writer(Vec::new());
+            .buffer_capacity(1024)
+            .from_writer(Vec::with_capacity(1024));
         w.write_record([
             f.kind.as_str(),
             f.severity.as_str(),
