@@ -719,7 +719,7 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     if state.spill.is_none() {
         state.spill = Some(Spill::new(state.input_bytes));
     }
-    let mut rdr = record_reader(opts, opts.input.open()?);
+    let mut rdr = record_reader(opts, opts.input.reopen()?);
     let read_error = |e| opts.input.read_error(e);
     // The header.
     rdr.next_record().map_err(read_error)?;

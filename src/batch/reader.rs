@@ -48,24 +48,36 @@ impl InputSource {
     /// Opens the input: raw bytes are hashed as they are read, then
     /// decompressed when they start with the gzip magic number.
     pub fn open(&self) -> Result<Input, BatchError> {
-        let raw: Box<dyn Read> =
-            match self {
-                InputSource::Stdin => Box::new(io::stdin().lock()),
-                InputSource::File(path) => Box::new(std::fs::File::open(path).map_err(
-                    |source| BatchError::Open {
-                        path: path.clone(),
-                        source,
-                    },
-                )?),
-            };
+        self.open_hashed(true)
+    }
+
+    /// Opens a file again, for a second read: nothing is hashed.
+    pub fn reopen(&self) -> Result<Input, BatchError> {
+        self.open_hashed(false)
+    }
+
+    fn open_hashed(&self, hash: bool) -> Result<Input, BatchError> {
+        let open = |path: &PathBuf| {
+            std::fs::File::open(path).map_err(|source| BatchError::Open {
+                path: path.clone(),
+                source,
+            })
+        };
+        let (raw, hasher): (Box<dyn Read>, HashThread) = match self {
+            InputSource::Stdin => (Box::new(io::stdin().lock()), HashThread::fed()),
+            InputSource::File(path) if hash => {
+                (Box::new(open(path)?), HashThread::of_file(open(path)?))
+            }
+            InputSource::File(path) => (Box::new(open(path)?), HashThread::Skipped),
+        };
         // Small: it only holds the first bytes, to look for the gzip magic
-        // number. The CSV reader's own buffer is larger, so its reads then
-        // bypass this one and the bytes are copied once, not twice.
+        // number. The record reader's own buffer is larger, so its reads
+        // then bypass this one and the bytes are copied once, not twice.
         let mut buffered = BufReader::with_capacity(
             SNIFF_BYTES,
             Hashing {
                 inner: raw,
-                hasher: HashThread::start(),
+                hasher,
                 bytes: 0,
             },
         );
@@ -93,7 +105,7 @@ impl InputSource {
 /// its reads bypass this one.
 const SNIFF_BYTES: usize = 16 * 1024;
 
-/// Hashes and counts every byte that passes through.
+/// Counts every byte that passes through, and hashes it (or has it hashed).
 struct Hashing {
     inner: Box<dyn Read>,
     hasher: HashThread,
@@ -109,76 +121,128 @@ impl Read for Hashing {
     }
 }
 
-/// SHA-256 computed on a thread of its own, so hashing does not slow the
-/// thread that parses rows (it was a tenth of its time). Chunks travel in
-/// buffers that come back to be filled again.
-struct HashThread {
-    chunks: Option<mpsc::SyncSender<Vec<u8>>>,
-    spare: mpsc::Receiver<Vec<u8>>,
-    worker: Option<std::thread::JoinHandle<Sha256>>,
-    /// Used when the thread could not be started.
-    inline: Option<Box<Sha256>>,
+/// SHA-256 of the raw input, computed on a thread of its own so hashing
+/// does not slow the thread that parses rows (it was a tenth of its time).
+enum HashThread {
+    /// The thread reads the file through a handle of its own: the parsing
+    /// thread neither copies nor sends anything, it only counts bytes, and
+    /// the two counts must agree at the end.
+    OwnRead(std::thread::JoinHandle<io::Result<(Sha256, u64)>>),
+    /// Standard input can be read once: chunks travel to the thread in
+    /// buffers that come back to be filled again.
+    Fed {
+        chunks: Option<mpsc::SyncSender<Vec<u8>>>,
+        spare: mpsc::Receiver<Vec<u8>>,
+        worker: std::thread::JoinHandle<Sha256>,
+    },
+    /// No thread could be started: the parsing thread hashes.
+    Inline(Box<Sha256>),
+    /// A second read of a file already hashed.
+    Skipped,
 }
 
+/// Bytes the hashing thread reads at once from its own file handle.
+const HASH_CHUNK: usize = 256 * 1024;
+
 impl HashThread {
-    fn start() -> Self {
+    fn spawn<T: Send + 'static>(
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<T>> {
+        std::thread::Builder::new()
+            .name("crampcheck-sha256".to_owned())
+            .spawn(work)
+    }
+
+    /// Hashes `file` (a second handle on the input) on the thread.
+    fn of_file(mut file: std::fs::File) -> Self {
+        let worker = Self::spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0; HASH_CHUNK];
+            let mut total = 0u64;
+            loop {
+                match file.read(&mut buf) {
+                    Ok(0) => return Ok((hasher, total)),
+                    Ok(n) => {
+                        hasher.update(&buf[..n]);
+                        total += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        match worker {
+            Ok(worker) => HashThread::OwnRead(worker),
+            Err(_) => HashThread::Inline(Box::new(Sha256::new())),
+        }
+    }
+
+    /// Hashes the chunks it is fed.
+    fn fed() -> Self {
         let (chunks, todo) = mpsc::sync_channel::<Vec<u8>>(4);
         let (back, spare) = mpsc::channel::<Vec<u8>>();
-        let worker = std::thread::Builder::new()
-            .name("crampcheck-sha256".to_owned())
-            .spawn(move || {
-                let mut hasher = Sha256::new();
-                for chunk in todo {
-                    hasher.update(&chunk);
-                    // The reader may be done; the buffer is then freed.
-                    let _ = back.send(chunk);
-                }
-                hasher
-            });
+        let worker = Self::spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in todo {
+                hasher.update(&chunk);
+                // The reader may be done; the buffer is then freed.
+                let _ = back.send(chunk);
+            }
+            hasher
+        });
         match worker {
-            Ok(worker) => HashThread {
+            Ok(worker) => HashThread::Fed {
                 chunks: Some(chunks),
                 spare,
-                worker: Some(worker),
-                inline: None,
+                worker,
             },
-            Err(_) => HashThread {
-                chunks: None,
-                spare,
-                worker: None,
-                inline: Some(Box::new(Sha256::new())),
-            },
+            Err(_) => HashThread::Inline(Box::new(Sha256::new())),
         }
     }
 
+    /// Bytes the parsing thread has just read.
     fn update(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if let Some(hasher) = &mut self.inline {
-            hasher.update(bytes);
-            return;
-        }
-        let mut chunk = self.spare.try_recv().unwrap_or_default();
-        chunk.clear();
-        chunk.extend_from_slice(bytes);
-        let sent = self.chunks.as_ref().map(|tx| tx.send(chunk));
-        if !matches!(sent, Some(Ok(()))) {
-            // The thread is gone (only a panic can do that): stop sending;
-            // `finish` then reports the failure instead of a wrong digest.
-            self.chunks = None;
+        match self {
+            HashThread::OwnRead(_) | HashThread::Skipped => {}
+            HashThread::Inline(hasher) => hasher.update(bytes),
+            HashThread::Fed { chunks, spare, .. } => {
+                if bytes.is_empty() {
+                    return;
+                }
+                let mut chunk = spare.try_recv().unwrap_or_default();
+                chunk.clear();
+                chunk.extend_from_slice(bytes);
+                let sent = chunks.as_ref().map(|tx| tx.send(chunk));
+                if !matches!(sent, Some(Ok(()))) {
+                    // The thread is gone (only a panic can do that): stop
+                    // sending; `finish` then reports the failure instead of
+                    // a wrong digest.
+                    *chunks = None;
+                }
+            }
         }
     }
 
-    fn finish(mut self) -> io::Result<Sha256> {
-        if let Some(hasher) = self.inline.take() {
-            return Ok(*hasher);
+    /// The digest of the `read` bytes the parsing thread read.
+    fn finish(self, read: u64) -> io::Result<Sha256> {
+        let failed = || io::Error::other("the hashing thread failed");
+        match self {
+            HashThread::Inline(hasher) => Ok(*hasher),
+            HashThread::Skipped => Err(io::Error::other("this read of the input is not hashed")),
+            HashThread::Fed { chunks, worker, .. } => {
+                drop(chunks);
+                worker.join().map_err(|_| failed())
+            }
+            HashThread::OwnRead(worker) => {
+                let (hasher, hashed) = worker.join().map_err(|_| failed())??;
+                if hashed != read {
+                    return Err(io::Error::other(format!(
+                        "the file changed while it was read ({read} bytes read, {hashed} hashed)"
+                    )));
+                }
+                Ok(hasher)
+            }
         }
-        drop(self.chunks.take());
-        self.worker
-            .take()
-            .and_then(|w| w.join().ok())
-            .ok_or_else(|| io::Error::other("the hashing thread failed"))
     }
 }
 
@@ -213,7 +277,7 @@ impl Input {
         };
         io::copy(&mut buffered, &mut io::sink())?;
         let hashing = buffered.into_inner();
-        let digest = hashing.hasher.finish()?.finalize();
+        let digest = hashing.hasher.finish(hashing.bytes)?.finalize();
         let mut hex = String::with_capacity(64);
         for byte in digest.iter() {
             hex.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -835,6 +899,46 @@ pub fn format_day(day: Day) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex(hasher: Sha256) -> String {
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_hashed_through_its_own_handle_gives_the_digest_of_its_bytes() {
+        let mut file = tempfile::tempfile().expect("temp file");
+        let data = b"patient_id,drug\nP1,quinine\n".repeat(20_000);
+        std::io::Write::write_all(&mut file, &data).expect("write");
+        let reopen = || {
+            let mut f = file.try_clone().expect("clone");
+            std::io::Seek::rewind(&mut f).expect("rewind");
+            f
+        };
+        let fed = {
+            let mut thread = HashThread::fed();
+            for chunk in data.chunks(1000) {
+                thread.update(chunk);
+            }
+            hex(thread.finish(data.len() as u64).expect("fed digest"))
+        };
+        let own = hex(HashThread::of_file(reopen())
+            .finish(data.len() as u64)
+            .expect("own digest"));
+        assert_eq!(own, fed);
+        assert_eq!(own, hex(Sha256::new_with_prefix(&data)));
+        // The parsing thread read fewer bytes than the file now holds.
+        let err = HashThread::of_file(reopen())
+            .finish(data.len() as u64 - 1)
+            .expect_err("counts differ");
+        assert!(
+            err.to_string().contains("changed while it was read"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn iso_dates_and_timestamps_parse_to_the_same_day() {
