@@ -539,6 +539,27 @@ struct Work {
 
 type Sender = mpsc::SyncSender<Work>;
 
+/// Lowers the calling thread's scheduling priority a little (nice +5). The
+/// reading thread bounds the speed of a run; the threads it feeds (checking,
+/// spooling, hashing) have slack, and when they share its core in equal
+/// time slices the whole run waits. With a lower priority they take the
+/// time the reader leaves, and a full hand-over channel still stops the
+/// reader when they fall behind. Linux only; a refusal changes nothing.
+pub(crate) fn defer_to_reader() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = Some(rustix::thread::gettid());
+        // Best effort: raising one's own nice value needs no privilege.
+        if let Ok(nice) = rustix::process::getpriority_process(tid) {
+            let _ = rustix::process::setpriority_process(tid, (nice + DEFER_BY).min(19));
+        }
+    }
+}
+
+/// How much lower the threads that serve the reader run (nice steps).
+#[cfg(target_os = "linux")]
+const DEFER_BY: i32 = 5;
+
 fn record_reader(opts: &BatchOptions, input: reader::Input) -> RecordReader<reader::Input> {
     RecordReader::new(input, opts.delimiter)
 }
@@ -558,6 +579,7 @@ pub fn run(
     let label = opts.input.label();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
+        .start_handler(|_| defer_to_reader())
         .build()
         .map_err(|e| BatchError::Worker(e.to_string()))?;
     let threads = pool.current_num_threads();
@@ -625,6 +647,7 @@ pub fn run(
         let worker = std::thread::Builder::new()
             .name("crampcheck-check".to_owned())
             .spawn_scoped(scope, || {
+                defer_to_reader();
                 check_thread(kb, opts, &pool, render, spool, rx, give_back)
             })
             .map_err(|e| BatchError::Worker(e.to_string()));
@@ -847,4 +870,27 @@ fn render_patient(
         bytes,
         findings,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn threads_that_serve_the_reader_run_at_a_lower_priority() {
+        let nice = || {
+            rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+                .expect("getpriority")
+        };
+        let (before, after) = std::thread::spawn(move || {
+            let before = nice();
+            super::defer_to_reader();
+            (before, nice())
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(after, (before + super::DEFER_BY).min(19));
+        // Only the calling thread changed.
+        let here = nice();
+        assert!(here <= before, "this thread went from {before} to {here}");
+    }
 }

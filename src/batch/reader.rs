@@ -150,7 +150,10 @@ impl HashThread {
     ) -> io::Result<std::thread::JoinHandle<T>> {
         std::thread::Builder::new()
             .name("crampcheck-sha256".to_owned())
-            .spawn(work)
+            .spawn(move || {
+                super::defer_to_reader();
+                work()
+            })
     }
 
     /// Hashes `file` (a second handle on the input) on the thread.
