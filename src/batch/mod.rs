@@ -177,7 +177,9 @@ const SCATTERED_MIN: usize = 1000;
 /// Patient groups checked and rendered at once by the checking thread.
 const CHECK_SLICE: usize = 1024;
 /// Rows of closed groups held before the first hand-over.
-const HOLD_ROWS: usize = 1 << 18;
+const HOLD_ROWS: usize = 1 << 16;
+/// New drug names sent ahead to be resolved while groups are held.
+const EARLY_NAMES: usize = 64;
 /// Marks a drug string whose bytes are not UTF-8 in the intern table.
 const INVALID: u32 = u32::MAX;
 /// Marks "no proposed drug" in a row.
@@ -432,6 +434,13 @@ impl<'a> ReadState<'a> {
         let limit = if self.sent_any { BATCH_ROWS } else { HOLD_ROWS };
         if self.ready_rows >= limit {
             self.send(tx);
+        } else if !self.sent_any && self.meds.fresh.len() >= EARLY_NAMES {
+            // Meanwhile the names seen so far are resolved already.
+            let fresh = std::mem::take(&mut self.meds.fresh);
+            let _ = tx.send(Work {
+                fresh,
+                groups: Vec::new(),
+            });
         }
     }
 
