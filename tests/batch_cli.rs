@@ -702,6 +702,38 @@ fn unsorted_patient_ids_come_out_sorted() {
     );
 }
 
+#[test]
+fn an_output_file_holds_the_same_bytes_as_stdout_sorted_or_not() {
+    // Sorted ids: the spool beside the target is renamed onto it. Unsorted
+    // ids: the spool is copied out in order to a new file. Either way the
+    // file holds what stdout gets, and nothing else is left in the folder.
+    let dir = TempDir::new().expect("temp dir");
+    for (name, args) in [
+        ("unsorted.csv", &[][..]),
+        ("basic.csv", &[][..]),
+        ("basic.csv", &["--format", "jsonl"][..]),
+    ] {
+        let out = dir.path().join("findings.out");
+        let to_stdout = batch_in(&dir, &fixture(name), args, None);
+        let mut with_out = args.to_vec();
+        with_out.extend(["--out", out.to_str().unwrap_or_default()]);
+        let to_file = batch_in(&dir, &fixture(name), &with_out, None);
+        assert!(to_file.stdout.is_empty());
+        assert!(!to_stdout.stdout.is_empty(), "{name} {args:?}");
+        assert_eq!(
+            std::fs::read(&out).expect("read output"),
+            to_stdout.stdout,
+            "{name} {args:?}"
+        );
+        let parts: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(parts.is_empty(), "{parts:?}");
+    }
+}
+
 // ---- determinism, atomic output, gzip, hashing ----
 
 /// A shuffled file of many patients, written deterministically.
