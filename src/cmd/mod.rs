@@ -93,8 +93,9 @@ impl RequestError {
     }
 }
 
-/// Like [`patient_context`] and [`jurisdiction`] together, but naming the
-/// field at fault, for callers that report errors per field (the JSON API).
+/// The patient context (labs, age, conditions) and the [`jurisdiction`] from
+/// the patient arguments; an error names the field at fault, for callers
+/// that report errors per field (the JSON API).
 pub fn validated_patient(
     kb: &KbIndex,
     args: &PatientArgs,

@@ -1,4 +1,4 @@
-//! CDS Hooks 1.x cards (https://cds-hooks.hl7.org/): the findings of a
+//! CDS Hooks 1.x cards (<https://cds-hooks.hl7.org/>): the findings of a
 //! `check` document as the cards an EHR shows when a drug is selected or
 //! signed. One card per finding; `summary` under 140 characters, `detail` in
 //! GitHub-flavoured Markdown, `indicator` `critical` for contraindicated and

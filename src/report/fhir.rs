@@ -129,13 +129,13 @@ pub struct Evidence {
 /// The ActCode concept for a finding kind, if one fits. Codes and displays
 /// are from HL7's v3 ActCode system as listed in the
 /// ActSuppliedItemDetectedIssueCode / AdministrationDetectedIssueCode value
-/// sets (https://hl7.org/fhir/uv/xver-r5.r4/0.1.0/lookup-vs-R5-v3-AdministrationDetectedIssueCode-for-R4.html,
-/// https://hl7.org/fhir/uv/xver-r5.r4/0.0.1-snapshot-2/ValueSet-R5-v3-ActSuppliedItemDetectedIssueCode-for-R4.html):
+/// sets (<https://hl7.org/fhir/uv/xver-r5.r4/0.1.0/lookup-vs-R5-v3-AdministrationDetectedIssueCode-for-R4.html>,
+/// <https://hl7.org/fhir/uv/xver-r5.r4/0.0.1-snapshot-2/ValueSet-R5-v3-ActSuppliedItemDetectedIssueCode-for-R4.html>):
 /// `DRG` "Drug Interaction Alert", `DUPTHPY` "Duplicate Therapy Alert",
 /// `COND` "Condition Alert" (an ObservationAlert: "proposed therapy may be
 /// inappropriate or contraindicated due to an existing/recent patient
 /// condition or diagnosis",
-/// https://build.fhir.org/ig/HL7/UTG/ValueSet-v3-ObservationDetectedIssueCode.html)
+/// <https://build.fhir.org/ig/HL7/UTG/ValueSet-v3-ObservationDetectedIssueCode.html>)
 /// for drug–condition and drug–lab findings, and `DOSE` "Dosage problem".
 /// A boxed warning, a cramp-causing medication and an unrecognized name have
 /// no ActCode concept that says what they are, so they carry text only
@@ -156,7 +156,7 @@ pub fn act_code(kind: &str) -> Option<Coding> {
 }
 
 /// The R4 DetectedIssue severity of a crampcheck severity
-/// (https://hl7.org/fhir/r4/valueset-detectedissue-severity.html).
+/// (<https://hl7.org/fhir/r4/valueset-detectedissue-severity.html>).
 pub fn fhir_severity(severity: &str) -> &'static str {
     match severity {
         "contraindicated" | "major" => "high",

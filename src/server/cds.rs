@@ -1,4 +1,4 @@
-//! The CDS Hooks 1.x service (https://cds-hooks.hl7.org/): discovery at
+//! The CDS Hooks 1.x service (<https://cds-hooks.hl7.org/>): discovery at
 //! `GET /cds-services` and two services, `order-select` (a drug is picked)
 //! and `order-sign` (orders are signed), at `POST /cds-services/{id}`.
 //!
@@ -77,7 +77,7 @@ pub const SERVICES: [Service; 2] = [
 
 /// LOINC codes read as eGFR (mL/min/1.73 m²): MDRD, CKD-EPI (2009 and
 /// 2021) and unspecified-method estimates, as listed in HL7's CPG IG value
-/// set (https://hl7.org/fhir/uv/cpg/STU1/ValueSet-ckd-valueset-egfr.html).
+/// set (<https://hl7.org/fhir/uv/cpg/STU1/ValueSet-ckd-valueset-egfr.html>).
 pub const LOINC_EGFR: [&str; 10] = [
     "33914-3", "48642-3", "48643-1", "50044-7", "62238-1", "69405-9", "76633-7", "77147-7",
     "88293-6", "98979-8",
