@@ -59,6 +59,8 @@ fn every_documented_name_form_resolves() {
         ("Rifampicin 600mg od", &["rifampin"], "synonym"),
         ("Paxlovid", &["nirmatrelvir", "ritonavir"], "product"),
         ("clarithromicin", &["clarithromycin"], "fuzzy"),
+        // A Synthea description that used to come out unrecognized.
+        ("Jolivette 28 Day Pack", &["norethindrone"], "brand"),
     ];
     let mut args = vec!["--propose", "baclofen"];
     for (input, _, _) in cases {
