@@ -702,6 +702,16 @@ fn unsorted_patient_ids_come_out_sorted() {
     );
 }
 
+/// Temporary output files (`*.part`) left in `dir`.
+fn part_files(dir: &TempDir) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .filter(|name| name.to_string_lossy().ends_with(".part"))
+        .collect()
+}
+
 #[test]
 fn an_output_file_holds_the_same_bytes_as_stdout_sorted_or_not() {
     // Sorted ids: the spool beside the target is renamed onto it. Unsorted
@@ -725,11 +735,7 @@ fn an_output_file_holds_the_same_bytes_as_stdout_sorted_or_not() {
             to_stdout.stdout,
             "{name} {args:?}"
         );
-        let parts: Vec<_> = std::fs::read_dir(dir.path())
-            .expect("list")
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-            .collect();
+        let parts = part_files(&dir);
         assert!(parts.is_empty(), "{parts:?}");
     }
 }
@@ -812,11 +818,7 @@ fn outputs_are_written_atomically() {
         std::fs::read_to_string(&out).expect("read"),
         "previous content\n"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("list")
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .collect();
+    let leftovers = part_files(&dir);
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // A successful run replaces it, and prints nothing on stdout.
     let ok = batch_in(
@@ -943,16 +945,23 @@ fn batch_finds_what_check_finds_on_a_long_list() {
     assert_eq!(from_batch, from_check);
 }
 
+/// Quinine for p1, then 300,000 rows of 10,000 other patients (30 rows
+/// each, contiguous): more than the reader holds back before checking.
+fn p1_then_300_000_rows() -> String {
+    let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
+    for i in 0..300_000u32 {
+        text.push_str(&format!("q{:05},amoxicillin 500 mg\n", i / 30));
+    }
+    text
+}
+
 #[test]
 fn a_patient_back_after_hundreds_of_thousands_of_rows_is_gathered_again() {
     // More rows between the two visits than the reader holds back, so the
     // first part of p1 has been checked already and the file is read again.
     let dir = TempDir::new().expect("temp dir");
     let file = dir.path().join("long.csv");
-    let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
-    for i in 0..300_000u32 {
-        text.push_str(&format!("q{:05},amoxicillin 500 mg\n", i / 30));
-    }
+    let mut text = p1_then_300_000_rows();
     text.push_str("p1,clarithromycin 500 mg bid\n");
     std::fs::write(&file, &text).expect("write");
     let run = batch_in(&dir, &file, &[], None);
@@ -1153,10 +1162,7 @@ fn a_patient_checked_early_and_back_after_rows_start_to_scatter_is_gathered_agai
     // together, from the second read, through the spill.
     let dir = TempDir::new().expect("temp dir");
     let file = dir.path().join("mixed.csv");
-    let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
-    for i in 0..300_000u32 {
-        text.push_str(&format!("q{:05},amoxicillin 500 mg\n", i / 30));
-    }
+    let mut text = p1_then_300_000_rows();
     for round in 0..2 {
         for p in 0..1500u32 {
             let drug = if round == 0 {

@@ -524,8 +524,8 @@ struct RowBuffers(mpsc::SyncSender<Vec<Row>>);
 impl RowBuffers {
     fn give(&self, rows: Vec<Row>) {
         if rows.capacity() <= RECYCLE_MAX_ROWS {
-            // Emptied by `Group::with_rows` when reused. When enough wait already, or the reader is done, the buffer
-            // is just freed.
+            // Emptied by `Group::with_rows` when reused. When enough wait
+            // already, or the reader is done, the buffer is just freed.
             let _ = self.0.try_send(rows);
         }
     }
