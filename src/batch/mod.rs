@@ -22,6 +22,7 @@
 pub mod atomic;
 pub mod context;
 pub mod group;
+mod masks;
 pub mod reader;
 pub mod records;
 pub mod spill;
@@ -33,12 +34,12 @@ use crate::kb::KbIndex;
 use crate::resolve::Resolved;
 use context::{ContextParser, PatientTable, RowContext};
 use foldhash::{HashMap, HashMapExt};
-use group::{BatchFinding, Group, PatientFindings, Row, Shared};
+use group::{Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
 use records::{Record, RecordReader};
 use spill::Spill;
 pub use spool::Spool;
-use spool::{PatientOutput, SortedOutput};
+use spool::{PatientOutput, RenderedPatients, SortedOutput};
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -176,6 +177,10 @@ const PROGRESS_EVERY: u64 = 1 << 16;
 const SCATTERED_MIN: usize = 1000;
 /// Patient groups checked and rendered at once by the checking thread.
 const CHECK_SLICE: usize = 1024;
+/// Patients checked and rendered together by one worker, into one buffer.
+const RENDER_CHUNK: usize = 32;
+/// Bytes of output room per patient of a chunk, to start with.
+const RENDER_ROOM: usize = 4096;
 /// Rows of closed groups held before the first hand-over.
 const HOLD_ROWS: usize = 1 << 16;
 /// New drug names sent ahead to be resolved while groups are held.
@@ -819,28 +824,20 @@ fn check_thread(
         // In slices, so a large hand-over (the groups kept to the end) does
         // not hold all its rendered output in memory at once.
         for groups in work.groups.chunks(CHECK_SLICE) {
-            let outputs: Vec<io::Result<(Option<PatientOutput>, bool, u8)>> = pool.install(|| {
+            let rendered: Vec<io::Result<(RenderedPatients, u64)>> = pool.install(|| {
                 groups
-                    .par_iter()
-                    .map(|g| {
-                        let (findings, has_context) = group::check_patient(&shared, g);
-                        let output = render_patient(kb, g, &findings, render)?;
-                        Ok((output, has_context, g.pass))
-                    })
+                    .par_chunks(RENDER_CHUNK)
+                    .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
                     .collect()
             });
-            for output in outputs {
+            for result in rendered {
                 let write = |source| BatchError::Write {
                     what: "the output spool",
                     source,
                 };
-                let (output, has_context, pass) = output.map_err(write)?;
-                if !has_context && opts.patients.is_some() && pass == 1 {
-                    without_context += 1;
-                }
-                if let Some(output) = output {
-                    spool.push(output).map_err(write)?;
-                }
+                let (rendered, quiet) = result.map_err(write)?;
+                without_context += quiet;
+                spool.push(rendered).map_err(write)?;
             }
         }
         for group in work.groups {
@@ -854,31 +851,48 @@ fn check_thread(
     })
 }
 
-fn render_patient(
+/// Checks consecutive patients and renders their findings into one buffer;
+/// also counts the patients without a row in the `--patients` file.
+fn check_and_render(
     kb: &KbIndex,
-    group: &Group,
-    findings: &[BatchFinding],
+    opts: &BatchOptions,
+    shared: &Shared<'_>,
+    groups: &[Group],
     render: &Renderer<'_>,
-) -> io::Result<Option<PatientOutput>> {
-    if findings.is_empty() {
-        return Ok(None);
+) -> io::Result<(RenderedPatients, u64)> {
+    let mut out = RenderedPatients {
+        // Room for a few kilobytes a patient, so the buffer is seldom moved.
+        bytes: Vec::with_capacity(groups.len() * RENDER_ROOM),
+        patients: Vec::with_capacity(groups.len()),
+    };
+    let mut without_context = 0;
+    for g in groups {
+        let (findings, has_context) = group::check_patient(shared, g);
+        if !has_context && opts.patients.is_some() && g.pass == 1 {
+            without_context += 1;
+        }
+        if findings.is_empty() {
+            continue;
+        }
+        let before = out.bytes.len();
+        render(
+            kb,
+            &PatientFindings {
+                patient_id: &g.id,
+                findings: &findings,
+            },
+            &mut out.bytes,
+        )?;
+        let len = out.bytes.len() - before;
+        out.patients.push(PatientOutput::new(
+            g.pid,
+            g.id.clone(),
+            g.pass,
+            len,
+            &findings,
+        ));
     }
-    let mut bytes = Vec::new();
-    render(
-        kb,
-        &PatientFindings {
-            patient_id: &group.id,
-            findings,
-        },
-        &mut bytes,
-    )?;
-    Ok(Some(PatientOutput::new(
-        group.pid,
-        group.id.clone(),
-        group.pass,
-        bytes,
-        findings,
-    )))
+    Ok((out, without_context))
 }
 
 #[cfg(test)]

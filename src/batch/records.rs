@@ -14,7 +14,8 @@
 //! speed of `batch` on two cores; lines are also counted here, exactly, as
 //! they are consumed.
 
-use memchr::{memchr_iter, memchr2, memchr2_iter};
+use super::masks::{Masks, WORD};
+use memchr::memchr_iter;
 use std::io::{self, Read};
 
 /// Size of the read buffer; a line that does not fit is parsed by
@@ -84,6 +85,11 @@ pub struct RecordReader<R> {
     /// Position in `buf` of the next quote or CR at or after some earlier
     /// record start (`end` when there was none); reset when `buf` changes.
     special: Option<usize>,
+    /// Where the delimiters, line feeds, quotes and CRs of `buf[..end]`
+    /// are (fast path only).
+    masks: Masks,
+    /// Leading mask words whose bytes have not moved since they were marked.
+    marked: usize,
     core: csv_core::Reader,
     /// Line feeds consumed so far.
     lines: u64,
@@ -124,6 +130,8 @@ impl<R: Read> RecordReader<R> {
             delimiter,
             fast: !matches!(delimiter, b'"' | b'\r' | b'\n'),
             special: None,
+            masks: Masks::default(),
+            marked: 0,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             lines: 0,
             bounds: Vec::new(),
@@ -198,21 +206,10 @@ impl<R: Read> RecordReader<R> {
             return Ok(None);
         }
         let (len, used) = loop {
-            let hay = &self.buf[self.start..self.end];
             self.bounds.clear();
-            let mut field_start = 0;
-            let mut lf = None;
-            for at in memchr2_iter(self.delimiter, b'\n', hay) {
-                if hay[at] == b'\n' {
-                    lf = Some(at);
-                    break;
-                }
-                self.bounds.push((field_start, at));
-                field_start = at + 1;
-            }
-            match lf {
-                Some(at) => break (at, at + 1),
-                None if self.eof => break (hay.len(), hay.len()),
+            match self.split_held() {
+                Some(lf) => break (lf - self.start, lf - self.start + 1),
+                None if self.eof => break (self.end - self.start, self.end - self.start),
                 None => {
                     if self.start == 0 && self.end == self.buf.len() {
                         return Ok(None);
@@ -231,8 +228,7 @@ impl<R: Read> RecordReader<R> {
         let special = match self.special {
             Some(at) if at >= from => at,
             _ => {
-                let at =
-                    memchr2(b'"', b'\r', &self.buf[from..self.end]).map_or(self.end, |i| from + i);
+                let at = self.masks.next_special(from).unwrap_or(self.end);
                 self.special = Some(at);
                 at
             }
@@ -246,6 +242,28 @@ impl<R: Read> RecordReader<R> {
             self.lines += 1;
         }
         Ok(Some(Held::Buffer(from, to)))
+    }
+
+    /// Records in `bounds` the delimiters of the line starting at `start`,
+    /// and returns where its LF is; `None` when the held bytes end first.
+    fn split_held(&mut self) -> Option<usize> {
+        let from = self.start;
+        let mut field_start = 0;
+        let mut w = from / WORD;
+        let mut bits = self.masks.ends.get(w)? & (u64::MAX << (from % WORD));
+        loop {
+            while bits != 0 {
+                let at = w * WORD + bits.trailing_zeros() as usize;
+                if self.buf[at] == b'\n' {
+                    return Some(at);
+                }
+                self.bounds.push((field_start, at - from));
+                field_start = at - from + 1;
+                bits &= bits - 1;
+            }
+            w += 1;
+            bits = *self.masks.ends.get(w)?;
+        }
     }
 
     /// The general path: one record parsed by `csv_core`, from a record
@@ -297,10 +315,12 @@ impl<R: Read> RecordReader<R> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            self.marked = 0;
         } else if self.start > 0 && self.buf.len() - self.end < self.buf.len() / 2 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+            self.marked = 0;
         }
         if self.end == self.buf.len() {
             return Ok(false);
@@ -309,15 +329,29 @@ impl<R: Read> RecordReader<R> {
             match self.input.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
+                    // The held bytes may have moved.
+                    self.mark();
                     return Ok(false);
                 }
                 Ok(n) => {
                     self.end += n;
+                    self.mark();
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+        }
+    }
+}
+
+impl<R> RecordReader<R> {
+    /// Brings the masks up to date with `buf[..end]` (fast path only).
+    fn mark(&mut self) {
+        if self.fast {
+            self.masks
+                .index(&self.buf[..self.end], self.marked, self.delimiter);
+            self.marked = self.end / WORD;
         }
     }
 }

@@ -20,7 +20,7 @@ use tempfile::TempPath;
 use super::atomic::{self, AtomicFile};
 use super::group::BatchFinding;
 
-/// One patient's rendered findings and what they count.
+/// One patient's part of a [`RenderedPatients`] and what it counts.
 #[derive(Debug)]
 pub struct PatientOutput {
     /// Dense patient number.
@@ -29,32 +29,36 @@ pub struct PatientOutput {
     pub id: Box<str>,
     /// Which read the group came from.
     pub pass: u8,
-    /// Rendered rows.
-    pub bytes: Vec<u8>,
+    /// Length of the patient's rows in the shared buffer.
+    pub len: usize,
     /// (kind, severity) of each finding.
     pub counts: Vec<(FindingKind, Severity)>,
 }
 
 impl PatientOutput {
-    /// Wraps a rendered patient.
-    pub fn new(
-        pid: u32,
-        id: Box<str>,
-        pass: u8,
-        bytes: Vec<u8>,
-        findings: &[BatchFinding],
-    ) -> Self {
+    /// Describes a patient whose `len` bytes of rows were just rendered.
+    pub fn new(pid: u32, id: Box<str>, pass: u8, len: usize, findings: &[BatchFinding]) -> Self {
         PatientOutput {
             pid,
             id,
             pass,
-            bytes,
+            len,
             counts: findings
                 .iter()
                 .map(|f| (f.finding.kind, f.finding.severity))
                 .collect(),
         }
     }
+}
+
+/// The rendered findings of consecutive patients in one buffer, so that
+/// they reach the spool in one write, not one copy per patient.
+#[derive(Debug, Default)]
+pub struct RenderedPatients {
+    /// Rendered rows, patient after patient.
+    pub bytes: Vec<u8>,
+    /// Each patient's part of `bytes`, in order.
+    pub patients: Vec<PatientOutput>,
 }
 
 struct Entry {
@@ -111,7 +115,9 @@ impl Spool {
     }
 
     fn with_file(file: File, path: Option<TempPath>, header: &[u8]) -> io::Result<Self> {
-        let mut file = BufWriter::with_capacity(1 << 16, file);
+        // Small: rendered patients arrive in buffers of tens of kilobytes,
+        // which go to the file directly rather than through this one.
+        let mut file = BufWriter::with_capacity(1 << 14, file);
         file.write_all(header)?;
         Ok(Spool {
             file,
@@ -122,23 +128,24 @@ impl Spool {
         })
     }
 
-    /// Stores a patient's rendered findings (patients without any are not
+    /// Stores rendered patients (patients without findings are not
     /// stored).
-    pub fn push(&mut self, out: PatientOutput) -> io::Result<()> {
-        if out.counts.is_empty() {
-            return Ok(());
+    pub fn push(&mut self, rendered: RenderedPatients) -> io::Result<()> {
+        self.file.write_all(&rendered.bytes)?;
+        for out in rendered.patients {
+            let len = out.len as u64;
+            if !out.counts.is_empty() {
+                self.entries.push(Entry {
+                    id: out.id,
+                    pid: out.pid,
+                    pass: out.pass,
+                    offset: self.written,
+                    len,
+                    counts: out.counts,
+                });
+            }
+            self.written += len;
         }
-        self.file.write_all(&out.bytes)?;
-        let len = out.bytes.len() as u64;
-        self.entries.push(Entry {
-            id: out.id,
-            pid: out.pid,
-            pass: out.pass,
-            offset: self.written,
-            len,
-            counts: out.counts,
-        });
-        self.written += len;
         Ok(())
     }
 
@@ -243,13 +250,16 @@ impl SortedOutput {
 mod tests {
     use super::*;
 
-    fn patient(pid: u32, id: &str, pass: u8, text: &str) -> PatientOutput {
-        PatientOutput {
-            pid,
-            id: id.into(),
-            pass,
+    fn patient(pid: u32, id: &str, pass: u8, text: &str) -> RenderedPatients {
+        RenderedPatients {
             bytes: text.as_bytes().to_vec(),
-            counts: vec![(FindingKind::Interaction, Severity::Major)],
+            patients: vec![PatientOutput {
+                pid,
+                id: id.into(),
+                pass,
+                len: text.len(),
+                counts: vec![(FindingKind::Interaction, Severity::Major)],
+            }],
         }
     }
 
@@ -262,7 +272,7 @@ mod tests {
             .collect()
     }
 
-    fn persisted(pushes: Vec<PatientOutput>, split: &[u32]) -> (String, Vec<String>) {
+    fn persisted(pushes: Vec<RenderedPatients>, split: &[u32]) -> (String, Vec<String>) {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("out.csv");
         let mut spool = Spool::beside(&target, b"h\n").expect("spool");
@@ -348,7 +358,7 @@ mod tests {
     fn patients_without_findings_are_not_written() {
         let mut spool = Spool::new(b"").expect("spool");
         let mut quiet = patient(0, "A", 1, "");
-        quiet.counts.clear();
+        quiet.patients[0].counts.clear();
         spool.push(quiet).expect("push");
         spool.push(patient(1, "B", 1, "b\n")).expect("push");
         let (output, stats) = spool.finish(&[]).expect("finish");
@@ -356,5 +366,21 @@ mod tests {
         output.write_to(&mut out).expect("write");
         assert_eq!(out, b"b\n");
         assert_eq!(stats.patients_with_findings, 1);
+    }
+
+    #[test]
+    fn patients_rendered_together_are_sorted_apart() {
+        let mut spool = Spool::new(b"h\n").expect("spool");
+        let mut both = patient(0, "B", 1, "b1\nb2\n");
+        let a = patient(1, "A", 1, "a\n");
+        both.bytes.extend_from_slice(&a.bytes);
+        both.patients.extend(a.patients);
+        spool.push(both).expect("push");
+        spool.push(patient(2, "C", 1, "c\n")).expect("push");
+        let (output, stats) = spool.finish(&[]).expect("finish");
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        assert_eq!(String::from_utf8_lossy(&out), "h\na\nb1\nb2\nc\n");
+        assert_eq!(stats.patients_with_findings, 3);
     }
 }

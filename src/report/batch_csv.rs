@@ -6,7 +6,7 @@ use crate::batch::group::PatientFindings;
 use crate::batch::reader::Reject;
 use crate::engine::Finding;
 use crate::kb::KbIndex;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{self, Write};
 use std::sync::{Arc, PoisonError, RwLock};
 
