@@ -187,12 +187,24 @@ impl Default for ProbeCache {
     }
 }
 
+/// One thread's copy of what it has used of the memo for one proposed drug
+/// and condition set: the findings alone (when the patient has no context)
+/// and, by interned medication id, the findings of each pair.
+#[derive(Default)]
+struct LocalProbes {
+    alone: Option<Findings>,
+    pairs: Vec<Option<Findings>>,
+}
+
 thread_local! {
-    /// Each thread's copy of the pair memo it has used (run, entries): the
-    /// shared memo's lock is taken once per distinct pair and thread, not
-    /// once per patient (two threads taking one lock for every lookup spent
-    /// more time moving its cache line between cores than looking up).
-    static PAIRS: RefCell<(u64, PairMemo)> = RefCell::new((u64::MAX, HashMap::default()));
+    /// Each thread's copy of the memo it has used (run, entries by proposed
+    /// key and condition set): the shared memo's lock is taken once per
+    /// distinct pair and thread, not once per patient (two threads taking
+    /// one lock for every lookup spent more time moving its cache line
+    /// between cores than looking up), and a patient's pairs are found by
+    /// index, not by hashing each.
+    static LOCAL: RefCell<(u64, HashMap<(u32, u32), LocalProbes>)> =
+        RefCell::new((u64::MAX, HashMap::default()));
 }
 
 impl ProbeCache {
@@ -231,23 +243,40 @@ impl ProbeCache {
         *sets.entry(key).or_insert(next)
     }
 
-    /// What the engine finds for the proposed drug and this one medication
-    /// (only findings that involve the medication).
-    fn pair(&self, s: &Shared<'_>, proposed: Proposed<'_>, med: u32, call: &Call<'_>) -> Findings {
-        let key = (proposed.key, med, call.condition_set);
-        let local = PAIRS.with_borrow_mut(|(run, memo)| {
+    /// Takes this thread's memo for a proposed drug and condition set, to be
+    /// handed back with [`ProbeCache::put_local`].
+    fn take_local(&self, proposed: u32, condition_set: u32) -> LocalProbes {
+        LOCAL.with_borrow_mut(|(run, memo)| {
             if *run != self.run {
                 *run = self.run;
                 memo.clear();
             }
-            memo.get(&key).cloned()
-        });
-        if let Some(known) = local {
-            return known;
+            memo.remove(&(proposed, condition_set)).unwrap_or_default()
+        })
+    }
+
+    fn put_local(&self, proposed: u32, condition_set: u32, local: LocalProbes) {
+        LOCAL.with_borrow_mut(|(_, memo)| memo.insert((proposed, condition_set), local));
+    }
+
+    /// What the engine finds for the proposed drug and this one medication
+    /// (only findings that involve the medication).
+    fn pair<'l>(
+        &self,
+        local: &'l mut LocalProbes,
+        s: &Shared<'_>,
+        proposed: Proposed<'_>,
+        med: u32,
+        call: &Call<'_>,
+    ) -> &'l Findings {
+        let at = med as usize;
+        if local.pairs.len() <= at {
+            local.pairs.resize(at + 1, None);
         }
-        let findings = self.shared_pair(s, proposed, med, call, key);
-        PAIRS.with_borrow_mut(|(_, memo)| memo.insert(key, Arc::clone(&findings)));
-        findings
+        local.pairs[at].get_or_insert_with(|| {
+            let key = (proposed.key, med, call.condition_set);
+            self.shared_pair(s, proposed, med, call, key)
+        })
     }
 
     fn shared_pair(
@@ -297,9 +326,18 @@ impl ProbeCache {
 
     /// What the engine finds for the proposed drug with an empty list and
     /// this patient's context (boxed warnings, conditions, its own dose).
-    fn alone(&self, s: &Shared<'_>, proposed: Proposed<'_>, call: &Call<'_>) -> Findings {
+    fn alone(
+        &self,
+        local: &mut LocalProbes,
+        s: &Shared<'_>,
+        proposed: Proposed<'_>,
+        call: &Call<'_>,
+    ) -> Findings {
         let memo =
             call.context.conditions.is_empty() && call.context.input == PatientInput::default();
+        if memo && let Some(known) = &local.alone {
+            return Arc::clone(known);
+        }
         if memo
             && let Some(known) = self
                 .alone
@@ -307,6 +345,7 @@ impl ProbeCache {
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&proposed.key)
         {
+            local.alone = Some(Arc::clone(known));
             return Arc::clone(known);
         }
         let result = check(
@@ -324,6 +363,7 @@ impl ProbeCache {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(proposed.key, Arc::clone(&findings));
+            local.alone = Some(Arc::clone(&findings));
         }
         findings
     }
@@ -656,7 +696,8 @@ fn check_one(
     out: &mut Vec<BatchFinding>,
 ) {
     let label: Arc<str> = proposed.resolved.med.input.trim().into();
-    for finding in s.probes.alone(s, proposed, call).iter() {
+    let mut local = s.probes.take_local(proposed.key, call.condition_set);
+    for finding in s.probes.alone(&mut local, s, proposed, call).iter() {
         out.push(BatchFinding {
             proposed: Arc::clone(&label),
             finding: Arc::clone(finding),
@@ -671,7 +712,9 @@ fn check_one(
         }
     }
     for (slot, _) in exposed.iter().enumerate().filter(|(_, e)| **e) {
-        let findings = s.probes.pair(s, proposed, call.distinct[slot], call);
+        let findings = s
+            .probes
+            .pair(&mut local, s, proposed, call.distinct[slot], call);
         if findings.is_empty() {
             continue;
         }
@@ -685,6 +728,7 @@ fn check_one(
             });
         }
     }
+    s.probes.put_local(proposed.key, call.condition_set, local);
 }
 
 /// The `unrecognized` finding for a proposed drug (from `--propose-col`)

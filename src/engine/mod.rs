@@ -192,11 +192,12 @@ pub fn report_order(
     b: &Finding,
     by_inputs: impl FnOnce() -> std::cmp::Ordering,
 ) -> std::cmp::Ordering {
+    // Each step only on a tie: batch sorts every patient's findings.
     b.severity
         .cmp(&a.severity)
-        .then(a.kind.cmp(&b.kind))
-        .then(a.drugs.cmp(&b.drugs))
-        .then(a.condition.cmp(&b.condition))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.drugs.cmp(&b.drugs))
+        .then_with(|| a.condition.cmp(&b.condition))
         .then_with(by_inputs)
-        .then(a.title.cmp(&b.title))
+        .then_with(|| a.title.cmp(&b.title))
 }
