@@ -196,6 +196,9 @@ struct LocalProbes {
     pairs: Vec<Option<Findings>>,
 }
 
+/// (proposed key, condition set) → what this thread has used of the memo.
+type LocalMemo = HashMap<(u32, u32), LocalProbes>;
+
 thread_local! {
     /// Each thread's copy of the memo it has used (run, entries by proposed
     /// key and condition set): the shared memo's lock is taken once per
@@ -203,7 +206,7 @@ thread_local! {
     /// one lock for every lookup spent more time moving its cache line
     /// between cores than looking up), and a patient's pairs are found by
     /// index, not by hashing each.
-    static LOCAL: RefCell<(u64, HashMap<(u32, u32), LocalProbes>)> =
+    static LOCAL: RefCell<(u64, LocalMemo)> =
         RefCell::new((u64::MAX, HashMap::default()));
 }
 
