@@ -70,11 +70,6 @@ pub struct Group {
 }
 
 impl Group {
-    /// An empty group.
-    pub fn new(pid: u32, id: Box<str>, pass: u8) -> Self {
-        Group::with_rows(pid, id, pass, Vec::new())
-    }
-
     /// An empty group filling `rows` (emptied first): a buffer handed back
     /// by the checking thread is reused rather than allocated anew.
     pub fn with_rows(pid: u32, id: Box<str>, pass: u8, mut rows: Vec<Row>) -> Self {

@@ -100,7 +100,12 @@ impl Spill {
             return Err(e);
         }
         let mut records: Vec<(u32, Row)> = Vec::new();
-        for part in std::mem::take(&mut self.parts).into_iter().flatten() {
+        let parts = self.parts.len();
+        let taken = std::mem::take(&mut self.parts);
+        for (part_no, part) in taken.into_iter().enumerate() {
+            let Some(part) = part else {
+                continue;
+            };
             let mut file = part.into_inner().map_err(io::IntoInnerError::into_error)?;
             file.seek(SeekFrom::Start(0))?;
             let mut reader = BufReader::with_capacity(64 * 1024, file);
@@ -113,20 +118,33 @@ impl Spill {
                     Err(e) => return Err(e),
                 }
             }
-            // Stable: a patient's rows stay in the order they were written,
-            // which is file order.
-            records.sort_by_key(|(pid, _)| *pid);
-            let mut groups: Vec<Group> = Vec::new();
-            for (pid, row) in records.drain(..) {
-                match groups.last_mut() {
-                    Some(group) if group.pid == pid => group.rows.push(row),
-                    _ => {
-                        let mut group = Group::new(pid, name(pid), pass(pid));
-                        group.context = self.contexts.get_mut(pid as usize).and_then(Option::take);
-                        group.rows.push(row);
-                        groups.push(group);
-                    }
+            // Patients of one partition are numbered `part + k * parts`:
+            // count each one's rows, then hand each row to its group in
+            // file order (no sort; a patient's rows stay in file order).
+            let mut counts: Vec<u32> = Vec::new();
+            for (pid, _) in &records {
+                let k = *pid as usize / parts;
+                if counts.len() <= k {
+                    counts.resize(k + 1, 0);
                 }
+                counts[k] += 1;
+            }
+            let mut slots: Vec<u32> = vec![u32::MAX; counts.len()];
+            let mut groups: Vec<Group> = Vec::new();
+            for (k, &n) in counts.iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                let pid = (k * parts + part_no) as u32;
+                slots[k] = groups.len() as u32;
+                let mut group =
+                    Group::with_rows(pid, name(pid), pass(pid), Vec::with_capacity(n as usize));
+                group.context = self.contexts.get_mut(pid as usize).and_then(Option::take);
+                groups.push(group);
+            }
+            for (pid, row) in records.drain(..) {
+                let k = pid as usize / parts;
+                groups[slots[k] as usize].rows.push(row);
             }
             each(groups);
         }
