@@ -307,6 +307,15 @@ impl<R: Read> RecordReader<R> {
         Ok(Held::Parsed)
     }
 
+    /// Brings the masks up to date with `buf[..end]` (fast path only).
+    fn mark(&mut self) {
+        if self.fast {
+            self.masks
+                .index(&self.buf[..self.end], self.marked, self.delimiter);
+            self.marked = self.end / WORD;
+        }
+    }
+
     /// Reads more input after what is held, first moving the unconsumed
     /// bytes to the front when that frees room; `false` at the end of the
     /// input (or when the buffer is full).
@@ -341,17 +350,6 @@ impl<R: Read> RecordReader<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-        }
-    }
-}
-
-impl<R> RecordReader<R> {
-    /// Brings the masks up to date with `buf[..end]` (fast path only).
-    fn mark(&mut self) {
-        if self.fast {
-            self.masks
-                .index(&self.buf[..self.end], self.marked, self.delimiter);
-            self.marked = self.end / WORD;
         }
     }
 }

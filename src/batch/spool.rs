@@ -376,52 +376,36 @@ mod tests {
         // order whichever way it went, to a file and to a writer.
         let long = |c: char| format!("{}\n", c.to_string().repeat(GATHER_BELOW as usize + 10));
         let short = |c: char| format!("{c}\n");
-        let mut pushes = vec![
-            patient(0, "E", 1, &long('e')),
-            patient(1, "A", 1, &short('a')),
+        let mut specs = vec![
+            (0, "E".to_owned(), long('e')),
+            (1, "A".to_owned(), short('a')),
         ];
         for i in 0..400u32 {
             // 400 patients of 1 KB: more than one gather buffer in a row.
-            let id = format!("C{i:03}");
-            pushes.push(patient(2 + i, &id, 1, &format!("{}\n", "c".repeat(1023))));
+            specs.push((2 + i, format!("C{i:03}"), format!("{}\n", "c".repeat(1023))));
         }
-        pushes.push(patient(500, "D", 1, &long('d')));
-        pushes.push(patient(501, "B", 1, &short('b')));
+        specs.push((500, "D".to_owned(), long('d')));
+        specs.push((501, "B".to_owned(), short('b')));
+        let pushes = || {
+            specs
+                .iter()
+                .map(|(pid, id, text)| patient(*pid, id, 1, text))
+        };
         let mut expected = String::from("h\na\nb\n");
         expected.extend(std::iter::repeat_n(format!("{}\n", "c".repeat(1023)), 400));
         expected.push_str(&long('d'));
         expected.push_str(&long('e'));
-        let rebuild = || {
-            let mut spool = Spool::new(b"h\n").expect("spool");
-            for p in &pushes {
-                let copy = RenderedPatients {
-                    bytes: p.bytes.clone(),
-                    patients: p
-                        .patients
-                        .iter()
-                        .map(|o| PatientOutput {
-                            pid: o.pid,
-                            id: o.id.clone(),
-                            pass: o.pass,
-                            len: o.len,
-                            counts: o.counts.clone(),
-                        })
-                        .collect(),
-                };
-                spool.push(copy).expect("push");
-            }
-            spool.finish(&[]).expect("finish").0
-        };
+        let mut spool = Spool::new(b"h\n").expect("spool");
+        for p in pushes() {
+            spool.push(p).expect("push");
+        }
         let mut out = Vec::new();
-        rebuild().write_to(&mut out).expect("write");
+        let (output, _) = spool.finish(&[]).expect("finish");
+        output.write_to(&mut out).expect("write");
         assert!(out == expected.as_bytes(), "written output differs");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = dir.path().join("out.csv");
-        rebuild().persist(&target).expect("persist");
-        assert!(
-            std::fs::read(&target).expect("read") == expected.as_bytes(),
-            "persisted output differs"
-        );
+        let (text, left) = persisted(pushes().collect(), &[]);
+        assert!(text == expected, "persisted output differs");
+        assert!(left.is_empty(), "spool and copy are both gone: {left:?}");
     }
 
     #[test]
