@@ -408,7 +408,7 @@ struct Call<'a> {
 pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     let (context, has_context) = context_of(s, g);
     let (distinct, row_slot) = distinct_meds(g, s.meds.len());
-    let slots = Slots::new(row_slot, distinct.len());
+    let slots = Slots::new(&row_slot, distinct.len());
     let call = Call {
         context: &context,
         condition_set: s.probes.condition_set(&context),
@@ -421,11 +421,11 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 if !s.therapy[therapy as usize] {
                     continue;
                 }
-                let own: Vec<Row> = g
-                    .rows
+                let own: Vec<Row> = slots
+                    .rows_of(slot)
                     .iter()
-                    .filter(|r| r.med == therapy && r.active_on(s.as_of))
-                    .copied()
+                    .map(|&i| g.rows[i])
+                    .filter(|r| r.active_on(s.as_of))
                     .collect();
                 if own.is_empty() {
                     continue;
@@ -560,21 +560,21 @@ fn distinct_meds(g: &Group, n_meds: usize) -> (Vec<u32>, Vec<usize>) {
     })
 }
 
-/// Each row's slot (the place of its medication among the patient's
-/// distinct medications) and each slot's rows, in input order: the rows
-/// behind one medication then cost that medication's rows, not a pass over
-/// the patient's whole list (patients with hundreds of rows were slow).
+/// Each slot's rows (a slot is the place of a medication among the
+/// patient's distinct medications), in input order: the rows behind one
+/// medication then cost that medication's rows, not a pass over the
+/// patient's whole list (patients with hundreds of rows were slow).
 struct Slots {
-    of_row: Vec<usize>,
     /// Slot `s` holds `rows[starts[s]..starts[s + 1]]` (row indices).
     starts: Vec<usize>,
     rows: Vec<usize>,
 }
 
 impl Slots {
-    fn new(of_row: Vec<usize>, slots: usize) -> Self {
+    /// From each row's slot (`of_row`) and the number of slots.
+    fn new(of_row: &[usize], slots: usize) -> Self {
         let mut starts = vec![0; slots + 1];
-        for &slot in &of_row {
+        for &slot in of_row {
             starts[slot + 1] += 1;
         }
         for i in 1..starts.len() {
@@ -586,11 +586,7 @@ impl Slots {
             rows[next[slot]] = row;
             next[slot] += 1;
         }
-        Slots {
-            of_row,
-            starts,
-            rows,
-        }
+        Slots { starts, rows }
     }
 
     fn rows_of(&self, slot: usize) -> &[usize] {
@@ -687,25 +683,56 @@ impl Exposure<'_> {
         }
     }
 
-    /// The lines behind the co-exposure of the medication at `slot`.
+    /// The lines behind the co-exposure of the medication at `slot`,
+    /// ascending: its rows that count and, for a therapy taken, the
+    /// therapy's rows that overlap one of them.
     fn lines(&self, g: &Group, slots: &Slots, slot: usize) -> Vec<u64> {
-        let mut lines: Vec<u64> = Vec::new();
-        for row in slots.rows_of(slot).iter().map(|&i| &g.rows[i]) {
-            if !self.counts(row, slot) {
-                continue;
+        let rows = slots.rows_of(slot);
+        let counted = rows
+            .iter()
+            .map(|&i| &g.rows[i])
+            .filter(|row| self.counts(row, slot));
+        match self {
+            Exposure::Overlap { own, .. } => {
+                let mut theirs: Vec<u64> = Vec::with_capacity(rows.len());
+                let mut met = vec![false; own.len()];
+                for row in counted {
+                    theirs.push(row.line);
+                    for (met, t) in met.iter_mut().zip(own.iter()) {
+                        *met |= t.overlaps(row);
+                    }
+                }
+                let ours: Vec<u64> = own
+                    .iter()
+                    .zip(&met)
+                    .filter(|(_, met)| **met)
+                    .map(|(t, _)| t.line)
+                    .collect();
+                union_sorted(&theirs, &ours)
             }
-            lines.push(row.line);
-            if let Exposure::Overlap { own, .. } = self {
-                lines.extend(own.iter().filter(|t| t.overlaps(row)).map(|t| t.line));
+            Exposure::Active { with, .. } => {
+                let theirs: Vec<u64> = counted.map(|row| row.line).collect();
+                union_sorted(&theirs, with)
             }
         }
-        if let Exposure::Active { with, .. } = self {
-            lines.extend_from_slice(with);
-        }
-        lines.sort_unstable();
-        lines.dedup();
-        lines
     }
+}
+
+/// The union of two ascending line lists, ascending and without repeats.
+/// Rows are kept in file order, so every line list is built ascending and
+/// two of them merge in one pass instead of a sort.
+fn union_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    debug_assert!(a.is_sorted() && b.is_sorted(), "line lists are ascending");
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The engine's findings for one proposed drug against the co-exposed
@@ -732,13 +759,15 @@ fn check_one(
             lines: base.to_vec(),
         });
     }
-    let mut exposed = vec![false; call.distinct.len()];
-    for (row, &slot) in g.rows.iter().zip(&slots.of_row) {
-        if !exposed[slot] && exposure.counts(row, slot) {
-            exposed[slot] = true;
-        }
-    }
-    for (slot, _) in exposed.iter().enumerate().filter(|(_, e)| **e) {
+    // A medication is co-exposed when one of its rows counts: the search
+    // stops at the first.
+    let exposed = (0..call.distinct.len()).filter(|&slot| {
+        slots
+            .rows_of(slot)
+            .iter()
+            .any(|&i| exposure.counts(&g.rows[i], slot))
+    });
+    for slot in exposed {
         let findings = s
             .probes
             .pair(&mut local, s, proposed, call.distinct[slot], call);
@@ -809,9 +838,7 @@ fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> V
             .find(|e| Arc::ptr_eq(&e.finding, &f.finding) || mirrored(&e.finding, &f.finding))
         {
             Some(existing) => {
-                existing.lines.extend(f.lines);
-                existing.lines.sort_unstable();
-                existing.lines.dedup();
+                existing.lines = union_sorted(&existing.lines, &f.lines);
                 let indices = &mut existing.medication_indices;
                 indices.extend(f.medication_indices);
                 indices.sort_unstable();
@@ -870,16 +897,30 @@ mod tests {
                 own.iter().any(|t| t.overlaps(&row))
             );
         }
+
+        /// Merging two ascending line lists gives what sorting their
+        /// concatenation and dropping repeats gives.
+        #[test]
+        fn merged_line_lists_are_the_sorted_union(
+            a in proptest::collection::btree_set(0u64..40, 0..12),
+            b in proptest::collection::btree_set(0u64..40, 0..12),
+        ) {
+            let a: Vec<u64> = a.into_iter().collect();
+            let b: Vec<u64> = b.into_iter().collect();
+            let mut expected: Vec<u64> = a.iter().chain(&b).copied().collect();
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(union_sorted(&a, &b), expected);
+        }
     }
 
     #[test]
     fn each_slot_lists_its_own_rows_in_input_order() {
-        let slots = Slots::new(vec![1, 0, 1, 2, 1], 3);
+        let slots = Slots::new(&[1, 0, 1, 2, 1], 3);
         assert_eq!(slots.rows_of(0), [1]);
         assert_eq!(slots.rows_of(1), [0, 2, 4]);
         assert_eq!(slots.rows_of(2), [3]);
         assert!(slots.rows_of(3).is_empty());
-        assert_eq!(slots.of_row, [1, 0, 1, 2, 1]);
     }
     use crate::parse::parse_med;
     use crate::resolve::Resolver;
