@@ -4,9 +4,10 @@
 # ByteRecord). Files come from examples/gen_prescriptions.rs in two layouts:
 # `short` (patient_id,drug,start,stop; ~67 bytes a row) and `synthea`
 # (Synthea's medications.csv columns; ~215 bytes a row), 33 rows per patient
-# on average, each patient's rows contiguous; plus shuffled files (rows of a
-# patient scattered) to show memory when patients are not contiguous, with
-# two patient counts so the memory per patient can be read off.
+# on average, each patient's rows contiguous; a file of long patients (330
+# rows each); plus shuffled files (rows of a patient scattered) to show
+# memory when patients are not contiguous, with two patient counts so the
+# memory per patient can be read off.
 # Each figure is the best of RUNS runs (default 3) of the whole process, wall
 # clock and peak RSS from /usr/bin/time -v; the bare scan and batch runs
 # alternate.
@@ -44,7 +45,11 @@ run_case() { # layout rows shuffle [patients]
   local layout=$1 rows=$2 shuffle=$3 patients=${4:-$(($2 / 33))} file cols name
   name=$layout
   file=$DIR/$layout-$rows-$patients$shuffle.csv
-  if [ -n "$shuffle" ]; then name="$layout, shuffled, $patients patients"; fi
+  if [ -n "$shuffle" ]; then
+    name="$layout, shuffled, $patients patients"
+  elif [ -n "${4:-}" ]; then
+    name="$layout, $patients patients of $(($2 / patients)) rows"
+  fi
   [ -f "$file" ] || $BIN/examples/gen_prescriptions --rows "$rows" --patients "$patients" --seed 7 \
       --layout "$layout" $shuffle --out "$file"
   if [ "$layout" = synthea ]; then
@@ -69,10 +74,12 @@ for rows in $ROWS; do
   run_case short "$rows" ""
   run_case synthea "$rows" ""
 done
+last=${ROWS##* }
+# Long patients: ten times the rows per patient, still contiguous.
+run_case short "$last" "" $((last / 330))
 for rows in $ROWS; do
   run_case short "$rows" "--shuffle"
 done
-last=${ROWS##* }
 run_case short "$last" "--shuffle" $((last / 10))
 echo
 echo "files in $DIR"
