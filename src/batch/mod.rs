@@ -173,8 +173,14 @@ const BATCH_ROWS: usize = 1 << 15;
 const PROGRESS_EVERY: u64 = 1 << 16;
 /// Rows that return to a closed patient before the reader stops checking
 /// groups early (see [`ReadState::route`]), if they are also more than a
-/// tenth of the patients.
+/// tenth of the patients or more than one row in [`SCATTERED_SHARE`].
 const SCATTERED_MIN: usize = 1000;
+/// One row in this many returning to a closed patient marks the rows as
+/// scattered. When patients have few rows each, a tenth of the patients
+/// comes back only after many groups were checked for nothing (a shuffled
+/// file of 10M rows and 1M patients: after about 200,000 rows, against
+/// about 45,000 this way, before the first hand-over).
+const SCATTERED_SHARE: usize = 100;
 /// Patient groups checked and rendered at once by the checking thread.
 const CHECK_SLICE: usize = 1024;
 /// Patients checked and rendered together by one worker, into one buffer.
@@ -256,6 +262,8 @@ struct ReadState<'a> {
     recycled: RecycledRows,
     /// Rows routed to a patient whose group had been closed.
     reopened: usize,
+    /// Valid rows routed so far.
+    routed: usize,
     sent_any: bool,
     split: Vec<u32>,
     with_context: bool,
@@ -351,7 +359,7 @@ impl<'a> ReadState<'a> {
             // Rows of many patients are scattered: from now on every row
             // waits on disk until the end instead of checking groups that
             // will come back. Groups not yet handed over wait too.
-            if self.reopened >= SCATTERED_MIN && self.reopened * 10 > self.states.len() {
+            if scattered(self.reopened, self.states.len(), self.routed) {
                 self.start_spill();
             }
         }
@@ -420,7 +428,9 @@ impl<'a> ReadState<'a> {
         }
     }
 
+    /// Counts a routed row, and its drug strings for the summary.
     fn count(&mut self, row: &Row) {
+        self.routed += 1;
         self.meds.rows[row.med as usize] += 1;
         if row.proposed != NO_MED {
             self.meds.rows[row.proposed as usize] += 1;
@@ -512,6 +522,12 @@ impl<'a> ReadState<'a> {
                 source,
             })
     }
+}
+
+/// Whether rows look scattered: `reopened` of the `routed` rows so far went
+/// to one of `patients` whose group had already been closed.
+fn scattered(reopened: usize, patients: usize, routed: usize) -> bool {
+    reopened >= SCATTERED_MIN && (reopened * 10 > patients || reopened * SCATTERED_SHARE > routed)
 }
 
 /// Largest row buffer handed back for reuse (rows).
@@ -652,6 +668,7 @@ pub fn run(
             InputSource::Stdin => None,
         },
         reopened: 0,
+        routed: 0,
         sent_any: false,
         split: Vec::new(),
         with_context,
@@ -756,6 +773,15 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     if state.spill.is_none() {
         state.spill = Some(Spill::new(state.input_bytes));
     }
+    // Only the split patients are looked up, in a table of their own: the
+    // table of all patients can be far larger than the processor's caches,
+    // and this pass looks up every row.
+    let split: HashMap<Box<[u8]>, u32> = state
+        .patients
+        .iter()
+        .filter(|&(_, &pid)| state.states[pid as usize] == PatientState::Split)
+        .map(|(id, &pid)| (id.clone(), pid))
+        .collect();
     let mut rdr = record_reader(opts, opts.input.reopen()?);
     let read_error = |e| opts.input.read_error(e);
     // The header.
@@ -764,10 +790,7 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
         let Ok(valid) = state.validate(&rec, line, false) else {
             continue;
         };
-        let Some(&pid) = state.patients.get(valid.patient) else {
-            continue;
-        };
-        if state.states[pid as usize] == PatientState::Split {
+        if let Some(&pid) = split.get(valid.patient) {
             state.spill_row(pid, &valid);
         }
     }
@@ -897,6 +920,56 @@ fn check_and_render(
 
 #[cfg(test)]
 mod tests {
+    /// The row at which a stream of patient numbers is found scattered,
+    /// counting as `route` does: a row whose patient was seen before, and
+    /// is not the previous row's, returns to a closed group.
+    fn found_scattered_at(patients: impl Iterator<Item = usize>) -> Option<usize> {
+        let mut seen = std::collections::HashSet::new();
+        let (mut reopened, mut previous) = (0, None);
+        for (row, patient) in patients.enumerate() {
+            if !seen.insert(patient) && previous != Some(patient) {
+                reopened += 1;
+            }
+            previous = Some(patient);
+            if super::scattered(reopened, seen.len(), row + 1) {
+                return Some(row + 1);
+            }
+        }
+        None
+    }
+
+    /// Patient numbers spread at random over `patients`, `rows` of them.
+    fn shuffled(rows: usize, patients: usize) -> impl Iterator<Item = usize> {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..rows).map(move |_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % patients as u64) as usize
+        })
+    }
+
+    #[test]
+    fn scattered_rows_are_found_before_the_first_hand_over() {
+        // Few rows a patient (10M rows of 1M patients) or many (33 each):
+        // either way the rows wait on disk before any group is checked, so
+        // no patient has to be gathered again in a second read.
+        for patients in [1_000_000, 30_303] {
+            let at = found_scattered_at(shuffled(super::HOLD_ROWS, patients));
+            assert!(at.is_some(), "{patients} patients: not found scattered");
+        }
+    }
+
+    #[test]
+    fn contiguous_rows_with_a_few_patients_far_apart_are_not_scattered() {
+        // 33 rows a patient in order, and every 20th patient's row again
+        // at the end of the file: 1,516 rows return to closed patients,
+        // more than SCATTERED_MIN but a small share of rows and patients.
+        let contiguous = (0..30_303).flat_map(|p| std::iter::repeat_n(p, 33));
+        let late = (0..30_303).step_by(20);
+        assert_eq!(found_scattered_at(contiguous.chain(late)), None);
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn threads_that_serve_the_reader_run_at_a_lower_priority() {
