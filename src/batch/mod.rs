@@ -2,22 +2,23 @@
 //! patient and checked with the same engine as `check`, with every row
 //! accounted for (checked or rejected with a reason).
 //!
-//! The work is split in two threads. The reading thread ([`run`]) parses rows
-//! into one reused `csv::ByteRecord`, hashes the raw input, interns each
-//! distinct drug string once (the resolution cache is keyed by its raw bytes)
-//! and groups rows by patient. A patient's group is handed to the checking
-//! thread as soon as another patient's row arrives, so memory does not grow
-//! with the number of rows when each patient's rows are contiguous. When the
-//! rows of many patients turn out to be scattered (and always for stdin,
-//! which can be read only once), rows wait on disk instead ([`spill`]) and
-//! are checked a partition of patients at a time after the last row, so
-//! memory follows the number of patients, not rows. A patient already
-//! checked whose rows turn up again later has its early result dropped, and
-//! all its rows are gathered in a second read of the file. The checking
-//! thread resolves new strings and checks patient groups in parallel
-//! (rayon), renders each patient's findings, and spools them so the output
-//! can be written sorted by patient id: the same input gives the same bytes
-//! whatever the thread count.
+//! The reading thread ([`run`]) splits rows in its read buffer
+//! ([`records`]), validates them, interns each distinct drug string once (the
+//! resolution cache is keyed by its raw bytes) and groups rows by patient;
+//! a thread of its own hashes the raw input. A patient's group is handed to
+//! the checking thread as soon as another patient's row arrives, so memory
+//! does not grow with the number of rows when each patient's rows are
+//! contiguous. When the rows of many patients turn out to be scattered (and
+//! always for stdin, which can be read only once), rows wait on disk instead
+//! ([`spill`]) and are checked a partition of patients at a time after the
+//! last row, so memory follows the number of patients, not rows; while they
+//! are read, a routing thread looks their patients up (the `router`
+//! module). A patient already checked whose rows turn up again later has its
+//! early result dropped, and all its rows are gathered in a second read of
+//! the file. The checking thread resolves new strings and checks patient
+//! groups in parallel (rayon), renders each patient's findings, and spools
+//! them so the output can be written sorted by patient id: the same input
+//! gives the same bytes whatever the thread count.
 
 pub mod atomic;
 pub mod context;
@@ -25,6 +26,7 @@ pub mod group;
 mod masks;
 pub mod reader;
 pub mod records;
+mod router;
 pub mod spill;
 pub mod spool;
 pub mod summary;
@@ -37,6 +39,7 @@ use foldhash::{HashMap, HashMapExt};
 use group::{Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
 use records::{Record, RecordReader};
+use router::{PatientState, RowBatch, Seen};
 use spill::Spill;
 pub use spool::Spool;
 use spool::{PatientOutput, RenderedPatients, SortedOutput};
@@ -223,18 +226,6 @@ impl Interner {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PatientState {
-    /// Being read now, or waiting in the spill (stdin, scattered files).
-    Open,
-    /// Closed, waiting in `ready` to be handed over (it can still reopen).
-    Ready,
-    /// Handed to the checking thread.
-    Closed,
-    /// Seen again after being closed: gathered in the second read.
-    Split,
-}
-
 /// A valid row before it is routed to its patient.
 struct ValidRow<'r> {
     patient: &'r [u8],
@@ -247,8 +238,7 @@ struct ReadState<'a> {
     checker: RowChecker,
     context: ContextParser<'a>,
     meds: Interner,
-    patients: HashMap<Box<[u8]>, u32>,
-    states: Vec<PatientState>,
+    seen: Seen,
     current: Option<Group>,
     /// Closed groups waiting to be sent.
     ready: Vec<Group>,
@@ -265,7 +255,6 @@ struct ReadState<'a> {
     /// Valid rows routed so far.
     routed: usize,
     sent_any: bool,
-    split: Vec<u32>,
     with_context: bool,
 }
 
@@ -332,19 +321,11 @@ impl<'a> ReadState<'a> {
             }
             return Ok(());
         }
-        let pid = match self.patients.get(valid.patient) {
-            Some(&pid) => pid,
+        let pid = match self.seen.get(valid.patient) {
+            Some(pid) => pid,
             None => {
-                let id = std::str::from_utf8(valid.patient).map_err(|_| {
-                    self.checker.invalid_utf8(
-                        self.checker.layout.patient,
-                        valid.patient,
-                        valid.row.line,
-                    )
-                })?;
-                let pid = self.states.len() as u32;
-                self.patients.insert(valid.patient.into(), pid);
-                self.states.push(PatientState::Open);
+                let id = self.patient_id(&valid)?;
+                let pid = self.seen.add(valid.patient);
                 self.close_current(tx);
                 if self.spill.is_none() {
                     let rows = self.recycled.take().unwrap_or_default();
@@ -354,41 +335,34 @@ impl<'a> ReadState<'a> {
             }
         };
         self.count(&valid.row);
-        if self.spill.is_none() && self.states[pid as usize] != PatientState::Open {
+        if self.spill.is_none() && self.seen.state(pid) != PatientState::Open {
             self.reopened += 1;
             // Rows of many patients are scattered: from now on every row
             // waits on disk until the end instead of checking groups that
             // will come back. Groups not yet handed over wait too.
-            if scattered(self.reopened, self.states.len(), self.routed) {
+            if scattered(self.reopened, self.seen.len(), self.routed) {
                 self.start_spill();
             }
         }
         if self.spill.is_some() {
-            match self.states[pid as usize] {
-                PatientState::Closed => {
-                    self.states[pid as usize] = PatientState::Split;
-                    self.split.push(pid);
-                }
-                // Rows of a split patient are all gathered in the second read.
-                PatientState::Split => {}
-                PatientState::Open | PatientState::Ready => self.spill_row(pid, &valid),
+            if self.seen.spills(pid) {
+                self.spill_row(pid, &valid);
             }
             return Ok(());
         }
-        match self.states[pid as usize] {
+        match self.seen.state(pid) {
             PatientState::Ready => {
                 // Not handed over yet: take the group back.
                 self.close_current(tx);
                 if let Some(at) = self.ready.iter().position(|g| g.pid == pid) {
                     let group = self.ready.swap_remove(at);
                     self.ready_rows -= group.rows.len();
-                    self.states[pid as usize] = PatientState::Open;
+                    self.seen.set(pid, PatientState::Open);
                     self.current = Some(group);
                 }
             }
             PatientState::Closed => {
-                self.states[pid as usize] = PatientState::Split;
-                self.split.push(pid);
+                self.seen.split(pid);
                 self.close_current(tx);
             }
             PatientState::Split => self.close_current(tx),
@@ -411,11 +385,19 @@ impl<'a> ReadState<'a> {
             .into_iter()
             .chain(self.current.take())
         {
-            self.states[group.pid as usize] = PatientState::Open;
+            self.seen.set(group.pid, PatientState::Open);
             spill.push_group(group);
         }
         self.ready_rows = 0;
         self.spill = Some(spill);
+    }
+
+    /// A new patient's id as text; not UTF-8, the row is rejected.
+    fn patient_id<'r>(&self, valid: &ValidRow<'r>) -> Result<&'r str, Reject> {
+        std::str::from_utf8(valid.patient).map_err(|_| {
+            self.checker
+                .invalid_utf8(self.checker.layout.patient, valid.patient, valid.row.line)
+        })
     }
 
     fn spill_row(&mut self, pid: u32, valid: &ValidRow<'_>) {
@@ -441,7 +423,7 @@ impl<'a> ReadState<'a> {
         let Some(group) = self.current.take() else {
             return;
         };
-        self.states[group.pid as usize] = PatientState::Ready;
+        self.seen.set(group.pid, PatientState::Ready);
         self.ready_rows += group.rows.len();
         self.ready.push(group);
         // The first groups are held longer, so a file whose patients are
@@ -461,8 +443,8 @@ impl<'a> ReadState<'a> {
 
     fn send(&mut self, tx: &Sender) {
         for group in &self.ready {
-            if self.states[group.pid as usize] == PatientState::Ready {
-                self.states[group.pid as usize] = PatientState::Closed;
+            if self.seen.state(group.pid) == PatientState::Ready {
+                self.seen.set(group.pid, PatientState::Closed);
             }
         }
         self.sent_any = true;
@@ -481,16 +463,13 @@ impl<'a> ReadState<'a> {
         let Some(spill) = self.spill.take() else {
             return Ok(());
         };
-        let mut names: Vec<&[u8]> = vec![&[]; self.states.len()];
-        for (bytes, &pid) in &self.patients {
-            names[pid as usize] = bytes;
-        }
-        let states = &self.states;
+        let names = self.seen.names();
+        let seen = &self.seen;
         spill
             .drain(
                 |pid| String::from_utf8_lossy(names[pid as usize]).into(),
                 |pid| {
-                    if states[pid as usize] == PatientState::Split {
+                    if seen.state(pid) == PatientState::Split {
                         2
                     } else {
                         1
@@ -656,8 +635,7 @@ pub fn run(
             fresh: Vec::new(),
             rows: Vec::new(),
         },
-        patients: HashMap::new(),
-        states: Vec::new(),
+        seen: Seen::default(),
         current: None,
         ready: Vec::new(),
         ready_rows: 0,
@@ -670,7 +648,6 @@ pub fn run(
         reopened: 0,
         routed: 0,
         sent_any: false,
-        split: Vec::new(),
         with_context,
     };
     let (tx, rx) = mpsc::sync_channel::<Work>(2);
@@ -690,7 +667,7 @@ pub fn run(
         let read = read.and_then(|()| {
             state.close_current(&tx);
             state.send(&tx);
-            if !state.split.is_empty() {
+            if !state.seen.split_patients().is_empty() {
                 second_read(opts, &mut state)?;
             }
             state.drain_spill(&tx)
@@ -710,16 +687,15 @@ pub fn run(
         .map_err(|e| opts.input.read_error(e))?;
     counts.sha256 = sha256;
     counts.bytes = bytes;
-    counts.patients = state.states.len() as u64;
+    counts.patients = state.seen.len() as u64;
     counts.patients_without_context = checked.without_context;
-    let (output, stats) =
-        checked
-            .spool
-            .finish(&state.split)
-            .map_err(|source| BatchError::Write {
-                what: "the output spool",
-                source,
-            })?;
+    let (output, stats) = checked
+        .spool
+        .finish(state.seen.split_patients())
+        .map_err(|source| BatchError::Write {
+            what: "the output spool",
+            source,
+        })?;
     Ok(BatchRun {
         summary: Summary::build(
             kb,
@@ -748,22 +724,106 @@ fn read_all(
         let outcome = state
             .validate(&rec, line, true)
             .and_then(|valid| state.route(valid, tx));
-        match outcome {
-            Ok(()) => counts.rows_checked += 1,
-            Err(reject) => {
-                counts.reject(reject.reason);
-                hooks.reject(&reject).map_err(|source| BatchError::Write {
-                    what: "the rejects",
-                    source,
-                })?;
-            }
-        }
+        settle(outcome, counts, hooks)?;
         if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
             hooks.progress(counts.rows_read);
+        }
+        if state.spill.is_some() && !state.with_context {
+            read_spilled(rdr, state, counts, hooks, input)?;
+            break;
         }
     }
     hooks.progress(counts.rows_read);
     Ok(())
+}
+
+/// Counts a row as checked, or reports it as rejected.
+fn settle(
+    outcome: Result<(), Reject>,
+    counts: &mut Counts,
+    hooks: &mut dyn Hooks,
+) -> Result<(), BatchError> {
+    match outcome {
+        Ok(()) => counts.rows_checked += 1,
+        Err(reject) => {
+            counts.reject(reject.reason);
+            hooks.reject(&reject).map_err(|source| BatchError::Write {
+                what: "the rejects",
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows handed to the routing thread at once.
+const ROUTE_BATCH: usize = 4096;
+
+/// Reads the rest of the input once every row waits on disk, when rows
+/// carry no context columns: this thread parses and validates each row,
+/// and a routing thread ([`router::route_batches`]) numbers its patient
+/// and writes it to the spill. The result is the same as routing each row
+/// here, in the same order.
+fn read_spilled(
+    rdr: &mut RecordReader<reader::Input>,
+    state: &mut ReadState<'_>,
+    counts: &mut Counts,
+    hooks: &mut dyn Hooks,
+    input: &InputSource,
+) -> Result<(), BatchError> {
+    let Some(mut spill) = state.spill.take() else {
+        return Ok(());
+    };
+    let mut seen = std::mem::take(&mut state.seen);
+    let (to_router, batches) = mpsc::sync_channel::<RowBatch>(4);
+    let (give_back, empties) = mpsc::sync_channel::<RowBatch>(4);
+    let read = std::thread::scope(|scope| {
+        let router = std::thread::Builder::new()
+            .name("crampcheck-route".to_owned())
+            .spawn_scoped(scope, || {
+                router::route_batches(&mut seen, &mut spill, batches, &give_back);
+            })
+            .map_err(|e| BatchError::Worker(e.to_string()))?;
+        let mut batch = RowBatch::default();
+        let mut read = || -> Result<(), BatchError> {
+            while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
+                counts.rows_read += 1;
+                let outcome = state.validate(&rec, line, true).and_then(|valid| {
+                    // The routing thread numbers new patients without
+                    // looking at their ids: they are checked here.
+                    state.patient_id(&valid)?;
+                    state.count(&valid.row);
+                    batch.push(valid.patient, valid.row);
+                    Ok(())
+                });
+                settle(outcome, counts, hooks)?;
+                if batch.len() >= ROUTE_BATCH {
+                    let next = empties.try_recv().unwrap_or_default();
+                    // A send fails only when the routing thread has
+                    // stopped; its panic is reported when it is joined.
+                    if to_router.send(std::mem::replace(&mut batch, next)).is_err() {
+                        break;
+                    }
+                }
+                if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
+                    hooks.progress(counts.rows_read);
+                }
+            }
+            Ok(())
+        };
+        let read = read();
+        if batch.len() > 0 {
+            let _ = to_router.send(batch);
+        }
+        drop(to_router);
+        router
+            .join()
+            .map_err(|_| BatchError::Worker("the routing thread panicked".to_owned()))?;
+        read
+    });
+    state.seen = seen;
+    state.spill = Some(spill);
+    read
 }
 
 /// Reads the file again, gathering every row of the patients whose rows
@@ -776,12 +836,7 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     // Only the split patients are looked up, in a table of their own: the
     // table of all patients can be far larger than the processor's caches,
     // and this pass looks up every row.
-    let split: HashMap<Box<[u8]>, u32> = state
-        .patients
-        .iter()
-        .filter(|&(_, &pid)| state.states[pid as usize] == PatientState::Split)
-        .map(|(id, &pid)| (id.clone(), pid))
-        .collect();
+    let split = state.seen.split_ids();
     let mut rdr = record_reader(opts, opts.input.reopen()?);
     let read_error = |e| opts.input.read_error(e);
     // The header.

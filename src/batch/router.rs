@@ -1,0 +1,244 @@
+//! The patients seen while reading, and the routing of rows once they wait
+//! on disk. From the moment a file's rows turn out to be scattered (and
+//! from the start for standard input), a row is not checked with its
+//! neighbours but looked up by patient and written to the spill. With
+//! patients spread over the whole file, that lookup costs about as much as
+//! parsing the row, as the table outgrows the processor's caches. So, when
+//! rows carry no context columns, it runs on a thread of its own
+//! ([`route_batches`]) while the reading thread parses the next rows, and
+//! the two halves of the work share the two cores.
+
+use super::group::Row;
+use super::spill::Spill;
+use foldhash::{HashMap, HashMapExt};
+use std::sync::mpsc;
+
+/// What became of a patient's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PatientState {
+    /// Being read now, or waiting in the spill (stdin, scattered files).
+    Open,
+    /// Closed, waiting to be handed over (it can still reopen).
+    Ready,
+    /// Handed to the checking thread.
+    Closed,
+    /// Seen again after being closed: gathered in the second read.
+    Split,
+}
+
+/// Every patient seen so far, numbered in order of first appearance.
+#[derive(Default)]
+pub(super) struct Seen {
+    ids: HashMap<Box<[u8]>, u32>,
+    states: Vec<PatientState>,
+    /// Patients seen again after their group was handed over, in the order
+    /// this was noticed.
+    split: Vec<u32>,
+}
+
+impl Seen {
+    /// The number of a patient seen before.
+    pub(super) fn get(&self, id: &[u8]) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    /// Numbers a patient seen for the first time.
+    pub(super) fn add(&mut self, id: &[u8]) -> u32 {
+        let pid = self.states.len() as u32;
+        self.ids.insert(id.into(), pid);
+        self.states.push(PatientState::Open);
+        pid
+    }
+
+    /// Patients seen.
+    pub(super) fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// What became of patient `pid`'s rows.
+    pub(super) fn state(&self, pid: u32) -> PatientState {
+        self.states[pid as usize]
+    }
+
+    /// Records what became of patient `pid`'s rows.
+    pub(super) fn set(&mut self, pid: u32, state: PatientState) {
+        self.states[pid as usize] = state;
+    }
+
+    /// Notes that a patient whose group was handed over has rows again: all
+    /// of its rows are gathered in a second read.
+    pub(super) fn split(&mut self, pid: u32) {
+        self.states[pid as usize] = PatientState::Split;
+        self.split.push(pid);
+    }
+
+    /// The split patients, in the order found.
+    pub(super) fn split_patients(&self) -> &[u32] {
+        &self.split
+    }
+
+    /// Whether a row of `pid` goes to the spill, once rows wait there: not
+    /// when the patient's group was already handed over (the patient is
+    /// then split, and its rows are gathered in the second read).
+    pub(super) fn spills(&mut self, pid: u32) -> bool {
+        match self.state(pid) {
+            PatientState::Closed => {
+                self.split(pid);
+                false
+            }
+            PatientState::Split => false,
+            PatientState::Open | PatientState::Ready => true,
+        }
+    }
+
+    /// Each patient's id, by number.
+    pub(super) fn names(&self) -> Vec<&[u8]> {
+        let mut names: Vec<&[u8]> = vec![&[]; self.states.len()];
+        for (id, &pid) in &self.ids {
+            names[pid as usize] = id;
+        }
+        names
+    }
+
+    /// The split patients' ids and numbers: a table small enough to stay
+    /// in cache while every row of the file is looked up in the second read.
+    pub(super) fn split_ids(&self) -> HashMap<Box<[u8]>, u32> {
+        let mut ids = HashMap::with_capacity(self.split.len());
+        for (id, &pid) in &self.ids {
+            if self.state(pid) == PatientState::Split {
+                ids.insert(id.clone(), pid);
+            }
+        }
+        ids
+    }
+}
+
+/// Valid rows on their way to the routing thread, their patient ids side
+/// by side in one buffer.
+#[derive(Default)]
+pub(super) struct RowBatch {
+    ids: Vec<u8>,
+    /// Where each row's id ends in `ids`.
+    ends: Vec<usize>,
+    rows: Vec<Row>,
+}
+
+impl RowBatch {
+    /// Adds a row of patient `id`.
+    pub(super) fn push(&mut self, id: &[u8], row: Row) {
+        self.ids.extend_from_slice(id);
+        self.ends.push(self.ids.len());
+        self.rows.push(row);
+    }
+
+    /// Rows held.
+    pub(super) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.ends.clear();
+        self.rows.clear();
+    }
+
+    /// The rows with their patient ids, in the order pushed.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &Row)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.ids[start..end])
+            .zip(&self.rows)
+    }
+}
+
+/// The routing thread: numbers each row's patient and writes the row to
+/// the spill (or splits the patient), in the order the batches come, so
+/// patients are numbered and rows spilled exactly as on one thread. Empty
+/// batches go back through `empties` to be filled again.
+pub(super) fn route_batches(
+    seen: &mut Seen,
+    spill: &mut Spill,
+    batches: mpsc::Receiver<RowBatch>,
+    empties: &mpsc::SyncSender<RowBatch>,
+) {
+    for mut batch in batches {
+        for (id, row) in batch.iter() {
+            let pid = match seen.get(id) {
+                Some(pid) => pid,
+                None => seen.add(id),
+            };
+            if seen.spills(pid) {
+                spill.push(pid, row);
+            }
+        }
+        batch.clear();
+        // When enough wait already the batch is just freed.
+        let _ = empties.try_send(batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::NO_MED;
+
+    fn row(line: u64) -> Row {
+        Row {
+            line,
+            med: 0,
+            proposed: NO_MED,
+            start: 0,
+            end: 1,
+        }
+    }
+
+    #[test]
+    fn a_batch_gives_back_each_row_with_its_patient() {
+        let mut batch = RowBatch::default();
+        for (id, line) in [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)] {
+            batch.push(id, row(line));
+        }
+        let back: Vec<(&[u8], u64)> = batch.iter().map(|(id, r)| (id, r.line)).collect();
+        assert_eq!(back, [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)]);
+        batch.clear();
+        assert_eq!(batch.len(), 0);
+        assert_eq!(batch.iter().count(), 0);
+    }
+
+    #[test]
+    fn routed_rows_number_patients_in_order_and_split_the_closed_ones() {
+        let mut seen = Seen::default();
+        let closed = seen.add(b"C");
+        seen.set(closed, PatientState::Closed);
+        let mut spill = Spill::new(Some(1));
+        let (to_router, batches) = mpsc::sync_channel(2);
+        let (give_back, _empties) = mpsc::sync_channel(2);
+        let mut batch = RowBatch::default();
+        for (id, line) in [(&b"A"[..], 2), (b"C", 3), (b"B", 4), (b"A", 5), (b"C", 6)] {
+            batch.push(id, row(line));
+        }
+        to_router.send(batch).expect("send");
+        drop(to_router);
+        route_batches(&mut seen, &mut spill, batches, &give_back);
+        assert_eq!(seen.get(b"A"), Some(1));
+        assert_eq!(seen.get(b"B"), Some(2));
+        assert_eq!(seen.split_patients(), [closed]);
+        assert_eq!(seen.names(), [&b"C"[..], b"A", b"B"]);
+        let mut spilled = Vec::new();
+        spill
+            .drain(
+                |pid| pid.to_string().into(),
+                |_| 1,
+                |groups| {
+                    spilled.extend(groups.iter().map(|g| {
+                        let lines: Vec<u64> = g.rows.iter().map(|r| r.line).collect();
+                        (g.pid, lines)
+                    }))
+                },
+            )
+            .expect("drain");
+        spilled.sort();
+        assert_eq!(spilled, [(1, vec![2, 5]), (2, vec![4])]);
+    }
+}
