@@ -711,6 +711,9 @@ pub fn run(
     })
 }
 
+/// The first read: every row validated and routed to its patient; once rows
+/// wait on disk and carry no context columns, the rest goes through
+/// [`read_spilled`].
 fn read_all(
     rdr: &mut RecordReader<reader::Input>,
     state: &mut ReadState<'_>,
