@@ -603,16 +603,8 @@ pub fn run(
         counts
             .warnings
             .push("the input is empty: no header, no rows".to_owned());
-        let (sha256, bytes) = rdr
-            .into_inner()
-            .finish()
-            .map_err(|e| opts.input.read_error(e))?;
-        counts.sha256 = sha256;
-        counts.bytes = bytes;
-        let (output, stats) = spool.finish(&[]).map_err(|source| BatchError::Write {
-            what: "the output spool",
-            source,
-        })?;
+        record_hash(rdr, &opts.input, &mut counts)?;
+        let (output, stats) = spool.finish(&[]).map_err(spool_error)?;
         return Ok(BatchRun {
             summary: Summary::build(kb, opts, counts, stats, &[], &[], started, threads),
             output,
@@ -681,21 +673,13 @@ pub fn run(
         checked
     });
     let checked = worker_result?;
-    let (sha256, bytes) = rdr
-        .into_inner()
-        .finish()
-        .map_err(|e| opts.input.read_error(e))?;
-    counts.sha256 = sha256;
-    counts.bytes = bytes;
+    record_hash(rdr, &opts.input, &mut counts)?;
     counts.patients = state.seen.len() as u64;
     counts.patients_without_context = checked.without_context;
     let (output, stats) = checked
         .spool
         .finish(state.seen.split_patients())
-        .map_err(|source| BatchError::Write {
-            what: "the output spool",
-            source,
-        })?;
+        .map_err(spool_error)?;
     Ok(BatchRun {
         summary: Summary::build(
             kb,
@@ -709,6 +693,26 @@ pub fn run(
         ),
         output,
     })
+}
+
+/// Records the input's SHA-256 and size, once the reader has read it all.
+fn record_hash(
+    rdr: RecordReader<reader::Input>,
+    input: &InputSource,
+    counts: &mut Counts,
+) -> Result<(), BatchError> {
+    let (sha256, bytes) = rdr.into_inner().finish().map_err(|e| input.read_error(e))?;
+    counts.sha256 = sha256;
+    counts.bytes = bytes;
+    Ok(())
+}
+
+/// A failed write to the output spool.
+fn spool_error(source: io::Error) -> BatchError {
+    BatchError::Write {
+        what: "the output spool",
+        source,
+    }
 }
 
 /// The first read: every row validated and routed to its patient; once rows
@@ -912,13 +916,9 @@ fn check_thread(
                     .collect()
             });
             for result in rendered {
-                let write = |source| BatchError::Write {
-                    what: "the output spool",
-                    source,
-                };
-                let (rendered, quiet) = result.map_err(write)?;
+                let (rendered, quiet) = result.map_err(spool_error)?;
                 without_context += quiet;
-                spool.push(rendered).map_err(write)?;
+                spool.push(rendered).map_err(spool_error)?;
             }
         }
         for group in work.groups {
