@@ -716,8 +716,7 @@ fn spool_error(source: io::Error) -> BatchError {
 }
 
 /// The first read: every row validated and routed to its patient; once rows
-/// wait on disk and carry no context columns, the rest goes through
-/// [`read_spilled`].
+/// wait on disk, the rest goes through [`read_spilled`].
 fn read_all(
     rdr: &mut RecordReader<reader::Input>,
     state: &mut ReadState<'_>,
@@ -735,7 +734,7 @@ fn read_all(
         if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
             hooks.progress(counts.rows_read);
         }
-        if state.spill.is_some() && !state.with_context {
+        if state.spill.is_some() {
             read_spilled(rdr, state, counts, hooks, input)?;
             break;
         }
@@ -766,11 +765,11 @@ fn settle(
 /// Rows handed to the routing thread at once.
 const ROUTE_BATCH: usize = 4096;
 
-/// Reads the rest of the input once every row waits on disk, when rows
-/// carry no context columns: this thread parses and validates each row,
-/// and a routing thread ([`router::route_batches`]) numbers its patient
-/// and writes it to the spill. The result is the same as routing each row
-/// here, in the same order.
+/// Reads the rest of the input once every row waits on disk: this thread
+/// parses and validates each row, and a routing thread
+/// ([`router::route_batches`]) numbers its patient and writes it, with its
+/// context, to the spill. The result is the same as routing each row here,
+/// in the same order.
 fn read_spilled(
     rdr: &mut RecordReader<reader::Input>,
     state: &mut ReadState<'_>,
@@ -782,13 +781,15 @@ fn read_spilled(
         return Ok(());
     };
     let mut seen = std::mem::take(&mut state.seen);
+    let mut lists_sent = state.context.conditions().len();
+    let lists = state.context.conditions().to_vec();
     let (to_router, batches) = mpsc::sync_channel::<RowBatch>(4);
     let (give_back, empties) = mpsc::sync_channel::<RowBatch>(4);
     let read = std::thread::scope(|scope| {
         let router = std::thread::Builder::new()
             .name("crampcheck-route".to_owned())
             .spawn_scoped(scope, || {
-                router::route_batches(&mut seen, &mut spill, batches, &give_back);
+                router::route_batches(&mut seen, &mut spill, lists, batches, &give_back);
             })
             .map_err(|e| BatchError::Worker(e.to_string()))?;
         let mut batch = RowBatch::default();
@@ -800,11 +801,13 @@ fn read_spilled(
                     // looking at their ids: they are checked here.
                     state.patient_id(&valid)?;
                     state.count(&valid.row);
-                    batch.push(valid.patient, valid.row);
+                    batch.push(valid.patient, valid.row, valid.context);
                     Ok(())
                 });
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
+                    batch.lists = state.context.conditions()[lists_sent..].to_vec();
+                    lists_sent += batch.lists.len();
                     let next = empties.try_recv().unwrap_or_default();
                     // A send fails only when the routing thread has
                     // stopped; its panic is reported when it is joined.
@@ -820,6 +823,7 @@ fn read_spilled(
         };
         let read = read();
         if batch.len() > 0 {
+            batch.lists = state.context.conditions()[lists_sent..].to_vec();
             let _ = to_router.send(batch);
         }
         drop(to_router);

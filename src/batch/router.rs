@@ -3,11 +3,12 @@
 //! from the start for standard input), a row is not checked with its
 //! neighbours but looked up by patient and written to the spill. With
 //! patients spread over the whole file, that lookup costs about as much as
-//! parsing the row, as the table outgrows the processor's caches. So, when
-//! rows carry no context columns, it runs on a thread of its own
-//! ([`route_batches`]) while the reading thread parses the next rows, and
-//! the two halves of the work share the two cores.
+//! parsing the row, as the table outgrows the processor's caches. So it
+//! runs on a thread of its own ([`route_batches`]) while the reading thread
+//! parses the next rows, and the two halves of the work share the two
+//! cores.
 
+use super::context::RowContext;
 use super::group::Row;
 use super::spill::Spill;
 use foldhash::{HashMap, HashMapExt};
@@ -121,11 +122,19 @@ pub(super) struct RowBatch {
     /// Where each row's id ends in `ids`.
     ends: Vec<usize>,
     rows: Vec<Row>,
+    /// The context of the rows that carry any, by row index.
+    contexts: Vec<(usize, RowContext)>,
+    /// Condition lists that rows' contexts may name, new since the previous
+    /// batch (the lists only grow).
+    pub(super) lists: Vec<Vec<String>>,
 }
 
 impl RowBatch {
     /// Adds a row of patient `id`.
-    pub(super) fn push(&mut self, id: &[u8], row: Row) {
+    pub(super) fn push(&mut self, id: &[u8], row: Row, context: RowContext) {
+        if !context.is_empty() {
+            self.contexts.push((self.rows.len(), context));
+        }
         self.ids.extend_from_slice(id);
         self.ends.push(self.ids.len());
         self.rows.push(row);
@@ -140,6 +149,8 @@ impl RowBatch {
         self.ids.clear();
         self.ends.clear();
         self.rows.clear();
+        self.contexts.clear();
+        self.lists.clear();
     }
 
     /// The rows with their patient ids, in the order pushed.
@@ -152,24 +163,32 @@ impl RowBatch {
     }
 }
 
-/// The routing thread: numbers each row's patient and writes the row to
-/// the spill (or splits the patient), in the order the batches come, so
-/// patients are numbered and rows spilled exactly as on one thread. Empty
-/// batches go back through `empties` to be filled again.
+/// The routing thread: numbers each row's patient and writes the row (and
+/// merges its context) to the spill, or splits the patient, in the order
+/// the batches come, so patients are numbered and rows spilled exactly as
+/// on one thread. `lists` starts with the condition lists known before the
+/// first batch. Empty batches go back through `empties` to be filled again.
 pub(super) fn route_batches(
     seen: &mut Seen,
     spill: &mut Spill,
+    mut lists: Vec<Vec<String>>,
     batches: mpsc::Receiver<RowBatch>,
     empties: &mpsc::SyncSender<RowBatch>,
 ) {
     for mut batch in batches {
-        for (id, row) in batch.iter() {
+        lists.append(&mut batch.lists);
+        let mut contexts = batch.contexts.iter().peekable();
+        for (at, (id, row)) in batch.iter().enumerate() {
             let pid = match seen.get(id) {
                 Some(pid) => pid,
                 None => seen.add(id),
             };
+            let context = contexts.next_if(|(row_at, _)| *row_at == at);
             if seen.spills(pid) {
                 spill.push(pid, row);
+                if let Some((_, context)) = context {
+                    context.apply(spill.context(pid), &lists);
+                }
             }
         }
         batch.clear();
@@ -197,7 +216,7 @@ mod tests {
     fn a_batch_gives_back_each_row_with_its_patient() {
         let mut batch = RowBatch::default();
         for (id, line) in [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)] {
-            batch.push(id, row(line));
+            batch.push(id, row(line), RowContext::default());
         }
         let back: Vec<(&[u8], u64)> = batch.iter().map(|(id, r)| (id, r.line)).collect();
         assert_eq!(back, [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)]);
@@ -216,11 +235,11 @@ mod tests {
         let (give_back, _empties) = mpsc::sync_channel(2);
         let mut batch = RowBatch::default();
         for (id, line) in [(&b"A"[..], 2), (b"C", 3), (b"B", 4), (b"A", 5), (b"C", 6)] {
-            batch.push(id, row(line));
+            batch.push(id, row(line), RowContext::default());
         }
         to_router.send(batch).expect("send");
         drop(to_router);
-        route_batches(&mut seen, &mut spill, batches, &give_back);
+        route_batches(&mut seen, &mut spill, Vec::new(), batches, &give_back);
         assert_eq!(seen.get(b"A"), Some(1));
         assert_eq!(seen.get(b"B"), Some(2));
         assert_eq!(seen.split_patients(), [closed]);
