@@ -403,10 +403,7 @@ impl<'a> ReadState<'a> {
     fn spill_row(&mut self, pid: u32, valid: &ValidRow<'_>) {
         let lists = self.context.conditions();
         if let Some(spill) = &mut self.spill {
-            spill.push(pid, &valid.row);
-            if !valid.context.is_empty() {
-                valid.context.apply(spill.context(pid), lists);
-            }
+            spill.push_row(pid, &valid.row, &valid.context, lists);
         }
     }
 

@@ -183,12 +183,11 @@ pub(super) fn route_batches(
                 Some(pid) => pid,
                 None => seen.add(id),
             };
-            let context = contexts.next_if(|(row_at, _)| *row_at == at);
+            let context = contexts
+                .next_if(|(row_at, _)| *row_at == at)
+                .map_or_else(RowContext::default, |(_, context)| *context);
             if seen.spills(pid) {
-                spill.push(pid, row);
-                if let Some((_, context)) = context {
-                    context.apply(spill.context(pid), &lists);
-                }
+                spill.push_row(pid, row, &context, &lists);
             }
         }
         batch.clear();

@@ -6,6 +6,7 @@
 //! patients. Memory then holds the per-patient tables and one partition,
 //! instead of every row of the file.
 
+use super::context::RowContext;
 use super::group::{Group, Row};
 use crate::patient::PatientInput;
 use std::fs::File;
@@ -61,6 +62,15 @@ impl Spill {
         let written = file.and_then(|file| file.write_all(&encode(pid, row)));
         if let Err(e) = written {
             self.error = Some(e);
+        }
+    }
+
+    /// Writes one row of patient `pid` and merges its context values (whose
+    /// conditions are indices into `lists`).
+    pub fn push_row(&mut self, pid: u32, row: &Row, context: &RowContext, lists: &[Vec<String>]) {
+        self.push(pid, row);
+        if !context.is_empty() {
+            context.apply(self.context(pid), lists);
         }
     }
 
