@@ -392,7 +392,7 @@ impl<'a> ReadState<'a> {
         self.spill = Some(spill);
     }
 
-    /// A new patient's id as text; not UTF-8, the row is rejected.
+    /// The row's patient id as text; not UTF-8, the row is rejected.
     fn patient_id<'r>(&self, valid: &ValidRow<'r>) -> Result<&'r str, Reject> {
         std::str::from_utf8(valid.patient).map_err(|_| {
             self.checker
