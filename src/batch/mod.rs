@@ -883,6 +883,9 @@ fn check_thread(
     let mut therapy: Vec<bool> = Vec::new();
     let probes = group::ProbeCache::default();
     let mut without_context = 0u64;
+    // The last slice's output, written to the spool while the next slice is
+    // checked: writing it first would leave the pool idle meanwhile.
+    let mut pending: Vec<io::Result<(RenderedPatients, u64)>> = Vec::new();
     for work in rx {
         let resolved: Vec<Resolved> = pool.install(|| {
             work.fresh
@@ -910,27 +913,46 @@ fn check_thread(
         // In slices, so a large hand-over (the groups kept to the end) does
         // not hold all its rendered output in memory at once.
         for groups in work.groups.chunks(CHECK_SLICE) {
-            let rendered: Vec<io::Result<(RenderedPatients, u64)>> = pool.install(|| {
-                groups
-                    .par_chunks(RENDER_CHUNK)
-                    .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
-                    .collect()
+            let written = std::mem::take(&mut pending);
+            let (rendered, written) = pool.install(|| {
+                rayon::join(
+                    || {
+                        groups
+                            .par_chunks(RENDER_CHUNK)
+                            .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
+                            .collect()
+                    },
+                    || spool_rendered(&mut spool, written, &mut without_context),
+                )
             });
-            for result in rendered {
-                let (rendered, quiet) = result.map_err(spool_error)?;
-                without_context += quiet;
-                spool.push(rendered).map_err(spool_error)?;
-            }
+            written?;
+            pending = rendered;
         }
         for group in work.groups {
             recycle.give(group.rows);
         }
     }
+    spool_rendered(&mut spool, pending, &mut without_context)?;
     Ok(Checked {
         spool,
         meds,
         without_context,
     })
+}
+
+/// Writes checked and rendered patients to the spool, in order, adding up
+/// the patients without context.
+fn spool_rendered(
+    spool: &mut Spool,
+    rendered: Vec<io::Result<(RenderedPatients, u64)>>,
+    without_context: &mut u64,
+) -> Result<(), BatchError> {
+    for result in rendered {
+        let (rendered, quiet) = result.map_err(spool_error)?;
+        *without_context += quiet;
+        spool.push(rendered).map_err(spool_error)?;
+    }
+    Ok(())
 }
 
 /// Checks consecutive patients and renders their findings into one buffer;
