@@ -185,7 +185,7 @@ const SCATTERED_MIN: usize = 1000;
 /// about 45,000 this way, before the first hand-over).
 const SCATTERED_SHARE: usize = 100;
 /// Patient groups checked and rendered at once by the checking thread.
-const CHECK_SLICE: usize = 1024;
+const CHECK_SLICE: usize = 512;
 /// Patients checked and rendered together by one worker, into one buffer.
 const RENDER_CHUNK: usize = 32;
 /// Bytes of output room per patient of a chunk, to start with.
@@ -911,9 +911,10 @@ fn check_thread(
             probes: &probes,
         };
         // In slices, so a large hand-over (the groups kept to the end) does
-        // not hold all its rendered output in memory at once.
+        // not hold all its rendered output in memory at once: only two
+        // slices' worth, the one being checked and the one being written.
         for groups in work.groups.chunks(CHECK_SLICE) {
-            let written = std::mem::take(&mut pending);
+            let previous = std::mem::take(&mut pending);
             let (rendered, written) = pool.install(|| {
                 rayon::join(
                     || {
@@ -922,7 +923,7 @@ fn check_thread(
                             .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
                             .collect()
                     },
-                    || spool_rendered(&mut spool, written, &mut without_context),
+                    || spool_rendered(&mut spool, previous, &mut without_context),
                 )
             });
             written?;
