@@ -972,6 +972,11 @@ fn a_patient_back_after_hundreds_of_thousands_of_rows_is_gathered_again() {
         .expect("quinine + clarithromycin");
     assert_eq!(found.lines, "2;300003");
     assert_eq!(run.rows().iter().filter(|r| r.patient == "p1").count(), 2);
+    assert_eq!(
+        run.summary["warnings"][0],
+        "1 patient(s) had rows again after their earlier rows were checked: the file was read a \
+         second time to check each of them as one list"
+    );
     let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
     assert_eq!(piped.stdout, run.stdout);
 }
@@ -1057,6 +1062,14 @@ fn scattered_rows_wait_on_disk_and_give_what_contiguous_rows_give() {
     let together = batch_in(&dir, &a, &args, None);
     let apart = batch_in(&dir, &b, &args, None);
     assert_eq!(apart.count("rows_read"), (patients * per_patient) as u64);
+    // The file's layout is reported, so it can be grouped by patient next
+    // time; standard input waits on disk whatever its layout, unreported.
+    assert_eq!(together.summary["warnings"], serde_json::json!([]));
+    let warning = apart.summary["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("the rows of many patients are scattered (noticed after 2500 rows)"),
+        "{warning}"
+    );
     assert_eq!(apart.count("patients"), patients as u64);
     assert!(together.count("findings") > 1000);
     let back = |line: u64| -> u64 {
@@ -1104,6 +1117,7 @@ fn scattered_rows_wait_on_disk_and_give_what_contiguous_rows_give() {
         Some(scattered.clone().into_bytes()),
     );
     assert_eq!(piped.stdout, apart.stdout);
+    assert_eq!(piped.summary["warnings"], serde_json::json!([]));
     // Without context columns, spilled rows are routed on a thread of
     // their own: the same findings again.
     let together = batch_in(&dir, &a, &[], None);

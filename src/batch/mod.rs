@@ -254,6 +254,8 @@ struct ReadState<'a> {
     reopened: usize,
     /// Valid rows routed so far.
     routed: usize,
+    /// Rows routed when they were found scattered, if they were.
+    scattered_after: Option<usize>,
     sent_any: bool,
     with_context: bool,
 }
@@ -390,6 +392,7 @@ impl<'a> ReadState<'a> {
         }
         self.ready_rows = 0;
         self.spill = Some(spill);
+        self.scattered_after = Some(self.routed);
     }
 
     /// The row's patient id as text; not UTF-8, the row is rejected.
@@ -636,6 +639,7 @@ pub fn run(
         },
         reopened: 0,
         routed: 0,
+        scattered_after: None,
         sent_any: false,
         with_context,
     };
@@ -671,6 +675,7 @@ pub fn run(
     });
     let checked = worker_result?;
     record_hash(rdr, &opts.input, &mut counts)?;
+    counts.warnings.extend(layout_warnings(&state));
     counts.patients = state.seen.len() as u64;
     counts.patients_without_context = checked.without_context;
     let (output, stats) = checked
@@ -690,6 +695,27 @@ pub fn run(
         ),
         output,
     })
+}
+
+/// What the layout of the rows cost, for whoever prepares the file: rows
+/// of many patients scattered, or patients checked early that came back.
+fn layout_warnings(state: &ReadState<'_>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(rows) = state.scattered_after {
+        warnings.push(format!(
+            "the rows of many patients are scattered (noticed after {rows} rows): from there on \
+             rows waited on disk and were checked after the last one; a file grouped by patient \
+             is checked faster and in less memory"
+        ));
+    }
+    let split = state.seen.split_patients().len();
+    if split > 0 {
+        warnings.push(format!(
+            "{split} patient(s) had rows again after their earlier rows were checked: the file \
+             was read a second time to check each of them as one list"
+        ));
+    }
+    warnings
 }
 
 /// Records the input's SHA-256 and size, once the reader has read it all.
