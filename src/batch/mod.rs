@@ -410,6 +410,14 @@ impl<'a> ReadState<'a> {
         }
     }
 
+    /// The condition lists made since the first `sent` (which then counts
+    /// them too), for the routing thread.
+    fn lists_since(&self, sent: &mut usize) -> Vec<Vec<String>> {
+        let new = self.context.conditions()[*sent..].to_vec();
+        *sent += new.len();
+        new
+    }
+
     /// Counts a routed row, and its drug strings for the summary.
     fn count(&mut self, row: &Row) {
         self.routed += 1;
@@ -829,8 +837,7 @@ fn read_spilled(
                 });
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
-                    batch.lists = state.context.conditions()[lists_sent..].to_vec();
-                    lists_sent += batch.lists.len();
+                    batch.lists = state.lists_since(&mut lists_sent);
                     let next = empties.try_recv().unwrap_or_default();
                     // A send fails only when the routing thread has
                     // stopped; its panic is reported when it is joined.
@@ -846,7 +853,7 @@ fn read_spilled(
         };
         let read = read();
         if batch.len() > 0 {
-            batch.lists = state.context.conditions()[lists_sent..].to_vec();
+            batch.lists = state.lists_since(&mut lists_sent);
             let _ = to_router.send(batch);
         }
         drop(to_router);
