@@ -16,8 +16,10 @@ use std::path::Path;
 /// table of distinct condition lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RowContext {
-    labs: [Option<f64>; 5],
-    conditions: Option<u32>,
+    /// eGFR, QTc, age, potassium and magnesium, in that order.
+    pub(super) labs: [Option<f64>; 5],
+    /// Index of the row's list of conditions.
+    pub(super) conditions: Option<u32>,
 }
 
 impl RowContext {
@@ -41,7 +43,51 @@ impl RowContext {
             }
         }
     }
+
+    /// Appends the context in the row spill's form: a byte marking which
+    /// values are present, then each of them (little-endian). An empty
+    /// context is the one byte 0.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.push(0);
+        let mut present = 0u8;
+        for (bit, value) in self.labs.iter().enumerate() {
+            if let Some(value) = value {
+                present |= 1 << bit;
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        if let Some(list) = self.conditions {
+            present |= 1 << CONDITIONS_BIT;
+            out.extend_from_slice(&list.to_le_bytes());
+        }
+        out[at] = present;
+    }
+
+    /// Reads a context written by [`RowContext::encode`] at the start of
+    /// `bytes`, and how many bytes it took; `None` if they are cut short.
+    pub fn decode(bytes: &[u8]) -> Option<(RowContext, usize)> {
+        let (&present, mut rest) = bytes.split_first()?;
+        let mut context = RowContext::default();
+        for (bit, slot) in context.labs.iter_mut().enumerate() {
+            if present & (1 << bit) != 0 {
+                let (value, tail) = rest.split_first_chunk::<8>()?;
+                *slot = Some(f64::from_le_bytes(*value));
+                rest = tail;
+            }
+        }
+        if present & (1 << CONDITIONS_BIT) != 0 {
+            let (list, tail) = rest.split_first_chunk::<4>()?;
+            context.conditions = Some(u32::from_le_bytes(*list));
+            rest = tail;
+        }
+        Some((context, bytes.len() - rest.len()))
+    }
 }
+
+/// The bit of [`RowContext::encode`]'s first byte marking a conditions list
+/// (the labs take the bits below it).
+const CONDITIONS_BIT: usize = 5;
 
 const LABS: [LabField; 5] = [
     LabField::Egfr,
@@ -342,4 +388,33 @@ fn next_record<R: std::io::Read>(
         line: rdr.position().line(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_context_reads_back_as_written_whatever_follows(
+            labs in proptest::array::uniform5(proptest::option::of(any::<f64>())),
+            conditions in proptest::option::of(any::<u32>()),
+            tail in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let context = RowContext { labs, conditions };
+            let mut bytes = Vec::new();
+            context.encode(&mut bytes);
+            let used = bytes.len();
+            bytes.extend_from_slice(&tail);
+            let (back, took) = RowContext::decode(&bytes).expect("complete");
+            prop_assert_eq!(took, used);
+            prop_assert_eq!(back.conditions, conditions);
+            for (a, b) in back.labs.iter().zip(&labs) {
+                prop_assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits));
+            }
+            prop_assert_eq!(back.is_empty(), used == 1);
+            prop_assert!(RowContext::decode(&bytes[..used - 1]).is_none());
+        }
+    }
 }

@@ -256,6 +256,9 @@ struct ReadState<'a> {
     routed: usize,
     /// Rows routed when they were found scattered, if they were.
     scattered_after: Option<usize>,
+    /// Patients first seen once rows waited on disk: numbered when the
+    /// spill is read back, after those in `seen`.
+    late_patients: usize,
     sent_any: bool,
     with_context: bool,
 }
@@ -323,34 +326,34 @@ impl<'a> ReadState<'a> {
             }
             return Ok(());
         }
+        if self.spill.is_some() {
+            self.patient_id(&valid)?;
+            self.count(&valid.row);
+            self.spill_row(&valid);
+            return Ok(());
+        }
         let pid = match self.seen.get(valid.patient) {
             Some(pid) => pid,
             None => {
                 let id = self.patient_id(&valid)?;
                 let pid = self.seen.add(valid.patient);
                 self.close_current(tx);
-                if self.spill.is_none() {
-                    let rows = self.recycled.take().unwrap_or_default();
-                    self.current = Some(Group::with_rows(pid, id.into(), 1, rows));
-                }
+                let rows = self.recycled.take().unwrap_or_default();
+                self.current = Some(Group::with_rows(pid, id.into(), 1, rows));
                 pid
             }
         };
         self.count(&valid.row);
-        if self.spill.is_none() && self.seen.state(pid) != PatientState::Open {
+        if self.seen.state(pid) != PatientState::Open {
             self.reopened += 1;
             // Rows of many patients are scattered: from now on every row
             // waits on disk until the end instead of checking groups that
             // will come back. Groups not yet handed over wait too.
             if scattered(self.reopened, self.seen.len(), self.routed) {
                 self.start_spill();
+                self.spill_row(&valid);
+                return Ok(());
             }
-        }
-        if self.spill.is_some() {
-            if self.seen.spills(pid) {
-                self.spill_row(pid, &valid);
-            }
-            return Ok(());
         }
         match self.seen.state(pid) {
             PatientState::Ready => {
@@ -403,19 +406,14 @@ impl<'a> ReadState<'a> {
         })
     }
 
-    fn spill_row(&mut self, pid: u32, valid: &ValidRow<'_>) {
-        let lists = self.context.conditions();
-        if let Some(spill) = &mut self.spill {
-            spill.push_row(pid, &valid.row, &valid.context, lists);
+    /// Writes a row to the spill, unless its patient's group was handed
+    /// over already (the patient is then split).
+    fn spill_row(&mut self, valid: &ValidRow<'_>) {
+        if let Some(spill) = &mut self.spill
+            && self.seen.spills(valid.patient)
+        {
+            spill.push(valid.patient, &valid.row, &valid.context);
         }
-    }
-
-    /// The condition lists made since the first `sent` (which then counts
-    /// them too), for the routing thread.
-    fn lists_since(&self, sent: &mut usize) -> Vec<Vec<String>> {
-        let new = self.context.conditions()[*sent..].to_vec();
-        *sent += new.len();
-        new
     }
 
     /// Counts a routed row, and its drug strings for the summary.
@@ -465,22 +463,25 @@ impl<'a> ReadState<'a> {
     }
 
     /// Hands over the spilled rows, one partition of patients at a time.
-    /// Split patients' groups (gathered in the second read) are numbered
-    /// pass 2, so their first-read findings are dropped.
+    /// Patients first seen once rows waited on disk are numbered here,
+    /// after those seen before. Split patients' groups (gathered in the
+    /// second read) are numbered read 2, so their first-read findings are
+    /// dropped.
     fn drain_spill(&mut self, tx: &Sender) -> Result<(), BatchError> {
         let Some(spill) = self.spill.take() else {
             return Ok(());
         };
-        let names = self.seen.names();
         let seen = &self.seen;
+        let late = &mut self.late_patients;
         spill
             .drain(
-                |pid| String::from_utf8_lossy(names[pid as usize]).into(),
-                |pid| {
-                    if seen.state(pid) == PatientState::Split {
-                        2
-                    } else {
-                        1
+                self.context.conditions(),
+                |id| match seen.get(id) {
+                    Some(pid) if seen.state(pid) == PatientState::Split => (pid, 2),
+                    Some(pid) => (pid, 1),
+                    None => {
+                        *late += 1;
+                        ((seen.len() + *late - 1) as u32, 1)
                     }
                 },
                 |mut groups| {
@@ -648,6 +649,7 @@ pub fn run(
         reopened: 0,
         routed: 0,
         scattered_after: None,
+        late_patients: 0,
         sent_any: false,
         with_context,
     };
@@ -684,7 +686,7 @@ pub fn run(
     let checked = worker_result?;
     record_hash(rdr, &opts.input, &mut counts)?;
     counts.warnings.extend(layout_warnings(&state));
-    counts.patients = state.seen.len() as u64;
+    counts.patients = (state.seen.len() + state.late_patients) as u64;
     counts.patients_without_context = checked.without_context;
     let (output, stats) = checked
         .spool
@@ -812,15 +814,13 @@ fn read_spilled(
         return Ok(());
     };
     let mut seen = std::mem::take(&mut state.seen);
-    let mut lists_sent = state.context.conditions().len();
-    let lists = state.context.conditions().to_vec();
     let (to_router, batches) = mpsc::sync_channel::<RowBatch>(4);
     let (give_back, empties) = mpsc::sync_channel::<RowBatch>(4);
     let read = std::thread::scope(|scope| {
         let router = std::thread::Builder::new()
             .name("crampcheck-route".to_owned())
             .spawn_scoped(scope, || {
-                router::route_batches(&mut seen, &mut spill, lists, batches, &give_back);
+                router::route_batches(&mut seen, &mut spill, batches, &give_back);
             })
             .map_err(|e| BatchError::Worker(e.to_string()))?;
         let mut batch = RowBatch::default();
@@ -828,8 +828,8 @@ fn read_spilled(
             while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
                 counts.rows_read += 1;
                 let outcome = state.validate(&rec, line, true).and_then(|valid| {
-                    // The routing thread numbers new patients without
-                    // looking at their ids: they are checked here.
+                    // The routing thread writes ids without looking at
+                    // them: they are checked here.
                     state.patient_id(&valid)?;
                     state.count(&valid.row);
                     batch.push(valid.patient, valid.row, valid.context);
@@ -837,7 +837,6 @@ fn read_spilled(
                 });
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
-                    batch.lists = state.lists_since(&mut lists_sent);
                     let next = empties.try_recv().unwrap_or_default();
                     // A send fails only when the routing thread has
                     // stopped; its panic is reported when it is joined.
@@ -853,7 +852,6 @@ fn read_spilled(
         };
         let read = read();
         if batch.len() > 0 {
-            batch.lists = state.lists_since(&mut lists_sent);
             let _ = to_router.send(batch);
         }
         drop(to_router);
@@ -871,9 +869,10 @@ fn read_spilled(
 /// turned out to be far apart (into the spill); rows were counted (and
 /// rejects reported) in the first read, so this one only groups.
 fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), BatchError> {
-    if state.spill.is_none() {
-        state.spill = Some(Spill::new(state.input_bytes));
-    }
+    let mut spill = state
+        .spill
+        .take()
+        .unwrap_or_else(|| Spill::new(state.input_bytes));
     // Only the split patients are looked up, in a table of their own: the
     // table of all patients can be far larger than the processor's caches,
     // and this pass looks up every row.
@@ -886,10 +885,11 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
         let Ok(valid) = state.validate(&rec, line, false) else {
             continue;
         };
-        if let Some(&pid) = split.get(valid.patient) {
-            state.spill_row(pid, &valid);
+        if split.contains(valid.patient) {
+            spill.push(valid.patient, &valid.row, &valid.context);
         }
     }
+    state.spill = Some(spill);
     Ok(())
 }
 

@@ -1,17 +1,18 @@
 //! The patients seen while reading, and the routing of rows once they wait
 //! on disk. From the moment a file's rows turn out to be scattered (and
 //! from the start for standard input), a row is not checked with its
-//! neighbours but looked up by patient and written to the spill. With
-//! patients spread over the whole file, that lookup costs about as much as
-//! parsing the row, as the table outgrows the processor's caches. So it
-//! runs on a thread of its own ([`route_batches`]) while the reading thread
-//! parses the next rows, and the two halves of the work share the two
-//! cores.
+//! neighbours but written to the spill, unless its patient's group was
+//! already handed over (the patient is then split). Patients first seen
+//! from then on are not numbered here but when the spill is read back, so
+//! the table looked up holds only the patients seen before. Encoding and
+//! writing rows runs on a thread of its own ([`route_batches`]) while the
+//! reading thread parses the next rows, and the two halves of the work
+//! share the two cores.
 
 use super::context::RowContext;
 use super::group::Row;
 use super::spill::Spill;
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::mpsc;
 
 /// What became of a patient's rows.
@@ -27,7 +28,8 @@ pub(super) enum PatientState {
     Split,
 }
 
-/// Every patient seen so far, numbered in order of first appearance.
+/// Every patient seen before rows wait on disk, numbered in order of first
+/// appearance.
 #[derive(Default)]
 pub(super) struct Seen {
     ids: HashMap<Box<[u8]>, u32>,
@@ -78,10 +80,14 @@ impl Seen {
         &self.split
     }
 
-    /// Whether a row of `pid` goes to the spill, once rows wait there: not
-    /// when the patient's group was already handed over (the patient is
-    /// then split, and its rows are gathered in the second read).
-    pub(super) fn spills(&mut self, pid: u32) -> bool {
+    /// Whether a row of patient `id` goes to the spill, once rows wait
+    /// there: not when the patient's group was already handed over (the
+    /// patient is then split, and its rows are gathered in the second
+    /// read).
+    pub(super) fn spills(&mut self, id: &[u8]) -> bool {
+        let Some(pid) = self.get(id) else {
+            return true;
+        };
         match self.state(pid) {
             PatientState::Closed => {
                 self.split(pid);
@@ -92,22 +98,13 @@ impl Seen {
         }
     }
 
-    /// Each patient's id, by number.
-    pub(super) fn names(&self) -> Vec<&[u8]> {
-        let mut names: Vec<&[u8]> = vec![&[]; self.states.len()];
-        for (id, &pid) in &self.ids {
-            names[pid as usize] = id;
-        }
-        names
-    }
-
-    /// The split patients' ids and numbers: a table small enough to stay
-    /// in cache while every row of the file is looked up in the second read.
-    pub(super) fn split_ids(&self) -> HashMap<Box<[u8]>, u32> {
-        let mut ids = HashMap::with_capacity(self.split.len());
+    /// The split patients' ids: a table small enough to stay in cache
+    /// while every row of the file is looked up in the second read.
+    pub(super) fn split_ids(&self) -> HashSet<Box<[u8]>> {
+        let mut ids = HashSet::with_capacity(self.split.len());
         for (id, &pid) in &self.ids {
             if self.state(pid) == PatientState::Split {
-                ids.insert(id.clone(), pid);
+                ids.insert(id.clone());
             }
         }
         ids
@@ -124,9 +121,6 @@ pub(super) struct RowBatch {
     rows: Vec<Row>,
     /// The context of the rows that carry any, by row index.
     contexts: Vec<(usize, RowContext)>,
-    /// Condition lists that rows' contexts may name, new since the previous
-    /// batch (the lists only grow).
-    pub(super) lists: Vec<Vec<String>>,
 }
 
 impl RowBatch {
@@ -150,7 +144,6 @@ impl RowBatch {
         self.ends.clear();
         self.rows.clear();
         self.contexts.clear();
-        self.lists.clear();
     }
 
     /// The rows with their patient ids, in the order pushed.
@@ -163,31 +156,24 @@ impl RowBatch {
     }
 }
 
-/// The routing thread: numbers each row's patient and writes the row (and
-/// merges its context) to the spill, or splits the patient, in the order
-/// the batches come, so patients are numbered and rows spilled exactly as
-/// on one thread. `lists` starts with the condition lists known before the
-/// first batch. Empty batches go back through `empties` to be filled again.
+/// The routing thread: writes each row, with its context, to the spill, or
+/// splits its patient, in the order the batches come, so rows are spilled
+/// exactly as on one thread. Empty batches go back through `empties` to be
+/// filled again.
 pub(super) fn route_batches(
     seen: &mut Seen,
     spill: &mut Spill,
-    mut lists: Vec<Vec<String>>,
     batches: mpsc::Receiver<RowBatch>,
     empties: &mpsc::SyncSender<RowBatch>,
 ) {
     for mut batch in batches {
-        lists.append(&mut batch.lists);
         let mut contexts = batch.contexts.iter().peekable();
         for (at, (id, row)) in batch.iter().enumerate() {
-            let pid = match seen.get(id) {
-                Some(pid) => pid,
-                None => seen.add(id),
-            };
             let context = contexts
                 .next_if(|(row_at, _)| *row_at == at)
                 .map_or_else(RowContext::default, |(_, context)| *context);
-            if seen.spills(pid) {
-                spill.push_row(pid, row, &context, &lists);
+            if seen.spills(id) {
+                spill.push(id, row, &context);
             }
         }
         batch.clear();
@@ -225,38 +211,52 @@ mod tests {
     }
 
     #[test]
-    fn routed_rows_number_patients_in_order_and_split_the_closed_ones() {
+    fn routed_rows_wait_on_disk_unless_their_patient_was_handed_over() {
         let mut seen = Seen::default();
         let closed = seen.add(b"C");
         seen.set(closed, PatientState::Closed);
+        let open = seen.add(b"O");
         let mut spill = Spill::new(Some(1));
         let (to_router, batches) = mpsc::sync_channel(2);
         let (give_back, _empties) = mpsc::sync_channel(2);
         let mut batch = RowBatch::default();
-        for (id, line) in [(&b"A"[..], 2), (b"C", 3), (b"B", 4), (b"A", 5), (b"C", 6)] {
+        let rows = [
+            (&b"A"[..], 2),
+            (b"C", 3),
+            (b"B", 4),
+            (b"A", 5),
+            (b"C", 6),
+            (b"O", 7),
+        ];
+        for (id, line) in rows {
             batch.push(id, row(line), RowContext::default());
         }
         to_router.send(batch).expect("send");
         drop(to_router);
-        route_batches(&mut seen, &mut spill, Vec::new(), batches, &give_back);
-        assert_eq!(seen.get(b"A"), Some(1));
-        assert_eq!(seen.get(b"B"), Some(2));
+        route_batches(&mut seen, &mut spill, batches, &give_back);
+        // New patients are numbered when the spill is read back, not here.
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen.get(b"A"), None);
         assert_eq!(seen.split_patients(), [closed]);
-        assert_eq!(seen.names(), [&b"C"[..], b"A", b"B"]);
         let mut spilled = Vec::new();
         spill
             .drain(
-                |pid| pid.to_string().into(),
-                |_| 1,
+                &[],
+                |id| (seen.get(id).unwrap_or(9), 1),
                 |groups| {
                     spilled.extend(groups.iter().map(|g| {
                         let lines: Vec<u64> = g.rows.iter().map(|r| r.line).collect();
-                        (g.pid, lines)
+                        (g.id.to_string(), g.pid, lines)
                     }))
                 },
             )
             .expect("drain");
         spilled.sort();
-        assert_eq!(spilled, [(1, vec![2, 5]), (2, vec![4])]);
+        let expected = [
+            ("A".to_owned(), 9, vec![2, 5]),
+            ("B".to_owned(), 9, vec![4]),
+            ("O".to_owned(), open, vec![7]),
+        ];
+        assert_eq!(spilled, expected);
     }
 }

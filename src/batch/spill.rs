@@ -1,32 +1,46 @@
 //! Rows of patients that cannot be checked as they are read (standard
 //! input, or a file whose patients' rows are scattered) wait on disk, not in
-//! memory: each row is written as a fixed-size record to one of several
-//! anonymous temporary files, chosen by patient number, and the files are
-//! read back one at a time at the end, each holding every row of its
-//! patients. Memory then holds the per-patient tables and one partition,
-//! instead of every row of the file.
+//! memory: each row is written, with its patient id and context, to one of
+//! several anonymous temporary files chosen by a hash of the patient id, and
+//! the files are read back one at a time at the end, each holding every row
+//! of its patients. Rows are routed without a table of all patients (which
+//! outgrows the processor's caches and costs a cache miss a row); each
+//! partition's patients are told apart when it is read back, in a table
+//! small enough to stay in cache. Memory then holds one partition, not every
+//! row of the file.
 
 use super::context::RowContext;
 use super::group::{Group, Row};
 use crate::patient::PatientInput;
+use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::hash::BuildHasher;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
-/// Bytes of one spilled row: patient, medication, proposed drug, start, end
-/// (4 bytes each), 4 bytes of padding, line (8 bytes); little-endian.
-const RECORD: usize = 32;
+/// Bytes of a spilled row before its context and patient id: id length,
+/// medication, proposed drug, start, end (4 bytes each) and line (8 bytes);
+/// little-endian. The context ([`RowContext::encode`]) and the id's bytes
+/// follow.
+const FIXED: usize = 28;
 
 /// Input bytes per partition for a file: a partition then holds about the
-/// rows of this much input (16 MB of 67-byte rows is 250,000 rows, 8 MB
-/// once read back).
-const INPUT_PER_PART: u64 = 16 << 20;
+/// rows of this much input (16 MB of 67-byte rows is 250,000 rows, about
+/// 9 MB once read back).
+const INPUT_PER_PART: u64 = 2 << 20;
 /// Partitions when the input size is unknown (standard input).
 const UNKNOWN_SIZE_PARTS: usize = 256;
+/// Seed of the hash that picks a row's partition: fixed, so a run reads the
+/// partitions back in the same order every time.
+const PART_SEED: u64 = 0x6372_616d_7063_6b31;
 
-/// Rows waiting on disk, partitioned by patient number.
+/// Rows waiting on disk, partitioned by a hash of the patient id.
 pub struct Spill {
     parts: Vec<Option<BufWriter<File>>>,
-    /// Patient context gathered from the rows, by patient number.
+    hasher: foldhash::fast::FixedState,
+    /// One row being encoded.
+    record: Vec<u8>,
+    /// Context merged before the rows waited here (groups spilled whole),
+    /// by patient number.
     contexts: Vec<Option<Box<PatientInput>>>,
     /// The first write error; later rows are not written.
     error: Option<io::Error>,
@@ -43,150 +57,128 @@ impl Spill {
         };
         Spill {
             parts: (0..parts).map(|_| None).collect(),
+            hasher: foldhash::fast::FixedState::with_seed(PART_SEED),
+            record: Vec::with_capacity(256),
             contexts: Vec::new(),
             error: None,
         }
     }
 
-    /// Writes one row of patient `pid`.
-    pub fn push(&mut self, pid: u32, row: &Row) {
+    /// Writes one row of patient `id`, with its context values.
+    pub fn push(&mut self, id: &[u8], row: &Row, context: &RowContext) {
         if self.error.is_some() {
             return;
         }
-        let part = pid as usize % self.parts.len();
+        let Ok(id_len) = u32::try_from(id.len()) else {
+            self.error = Some(io::Error::other("a patient id longer than 4 GiB"));
+            return;
+        };
+        let part = (self.hasher.hash_one(id) % self.parts.len() as u64) as usize;
+        let record = &mut self.record;
+        record.clear();
+        record.extend_from_slice(&id_len.to_le_bytes());
+        record.extend_from_slice(&row.med.to_le_bytes());
+        record.extend_from_slice(&row.proposed.to_le_bytes());
+        record.extend_from_slice(&row.start.to_le_bytes());
+        record.extend_from_slice(&row.end.to_le_bytes());
+        record.extend_from_slice(&row.line.to_le_bytes());
+        context.encode(record);
+        record.extend_from_slice(id);
         let file = match &mut self.parts[part] {
             Some(file) => Ok(file),
             slot @ None => tempfile::tempfile()
                 .map(|file| slot.insert(BufWriter::with_capacity(16 * 1024, file))),
         };
-        let written = file.and_then(|file| file.write_all(&encode(pid, row)));
-        if let Err(e) = written {
+        if let Err(e) = file.and_then(|file| file.write_all(record)) {
             self.error = Some(e);
         }
     }
 
-    /// Writes one row of patient `pid` and merges its context values (whose
-    /// conditions are indices into `lists`).
-    pub fn push_row(&mut self, pid: u32, row: &Row, context: &RowContext, lists: &[Vec<String>]) {
-        self.push(pid, row);
-        if !context.is_empty() {
-            context.apply(self.context(pid), lists);
-        }
-    }
-
-    /// The context gathered so far for patient `pid`, to merge a row into.
-    pub fn context(&mut self, pid: u32) -> &mut PatientInput {
-        self.context_slot(pid).get_or_insert_default()
-    }
-
-    fn context_slot(&mut self, pid: u32) -> &mut Option<Box<PatientInput>> {
-        let at = pid as usize;
-        if self.contexts.len() <= at {
-            self.contexts.resize_with(at + 1, || None);
-        }
-        &mut self.contexts[at]
-    }
-
-    /// Spills a whole group (its rows and context).
+    /// Spills a whole group: its rows, and the context merged from them.
     pub fn push_group(&mut self, group: Group) {
         for row in &group.rows {
-            self.push(group.pid, row);
+            self.push(group.id.as_bytes(), row, &RowContext::default());
         }
         if let Some(context) = group.context {
-            *self.context_slot(group.pid) = Some(context);
+            let at = group.pid as usize;
+            if self.contexts.len() <= at {
+                self.contexts.resize_with(at + 1, || None);
+            }
+            self.contexts[at] = Some(context);
         }
     }
 
     /// Reads the partitions back one at a time; `each` gets the groups of
-    /// one partition (rows in file order, patients by number), named by
-    /// `name` and numbered by `pass`.
+    /// one partition (patients in id order, rows in file order),
+    /// each patient numbered once by `number` (patient number, read), their
+    /// row contexts merged (conditions are indices into `lists`) after any
+    /// context of a group spilled whole.
     pub fn drain(
         mut self,
-        name: impl Fn(u32) -> Box<str>,
-        pass: impl Fn(u32) -> u8,
+        lists: &[Vec<String>],
+        mut number: impl FnMut(&[u8]) -> (u32, u8),
         mut each: impl FnMut(Vec<Group>),
     ) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let mut records: Vec<(u32, Row)> = Vec::new();
-        let parts = self.parts.len();
-        let taken = std::mem::take(&mut self.parts);
-        for (part_no, part) in taken.into_iter().enumerate() {
-            let Some(part) = part else {
-                continue;
-            };
+        let mut bytes: Vec<u8> = Vec::new();
+        for part in std::mem::take(&mut self.parts).into_iter().flatten() {
             let mut file = part.into_inner().map_err(io::IntoInnerError::into_error)?;
             file.seek(SeekFrom::Start(0))?;
-            let mut reader = BufReader::with_capacity(64 * 1024, file);
-            let mut buf = [0u8; RECORD];
-            records.clear();
-            loop {
-                match reader.read_exact(&mut buf) {
-                    Ok(()) => records.push(decode(&buf)),
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            // Patients of one partition are numbered `part + k * parts`:
-            // count each one's rows, then hand each row to its group in
-            // file order (no sort; a patient's rows stay in file order).
-            let mut counts: Vec<u32> = Vec::new();
-            for (pid, _) in &records {
-                let k = *pid as usize / parts;
-                if counts.len() <= k {
-                    counts.resize(k + 1, 0);
-                }
-                counts[k] += 1;
-            }
-            let mut slots: Vec<u32> = vec![u32::MAX; counts.len()];
+            bytes.clear();
+            file.read_to_end(&mut bytes)?;
             let mut groups: Vec<Group> = Vec::new();
-            for (k, &n) in counts.iter().enumerate() {
-                if n == 0 {
-                    continue;
-                }
-                let pid = (k * parts + part_no) as u32;
-                slots[k] = groups.len() as u32;
-                let mut group =
-                    Group::with_rows(pid, name(pid), pass(pid), Vec::with_capacity(n as usize));
-                group.context = self.contexts.get_mut(pid as usize).and_then(Option::take);
-                groups.push(group);
+            let mut slots: HashMap<&[u8], usize> = HashMap::with_capacity(bytes.len() / 512);
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let (id, row, context, tail) = decode(rest).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "a row spill cut short")
+                })?;
+                rest = tail;
+                let slot = *slots.entry(id).or_insert_with(|| {
+                    let (pid, pass) = number(id);
+                    let mut group =
+                        Group::with_rows(pid, String::from_utf8_lossy(id).into(), pass, Vec::new());
+                    group.context = self.contexts.get_mut(pid as usize).and_then(Option::take);
+                    groups.push(group);
+                    groups.len() - 1
+                });
+                groups[slot].push(row, &context, lists);
             }
-            for (pid, row) in records.drain(..) {
-                let k = pid as usize / parts;
-                groups[slots[k] as usize].rows.push(row);
-            }
+            drop(slots);
+            // In id order, so that the partition's findings are written in
+            // id order too, and read out front to back (see `spool`).
+            groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
             each(groups);
         }
         Ok(())
     }
 }
 
-fn encode(pid: u32, row: &Row) -> [u8; RECORD] {
-    let mut out = [0u8; RECORD];
-    out[0..4].copy_from_slice(&pid.to_le_bytes());
-    out[4..8].copy_from_slice(&row.med.to_le_bytes());
-    out[8..12].copy_from_slice(&row.proposed.to_le_bytes());
-    out[12..16].copy_from_slice(&row.start.to_le_bytes());
-    out[16..20].copy_from_slice(&row.end.to_le_bytes());
-    out[24..32].copy_from_slice(&row.line.to_le_bytes());
-    out
-}
-
-fn decode(buf: &[u8; RECORD]) -> (u32, Row) {
-    let u32_at = |i: usize| u32::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+/// One spilled row at the start of `bytes`: its patient id, row, context and
+/// the bytes after it; `None` if it is cut short.
+fn decode(bytes: &[u8]) -> Option<(&[u8], Row, RowContext, &[u8])> {
+    let (fixed, rest) = bytes.split_first_chunk::<FIXED>()?;
+    let u32_at =
+        |i: usize| u32::from_le_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
     let mut line = [0u8; 8];
-    line.copy_from_slice(&buf[24..32]);
-    (
-        u32_at(0),
-        Row {
-            med: u32_at(4),
-            proposed: u32_at(8),
-            start: u32_at(12) as i32,
-            end: u32_at(16) as i32,
-            line: u64::from_le_bytes(line),
-        },
-    )
+    line.copy_from_slice(&fixed[20..28]);
+    let row = Row {
+        med: u32_at(4),
+        proposed: u32_at(8),
+        start: u32_at(12) as i32,
+        end: u32_at(16) as i32,
+        line: u64::from_le_bytes(line),
+    };
+    let (context, used) = RowContext::decode(rest)?;
+    let rest = &rest[used..];
+    let id_len = usize::try_from(u32_at(0)).ok()?;
+    if rest.len() < id_len {
+        return None;
+    }
+    let (id, rest) = rest.split_at(id_len);
+    Some((id, row, context, rest))
 }
 
 #[cfg(test)]
@@ -203,40 +195,115 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rows_come_back_grouped_by_patient_in_file_order() {
-        let mut spill = Spill::new(Some(1));
-        assert_eq!(spill.parts.len(), 1);
-        for (line, pid) in [(2, 7), (3, 1), (4, 7), (5, 1), (6, 3)] {
-            spill.push(pid, &row(line, pid * 10));
-        }
-        spill.context(7).egfr = Some(40.0);
-        let mut seen: Vec<(u32, Vec<u64>, Option<f64>, u8)> = Vec::new();
-        let drained = spill.drain(
-            |pid| format!("P{pid}").into(),
-            |pid| if pid == 3 { 2 } else { 1 },
+    /// One group read back: patient number, id, lines, context, read.
+    type Drained = (u32, String, Vec<u64>, Option<PatientInput>, u8);
+
+    /// Drains `spill`, numbering patients `P<n>` as n (read 2 for P3) and
+    /// others from 101 on, sorted by patient number.
+    fn drained(spill: Spill, lists: &[Vec<String>]) -> Vec<Drained> {
+        let mut next = 100;
+        let mut seen = Vec::new();
+        let result = spill.drain(
+            lists,
+            |id| match std::str::from_utf8(id)
+                .ok()
+                .and_then(|t| t.strip_prefix('P')?.parse().ok())
+            {
+                Some(pid) => (pid, if pid == 3 { 2 } else { 1 }),
+                None => {
+                    next += 1;
+                    (next, 1)
+                }
+            },
             |groups| {
+                assert!(groups.is_sorted_by(|a, b| a.id < b.id), "in id order");
                 for g in groups {
-                    assert_eq!(&*g.id, format!("P{}", g.pid));
-                    assert!(g.rows.iter().all(|r| r.med == g.pid * 10));
                     assert!(g.rows.iter().all(|r| r.start == -5 && r.end == i32::MAX));
                     seen.push((
                         g.pid,
+                        g.id.to_string(),
                         g.rows.iter().map(|r| r.line).collect(),
-                        g.context.and_then(|c| c.egfr),
+                        g.context.map(|c| *c),
                         g.pass,
                     ));
                 }
             },
         );
-        assert!(drained.is_ok());
+        assert!(result.is_ok());
+        seen.sort_by_key(|s| s.0);
+        seen
+    }
+
+    #[test]
+    fn rows_come_back_grouped_by_patient_in_file_order() {
+        let mut spill = Spill::new(Some(1));
+        assert_eq!(spill.parts.len(), 1);
+        let none = RowContext::default();
+        for (line, id) in [
+            (2, "P7"),
+            (3, "P1"),
+            (4, "P7"),
+            (5, "P1"),
+            (6, "P3"),
+            (7, "é, with a comma"),
+        ] {
+            spill.push(id.as_bytes(), &row(line, 10), &none);
+        }
+        let seen = drained(spill, &[]);
+        let got: Vec<(u32, &str, &[u64], u8)> = seen
+            .iter()
+            .map(|(pid, id, lines, _, pass)| (*pid, id.as_str(), &lines[..], *pass))
+            .collect();
         assert_eq!(
-            seen,
-            vec![
-                (1, vec![3, 5], None, 1),
-                (3, vec![6], None, 2),
-                (7, vec![2, 4], Some(40.0), 1),
+            got,
+            [
+                (1, "P1", &[3, 5][..], 1),
+                (3, "P3", &[6], 2),
+                (7, "P7", &[2, 4], 1),
+                (101, "é, with a comma", &[7], 1),
             ]
+        );
+    }
+
+    #[test]
+    fn contexts_merge_after_the_context_of_a_group_spilled_whole() {
+        let mut spill = Spill::new(Some(1));
+        let mut group = Group::with_rows(7, "P7".into(), 1, Vec::new());
+        group.rows.push(row(2, 1));
+        group.context = Some(Box::new(PatientInput {
+            egfr: Some(50.0),
+            age: Some(80.0),
+            conditions: vec!["ckd".to_owned()],
+            ..PatientInput::default()
+        }));
+        spill.push_group(group);
+        // eGFR 30 and the conditions list 0, as a row would carry them.
+        let later = RowContext {
+            labs: [Some(30.0), None, None, None, None],
+            conditions: Some(0),
+        };
+        let lists = vec![vec!["ckd".to_owned(), "long_qt".to_owned()]];
+        spill.push(b"P7", &row(9, 1), &later);
+        spill.push(b"P1", &row(10, 1), &later);
+        let seen = drained(spill, &lists);
+        let contexts: Vec<(u32, Vec<u64>, Option<PatientInput>)> = seen
+            .into_iter()
+            .map(|(pid, _, lines, context, _)| (pid, lines, context))
+            .collect();
+        let merged = PatientInput {
+            egfr: Some(30.0),
+            age: Some(80.0),
+            conditions: vec!["ckd".to_owned(), "long_qt".to_owned()],
+            ..PatientInput::default()
+        };
+        let fresh = PatientInput {
+            egfr: Some(30.0),
+            conditions: vec!["ckd".to_owned(), "long_qt".to_owned()],
+            ..PatientInput::default()
+        };
+        assert_eq!(
+            contexts,
+            [(1, vec![10], Some(fresh)), (7, vec![2, 9], Some(merged))]
         );
     }
 
@@ -251,24 +318,41 @@ mod tests {
     #[test]
     fn patients_spread_over_partitions_each_come_back_once() {
         let mut spill = Spill::new(None);
-        for pid in 0..1000u32 {
-            spill.push(pid, &row(u64::from(pid) + 2, 1));
-            spill.push(pid, &row(u64::from(pid) + 5000, 1));
+        let none = RowContext::default();
+        for n in 0..1000u64 {
+            let id = format!("id{n}");
+            spill.push(id.as_bytes(), &row(n + 2, 1), &none);
+            spill.push(id.as_bytes(), &row(n + 5000, 1), &none);
         }
-        let mut pids: Vec<u32> = Vec::new();
+        let used = spill.parts.iter().filter(|p| p.is_some()).count();
+        assert!(used > 200, "the ids hash to {used} of 256 partitions");
+        let mut ids: Vec<String> = Vec::new();
         let drained = spill.drain(
-            |_| "".into(),
-            |_| 1,
+            &[],
+            |_| (0, 1),
             |groups| {
                 for g in groups {
                     assert_eq!(g.rows.len(), 2);
-                    assert!(g.rows[0].line < g.rows[1].line);
-                    pids.push(g.pid);
+                    assert_eq!(g.rows[1].line, g.rows[0].line + 4998);
+                    ids.push(g.id.to_string());
                 }
             },
         );
         assert!(drained.is_ok());
-        pids.sort_unstable();
-        assert_eq!(pids, (0..1000).collect::<Vec<_>>());
+        ids.sort_unstable();
+        let mut expected: Vec<String> = (0..1000).map(|n| format!("id{n}")).collect();
+        expected.sort_unstable();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn a_record_cut_short_is_an_error_not_a_row() {
+        let mut spill = Spill::new(Some(1));
+        spill.push(b"P1", &row(2, 1), &RowContext::default());
+        let mut record = spill.record.clone();
+        assert!(decode(&record).is_some());
+        record.pop();
+        assert!(decode(&record).is_none());
+        assert!(decode(&record[..FIXED]).is_none());
     }
 }

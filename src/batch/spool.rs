@@ -67,7 +67,23 @@ struct Entry {
     pass: u8,
     offset: u64,
     len: u64,
+    /// The run of patients in id order this one belongs to, counted in the
+    /// order they were written (see [`Range::run`]).
+    run: u32,
     counts: Vec<(FindingKind, Severity)>,
+}
+
+/// A stretch of the spool to copy out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Range {
+    offset: u64,
+    len: u64,
+    /// The run of the range's first patient: patients written one after
+    /// another in id order (each partition of rows that waited on disk
+    /// gives one). Copied out in id order, a run's patients are read front
+    /// to back, so each run is read through a window of its own, not one
+    /// read per patient.
+    run: u32,
 }
 
 /// The spool of rendered patients.
@@ -135,12 +151,18 @@ impl Spool {
         for out in rendered.patients {
             let len = out.len as u64;
             if !out.counts.is_empty() {
+                let run = match self.entries.last() {
+                    Some(last) if out.id.as_bytes() < last.id.as_bytes() => last.run + 1,
+                    Some(last) => last.run,
+                    None => 0,
+                };
                 self.entries.push(Entry {
                     id: out.id,
                     pid: out.pid,
                     pass: out.pass,
                     offset: self.written,
                     len,
+                    run,
                     counts: out.counts,
                 });
             }
@@ -173,11 +195,19 @@ impl Spool {
             }
         }
         let mut ranges = Vec::with_capacity(entries.len() + 1);
-        ranges.push((0, self.header));
+        ranges.push(Range {
+            offset: 0,
+            len: self.header,
+            run: 0,
+        });
         for e in &entries {
             match ranges.last_mut() {
-                Some((offset, len)) if *offset + *len == e.offset => *len += e.len,
-                _ => ranges.push((e.offset, e.len)),
+                Some(range) if range.offset + range.len == e.offset => range.len += e.len,
+                _ => ranges.push(Range {
+                    offset: e.offset,
+                    len: e.len,
+                    run: e.run,
+                }),
             }
         }
         Ok((
@@ -196,8 +226,8 @@ impl Spool {
 pub struct SortedOutput {
     file: File,
     path: Option<TempPath>,
-    /// Runs of the file to copy, in order (the header first).
-    ranges: Vec<(u64, u64)>,
+    /// Stretches of the file to copy, in order (the header first).
+    ranges: Vec<Range>,
     /// Length of the file.
     written: u64,
 }
@@ -205,7 +235,7 @@ pub struct SortedOutput {
 impl SortedOutput {
     /// Whether the file already holds the output: one run from start to end.
     fn in_order(&self) -> bool {
-        self.ranges == [(0, self.written)]
+        matches!(self.ranges[..], [Range { offset: 0, len, .. }] if len == self.written)
     }
 
     /// Writes the output to `target` atomically: the spool itself is renamed
@@ -228,11 +258,13 @@ impl SortedOutput {
         self.copy_runs(out, |out, run| io::copy(run, out))
     }
 
-    /// Writes the runs to `out` in order. Short runs (a patient or a few,
-    /// when patients came out of id order) are gathered through a buffer
-    /// with positioned reads: handing each to the kernel cost a seek, two
-    /// file-type checks and a copy call per patient. Long runs are copied
-    /// by the kernel (`kernel_copy`) without passing through memory.
+    /// Writes the ranges to `out` in order. Short ones (a patient or a few,
+    /// when patients came out of id order) are gathered through a buffer:
+    /// handing each to the kernel cost a seek, two file-type checks and a
+    /// copy call per patient. They are read through a window per run
+    /// ([`Windows`]), or one positioned read each when the runs are too
+    /// many to give each a window. Long ranges are copied by the kernel
+    /// (`kernel_copy`) without passing through memory.
     fn copy_runs<W: Write>(
         &self,
         out: &mut W,
@@ -245,11 +277,29 @@ impl SortedOutput {
             )
         };
         let mut gathered: Vec<u8> = Vec::new();
-        for &(offset, len) in &self.ranges {
+        let runs = self
+            .ranges
+            .iter()
+            .map(|r| r.run as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut windows = Windows::new(runs);
+        for &Range { offset, len, run } in &self.ranges {
+            if offset + len > self.written {
+                return Err(short());
+            }
             if len < GATHER_BELOW {
-                let at = gathered.len();
-                gathered.resize(at + len as usize, 0);
-                read_exact_at(&self.file, &mut gathered[at..], offset).map_err(|e| {
+                let read = match &mut windows {
+                    Some(windows) => {
+                        windows.read(&self.file, run, offset, len, self.written, &mut gathered)
+                    }
+                    None => {
+                        let at = gathered.len();
+                        gathered.resize(at + len as usize, 0);
+                        read_exact_at(&self.file, &mut gathered[at..], offset)
+                    }
+                };
+                read.map_err(|e| {
                     if e.kind() == io::ErrorKind::UnexpectedEof {
                         short()
                     } else {
@@ -276,9 +326,65 @@ impl SortedOutput {
     }
 }
 
-/// Runs shorter than this are gathered in memory (and written this many
+/// Ranges shorter than this are gathered in memory (and written this many
 /// bytes at a time); longer ones are copied by the kernel.
 const GATHER_BELOW: u64 = 256 * 1024;
+/// Memory for the windows of all runs together.
+const WINDOWS_BUDGET: usize = 16 << 20;
+/// The smallest window worth having: with more runs than fit this size in
+/// [`WINDOWS_BUDGET`], each range is read on its own.
+const MIN_WINDOW: usize = 16 << 10;
+/// The largest window.
+const MAX_WINDOW: usize = 256 << 10;
+
+/// A window of the spool per run, each refilled from where a range outside
+/// it starts. A run's patients are copied out front to back, so one read
+/// fills a window with the next many of them.
+struct Windows {
+    size: usize,
+    /// Each run's window: where it starts in the file, and its bytes.
+    of_run: Vec<(u64, Vec<u8>)>,
+}
+
+impl Windows {
+    /// Windows for `runs` runs, if they are few enough to be worth one each.
+    fn new(runs: usize) -> Option<Self> {
+        let size = (WINDOWS_BUDGET / runs.max(1)).min(MAX_WINDOW);
+        (size >= MIN_WINDOW).then(|| Windows {
+            size,
+            of_run: (0..runs).map(|_| (0, Vec::new())).collect(),
+        })
+    }
+
+    /// Appends the `len` bytes at `offset` of `file` (of `file_len` bytes)
+    /// to `out`, through the window of `run`.
+    fn read(
+        &mut self,
+        file: &File,
+        run: u32,
+        offset: u64,
+        len: u64,
+        file_len: u64,
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let (start, bytes) = &mut self.of_run[run as usize];
+        let held = offset >= *start && offset + len <= *start + bytes.len() as u64;
+        if !held {
+            let room = (self.size as u64)
+                .max(len)
+                .min(file_len.saturating_sub(offset));
+            bytes.resize(room as usize, 0);
+            read_exact_at(file, bytes, offset)?;
+            *start = offset;
+        }
+        let from = (offset - *start) as usize;
+        let piece = bytes.get(from..from + len as usize).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::UnexpectedEof, "a range past the window")
+        })?;
+        out.extend_from_slice(piece);
+        Ok(())
+    }
+}
 
 /// Reads `buf.len()` bytes of `file` from `offset`, without moving its
 /// position.
@@ -406,6 +512,38 @@ mod tests {
         let (text, left) = persisted(pushes().collect(), &[]);
         assert!(text == expected, "persisted output differs");
         assert!(left.is_empty(), "spool and copy are both gone: {left:?}");
+    }
+
+    #[test]
+    fn runs_too_many_for_a_window_each_are_read_patient_by_patient() {
+        // Patients in descending id order: each one a run of its own.
+        let descending = |n: u32| {
+            let mut spool = Spool::new(b"h\n").expect("spool");
+            for i in (0..n).rev() {
+                spool
+                    .push(patient(n - i, &format!("P{i:05}"), 1, &format!("{i}\n")))
+                    .expect("push");
+            }
+            let (output, _) = spool.finish(&[]).expect("finish");
+            let runs = output
+                .ranges
+                .iter()
+                .map(|r| r.run)
+                .max()
+                .map_or(0, |r| r + 1);
+            let mut out = Vec::new();
+            output.write_to(&mut out).expect("write");
+            (runs as usize, out)
+        };
+        for n in [40, 2000] {
+            let (runs, out) = descending(n);
+            assert_eq!(runs, n as usize);
+            assert_eq!(Windows::new(runs).is_some(), n == 40);
+            let expected: String = std::iter::once("h\n".to_owned())
+                .chain((0..n).map(|i| format!("{i}\n")))
+                .collect();
+            assert!(out == expected.as_bytes(), "{n} runs: output differs");
+        }
     }
 
     #[test]
