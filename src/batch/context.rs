@@ -89,6 +89,22 @@ impl RowContext {
 /// (the labs take the bits below it).
 const CONDITIONS_BIT: usize = 5;
 
+/// Merges the context gathered from a patient's later rows over the one
+/// gathered from earlier rows: later lab values win, conditions accumulate
+/// in the order first seen (as if the later rows were merged one by one).
+pub fn merge_later(earlier: &mut PatientInput, later: &PatientInput) {
+    for field in LABS {
+        if let Some(value) = lab(later, field) {
+            *lab_mut(earlier, field) = Some(value);
+        }
+    }
+    for code in &later.conditions {
+        if !earlier.conditions.contains(code) {
+            earlier.conditions.push(code.clone());
+        }
+    }
+}
+
 const LABS: [LabField; 5] = [
     LabField::Egfr,
     LabField::Qtc,
@@ -104,6 +120,16 @@ fn slot(field: LabField) -> usize {
         LabField::Age => 2,
         LabField::Potassium => 3,
         LabField::Magnesium => 4,
+    }
+}
+
+fn lab(input: &PatientInput, field: LabField) -> Option<f64> {
+    match field {
+        LabField::Egfr => input.egfr,
+        LabField::Qtc => input.qtc,
+        LabField::Age => input.age,
+        LabField::Potassium => input.potassium,
+        LabField::Magnesium => input.magnesium,
     }
 }
 

@@ -39,7 +39,7 @@ use foldhash::{HashMap, HashMapExt};
 use group::{Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
 use records::{Record, RecordReader};
-use router::{PatientState, RowBatch, Seen};
+use router::{PatientState, Route, RowBatch, Seen};
 use spill::Spill;
 pub use spool::Spool;
 use spool::{PatientOutput, RenderedPatients, SortedOutput};
@@ -410,9 +410,9 @@ impl<'a> ReadState<'a> {
     /// over already (the patient is then split).
     fn spill_row(&mut self, valid: &ValidRow<'_>) {
         if let Some(spill) = &mut self.spill
-            && self.seen.spills(valid.patient)
+            && let Route::Spill { known } = self.seen.route(valid.patient)
         {
-            spill.push(valid.patient, &valid.row, &valid.context);
+            spill.push(valid.patient, &valid.row, &valid.context, known);
         }
     }
 
@@ -476,7 +476,7 @@ impl<'a> ReadState<'a> {
         spill
             .drain(
                 self.context.conditions(),
-                |id| match seen.get(id) {
+                |id, known| match known.then(|| seen.get(id)).flatten() {
                     Some(pid) if seen.state(pid) == PatientState::Split => (pid, 2),
                     Some(pid) => (pid, 1),
                     None => {
@@ -886,7 +886,7 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
             continue;
         };
         if split.contains(valid.patient) {
-            spill.push(valid.patient, &valid.row, &valid.context);
+            spill.push(valid.patient, &valid.row, &valid.context, true);
         }
     }
     state.spill = Some(spill);

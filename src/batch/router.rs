@@ -28,6 +28,19 @@ pub(super) enum PatientState {
     Split,
 }
 
+/// Where a row goes once rows wait on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    /// To the spill; `known` when its patient was numbered before.
+    Spill {
+        /// The patient is in [`Seen`].
+        known: bool,
+    },
+    /// Nowhere for now: the patient is split, and its rows are gathered in
+    /// the second read.
+    Split,
+}
+
 /// Every patient seen before rows wait on disk, numbered in order of first
 /// appearance.
 #[derive(Default)]
@@ -80,21 +93,21 @@ impl Seen {
         &self.split
     }
 
-    /// Whether a row of patient `id` goes to the spill, once rows wait
-    /// there: not when the patient's group was already handed over (the
+    /// Where a row of patient `id` goes once rows wait on disk: to the
+    /// spill, unless the patient's group was already handed over (the
     /// patient is then split, and its rows are gathered in the second
     /// read).
-    pub(super) fn spills(&mut self, id: &[u8]) -> bool {
+    pub(super) fn route(&mut self, id: &[u8]) -> Route {
         let Some(pid) = self.get(id) else {
-            return true;
+            return Route::Spill { known: false };
         };
         match self.state(pid) {
             PatientState::Closed => {
                 self.split(pid);
-                false
+                Route::Split
             }
-            PatientState::Split => false,
-            PatientState::Open | PatientState::Ready => true,
+            PatientState::Split => Route::Split,
+            PatientState::Open | PatientState::Ready => Route::Spill { known: true },
         }
     }
 
@@ -172,8 +185,8 @@ pub(super) fn route_batches(
             let context = contexts
                 .next_if(|(row_at, _)| *row_at == at)
                 .map_or_else(RowContext::default, |(_, context)| *context);
-            if seen.spills(id) {
-                spill.push(id, row, &context);
+            if let Route::Spill { known } = seen.route(id) {
+                spill.push(id, row, &context, known);
             }
         }
         batch.clear();
@@ -242,7 +255,7 @@ mod tests {
         spill
             .drain(
                 &[],
-                |id| (seen.get(id).unwrap_or(9), 1),
+                |id, known| (seen.get(id).filter(|_| known).unwrap_or(9), 1),
                 |groups| {
                     spilled.extend(groups.iter().map(|g| {
                         let lines: Vec<u64> = g.rows.iter().map(|r| r.line).collect();

@@ -9,7 +9,7 @@
 //! small enough to stay in cache. Memory then holds one partition, not every
 //! row of the file.
 
-use super::context::RowContext;
+use super::context::{RowContext, merge_later};
 use super::group::{Group, Row};
 use crate::patient::PatientInput;
 use foldhash::{HashMap, HashMapExt};
@@ -18,10 +18,11 @@ use std::hash::BuildHasher;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 /// Bytes of a spilled row before its context and patient id: id length,
-/// medication, proposed drug, start, end (4 bytes each) and line (8 bytes);
-/// little-endian. The context ([`RowContext::encode`]) and the id's bytes
+/// medication, proposed drug, start, end (4 bytes each), line (8 bytes;
+/// little-endian) and whether the patient was numbered before rows waited
+/// here (1 byte). The context ([`RowContext::encode`]) and the id's bytes
 /// follow.
-const FIXED: usize = 28;
+const FIXED: usize = 29;
 
 /// Input bytes per partition for a file: a partition then holds about the
 /// rows of this much input (2 MB of 67-byte rows is 31,000 rows, about
@@ -66,8 +67,9 @@ impl Spill {
         }
     }
 
-    /// Writes one row of patient `id`, with its context values.
-    pub fn push(&mut self, id: &[u8], row: &Row, context: &RowContext) {
+    /// Writes one row of patient `id`, with its context values; `known`
+    /// tells whether the patient was numbered before rows waited here.
+    pub fn push(&mut self, id: &[u8], row: &Row, context: &RowContext, known: bool) {
         if self.error.is_some() {
             return;
         }
@@ -84,6 +86,7 @@ impl Spill {
         record.extend_from_slice(&row.start.to_le_bytes());
         record.extend_from_slice(&row.end.to_le_bytes());
         record.extend_from_slice(&row.line.to_le_bytes());
+        record.push(u8::from(known));
         context.encode(record);
         record.extend_from_slice(id);
         let file = match &mut self.parts[part] {
@@ -99,7 +102,7 @@ impl Spill {
     /// Spills a whole group: its rows, and the context merged from them.
     pub fn push_group(&mut self, group: Group) {
         for row in &group.rows {
-            self.push(group.id.as_bytes(), row, &RowContext::default());
+            self.push(group.id.as_bytes(), row, &RowContext::default(), true);
         }
         if let Some(context) = group.context {
             let at = group.pid as usize;
@@ -111,14 +114,15 @@ impl Spill {
     }
 
     /// Reads the partitions back one at a time; `each` gets the groups of
-    /// one partition (patients in id order, rows in file order),
-    /// each patient numbered once by `number` (patient number, read), their
-    /// row contexts merged (conditions are indices into `lists`) after any
+    /// one partition (patients in id order, rows in file order). Each
+    /// patient is numbered once by `number` (patient number, read; given
+    /// the id and whether it was known when pushed), in that order; row
+    /// contexts are merged (conditions are indices into `lists`) after any
     /// context of a group spilled whole.
     pub fn drain(
         mut self,
         lists: &[Vec<String>],
-        mut number: impl FnMut(&[u8]) -> (u32, u8),
+        mut number: impl FnMut(&[u8], bool) -> (u32, u8),
         mut each: impl FnMut(Vec<Group>),
     ) -> io::Result<()> {
         if let Some(e) = self.error.take() {
@@ -130,37 +134,71 @@ impl Spill {
             file.seek(SeekFrom::Start(0))?;
             bytes.clear();
             file.read_to_end(&mut bytes)?;
-            let mut groups: Vec<Group> = Vec::new();
-            let mut slots: HashMap<&[u8], usize> = HashMap::with_capacity(bytes.len() / 512);
-            let mut rest = &bytes[..];
-            while !rest.is_empty() {
-                let (id, row, context, tail) = decode(rest).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, "a row spill cut short")
-                })?;
-                rest = tail;
-                let slot = *slots.entry(id).or_insert_with(|| {
-                    let (pid, pass) = number(id);
-                    let mut group =
-                        Group::with_rows(pid, String::from_utf8_lossy(id).into(), pass, Vec::new());
-                    group.context = self.contexts.get_mut(pid as usize).and_then(Option::take);
-                    groups.push(group);
-                    groups.len() - 1
-                });
-                groups[slot].push(row, &context, lists);
-            }
-            drop(slots);
-            // In id order, so that the partition's findings are written in
-            // id order too, and read out front to back (see `spool`).
-            groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let groups = group_partition(&bytes, lists)?
+                .into_iter()
+                .map(|(mut group, known)| {
+                    (group.pid, group.pass) = number(group.id.as_bytes(), known);
+                    let earlier = self
+                        .contexts
+                        .get_mut(group.pid as usize)
+                        .and_then(Option::take);
+                    group.context = match (earlier, group.context.take()) {
+                        (Some(mut earlier), Some(later)) => {
+                            merge_later(&mut earlier, &later);
+                            Some(earlier)
+                        }
+                        (earlier, later) => earlier.or(later),
+                    };
+                    group
+                })
+                .collect();
             each(groups);
         }
         Ok(())
     }
 }
 
-/// One spilled row at the start of `bytes`: its patient id, row, context and
-/// the bytes after it; `None` if it is cut short.
-fn decode(bytes: &[u8]) -> Option<(&[u8], Row, RowContext, &[u8])> {
+/// The rows of one partition grouped by patient, in id order (rows in file
+/// order, their contexts merged), each with whether its patient was known
+/// when pushed; not yet numbered.
+fn group_partition(bytes: &[u8], lists: &[Vec<String>]) -> io::Result<Vec<(Group, bool)>> {
+    let mut groups: Vec<(Group, bool)> = Vec::new();
+    let mut slots: HashMap<&[u8], usize> = HashMap::with_capacity(bytes.len() / 512);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (spilled, tail) = decode(rest)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "a row spill cut short"))?;
+        rest = tail;
+        let slot = *slots.entry(spilled.id).or_insert_with(|| {
+            let id = String::from_utf8_lossy(spilled.id).into();
+            groups.push((Group::with_rows(0, id, 1, Vec::new()), spilled.known));
+            groups.len() - 1
+        });
+        let group = &mut groups[slot].0;
+        match spilled.context {
+            Some(context) => group.push(spilled.row, &context, lists),
+            None => group.rows.push(spilled.row),
+        }
+    }
+    // In id order, so that the partition's findings are written in id order
+    // too, and read out front to back (see `spool`).
+    groups.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
+    Ok(groups)
+}
+
+/// One row read back from the spill.
+struct Spilled<'a> {
+    id: &'a [u8],
+    /// The patient was numbered before rows waited on disk.
+    known: bool,
+    row: Row,
+    /// `None` when the row carries no context.
+    context: Option<RowContext>,
+}
+
+/// The spilled row at the start of `bytes`, and the bytes after it; `None`
+/// if it is cut short.
+fn decode(bytes: &[u8]) -> Option<(Spilled<'_>, &[u8])> {
     let (fixed, rest) = bytes.split_first_chunk::<FIXED>()?;
     let u32_at =
         |i: usize| u32::from_le_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
@@ -173,14 +211,29 @@ fn decode(bytes: &[u8]) -> Option<(&[u8], Row, RowContext, &[u8])> {
         end: u32_at(16) as i32,
         line: u64::from_le_bytes(line),
     };
-    let (context, used) = RowContext::decode(rest)?;
-    let rest = &rest[used..];
+    let known = fixed[28] != 0;
+    // Most rows carry no context: one byte 0, not worth a call.
+    let (context, rest) = match rest.first() {
+        Some(0) => (None, &rest[1..]),
+        _ => {
+            let (context, used) = RowContext::decode(rest)?;
+            (Some(context), &rest[used..])
+        }
+    };
     let id_len = usize::try_from(u32_at(0)).ok()?;
     if rest.len() < id_len {
         return None;
     }
     let (id, rest) = rest.split_at(id_len);
-    Some((id, row, context, rest))
+    Some((
+        Spilled {
+            id,
+            known,
+            row,
+            context,
+        },
+        rest,
+    ))
 }
 
 #[cfg(test)]
@@ -207,12 +260,12 @@ mod tests {
         let mut seen = Vec::new();
         let result = spill.drain(
             lists,
-            |id| match std::str::from_utf8(id)
+            |id, known| match std::str::from_utf8(id)
                 .ok()
                 .and_then(|t| t.strip_prefix('P')?.parse().ok())
             {
-                Some(pid) => (pid, if pid == 3 { 2 } else { 1 }),
-                None => {
+                Some(pid) if known => (pid, if pid == 3 { 2 } else { 1 }),
+                _ => {
                     next += 1;
                     (next, 1)
                 }
@@ -241,15 +294,16 @@ mod tests {
         let mut spill = Spill::new(Some(1));
         assert_eq!(spill.parts.len(), 1);
         let none = RowContext::default();
-        for (line, id) in [
-            (2, "P7"),
-            (3, "P1"),
-            (4, "P7"),
-            (5, "P1"),
-            (6, "P3"),
-            (7, "é, with a comma"),
+        for (line, id, known) in [
+            (2, "P7", true),
+            (3, "P1", true),
+            (4, "P7", true),
+            (5, "P1", true),
+            (6, "P3", true),
+            (7, "é, with a comma", false),
+            (8, "P9", false),
         ] {
-            spill.push(id.as_bytes(), &row(line, 10), &none);
+            spill.push(id.as_bytes(), &row(line, 10), &none, known);
         }
         let seen = drained(spill, &[]);
         let got: Vec<(u32, &str, &[u64], u8)> = seen
@@ -262,7 +316,9 @@ mod tests {
                 (1, "P1", &[3, 5][..], 1),
                 (3, "P3", &[6], 2),
                 (7, "P7", &[2, 4], 1),
-                (101, "é, with a comma", &[7], 1),
+                // Numbered in id order: "P9" sorts before "é".
+                (101, "P9", &[8], 1),
+                (102, "é, with a comma", &[7], 1),
             ]
         );
     }
@@ -285,8 +341,8 @@ mod tests {
             conditions: Some(0),
         };
         let lists = vec![vec!["ckd".to_owned(), "long_qt".to_owned()]];
-        spill.push(b"P7", &row(9, 1), &later);
-        spill.push(b"P1", &row(10, 1), &later);
+        spill.push(b"P7", &row(9, 1), &later, true);
+        spill.push(b"P1", &row(10, 1), &later, true);
         let seen = drained(spill, &lists);
         let contexts: Vec<(u32, Vec<u64>, Option<PatientInput>)> = seen
             .into_iter()
@@ -323,15 +379,15 @@ mod tests {
         let none = RowContext::default();
         for n in 0..1000u64 {
             let id = format!("id{n}");
-            spill.push(id.as_bytes(), &row(n + 2, 1), &none);
-            spill.push(id.as_bytes(), &row(n + 5000, 1), &none);
+            spill.push(id.as_bytes(), &row(n + 2, 1), &none, false);
+            spill.push(id.as_bytes(), &row(n + 5000, 1), &none, false);
         }
         let used = spill.parts.iter().filter(|p| p.is_some()).count();
         assert!(used > 200, "the ids hash to {used} of 256 partitions");
         let mut ids: Vec<String> = Vec::new();
         let drained = spill.drain(
             &[],
-            |_| (0, 1),
+            |_, _| (0, 1),
             |groups| {
                 for g in groups {
                     assert_eq!(g.rows.len(), 2);
@@ -350,7 +406,7 @@ mod tests {
     #[test]
     fn a_record_cut_short_is_an_error_not_a_row() {
         let mut spill = Spill::new(Some(1));
-        spill.push(b"P1", &row(2, 1), &RowContext::default());
+        spill.push(b"P1", &row(2, 1), &RowContext::default(), false);
         let mut record = spill.record.clone();
         assert!(decode(&record).is_some());
         record.pop();
