@@ -10,12 +10,12 @@
 //! does not grow with the number of rows when each patient's rows are
 //! contiguous. When the rows of many patients turn out to be scattered (and
 //! always for stdin, which can be read only once), rows wait on disk instead
-//! ([`spill`]) and are checked a partition of patients at a time after the
-//! last row, so memory follows the number of patients, not rows; while they
-//! are read, a routing thread looks their patients up (the `router`
-//! module). A patient already checked whose rows turn up again later has its
-//! early result dropped, and all its rows are gathered in a second read of
-//! the file. The checking thread resolves new strings and checks patient
+//! ([`spill`]), partitioned by a hash of the patient id, and are checked a
+//! partition at a time after the last row, so memory follows the number of
+//! patients, not rows; while they are read, a routing thread writes them
+//! (the `router` module). A patient already checked whose rows turn up
+//! again later has its early result dropped, and all its rows are gathered
+//! in a second read of the file. The checking thread resolves new strings and checks patient
 //! groups in parallel (rayon), renders each patient's findings, and spools
 //! them so the output can be written sorted by patient id: the same input
 //! gives the same bytes whatever the thread count.
