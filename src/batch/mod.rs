@@ -15,10 +15,10 @@
 //! patients, not rows; while they are read, a routing thread writes them
 //! (the `router` module). A patient already checked whose rows turn up
 //! again later has its early result dropped, and all its rows are gathered
-//! in a second read of the file. The checking thread resolves new strings and checks patient
-//! groups in parallel (rayon), renders each patient's findings, and spools
-//! them so the output can be written sorted by patient id: the same input
-//! gives the same bytes whatever the thread count.
+//! in a second read of the file. The checking thread resolves new strings
+//! and checks patient groups in parallel (rayon), renders each patient's
+//! findings, and spools them so the output can be written sorted by patient
+//! id: the same input gives the same bytes whatever the thread count.
 
 pub mod atomic;
 pub mod context;
