@@ -6,8 +6,8 @@
 # (Synthea's medications.csv columns; ~215 bytes a row), 33 rows per patient
 # on average, each patient's rows contiguous; a file of long patients (330
 # rows each); plus shuffled files (rows of a patient scattered) to show
-# memory when patients are not contiguous, with two patient counts so the
-# memory per patient can be read off.
+# speed and memory when patients are not contiguous, with two patient
+# counts.
 # Each figure is the best of RUNS runs (default 3) of the whole process, wall
 # clock and peak RSS from /usr/bin/time -v; the bare scan and batch runs
 # alternate.

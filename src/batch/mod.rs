@@ -800,9 +800,9 @@ const ROUTE_BATCH: usize = 4096;
 
 /// Reads the rest of the input once every row waits on disk: this thread
 /// parses and validates each row, and a routing thread
-/// ([`router::route_batches`]) numbers its patient and writes it, with its
-/// context, to the spill. The result is the same as routing each row here,
-/// in the same order.
+/// ([`router::route_batches`]) writes it, with its context, to the spill
+/// (or splits its patient). The result is the same as routing each row
+/// here, in the same order.
 fn read_spilled(
     rdr: &mut RecordReader<reader::Input>,
     state: &mut ReadState<'_>,
