@@ -61,16 +61,33 @@ pub struct RenderedPatients {
     pub patients: Vec<PatientOutput>,
 }
 
+/// One patient with findings in the spool. Its id and finding counts sit in
+/// the spool's shared buffers (`ids`, `counts`), not in allocations of
+/// their own: the index is the memory that grows with patients.
 struct Entry {
-    id: Box<str>,
-    pid: u32,
-    pass: u8,
     offset: u64,
     len: u64,
+    /// Where the id starts in `Spool::ids`.
+    id_at: usize,
+    /// Where the counts start in `Spool::counts`.
+    counts_at: usize,
+    id_len: u32,
+    counts_len: u32,
+    pid: u32,
     /// The run of patients in id order this one belongs to, counted in the
     /// order they were written (see [`Range::run`]).
     run: u32,
-    counts: Vec<(FindingKind, Severity)>,
+    pass: u8,
+}
+
+impl Entry {
+    fn id<'a>(&self, ids: &'a [u8]) -> &'a [u8] {
+        &ids[self.id_at..self.id_at + self.id_len as usize]
+    }
+
+    fn counts<'a>(&self, counts: &'a [(FindingKind, Severity)]) -> &'a [(FindingKind, Severity)] {
+        &counts[self.counts_at..self.counts_at + self.counts_len as usize]
+    }
 }
 
 /// A stretch of the spool to copy out.
@@ -95,6 +112,10 @@ pub struct Spool {
     header: u64,
     written: u64,
     entries: Vec<Entry>,
+    /// The entries' patient ids, one after another.
+    ids: Vec<u8>,
+    /// The entries' (kind, severity) of each finding, one after another.
+    counts: Vec<(FindingKind, Severity)>,
 }
 
 /// Counts over the patients whose findings are kept.
@@ -141,6 +162,8 @@ impl Spool {
             header: header.len() as u64,
             written: header.len() as u64,
             entries: Vec::new(),
+            ids: Vec::new(),
+            counts: Vec::new(),
         })
     }
 
@@ -151,20 +174,33 @@ impl Spool {
         for out in rendered.patients {
             let len = out.len as u64;
             if !out.counts.is_empty() {
+                let id = out.id.as_bytes();
                 let run = match self.entries.last() {
-                    Some(last) if out.id.as_bytes() < last.id.as_bytes() => last.run + 1,
+                    Some(last) if id < last.id(&self.ids) => last.run + 1,
                     Some(last) => last.run,
                     None => 0,
                 };
+                let (Ok(id_len), Ok(counts_len)) =
+                    (u32::try_from(id.len()), u32::try_from(out.counts.len()))
+                else {
+                    return Err(io::Error::other(format!(
+                        "patient {} has an id or a number of findings beyond 4 billion",
+                        out.id
+                    )));
+                };
                 self.entries.push(Entry {
-                    id: out.id,
-                    pid: out.pid,
-                    pass: out.pass,
                     offset: self.written,
                     len,
+                    id_at: self.ids.len(),
+                    counts_at: self.counts.len(),
+                    id_len,
+                    counts_len,
+                    pid: out.pid,
                     run,
-                    counts: out.counts,
+                    pass: out.pass,
                 });
+                self.ids.extend_from_slice(id);
+                self.counts.extend_from_slice(&out.counts);
             }
             self.written += len;
         }
@@ -179,36 +215,54 @@ impl Spool {
             .into_inner()
             .map_err(io::IntoInnerError::into_error)?;
         let split: HashSet<u32> = split.iter().copied().collect();
+        let (ids, counts) = (self.ids, self.counts);
         let mut entries = self.entries;
         entries.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));
-        entries.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+        // Unstable: no scratch copy of the index (ids are unique; the
+        // patient number settles any tie all the same).
+        entries.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
         let mut stats = OutputStats::default();
         for e in &entries {
+            let counts = e.counts(&counts);
             stats.patients_with_findings += 1;
-            if let Some(worst) = e.counts.iter().map(|(_, s)| *s).max() {
+            if let Some(worst) = counts.iter().map(|(_, s)| *s).max() {
                 *stats.by_worst.entry(worst).or_default() += 1;
             }
-            for (kind, severity) in &e.counts {
+            for (kind, severity) in counts {
                 *stats.by_kind.entry(*kind).or_default() += 1;
                 *stats.by_severity.entry(*severity).or_default() += 1;
                 stats.findings += 1;
             }
         }
-        let mut ranges = Vec::with_capacity(entries.len() + 1);
-        ranges.push(Range {
+        drop((ids, counts));
+        // The index becomes the list of ranges in its own memory, adjacent
+        // patients merged into one range.
+        let mut ranges: Vec<Range> = entries
+            .into_iter()
+            .map(|e| Range {
+                offset: e.offset,
+                len: e.len,
+                run: e.run,
+            })
+            .collect();
+        ranges.dedup_by(|next, range| {
+            let adjacent = range.offset + range.len == next.offset;
+            if adjacent {
+                range.len += next.len;
+            }
+            adjacent
+        });
+        let header = Range {
             offset: 0,
             len: self.header,
             run: 0,
-        });
-        for e in &entries {
-            match ranges.last_mut() {
-                Some(range) if range.offset + range.len == e.offset => range.len += e.len,
-                _ => ranges.push(Range {
-                    offset: e.offset,
-                    len: e.len,
-                    run: e.run,
-                }),
+        };
+        match ranges.first_mut() {
+            Some(first) if first.offset == header.len => {
+                first.offset = 0;
+                first.len += header.len;
             }
+            _ => ranges.insert(0, header),
         }
         Ok((
             SortedOutput {
@@ -608,5 +662,56 @@ mod tests {
         output.write_to(&mut out).expect("write");
         assert_eq!(String::from_utf8_lossy(&out), "h\na\nb1\nb2\nc\n");
         assert_eq!(stats.patients_with_findings, 3);
+    }
+
+    #[test]
+    fn counts_are_each_kept_patients_own() {
+        let mut spool = Spool::new(b"h\n").expect("spool");
+        let mut a = patient(0, "A", 1, "a1\na2\n");
+        a.patients[0].counts = vec![
+            (FindingKind::BoxedWarning, Severity::Major),
+            (FindingKind::Unrecognized, Severity::Info),
+        ];
+        spool.push(a).expect("push");
+        let mut b = patient(1, "B", 1, "b\n");
+        b.patients[0].counts = vec![(FindingKind::Dose, Severity::Moderate)];
+        spool.push(b).expect("push");
+        // B's first result is dropped for its second: only the second counts.
+        let mut again = patient(1, "B", 2, "b1\nb2\nb3\n");
+        again.patients[0].counts = vec![
+            (FindingKind::Interaction, Severity::Contraindicated),
+            (FindingKind::Interaction, Severity::Minor),
+            (FindingKind::Dose, Severity::Moderate),
+        ];
+        spool.push(again).expect("push");
+        let (output, stats) = spool.finish(&[1]).expect("finish");
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        assert_eq!(String::from_utf8_lossy(&out), "h\na1\na2\nb1\nb2\nb3\n");
+        assert_eq!(stats.patients_with_findings, 2);
+        assert_eq!(stats.findings, 5);
+        assert_eq!(
+            stats.by_worst,
+            BTreeMap::from([(Severity::Major, 1), (Severity::Contraindicated, 1)])
+        );
+        assert_eq!(
+            stats.by_kind,
+            BTreeMap::from([
+                (FindingKind::BoxedWarning, 1),
+                (FindingKind::Interaction, 2),
+                (FindingKind::Dose, 1),
+                (FindingKind::Unrecognized, 1),
+            ])
+        );
+        assert_eq!(
+            stats.by_severity,
+            BTreeMap::from([
+                (Severity::Info, 1),
+                (Severity::Minor, 1),
+                (Severity::Moderate, 1),
+                (Severity::Major, 1),
+                (Severity::Contraindicated, 1),
+            ])
+        );
     }
 }
