@@ -11,7 +11,8 @@
 
 use crate::clinical::Severity;
 use crate::engine::FindingKind;
-use std::collections::{BTreeMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -111,7 +112,11 @@ pub struct Spool {
     /// Length of the header at the start of the file.
     header: u64,
     written: u64,
-    entries: Vec<Entry>,
+    /// The patients with findings, in the order written, in chunks of
+    /// [`CHUNK`]: a vector that doubles as it grows holds the index twice
+    /// while it moves, and that set the peak memory of runs with many
+    /// patients.
+    chunks: Vec<Vec<Entry>>,
     /// The entries' patient ids, one after another.
     ids: Vec<u8>,
     /// The entries' (kind, severity) of each finding, one after another.
@@ -161,7 +166,7 @@ impl Spool {
             path,
             header: header.len() as u64,
             written: header.len() as u64,
-            entries: Vec::new(),
+            chunks: Vec::new(),
             ids: Vec::new(),
             counts: Vec::new(),
         })
@@ -175,7 +180,7 @@ impl Spool {
             let len = out.len as u64;
             if !out.counts.is_empty() {
                 let id = out.id.as_bytes();
-                let run = match self.entries.last() {
+                let run = match self.chunks.last().and_then(|chunk| chunk.last()) {
                     Some(last) if id < last.id(&self.ids) => last.run + 1,
                     Some(last) => last.run,
                     None => 0,
@@ -188,7 +193,7 @@ impl Spool {
                         out.id
                     )));
                 };
-                self.entries.push(Entry {
+                let entry = Entry {
                     offset: self.written,
                     len,
                     id_at: self.ids.len(),
@@ -198,7 +203,15 @@ impl Spool {
                     pid: out.pid,
                     run,
                     pass: out.pass,
-                });
+                };
+                match self.chunks.last_mut() {
+                    Some(chunk) if chunk.len() < CHUNK => chunk.push(entry),
+                    _ => {
+                        let mut chunk = Vec::with_capacity(CHUNK);
+                        chunk.push(entry);
+                        self.chunks.push(chunk);
+                    }
+                }
                 self.ids.extend_from_slice(id);
                 self.counts.extend_from_slice(&out.counts);
             }
@@ -216,59 +229,43 @@ impl Spool {
             .map_err(io::IntoInnerError::into_error)?;
         let split: HashSet<u32> = split.iter().copied().collect();
         let (ids, counts) = (self.ids, self.counts);
-        let mut entries = self.entries;
-        entries.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));
-        // Unstable: no scratch copy of the index (ids are unique; the
-        // patient number settles any tie all the same).
-        entries.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
+        let mut chunks = self.chunks;
         let mut stats = OutputStats::default();
-        for e in &entries {
-            let counts = e.counts(&counts);
-            stats.patients_with_findings += 1;
-            if let Some(worst) = counts.iter().map(|(_, s)| *s).max() {
-                *stats.by_worst.entry(worst).or_default() += 1;
-            }
-            for (kind, severity) in counts {
-                *stats.by_kind.entry(*kind).or_default() += 1;
-                *stats.by_severity.entry(*severity).or_default() += 1;
-                stats.findings += 1;
+        let mut kept = self.header;
+        let mut runs = 0;
+        // Each chunk is sorted on its own (unstable: no scratch copy; ids
+        // are unique, the patient number settles any tie all the same) and
+        // the chunks are merged as the output is written.
+        for chunk in &mut chunks {
+            chunk.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));
+            chunk.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
+            for e in chunk.iter() {
+                kept += e.len;
+                runs = runs.max(e.run as usize + 1);
+                let counts = e.counts(&counts);
+                stats.patients_with_findings += 1;
+                if let Some(worst) = counts.iter().map(|(_, s)| *s).max() {
+                    *stats.by_worst.entry(worst).or_default() += 1;
+                }
+                for (kind, severity) in counts {
+                    *stats.by_kind.entry(*kind).or_default() += 1;
+                    *stats.by_severity.entry(*severity).or_default() += 1;
+                    stats.findings += 1;
+                }
             }
         }
-        drop((ids, counts));
-        // The index becomes the list of ranges in its own memory, adjacent
-        // patients merged into one range.
-        let mut ranges: Vec<Range> = entries
-            .into_iter()
-            .map(|e| Range {
-                offset: e.offset,
-                len: e.len,
-                run: e.run,
-            })
-            .collect();
-        ranges.dedup_by(|next, range| {
-            let adjacent = range.offset + range.len == next.offset;
-            if adjacent {
-                range.len += next.len;
-            }
-            adjacent
-        });
-        let header = Range {
-            offset: 0,
-            len: self.header,
-            run: 0,
-        };
-        match ranges.first_mut() {
-            Some(first) if first.offset == header.len => {
-                first.offset = 0;
-                first.len += header.len;
-            }
-            _ => ranges.insert(0, header),
-        }
+        drop(counts);
+        chunks.retain(|chunk| !chunk.is_empty());
         Ok((
             SortedOutput {
                 file,
                 path: self.path,
-                ranges,
+                header: self.header,
+                chunks,
+                ids,
+                runs,
+                // Written in id order, and every byte after the header kept.
+                in_order: runs <= 1 && kept == self.written,
                 written: self.written,
             },
             stats,
@@ -280,23 +277,50 @@ impl Spool {
 pub struct SortedOutput {
     file: File,
     path: Option<TempPath>,
-    /// Stretches of the file to copy, in order (the header first).
-    ranges: Vec<Range>,
+    /// Length of the header at the start of the file.
+    header: u64,
+    /// The kept patients, each chunk sorted by id.
+    chunks: Vec<Vec<Entry>>,
+    /// The patients' ids (see [`Entry::id`]).
+    ids: Vec<u8>,
+    /// Runs of patients written in id order (see [`Range::run`]).
+    runs: usize,
+    /// The file already holds the output: one run from start to end.
+    in_order: bool,
     /// Length of the file.
     written: u64,
 }
 
 impl SortedOutput {
-    /// Whether the file already holds the output: one run from start to end.
-    fn in_order(&self) -> bool {
-        matches!(self.ranges[..], [Range { offset: 0, len, .. }] if len == self.written)
+    /// The stretches of the file to copy, in order: the header, then the
+    /// patients in id order, adjacent ones joined.
+    fn ranges(&self) -> InIdOrder<'_> {
+        let heads = self
+            .chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(chunk, entries)| {
+                let e = entries.first()?;
+                Some(Reverse((e.id(&self.ids), e.pid, chunk, 0)))
+            })
+            .collect();
+        InIdOrder {
+            chunks: &self.chunks,
+            ids: &self.ids,
+            heads,
+            pending: Some(Range {
+                offset: 0,
+                len: self.header,
+                run: 0,
+            }),
+        }
     }
 
     /// Writes the output to `target` atomically: the spool itself is renamed
     /// onto it when it is already in order, otherwise the runs are copied to
     /// a new temporary file that is renamed in its turn.
     pub fn persist(mut self, target: &Path) -> io::Result<()> {
-        if self.in_order()
+        if self.in_order
             && let Some(path) = self.path.take()
         {
             self.file.sync_all()?;
@@ -331,14 +355,8 @@ impl SortedOutput {
             )
         };
         let mut gathered: Vec<u8> = Vec::new();
-        let runs = self
-            .ranges
-            .iter()
-            .map(|r| r.run as usize + 1)
-            .max()
-            .unwrap_or(0);
-        let mut windows = Windows::new(runs);
-        for &Range { offset, len, run } in &self.ranges {
+        let mut windows = Windows::new(self.runs);
+        for Range { offset, len, run } in self.ranges() {
             if offset + len > self.written {
                 return Err(short());
             }
@@ -380,6 +398,50 @@ impl SortedOutput {
     }
 }
 
+/// A chunk's next entry in [`InIdOrder`]: id, patient number, chunk, place.
+type Head<'a> = (&'a [u8], u32, usize, usize);
+
+/// The ranges of a [`SortedOutput`] in id order: the chunks' sorted
+/// entries merged through a heap of each chunk's next entry.
+struct InIdOrder<'a> {
+    chunks: &'a [Vec<Entry>],
+    ids: &'a [u8],
+    heads: BinaryHeap<Reverse<Head<'a>>>,
+    /// The range being extended by adjacent patients.
+    pending: Option<Range>,
+}
+
+impl Iterator for InIdOrder<'_> {
+    type Item = Range;
+
+    fn next(&mut self) -> Option<Range> {
+        while let Some(Reverse((_, _, chunk, at))) = self.heads.pop() {
+            let entries = &self.chunks[chunk];
+            if let Some(e) = entries.get(at + 1) {
+                self.heads
+                    .push(Reverse((e.id(self.ids), e.pid, chunk, at + 1)));
+            }
+            let e = &entries[at];
+            match &mut self.pending {
+                Some(range) if range.offset + range.len == e.offset => range.len += e.len,
+                pending => {
+                    let next = Range {
+                        offset: e.offset,
+                        len: e.len,
+                        run: e.run,
+                    };
+                    if let Some(done) = pending.replace(next) {
+                        return Some(done);
+                    }
+                }
+            }
+        }
+        self.pending.take()
+    }
+}
+
+/// Entries per chunk of the spool's index.
+const CHUNK: usize = 1 << 16;
 /// Ranges shorter than this are gathered in memory (and written this many
 /// bytes at a time); longer ones are copied by the kernel.
 const GATHER_BELOW: u64 = 256 * 1024;
@@ -508,7 +570,7 @@ mod tests {
             "nothing under the target name before the end"
         );
         let (output, stats) = spool.finish(&[]).expect("finish");
-        assert!(output.in_order());
+        assert!(output.in_order);
         output.persist(&target).expect("persist");
         assert_eq!(std::fs::read_to_string(&target).expect("read"), "h\na\nb\n");
         assert!(leftovers(dir.path(), "out.csv").is_empty());
@@ -579,12 +641,8 @@ mod tests {
                     .expect("push");
             }
             let (output, _) = spool.finish(&[]).expect("finish");
-            let runs = output
-                .ranges
-                .iter()
-                .map(|r| r.run)
-                .max()
-                .map_or(0, |r| r + 1);
+            let runs = output.ranges().map(|r| r.run).max().map_or(0, |r| r + 1);
+            assert_eq!(runs as usize, output.runs);
             let mut out = Vec::new();
             output.write_to(&mut out).expect("write");
             (runs as usize, out)
@@ -617,7 +675,7 @@ mod tests {
         spool.push(patient(0, "A", 1, "a-first\n")).expect("push");
         spool.push(patient(0, "A", 2, "a-all\n")).expect("push");
         let (output, _) = spool.finish(&[0]).expect("finish");
-        assert!(!output.in_order());
+        assert!(!output.in_order);
         let mut out = Vec::new();
         output.write_to(&mut out).expect("write");
         assert_eq!(out, b"h\na-all\n");
@@ -713,5 +771,46 @@ mod tests {
                 (Severity::Contraindicated, 1),
             ])
         );
+    }
+
+    #[test]
+    fn patients_over_several_chunks_come_out_merged_in_id_order() {
+        // Ids written in a scrambled order over more than two chunks; every
+        // seventh patient is checked again later and keeps only that result.
+        let n: u32 = (CHUNK * 2 + CHUNK / 2) as u32;
+        let scrambled = |i: u32| (i.wrapping_mul(7919)) % n;
+        let mut spool = Spool::new(b"h\n").expect("spool");
+        let mut split = Vec::new();
+        for i in 0..n {
+            let pid = scrambled(i);
+            spool
+                .push(patient(pid, &format!("P{pid:07}"), 1, &format!("{pid}\n")))
+                .expect("push");
+            if pid % 7 == 0 {
+                split.push(pid);
+            }
+        }
+        for &pid in &split {
+            let again = format!("{pid} again\n");
+            spool
+                .push(patient(pid, &format!("P{pid:07}"), 2, &again))
+                .expect("push");
+        }
+        assert_eq!(spool.chunks.len(), 3);
+        let (output, stats) = spool.finish(&split).expect("finish");
+        assert!(!output.in_order);
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        let expected: String = std::iter::once("h\n".to_string())
+            .chain((0..n).map(|pid| {
+                if pid % 7 == 0 {
+                    format!("{pid} again\n")
+                } else {
+                    format!("{pid}\n")
+                }
+            }))
+            .collect();
+        assert!(String::from_utf8_lossy(&out) == expected);
+        assert_eq!(stats.patients_with_findings, u64::from(n));
     }
 }
