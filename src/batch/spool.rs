@@ -232,7 +232,8 @@ impl Spool {
         let mut chunks = self.chunks;
         let mut stats = OutputStats::default();
         let mut kept = self.header;
-        let mut runs = 0;
+        // The header is run 0, whether or not patients follow.
+        let mut runs = 1;
         // Each chunk is sorted on its own (unstable: no scratch copy; ids
         // are unique, the patient number settles any tie all the same) and
         // the chunks are merged as the output is written.
@@ -812,5 +813,16 @@ mod tests {
             .collect();
         assert!(String::from_utf8_lossy(&out) == expected);
         assert_eq!(stats.patients_with_findings, u64::from(n));
+    }
+
+    #[test]
+    fn a_spool_without_patients_gives_the_header_alone() {
+        let spool = Spool::new(b"h\n").expect("spool");
+        let (output, stats) = spool.finish(&[]).expect("finish");
+        assert!(output.in_order);
+        let mut out = Vec::new();
+        output.write_to(&mut out).expect("write");
+        assert_eq!(out, b"h\n");
+        assert_eq!(stats, OutputStats::default());
     }
 }
