@@ -919,7 +919,8 @@ fn check_thread(
     // The last slice's output, written to the spool while the next slice is
     // checked: writing it first would leave the pool idle meanwhile.
     let mut pending: Vec<io::Result<(RenderedPatients, u64)>> = Vec::new();
-    for work in rx {
+    for mut work in rx {
+        in_id_order(&mut work.groups);
         let resolved: Vec<Resolved> = pool.install(|| {
             work.fresh
                 .par_iter()
@@ -972,6 +973,16 @@ fn check_thread(
         meds,
         without_context,
     })
+}
+
+/// Puts a hand-over's groups in patient-id order (the patient number breaks
+/// ties), so that the spool holds a run in id order per hand-over, copied
+/// out through a window each, rather than one read per patient when a file
+/// is grouped by patient but not sorted by id (a Synthea export).
+fn in_id_order(groups: &mut [Group]) {
+    if !groups.is_sorted_by(|a, b| a.id <= b.id) {
+        groups.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.pid.cmp(&b.pid)));
+    }
 }
 
 /// Writes checked and rendered patients to the spool, in order, adding up
@@ -1086,6 +1097,20 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    #[test]
+    fn a_hand_over_is_checked_in_patient_id_order() {
+        let group = |pid: u32, id: &str| super::Group::with_rows(pid, id.into(), 1, Vec::new());
+        let mut groups = vec![
+            group(0, "c3f1"),
+            group(1, "0a9e"),
+            group(2, "b77d"),
+            group(3, "0a9e"),
+        ];
+        super::in_id_order(&mut groups);
+        let order: Vec<(u32, &str)> = groups.iter().map(|g| (g.pid, &*g.id)).collect();
+        assert_eq!(order, [(1, "0a9e"), (3, "0a9e"), (2, "b77d"), (0, "c3f1")]);
+    }
+
     #[test]
     fn threads_that_serve_the_reader_run_at_a_lower_priority() {
         let nice = || {
