@@ -1096,7 +1096,6 @@ mod tests {
         assert_eq!(found_scattered_at(contiguous.chain(late)), None);
     }
 
-    #[cfg(target_os = "linux")]
     #[test]
     fn a_hand_over_is_checked_in_patient_id_order() {
         let group = |pid: u32, id: &str| super::Group::with_rows(pid, id.into(), 1, Vec::new());
@@ -1111,6 +1110,7 @@ mod tests {
         assert_eq!(order, [(1, "0a9e"), (3, "0a9e"), (2, "b77d"), (0, "c3f1")]);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn threads_that_serve_the_reader_run_at_a_lower_priority() {
         let nice = || {
