@@ -174,11 +174,7 @@ fn group_partition(bytes: &[u8], lists: &[Vec<String>]) -> io::Result<Vec<(Group
             groups.push((Group::with_rows(0, id, 1, Vec::new()), spilled.known));
             groups.len() - 1
         });
-        let group = &mut groups[slot].0;
-        match spilled.context {
-            Some(context) => group.push(spilled.row, &context, lists),
-            None => group.rows.push(spilled.row),
-        }
+        groups[slot].0.push(spilled.row, &spilled.context, lists);
     }
     // In id order, so that the partition's findings are written in id order
     // too, and read out front to back (see `spool`).
@@ -192,8 +188,7 @@ struct Spilled<'a> {
     /// The patient was numbered before rows waited on disk.
     known: bool,
     row: Row,
-    /// `None` when the row carries no context.
-    context: Option<RowContext>,
+    context: RowContext,
 }
 
 /// The spilled row at the start of `bytes`, and the bytes after it; `None`
@@ -214,10 +209,10 @@ fn decode(bytes: &[u8]) -> Option<(Spilled<'_>, &[u8])> {
     let known = fixed[28] != 0;
     // Most rows carry no context: one byte 0, not worth a call.
     let (context, rest) = match rest.first() {
-        Some(0) => (None, &rest[1..]),
+        Some(0) => (RowContext::default(), &rest[1..]),
         _ => {
             let (context, used) = RowContext::decode(rest)?;
-            (Some(context), &rest[used..])
+            (context, &rest[used..])
         }
     };
     let id_len = usize::try_from(u32_at(0)).ok()?;
