@@ -3,7 +3,7 @@
 //! silently ignored) and mapped onto condition codes by the KB's thresholds.
 
 use crate::kb::KbIndex;
-use crate::kb::index::{ConditionId, Lab};
+use crate::kb::index::{Comparator, ConditionId, Lab};
 use thiserror::Error;
 
 /// Why a patient context was refused.
@@ -69,6 +69,24 @@ pub struct PatientContext {
 }
 
 impl PatientContext {
+    /// Whether the patient is known to be at least `years` old: by the age
+    /// given, or by a stated condition the KB defines by age (`older-adult`
+    /// is 65 or more), so that "elderly" without an age still meets age-bound
+    /// rules such as Beers'. When the two disagree the rule applies: a
+    /// missed caution costs more than one too many.
+    pub fn is_at_least(&self, kb: &KbIndex, years: f64) -> bool {
+        self.input.age.is_some_and(|age| age >= years)
+            || kb.lab_thresholds.iter().any(|t| {
+                t.lab == Lab::Age
+                    && matches!(t.comparator, Comparator::Ge | Comparator::Gt)
+                    && t.value >= years
+                    && self
+                        .conditions
+                        .iter()
+                        .any(|(c, basis)| *c == t.condition && *basis == ConditionBasis::Stated)
+            })
+    }
+
     /// The codes of the conditions that apply, in id order.
     pub fn condition_codes(&self, kb: &KbIndex) -> Vec<String> {
         self.conditions

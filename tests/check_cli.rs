@@ -523,3 +523,98 @@ fn the_chosen_jurisdictions_source_is_cited_first() {
         assert_eq!(f["sources"][0]["jurisdiction"], first, "{f}");
     }
 }
+
+#[test]
+fn a_real_drug_two_edits_from_a_known_one_is_not_taken_for_it() {
+    // Iproniazid (an MAOI) is two edits from isoniazid; cloxacillin two
+    // from dicloxacillin. Taking either for the known drug would check the
+    // wrong medication and call the list complete.
+    for (written, near) in [
+        ("iproniazid", "isoniazid"),
+        ("cloxacillin", "dicloxacillin"),
+    ] {
+        let (code, doc) = check_json(&["--propose", "baclofen", "--med", written]);
+        let m = med(&doc, 0);
+        assert_eq!(m["status"], "unrecognized", "{written}: {m}");
+        assert!(ingredients(m).is_empty(), "{written}: {m}");
+        assert!(
+            m["suggestions"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|x| x == near)),
+            "{written} should suggest {near}: {m}"
+        );
+        assert_eq!(doc["complete"], false);
+        assert_eq!(code, 1, "an unresolved name exits 1");
+    }
+    // One edit from a single known name is still a clear near miss.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "amiodarrone"]);
+    assert_eq!(med(&doc, 0)["matched_by"], "fuzzy");
+    assert_eq!(ingredients(med(&doc, 0)), ["amiodarone"]);
+}
+
+#[test]
+fn stating_an_older_adult_without_an_age_meets_the_beers_rules() {
+    let (_, doc) = check_json(&["--propose", "orphenadrine", "--condition", "elderly"]);
+    let f = finding(&doc, "condition", &["orphenadrine"])
+        .unwrap_or_else(|| panic!("Beers row for a stated older adult: {doc}"));
+    assert_eq!(f["condition"], "older-adult");
+    assert_eq!(f["action"], "avoid");
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--condition",
+        "elderly",
+        "--egfr",
+        "50",
+    ]);
+    let renal = findings(&doc)
+        .iter()
+        .find(|f| f["condition"] == "renal-impairment")
+        .cloned()
+        .unwrap_or_else(|| panic!("renal finding: {doc}"));
+    assert_eq!(renal["action"], "avoid", "{renal}");
+}
+
+#[test]
+fn a_proposed_dose_is_held_to_the_cramp_maximum_and_prn_keeps_its_schedule() {
+    // UK quinine for cramps: at most 300 mg/day, not the malaria dose.
+    let (_, doc) = check_json(&[
+        "--jurisdiction",
+        "UK",
+        "--propose",
+        "quinine 600 mg at bedtime",
+    ]);
+    let f = finding(&doc, "dose", &["quinine"])
+        .unwrap_or_else(|| panic!("600 mg/day is above the UK cramp maximum: {doc}"));
+    assert!(
+        f["title"].as_str().unwrap_or("").contains("300 mg/day"),
+        "{f}"
+    );
+    // "tid prn" is up to three doses a day.
+    let (_, doc) = check_json(&["--propose", "baclofen 30 mg tid prn"]);
+    assert_eq!(doc["proposed"]["frequency"], "tid prn");
+    let f = finding(&doc, "dose", &["baclofen"])
+        .unwrap_or_else(|| panic!("90 mg/day is above 80: {doc}"));
+    assert!(
+        f["title"].as_str().unwrap_or("").contains("90 mg/day"),
+        "{f}"
+    );
+    // As needed with no schedule: the total cannot be checked, and it says so.
+    let (_, doc) = check_json(&["--propose", "baclofen 30 mg as needed"]);
+    let f = finding(&doc, "dose", &["baclofen"])
+        .unwrap_or_else(|| panic!("an unchecked daily dose is reported: {doc}"));
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["title"].as_str().unwrap_or("").contains("not checked"),
+        "{f}"
+    );
+}
+
+#[test]
+fn mag_ox_is_magnesium_oxide_and_meets_the_quinine_antacid_rule() {
+    let (_, doc) = check_json(&["--propose", "Mag-Ox 400", "--med", "quinine"]);
+    assert_eq!(ingredients(&doc["proposed"]), ["magnesium oxide"]);
+    let f = finding(&doc, "interaction", &["magnesium oxide", "quinine"])
+        .unwrap_or_else(|| panic!("antacid + quinine: {doc}"));
+    assert_eq!(f["severity"], "moderate");
+}

@@ -8,6 +8,7 @@ use super::{
     validated_patient, write_stdout,
 };
 use crate::cli::{Format, PatientArgs, SuggestArgs};
+use crate::engine::dosing::DEFAULT_INDICATION;
 use crate::engine::suggest::{SuggestRequest, indications, suggest, therapy_drugs};
 use crate::kb::KbIndex;
 use crate::kb::index::DrugId;
@@ -21,9 +22,6 @@ use std::path::Path;
 /// Patient conditions that imply the indication of the same code when
 /// `--indication` is not given, in order of precedence.
 const IMPLIED_INDICATIONS: [&str; 2] = ["cirrhosis", "pregnancy"];
-
-/// The indication when none is given or implied.
-const DEFAULT_INDICATION: &str = "idiopathic";
 
 /// The indication to rank for: `--indication` (which must be one the KB's
 /// therapy rows use), else one implied by a patient condition, else the default.

@@ -9,7 +9,6 @@ use crate::patient::ConditionBasis;
 
 /// Condition findings for every proposed ingredient.
 pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
-    let age = req.patient.input.age;
     let mut findings = Vec::new();
     for proposed in &req.proposed.ingredients {
         let drug = proposed.drug;
@@ -20,7 +19,7 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 .filter(|r| r.condition == *condition && kb.party_covers(r.drug, drug))
                 .filter(|r| {
                     r.min_age
-                        .is_none_or(|min| age.is_some_and(|a| a >= f64::from(min)))
+                        .is_none_or(|min| req.patient.is_at_least(kb, f64::from(min)))
                 })
                 .map(|r| RuleView {
                     id: &r.id,

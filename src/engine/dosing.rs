@@ -9,14 +9,22 @@ use crate::kb::KbIndex;
 use crate::kb::index::{DosingRule, DrugId};
 use crate::resolve::Resolved;
 
+/// The indication a drug is proposed for when no patient condition implies
+/// another (cirrhosis, pregnancy): idiopathic cramps.
+pub const DEFAULT_INDICATION: &str = "idiopathic";
+
 /// The rule that sets the daily maximum for `drug` in this patient: a rule
-/// for one of the patient's conditions first (renal impairment, cirrhosis),
-/// otherwise the highest general maximum.
+/// for one of the patient's conditions first (renal impairment, cirrhosis);
+/// for the proposed drug, which is proposed for cramps, then the maximum
+/// for idiopathic cramps (UK quinine: 300 mg/day, not the malaria dose);
+/// otherwise the highest general maximum, as a listed medication may be
+/// taken for any of its indications.
 pub fn applicable_max<'kb>(
     kb: &'kb KbIndex,
     drug: DrugId,
     patient_conditions: &[String],
     jurisdiction: Jurisdiction,
+    proposed: bool,
 ) -> Option<&'kb DosingRule> {
     let rules: Vec<&DosingRule> = kb
         .dosing_rules
@@ -24,18 +32,24 @@ pub fn applicable_max<'kb>(
         .filter(|r| r.drug == drug && r.max_mg_per_day.is_some())
         .collect();
     let rules = super::finding::prefer_jurisdiction(rules, jurisdiction, |r| r.jurisdiction);
-    let specific = rules
-        .iter()
-        .filter(|r| {
-            patient_conditions.contains(&r.population) || patient_conditions.contains(&r.indication)
-        })
-        .min_by(|a, b| {
+    let lowest = |rules: &mut dyn Iterator<Item = &&'kb DosingRule>| {
+        rules.copied().min_by(|a, b| {
             a.max_mg_per_day
                 .unwrap_or(f64::MAX)
                 .total_cmp(&b.max_mg_per_day.unwrap_or(f64::MAX))
                 .then(a.id.cmp(&b.id))
-        });
-    specific.copied().or_else(|| {
+        })
+    };
+    let specific = lowest(&mut rules.iter().filter(|r| {
+        patient_conditions.contains(&r.population) || patient_conditions.contains(&r.indication)
+    }));
+    let for_cramps =
+        || {
+            lowest(&mut rules.iter().filter(|r| {
+                proposed && r.population == "any" && r.indication == DEFAULT_INDICATION
+            }))
+        };
+    specific.or_else(for_cramps).or_else(|| {
         rules
             .iter()
             .filter(|r| r.population == "any")
@@ -58,6 +72,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     for (index, med) in meds {
         findings.extend(unreadable_dose(kb, med, index));
         let Some(per_day) = med.med.doses_per_day else {
+            findings.extend(unscheduled_dose(kb, req, med, index, &conditions));
             continue;
         };
         for ingredient in &med.ingredients {
@@ -65,8 +80,13 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 continue;
             };
             let daily = mg * per_day;
-            let Some(rule) = applicable_max(kb, ingredient.drug, &conditions, req.jurisdiction)
-            else {
+            let Some(rule) = applicable_max(
+                kb,
+                ingredient.drug,
+                &conditions,
+                req.jurisdiction,
+                index.is_none(),
+            ) else {
                 continue;
             };
             let Some(max) = rule.max_mg_per_day else {
@@ -108,6 +128,72 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 basis: None,
             });
         }
+    }
+    findings
+}
+
+/// A strength written without a fixed number of doses a day (`30 mg prn`,
+/// or a proposed `30 mg` with no frequency) for a drug with a daily maximum:
+/// the total cannot be checked, and saying nothing would read as checked.
+/// A listed medication without any frequency is not reported: exports such as
+/// RxNorm descriptions never carry one.
+fn unscheduled_dose(
+    kb: &KbIndex,
+    req: &CheckRequest<'_>,
+    med: &Resolved,
+    index: Option<usize>,
+    conditions: &[String],
+) -> Vec<Finding> {
+    if index.is_some() && med.med.frequency.is_none() {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for ingredient in &med.ingredients {
+        if ingredient
+            .strength
+            .as_ref()
+            .and_then(|s| s.as_mg())
+            .is_none()
+        {
+            continue;
+        }
+        let proposed = index.is_none();
+        let Some(rule) =
+            applicable_max(kb, ingredient.drug, conditions, req.jurisdiction, proposed)
+        else {
+            continue;
+        };
+        let Some(max) = rule.max_mg_per_day else {
+            continue;
+        };
+        let name = kb.drug_name(ingredient.drug).to_owned();
+        let written = match med.med.frequency.as_deref() {
+            Some(frequency) => format!("`{frequency}` gives no fixed number of doses a day"),
+            None => "no frequency is written".to_owned(),
+        };
+        findings.push(Finding {
+            kind: FindingKind::Dose,
+            severity: Severity::Info,
+            action: Action::Review,
+            evidence: None,
+            drugs: vec![name.clone()],
+            condition: (rule.population != "any").then(|| rule.population.clone()),
+            medication_indices: index.into_iter().collect(),
+            title: format!(
+                "Daily dose of {name} not checked against the {} mg/day maximum ({})",
+                trim_number(max),
+                rule.indication
+            ),
+            mechanism: format!("In `{}` {written}.", med.med.input.trim()),
+            effect: String::new(),
+            management: format!(
+                "Write the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
+                rule.schedule.trim_end_matches('.')
+            ),
+            sources: rule.sources.clone(),
+            rule_ids: vec![rule.id.clone()],
+            basis: None,
+        });
     }
     findings
 }

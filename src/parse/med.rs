@@ -268,6 +268,31 @@ const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("once weekly", "weekly", Some(1.0 / 7.0)),
 ];
 
+/// Records a frequency word. "As needed" joined to a fixed schedule (`tid
+/// prn`) keeps the schedule's doses a day, the most the patient may take, so
+/// the daily total is still checked; otherwise the last word wins.
+fn add_frequency(
+    frequency: &mut Option<String>,
+    doses_per_day: &mut Option<f64>,
+    norm: &str,
+    per_day: Option<f64>,
+) {
+    let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
+    match (frequency.as_deref(), per_day) {
+        (Some(fixed), None) if norm == "prn" && !as_needed(fixed) && doses_per_day.is_some() => {
+            *frequency = Some(format!("{fixed} prn"));
+        }
+        (Some("prn"), Some(_)) => {
+            *frequency = Some(format!("{norm} prn"));
+            *doses_per_day = per_day;
+        }
+        _ => {
+            *frequency = Some(norm.to_owned());
+            *doses_per_day = per_day;
+        }
+    }
+}
+
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "every", "per", "day"];
 
@@ -288,25 +313,29 @@ pub fn parse_med(input: &str) -> MedText {
     let mut doses_per_day = None;
     let mut unparsed = Vec::new();
 
-    // Multi-word frequencies first, so "twice daily" is not split into words.
+    // Multi-word frequencies first, so "twice daily" is not split into words
+    // ("three times daily as needed" holds two).
     for (phrase, norm, per_day) in FREQUENCIES.iter().filter(|(p, _, _)| p.contains(' ')) {
         if let Some(pos) = find_phrase(&text, phrase) {
-            frequency = Some((*norm).to_owned());
-            doses_per_day = *per_day;
+            add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
             text.replace_range(pos..pos + phrase.len(), " ");
-            break;
         }
     }
     // "every 8 hours" → q8h.
     static EVERY_HOURS: LazyLock<Regex> =
         LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hrs|hr|h)(?-u:\b)"));
-    if frequency.is_none()
+    if frequency.as_deref().is_none_or(|f| f == "prn")
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
         let hours: f64 = caps[1].parse().unwrap_or(0.0);
         if hours > 0.0 {
-            frequency = Some(format!("q{}h", &caps[1]));
-            doses_per_day = Some(24.0 / hours);
+            let norm = format!("q{}h", &caps[1]);
+            add_frequency(
+                &mut frequency,
+                &mut doses_per_day,
+                &norm,
+                Some(24.0 / hours),
+            );
         }
         if let Some(m) = caps.get(0) {
             text.replace_range(m.range(), " ");
@@ -344,15 +373,19 @@ pub fn parse_med(input: &str) -> MedText {
             } else if let Some(caps) = QH.captures(tok) {
                 let hours: f64 = caps[1].parse().unwrap_or(0.0);
                 if hours > 0.0 {
-                    frequency = Some(format!("q{}h", &caps[1]));
-                    doses_per_day = Some(24.0 / hours);
+                    let norm = format!("q{}h", &caps[1]);
+                    add_frequency(
+                        &mut frequency,
+                        &mut doses_per_day,
+                        &norm,
+                        Some(24.0 / hours),
+                    );
                 } else {
                     unparsed.push(tok.to_owned());
                 }
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
             {
-                frequency = Some((*norm).to_owned());
-                doses_per_day = *per_day;
+                add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
             {
@@ -634,5 +667,25 @@ mod tests {
         let m = parse_med("baclofen every 8 hours 10 mg");
         assert_eq!(m.frequency.as_deref(), Some("q8h"));
         assert_eq!(m.doses_per_day, Some(3.0));
+    }
+
+    #[test]
+    fn as_needed_keeps_a_fixed_schedule_written_with_it() {
+        for text in [
+            "baclofen 30 mg tid prn",
+            "baclofen 30 mg prn tid",
+            "baclofen 30 mg three times daily as needed",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert_eq!(m.frequency.as_deref(), Some("tid prn"), "{text}");
+            assert_eq!(m.doses_per_day, Some(3.0), "{text}");
+        }
+        let m = parse_med("baclofen 10 mg prn every 4 hours");
+        assert_eq!(m.frequency.as_deref(), Some("q4h prn"));
+        assert_eq!(m.doses_per_day, Some(6.0));
+        let m = parse_med("baclofen 10 mg as needed");
+        assert_eq!(m.frequency.as_deref(), Some("prn"));
+        assert_eq!(m.doses_per_day, None);
     }
 }

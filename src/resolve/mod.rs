@@ -533,18 +533,18 @@ impl<'kb> Resolver<'kb> {
         })
     }
 
-    /// Accepts a misspelling only when one known ingredient is clearly the
-    /// closest; several equally close ingredients make the name ambiguous;
+    /// Accepts a misspelling only when it is one edit (a letter added,
+    /// dropped, changed, or two swapped) from a known name of five letters
+    /// or more, and no name of other ingredients is within two edits: a
+    /// real drug the KB does not know is often two or three edits from one
+    /// it does (iproniazid and isoniazid, cloxacillin and dicloxacillin), and
+    /// taking it for that drug would check the wrong medication without a
+    /// word. Several equally close ingredients make the name ambiguous;
     /// otherwise the name is unrecognized with the closest names suggested.
     fn fuzzy(&self, key: &str, kept: &[&str]) -> PartOutcome {
         let query = kept.join(" ");
         let query = if query.is_empty() { key } else { &query };
-        let limit = match query.chars().count() {
-            0..=4 => 0,
-            5..=7 => 1,
-            8..=12 => 2,
-            _ => 3,
-        };
+        let limit = if query.chars().count() >= 5 { 1 } else { 0 };
         let mut scored: Vec<(usize, f64, &str, &NameTarget)> = self
             .fuzzy_keys()
             .iter()
@@ -582,6 +582,15 @@ impl<'kb> Resolver<'kb> {
             candidates.sort_unstable();
             candidates.dedup();
             return PartOutcome::Ambiguous(candidates);
+        }
+        let close_to_another = |only: &Vec<DrugId>| {
+            scored
+                .iter()
+                .take_while(|(d, _, _, _)| *d <= best + 1)
+                .any(|(_, _, _, target)| self.target_drugs(target) != *only)
+        };
+        if distinct.first().is_none_or(close_to_another) {
+            return PartOutcome::NotFound(suggestions);
         }
         self.outcome_of(best_target, Some(best_key.to_owned()), Vec::new())
     }
