@@ -835,6 +835,125 @@ fn outputs_are_written_atomically() {
 }
 
 #[test]
+fn an_output_that_would_overwrite_an_input_or_another_output_is_refused() {
+    let dir = TempDir::new().expect("temp dir");
+    let input = dir.path().join("in.csv");
+    std::fs::copy(fixture("basic.csv"), &input).expect("copy");
+    let original = std::fs::read(&input).expect("read");
+    let in_dir = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 3] = [
+        (&["--out", &in_dir("in.csv")], "--out"),
+        // The same file under another spelling is still the same file.
+        (
+            &["--out", &in_dir("./x.csv"), "--rejects", &in_dir("x.csv")],
+            "--rejects",
+        ),
+        (
+            &[
+                "--out",
+                &in_dir("y.csv"),
+                "--summary-json",
+                &in_dir("y.csv"),
+            ],
+            "--summary-json",
+        ),
+    ];
+    for (args, flag) in cases {
+        let out = Command::cargo_bin("crampcheck")
+            .expect("binary")
+            .arg("batch")
+            .arg(&input)
+            .args(args)
+            .arg("--quiet")
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("same file"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&input).expect("read"), original);
+    assert!(!dir.path().join("x.csv").exists() && !dir.path().join("y.csv").exists());
+    // Devices may be shared.
+    let shared = Command::cargo_bin("crampcheck")
+        .expect("binary")
+        .arg("batch")
+        .arg(&input)
+        .args(["--out", "/dev/null", "--rejects", "/dev/null", "--quiet"])
+        .output()
+        .expect("run");
+    assert_eq!(shared.status.code(), Some(1));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_symbolic_link_replaces_the_file_not_the_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().expect("temp dir");
+    let real = dir.path().join("real.csv");
+    std::fs::write(&real, "old\n").expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let run = batch_in(
+        &dir,
+        &fixture("basic.csv"),
+        &["--out", &link.to_string_lossy()],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
+    let written = std::fs::read_to_string(&real).expect("read");
+    assert!(written.starts_with("patient_id,proposed,kind"), "{written}");
+    // The replaced file keeps its permissions; a new one is not private.
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&real), 0o640);
+    assert_eq!(
+        mode(&dir.path().join("rejects.csv")) & 0o044,
+        0o044 & !umask_of_a_new_file(&dir)
+    );
+    // A link that leads nowhere is an error, not a file put in its place.
+    let dangling = dir.path().join("dangling.csv");
+    std::os::unix::fs::symlink(dir.path().join("missing/x.csv"), &dangling).expect("symlink");
+    let run = batch_in(
+        &dir,
+        &fixture("basic.csv"),
+        &["--out", &dangling.to_string_lossy()],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        std::fs::symlink_metadata(&dangling)
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
+}
+
+/// The permission bits the umask takes from a new file, seen on a file the
+/// test process creates itself.
+#[cfg(unix)]
+fn umask_of_a_new_file(dir: &TempDir) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "").expect("write");
+    let mode = std::fs::metadata(&probe)
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o777;
+    0o666 & !mode
+}
+
+#[test]
 fn gzip_input_is_read_and_its_raw_bytes_hashed() {
     let dir = TempDir::new().expect("temp dir");
     let plain = std::fs::read(fixture("synthea_medications.csv")).expect("read");
@@ -979,6 +1098,34 @@ fn a_patient_back_after_hundreds_of_thousands_of_rows_is_gathered_again() {
     );
     let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
     assert_eq!(piped.stdout, run.stdout);
+}
+
+#[test]
+fn a_patient_back_just_as_held_groups_are_handed_over_keeps_every_row() {
+    // p1's second row arrives when the groups held back fill a hand-over:
+    // taking p1's group back must not lose the row (it once was counted as
+    // checked and dropped, and the major interaction with it).
+    let dir = TempDir::new().expect("temp dir");
+    for between in [65_534u32, 65_535, 65_536] {
+        let file = dir.path().join(format!("back-{between}.csv"));
+        let mut text = String::from("patient_id,drug\np1,quinine 324 mg daily\n");
+        for _ in 0..between {
+            text.push_str("p2,amoxicillin 500 mg\n");
+        }
+        text.push_str("p1,clarithromycin 500 mg bid\n");
+        std::fs::write(&file, &text).expect("write");
+        let run = batch_in(&dir, &file, &[], None);
+        assert_eq!(run.count("rows_read"), u64::from(between) + 2);
+        assert_eq!(run.count("rows_checked"), u64::from(between) + 2);
+        let found = run
+            .find("p1", "interaction", "quinine;clarithromycin")
+            .unwrap_or_else(|| panic!("{between} rows apart: quinine + clarithromycin lost"));
+        assert_eq!(
+            found.lines,
+            format!("2;{}", between + 3),
+            "{between} rows apart"
+        );
+    }
 }
 
 #[test]

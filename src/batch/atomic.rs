@@ -30,17 +30,64 @@ pub fn is_special(target: &Path) -> bool {
     std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
+/// The file an output path names. A symbolic link is followed, so that the
+/// file it points to is replaced rather than the link; a link to a device or
+/// pipe (`/dev/stdout`) is kept, as such a target is written in place
+/// through it. A link that leads nowhere is an error.
+pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
+    let is_link = std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link || is_special(target) {
+        return Ok(target.to_path_buf());
+    }
+    std::fs::canonicalize(target).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "{} is a symbolic link that leads nowhere ({e})",
+                target.display()
+            ),
+        )
+    })
+}
+
+/// The absolute path of the regular file `path` names or would name, to
+/// tell whether two paths are the same file; `None` for a device or pipe,
+/// which several outputs may share (`/dev/null`).
+pub fn identity(path: &Path) -> Option<PathBuf> {
+    if is_special(path) {
+        return None;
+    }
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+    })
+}
+
 /// A new temporary file in `target`'s directory, named so it is plainly
 /// not the finished output; it is removed when dropped unless persisted.
+/// It gets the target's permissions when the target exists, otherwise those
+/// of any new file (read-write for all, less the umask), so the finished
+/// output is as readable as a file the shell would have written.
 pub fn temp_beside(target: &Path) -> io::Result<NamedTempFile> {
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    tempfile::Builder::new()
-        .prefix(".crampcheck-")
-        .suffix(".part")
-        .tempfile_in(dir)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".crampcheck-").suffix(".part");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(dir)?;
+    if let Ok(existing) = std::fs::metadata(target) {
+        file.as_file().set_permissions(existing.permissions())?;
+    }
+    Ok(file)
 }
 
 impl AtomicFile {

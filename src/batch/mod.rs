@@ -355,18 +355,21 @@ impl<'a> ReadState<'a> {
                 return Ok(());
             }
         }
-        match self.seen.state(pid) {
-            PatientState::Ready => {
-                // Not handed over yet: take the group back.
-                self.close_current(tx);
-                if let Some(at) = self.ready.iter().position(|g| g.pid == pid) {
-                    let group = self.ready.swap_remove(at);
-                    self.ready_rows -= group.rows.len();
-                    self.seen.set(pid, PatientState::Open);
-                    self.current = Some(group);
-                }
+        if self.seen.state(pid) == PatientState::Ready {
+            // Not handed over yet: take the group back. Closing the current
+            // group can hand the ready groups over first; the patient is
+            // then closed, and handled as such below.
+            self.close_current(tx);
+            if let Some(at) = self.ready.iter().position(|g| g.pid == pid) {
+                let group = self.ready.swap_remove(at);
+                self.ready_rows -= group.rows.len();
+                self.seen.set(pid, PatientState::Open);
+                self.current = Some(group);
             }
-            PatientState::Closed => {
+        }
+        match self.seen.state(pid) {
+            // Ready here means handed over: a group taken back is Open.
+            PatientState::Closed | PatientState::Ready => {
                 self.seen.split(pid);
                 self.close_current(tx);
             }

@@ -6,7 +6,7 @@
 use super::check::fail_threshold;
 use super::{Outcome, jurisdiction, load_kb};
 use crate::batch::Spool;
-use crate::batch::atomic::AtomicFile;
+use crate::batch::atomic::{self, AtomicFile};
 use crate::batch::context::{PatientsColumns, load_patients};
 use crate::batch::reader::{ColumnNames, ContextColumns, InputSource, Reject, parse_day};
 use crate::batch::summary::Summary;
@@ -19,7 +19,7 @@ use crate::resolve::{Resolver, Status};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Parses `--delimiter`: one ASCII character, or `tab`.
 fn delimiter(text: &str) -> Result<u8> {
@@ -174,8 +174,53 @@ fn label(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// The output paths with symbolic links followed, once it is sure that no
+/// output would overwrite an input or another output: either would lose data
+/// without a word.
+fn output_paths(args: &BatchArgs) -> Result<[Option<PathBuf>; 3]> {
+    let resolve = |path: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+        path.as_deref()
+            .map(|p| {
+                atomic::resolve_target(p).with_context(|| format!("cannot create {}", label(p)))
+            })
+            .transpose()
+    };
+    let outputs = [
+        ("--out", resolve(&args.out)?),
+        ("--rejects", resolve(&args.rejects)?),
+        ("--summary-json", resolve(&args.summary_json)?),
+    ];
+    let inputs = [
+        (
+            "the input",
+            (args.input != Path::new("-")).then(|| args.input.clone()),
+        ),
+        ("--patients", args.patients.clone()),
+    ];
+    let mut taken: Vec<(&str, PathBuf)> = inputs
+        .iter()
+        .filter_map(|(flag, path)| Some((*flag, atomic::identity(path.as_deref()?)?)))
+        .collect();
+    for (flag, path) in &outputs {
+        let Some(path) = path else { continue };
+        let Some(id) = atomic::identity(path) else {
+            continue;
+        };
+        if let Some((other, _)) = taken.iter().find(|(_, taken)| *taken == id) {
+            bail!(
+                "{flag} {} is the same file as {other}: it would be overwritten",
+                label(path)
+            );
+        }
+        taken.push((flag, id));
+    }
+    let [(_, out), (_, rejects), (_, summary)] = outputs;
+    Ok([out, rejects, summary])
+}
+
 /// Runs the batch and writes findings, rejects and summaries.
 pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
+    let [out_path, rejects_path, summary_path] = output_paths(args)?;
     let kb = load_kb(db, src)?;
     let opts = options(&kb, args)?;
     let csv = batch_csv::CsvRenderer::default();
@@ -193,18 +238,18 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
     // Every output target is opened before the run so a bad path fails fast.
     // Findings wait in a spool that, for an output file, sits beside it and
     // becomes it by a rename when it is already in order.
-    let spool = match &args.out {
+    let spool = match &out_path {
         Some(path) => Spool::beside(path, &header)
             .with_context(|| format!("cannot create {}", label(path)))?,
         None => Spool::new(&header).context("cannot create the output spool")?,
     };
-    let summary_file = match &args.summary_json {
+    let summary_file = match &summary_path {
         Some(path) => Some(
             AtomicFile::create(path).with_context(|| format!("cannot create {}", label(path)))?,
         ),
         None => None,
     };
-    let rejects = match &args.rejects {
+    let rejects = match &rejects_path {
         Some(path) => Some(
             AtomicFile::create(path)
                 .and_then(batch_csv::RejectsWriter::new)
@@ -221,7 +266,7 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         bar.finish_and_clear();
     }
     let batch = result?;
-    match &args.out {
+    match &out_path {
         Some(path) => batch
             .output
             .persist(path)
