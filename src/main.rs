@@ -28,12 +28,18 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
+    // The first paragraph, on one line: it names the argument at fault
+    // (clap lists missing arguments on the lines under the first).
     let rendered = err.to_string();
-    let first = rendered
+    let first: Vec<&str> = rendered
         .lines()
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let first = match first.join(" ") {
+        joined if joined.is_empty() => "invalid arguments".to_owned(),
+        joined => joined.trim_start_matches("error: ").to_owned(),
+    };
     eprintln!("crampcheck: error: {first} (see `crampcheck --help`)");
     ExitCode::from(2)
 }

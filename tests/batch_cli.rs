@@ -402,6 +402,13 @@ fn bad_flags_exit_2() {
     );
     let delimiter = batch(&fixture("basic.csv"), &["--delimiter", "::"]);
     assert_eq!(delimiter.code, 2);
+    // A missing argument is named on the one line.
+    assert!(
+        as_of_without_dates.stderr.contains("--start-col"),
+        "{}",
+        as_of_without_dates.stderr
+    );
+    assert_eq!(as_of_without_dates.stderr.lines().count(), 1);
 }
 
 #[test]
@@ -546,6 +553,29 @@ fn crlf_line_ends_are_read_like_lf() {
     assert_eq!(
         found.proposed, "quinine 324 mg daily",
         "no carriage return left"
+    );
+}
+
+#[test]
+fn carriage_returns_alone_end_lines_and_number_them() {
+    // Old Mac exports end lines with CR alone: rows and their line numbers
+    // must be those an editor shows, not all "line 1".
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("cr.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug\rp1,quinine 324 mg daily\rp2,amoxicillin\rp1,clarithromycin 500 mg bid\rp3,\r",
+    )
+    .expect("write");
+    let run = batch_in(&dir, &file, &[], None);
+    assert_eq!(run.count("rows_read"), 4);
+    assert_eq!(quinine_clarithromycin(&run), "2;4");
+    assert_eq!(
+        run.rejects
+            .iter()
+            .map(|(line, reason, _)| (*line, reason.as_str()))
+            .collect::<Vec<_>>(),
+        [(5, "empty_drug")]
     );
 }
 

@@ -15,7 +15,7 @@
 //! they are consumed.
 
 use super::masks::{Masks, WORD};
-use memchr::memchr_iter;
+use memchr::memchr2_iter;
 use std::io::{self, Read};
 
 /// Size of the read buffer; a line that does not fit is parsed by
@@ -91,8 +91,12 @@ pub struct RecordReader<R> {
     /// Leading mask words whose bytes have not moved since they were marked.
     marked: usize,
     core: csv_core::Reader,
-    /// Line feeds consumed so far.
+    /// Line ends consumed so far: an LF, a CR, or a CR and LF together
+    /// (files saved with CR alone, as old Mac exports are, have lines too).
     lines: u64,
+    /// Whether the last byte consumed was a CR, so that an LF right after it
+    /// ends no second line.
+    after_cr: bool,
     bounds: Vec<(usize, usize)>,
     /// Output of `csv_core` for the record it parsed last (the first
     /// `parsed_len` bytes).
@@ -134,6 +138,7 @@ impl<R: Read> RecordReader<R> {
             marked: 0,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             lines: 0,
+            after_cr: false,
             bounds: Vec::new(),
             parsed: vec![0; 1024],
             parsed_len: 0,
@@ -186,9 +191,16 @@ impl<R: Read> RecordReader<R> {
             }
             while self.start < self.end {
                 match self.buf[self.start] {
+                    b'\n' if self.after_cr => self.after_cr = false,
                     b'\n' => self.lines += 1,
-                    b'\r' => {}
-                    _ => return Ok(true),
+                    b'\r' => {
+                        self.lines += 1;
+                        self.after_cr = true;
+                    }
+                    _ => {
+                        self.after_cr = false;
+                        return Ok(true);
+                    }
                 }
                 self.start += 1;
             }
@@ -266,6 +278,22 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// Counts the line ends in the next `len` bytes, which are being consumed.
+    fn count_line_ends(&mut self, len: usize) {
+        let bytes = &self.buf[self.start..self.start + len];
+        let mut next = 0;
+        for at in memchr2_iter(b'\r', b'\n', bytes) {
+            if !(bytes[at] == b'\n' && self.after_cr && at == next) {
+                self.lines += 1;
+            }
+            self.after_cr = bytes[at] == b'\r';
+            next = at + 1;
+        }
+        if next < len {
+            self.after_cr = false;
+        }
+    }
+
     /// The general path: one record parsed by `csv_core`, from a record
     /// boundary, reading more input as it needs.
     fn parse(&mut self) -> io::Result<Held> {
@@ -276,7 +304,7 @@ impl<R: Read> RecordReader<R> {
             let (result, read, wrote, ended) =
                 self.core
                     .read_record(input, &mut self.parsed[out..], &mut self.ends[nends..]);
-            self.lines += memchr_iter(b'\n', &input[..read]).count() as u64;
+            self.count_line_ends(read);
             self.start += read;
             out += wrote;
             nends += ended;
@@ -394,9 +422,20 @@ mod tests {
         out
     }
 
+    /// Line ends in `bytes`, one byte at a time: LF, CR, or CR and LF.
+    fn line_ends(bytes: &[u8]) -> u64 {
+        let mut n = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\r' || (*b == b'\n' && (i == 0 || bytes[i - 1] != b'\r')) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// What `csv::Reader` gives, each record with the line of its first
-    /// byte: one plus the LFs before it, past the byte-order mark and the
-    /// line ends where the previous record stopped.
+    /// byte: one plus the line ends before it, past the byte-order mark and
+    /// the line ends where the previous record stopped.
     fn reference(data: &[u8], delimiter: u8) -> Parsed {
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -413,10 +452,20 @@ mod tests {
             while data.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
                 at += 1;
             }
-            let line = 1 + memchr_iter(b'\n', &data[..at]).count() as u64;
+            let line = 1 + line_ends(&data[..at]);
             out.push((line, rec.iter().map(<[u8]>::to_vec).collect()));
         }
         out
+    }
+
+    #[test]
+    fn a_carriage_return_alone_ends_a_line() {
+        let data = b"id,drug\rP1,quinine\rP2,\"a\rb\"\r\rP3,x\r\nP4,y";
+        for capacity in [4, 7, BUFFER] {
+            let got = ours(data, b',', capacity, 3);
+            let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
+            assert_eq!(lines, [1, 2, 3, 6, 7], "capacity {capacity}");
+        }
     }
 
     #[test]
