@@ -618,3 +618,20 @@ fn mag_ox_is_magnesium_oxide_and_meets_the_quinine_antacid_rule() {
         .unwrap_or_else(|| panic!("antacid + quinine: {doc}"));
     assert_eq!(f["severity"], "moderate");
 }
+
+#[test]
+fn baclofen_meets_every_opioid_and_sedating_drug_through_its_class() {
+    for (med, severity) in [
+        ("Nucynta 50 mg", "major"),
+        ("nalbuphine", "major"),
+        ("ziprasidone", "moderate"),
+        ("meclizine", "moderate"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        let f = findings(&doc)
+            .iter()
+            .find(|f| f["kind"] == "interaction")
+            .unwrap_or_else(|| panic!("baclofen + {med}: {doc}"));
+        assert_eq!(f["severity"], severity, "baclofen + {med}: {f}");
+    }
+}

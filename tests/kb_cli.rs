@@ -246,3 +246,46 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .code(0)
         .stdout(predicate::str::contains("BOXED WARNING (US)"));
 }
+
+#[test]
+fn every_drug_of_a_class_category_is_a_member_of_the_class() {
+    // Class rules (baclofen + opioids, diltiazem + beta blockers) reach a
+    // drug only through class membership: a drug described as an opioid but
+    // left out of `opioids` was checked against nothing.
+    let read = |file: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_path(db_dir().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .records()
+            .map(|r| r.unwrap_or_else(|e| panic!("{file}: {e}")))
+            .collect()
+    };
+    let members: std::collections::HashSet<(String, String)> = read("class_members.csv")
+        .iter()
+        .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .collect();
+    let class_of = |category: &str| match category {
+        "opioid" | "opioid analgesic" | "opioid analgesic (withdrawn)" => Some("opioids"),
+        c if c.ends_with("antipsychotic") => Some("antipsychotics"),
+        "first-generation antihistamine" => Some("sedating-antihistamines"),
+        "beta blocker" => Some("beta-blockers"),
+        _ => None,
+    };
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for drug in read("drugs.csv") {
+        if let Some(class) = class_of(&drug[1]) {
+            checked += 1;
+            if !members.contains(&(class.to_owned(), drug[0].to_owned())) {
+                missing.push(format!("{} ({class})", &drug[0]));
+            }
+        }
+    }
+    assert!(
+        checked >= 50,
+        "only {checked} drugs matched a class category"
+    );
+    assert!(
+        missing.is_empty(),
+        "not members of their class: {missing:?}"
+    );
+}
