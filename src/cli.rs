@@ -172,7 +172,7 @@ pub struct BatchArgs {
     /// Prescription CSV file (`-` for stdin; gzip is read transparently).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
-    /// Write findings to this file (atomically) instead of stdout.
+    /// Write findings to this file (atomically) instead of stdout (`-` is stdout).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Findings format.

@@ -466,6 +466,95 @@ fn patients_file_gives_the_same_context() {
 }
 
 #[test]
+fn a_patient_given_two_different_lab_values_in_the_patients_file_is_an_error() {
+    let dir = TempDir::new().expect("temp dir");
+    let input = dir.path().join("rx.csv");
+    std::fs::write(&input, "patient_id,drug\np1,quinine 324 mg daily\n").expect("write");
+    let patients = dir.path().join("patients.csv");
+    // Which QTc is current cannot be told: 480 contraindicates quinine.
+    std::fs::write(&patients, "patient_id,qtc,age\np1,480,70\np1,400,70\n").expect("write");
+    let run = batch_in(
+        &dir,
+        &input,
+        &["--patients", &patients.to_string_lossy()],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("patients.csv:3") && run.stderr.contains("480 on line 2"),
+        "{}",
+        run.stderr
+    );
+    // The same value twice, and conditions spread over rows, are one patient.
+    std::fs::write(
+        &patients,
+        "patient_id,qtc,conditions\np1,480,\np1,480,myasthenia gravis\n",
+    )
+    .expect("write");
+    let run = batch_in(
+        &dir,
+        &input,
+        &["--patients", &patients.to_string_lossy()],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.find("p1", "condition", "quinine").is_some());
+    let conditions: Vec<String> = run
+        .rows()
+        .iter()
+        .filter(|r| r.kind == "condition")
+        .map(|r| r.condition.clone())
+        .collect();
+    assert!(
+        conditions.contains(&"qt-prolongation".to_owned()),
+        "{conditions:?}"
+    );
+    assert!(
+        conditions.contains(&"myasthenia-gravis".to_owned()),
+        "{conditions:?}"
+    );
+}
+
+#[test]
+fn out_dash_is_standard_output() {
+    let dir = TempDir::new().expect("temp dir");
+    let plain = batch_in(&dir, &fixture("basic.csv"), &[], None);
+    let dashed = batch_in(&dir, &fixture("basic.csv"), &["--out", "-"], None);
+    assert!(!plain.stdout.is_empty());
+    assert_eq!(dashed.stdout, plain.stdout);
+    assert!(!dir.path().join("-").exists() && !Path::new("-").exists());
+}
+
+#[test]
+fn a_date_with_words_after_it_is_rejected_and_a_time_is_read_past() {
+    let dir = TempDir::new().expect("temp dir");
+    let input = dir.path().join("dates.csv");
+    std::fs::write(
+        &input,
+        "patient_id,drug,start,stop\n\
+         p1,quinine 324 mg daily,2024-01-01T08:00:00Z,\n\
+         p1,clarithromycin 500 mg bid,2024-01-02 garbage,\n\
+         p1,warfarin 5 mg daily,2024-01-03 00:00:00 UTC,2024-02-01\n",
+    )
+    .expect("write");
+    let run = batch_in(
+        &dir,
+        &input,
+        &["--start-col", "start", "--stop-col", "stop"],
+        None,
+    );
+    assert_eq!(
+        run.rejects
+            .iter()
+            .map(|(line, reason, _)| (*line, reason.as_str()))
+            .collect::<Vec<_>>(),
+        [(3, "bad_date")]
+    );
+    assert!(run.find("p1", "interaction", "quinine;warfarin").is_some());
+}
+
+#[test]
 fn delimiter_flag_reads_semicolon_and_tab_files() {
     for (file, delimiter) in [("semicolon.csv", ";"), ("tab.tsv", "tab")] {
         let run = batch(&fixture(file), &["--delimiter", delimiter]);

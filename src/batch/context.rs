@@ -357,8 +357,11 @@ pub fn load_patients(
     }
     let conditions = pick(&cols.context.conditions, "conditions")?;
     let width = header.names().len();
+    let lab_columns: Vec<(LabField, String)> =
+        labs.iter().map(|(f, _, name)| (*f, name.clone())).collect();
     let mut parser = ContextParser::with_columns(kb, labs, conditions);
-    let mut inputs: HashMap<Box<[u8]>, (PatientInput, u64)> = HashMap::new();
+    // Each patient's input, its last line, and the line each value came from.
+    let mut inputs: HashMap<Box<[u8]>, (PatientInput, u64, [u64; 5])> = HashMap::new();
     let mut rec = csv::ByteRecord::new();
     let bad = |line: u64, column: &str, message: String| BatchError::PatientsFile {
         path: label.clone(),
@@ -388,12 +391,40 @@ pub fn load_patients(
         })?;
         let entry = inputs
             .entry(id.into())
-            .or_insert_with(|| (PatientInput::default(), line));
+            .or_insert_with(|| (PatientInput::default(), line, [0; 5]));
+        // Two different values for one patient: which is current cannot be
+        // told, and using either would be a guess. Conditions accumulate.
+        for (value, field) in row.labs.iter().zip(LABS) {
+            let (Some(value), Some(earlier)) = (value, *lab_mut(&mut entry.0, field)) else {
+                continue;
+            };
+            if earlier != *value {
+                let column = lab_columns
+                    .iter()
+                    .find(|(f, _)| *f == field)
+                    .map_or("", |(_, name)| name.as_str());
+                return Err(bad(
+                    line,
+                    column,
+                    format!(
+                        "patient {} has {column} {earlier} on line {} and {value} here; give one \
+                         value per patient",
+                        String::from_utf8_lossy(id),
+                        entry.2[slot(field)]
+                    ),
+                ));
+            }
+        }
+        for (value, field) in row.labs.iter().zip(LABS) {
+            if value.is_some() {
+                entry.2[slot(field)] = line;
+            }
+        }
         row.apply(&mut entry.0, parser.conditions());
         entry.1 = line;
     }
     let mut table = PatientTable::with_capacity(inputs.len());
-    for (id, (input, line)) in inputs {
+    for (id, (input, line, _)) in inputs {
         let context = input
             .into_context(kb)
             .map_err(|e| bad(line, &cols.id, e.to_string()))?;

@@ -780,7 +780,7 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
         })
     };
     let (y, m, d) = if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
-        if bytes.len() > 10 && !matches!(bytes[10], b'T' | b't' | b' ') {
+        if !is_time_tail(&bytes[10..]) {
             return None;
         }
         (
@@ -811,6 +811,27 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
     Some(days_from_civil(y, m, d))
 }
 
+/// Whether what follows a `YYYY-MM-DD` date may stand after one: nothing,
+/// or `T` or a space and a time of day (`08:15:38Z`, `10:00`,
+/// `08:15:38.5+01:00`), itself perhaps followed by a space and a short
+/// capitalized word (a zone such as `UTC`, or `AM`). Anything else (`2024-01-01 garbage`)
+/// makes the field no date rather than a date with words after it.
+fn is_time_tail(rest: &[u8]) -> bool {
+    let [b'T' | b't' | b' ', time @ ..] = rest else {
+        return rest.is_empty();
+    };
+    let (clock, word) = match time.iter().position(|&c| c == b' ') {
+        Some(at) => (&time[..at], &time[at + 1..]),
+        None => (time, &[][..]),
+    };
+    clock.first().is_some_and(u8::is_ascii_digit)
+        && clock
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'+' | b'-' | b'Z' | b'z'))
+        && word.len() <= 5
+        && word.iter().all(u8::is_ascii_uppercase)
+}
+
 /// The common case of [`parse_day`] without its generality (a measured hot
 /// spot: two dates a row): `YYYY-MM-DD`, alone or before a time, with a
 /// year in the table. The ten bytes are checked and read as two words
@@ -818,10 +839,7 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
 /// general path, which gives the same answer for these.
 fn iso_day_fast(bytes: &[u8]) -> Option<Day> {
     let (date, rest) = bytes.split_first_chunk::<10>()?;
-    if rest
-        .first()
-        .is_some_and(|c| !matches!(c, b'T' | b't' | b' '))
-    {
+    if !is_time_tail(rest) {
         return None;
     }
     let (head, _) = date.split_first_chunk::<8>()?;
@@ -1043,8 +1061,32 @@ mod tests {
             b"12/05/2010",
             b"2010-05-1x",
             b"soon",
+            b"2024-01-01 garbage",
+            b"2024-01-01T",
+            b"2024-01-01T08:00 then",
+            b"2024-01-01 08:00 UTC 2",
         ] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn a_time_of_day_after_the_date_is_read_past() {
+        let day = days_from_civil(2024, 1, 1);
+        for form in [
+            &b"2024-01-01"[..],
+            b"2024-01-01T08:15:38Z",
+            b"2024-01-01 08:15",
+            b"2024-01-01T08:15:38.123+01:00",
+            b"2024-01-01 00:00:00 UTC",
+            b"2024-01-01 12:00 AM",
+        ] {
+            assert_eq!(
+                parse_day(form),
+                Some(day),
+                "{}",
+                String::from_utf8_lossy(form)
+            );
         }
     }
 

@@ -185,8 +185,10 @@ fn output_paths(args: &BatchArgs) -> Result<[Option<PathBuf>; 3]> {
             })
             .transpose()
     };
+    // `--out -` is standard output, as for the input.
+    let out = args.out.clone().filter(|p| p != Path::new("-"));
     let outputs = [
-        ("--out", resolve(&args.out)?),
+        ("--out", resolve(&out)?),
         ("--rejects", resolve(&args.rejects)?),
         ("--summary-json", resolve(&args.summary_json)?),
     ];
