@@ -60,6 +60,7 @@ fn benches(c: &mut Criterion) {
                 meds: &meds,
                 patient: &patient,
                 jurisdiction: Jurisdiction::US,
+                being_written: true,
             };
             black_box(check(&kb, &req))
         })

@@ -306,6 +306,7 @@ impl ProbeCache {
                 meds: std::slice::from_ref(&s.meds[med as usize]),
                 patient: &probe_context,
                 jurisdiction: s.jurisdiction,
+                being_written: false,
             },
         );
         let findings = self.intern(
@@ -353,6 +354,7 @@ impl ProbeCache {
                 meds: &[],
                 patient: call.context,
                 jurisdiction: s.jurisdiction,
+                being_written: false,
             },
         );
         let findings = self.intern(result.findings);

@@ -67,6 +67,7 @@ pub fn run_document(kb: &KbIndex, input: &CheckInput) -> Result<CheckRun, Reques
         meds: &meds,
         patient: &patient,
         jurisdiction,
+        being_written: true,
     };
     let result = check(kb, &req);
     let doc = json::check_json(kb, &proposed, &meds, &patient, jurisdiction, &result);

@@ -133,10 +133,10 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
 }
 
 /// A strength written without a fixed number of doses a day (`30 mg prn`,
-/// or a proposed `30 mg` with no frequency) for a drug with a daily maximum:
-/// the total cannot be checked, and saying nothing would read as checked.
-/// A listed medication without any frequency is not reported: exports such as
-/// RxNorm descriptions never carry one.
+/// or a `30 mg` being prescribed with no frequency) for a drug with a daily
+/// maximum: the total cannot be checked, and saying nothing would read as
+/// checked. A medication read from a list or an export without any frequency
+/// is not reported: RxNorm descriptions never carry one.
 fn unscheduled_dose(
     kb: &KbIndex,
     req: &CheckRequest<'_>,
@@ -144,7 +144,7 @@ fn unscheduled_dose(
     index: Option<usize>,
     conditions: &[String],
 ) -> Vec<Finding> {
-    if index.is_some() && med.med.frequency.is_none() {
+    if (index.is_some() || !req.being_written) && med.med.frequency.is_none() {
         return Vec::new();
     }
     let mut findings = Vec::new();

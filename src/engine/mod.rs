@@ -29,6 +29,12 @@ pub struct CheckRequest<'a> {
     pub patient: &'a PatientContext,
     /// Whose label facts apply.
     pub jurisdiction: Jurisdiction,
+    /// Whether the proposed drug is a prescription being written (`check`,
+    /// `suggest`), whose dose should say how often it is taken: a strength
+    /// without a schedule is then reported as not checked. False for a
+    /// therapy read from an export (`batch`), where RxNorm descriptions
+    /// carry a strength and never a schedule.
+    pub being_written: bool,
 }
 
 /// What the check concluded about one listed medication's interactions with

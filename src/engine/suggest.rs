@@ -671,6 +671,7 @@ pub fn suggest<'kb>(kb: &'kb KbIndex, req: &SuggestRequest<'_>) -> Suggestion<'k
                 meds: req.meds,
                 patient: req.patient,
                 jurisdiction: req.jurisdiction,
+                being_written: true,
             },
         );
         for (into, other) in pair_checks.iter_mut().zip(&result.pair_checks) {
