@@ -517,6 +517,32 @@ fn a_patient_given_two_different_lab_values_in_the_patients_file_is_an_error() {
 }
 
 #[test]
+fn a_therapy_row_with_a_strength_and_no_schedule_is_not_a_dose_finding() {
+    // Exports (RxNorm descriptions) carry no schedule: that is not news for
+    // every row. A row that says "as needed" without a schedule is.
+    let dir = TempDir::new().expect("temp dir");
+    let input = dir.path().join("rx.csv");
+    std::fs::write(
+        &input,
+        "patient_id,drug\np1,Baclofen 10 MG Oral Tablet\np1,oxycodone 5 mg\n\
+         p2,baclofen 30 mg as needed\n",
+    )
+    .expect("write");
+    let run = batch_in(&dir, &input, &[], None);
+    assert!(
+        run.find("p1", "interaction", "baclofen;oxycodone")
+            .is_some()
+    );
+    let doses: Vec<String> = run
+        .rows()
+        .iter()
+        .filter(|r| r.kind == "dose")
+        .map(|r| r.patient.clone())
+        .collect();
+    assert_eq!(doses, ["p2"]);
+}
+
+#[test]
 fn out_dash_is_standard_output() {
     let dir = TempDir::new().expect("temp dir");
     let plain = batch_in(&dir, &fixture("basic.csv"), &[], None);
