@@ -635,3 +635,14 @@ fn baclofen_meets_every_opioid_and_sedating_drug_through_its_class() {
         assert_eq!(f["severity"], severity, "baclofen + {med}: {f}");
     }
 }
+
+#[test]
+fn cirrhosis_meets_the_hepatic_impairment_cautions_of_the_cramp_drugs() {
+    for drug in ["orphenadrine", "diltiazem", "naftidrofuryl", "baclofen"] {
+        let (_, doc) = check_json(&["--propose", drug, "--condition", "decompensated cirrhosis"]);
+        let f = finding(&doc, "condition", &[drug])
+            .unwrap_or_else(|| panic!("{drug} in cirrhosis: {doc}"));
+        assert_eq!(f["condition"], "cirrhosis", "{f}");
+        assert_eq!(f["severity"], "moderate", "{f}");
+    }
+}
