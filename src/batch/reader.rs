@@ -817,20 +817,47 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
 /// capitalized word (a zone such as `UTC`, or `AM`). Anything else (`2024-01-01 garbage`)
 /// makes the field no date rather than a date with words after it.
 fn is_time_tail(rest: &[u8]) -> bool {
-    let [b'T' | b't' | b' ', time @ ..] = rest else {
+    // The usual export timestamp, `T08:15:38Z`, without the general walk.
+    if let [b'T', h, hh, b':', m, mm, b':', s, ss, b'Z'] = rest {
+        return [h, hh, m, mm, s, ss].iter().all(|c| c.is_ascii_digit());
+    }
+    let [b'T' | b't' | b' ', first, ..] = rest else {
         return rest.is_empty();
     };
-    let (clock, word) = match time.iter().position(|&c| c == b' ') {
-        Some(at) => (&time[..at], &time[at + 1..]),
-        None => (time, &[][..]),
-    };
-    clock.first().is_some_and(u8::is_ascii_digit)
-        && clock
-            .iter()
-            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'+' | b'-' | b'Z' | b'z'))
-        && word.len() <= 5
-        && word.iter().all(u8::is_ascii_uppercase)
+    if !first.is_ascii_digit() {
+        return false;
+    }
+    // A table rather than a test per byte: this runs twice a row.
+    let clock = rest[1..]
+        .iter()
+        .position(|&c| !CLOCK_BYTES[usize::from(c)])
+        .map_or(rest.len(), |at| at + 1);
+    match &rest[clock..] {
+        [] => true,
+        [b' ', zone @ ..] => {
+            (1..=5).contains(&zone.len()) && zone.iter().all(u8::is_ascii_uppercase)
+        }
+        _ => false,
+    }
 }
+
+/// The bytes of a time of day and its offset: digits, `:`, `.`, `+`, `-`,
+/// `Z`.
+static CLOCK_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        table[c as usize] = true;
+        c += 1;
+    }
+    table[b':' as usize] = true;
+    table[b'.' as usize] = true;
+    table[b'+' as usize] = true;
+    table[b'-' as usize] = true;
+    table[b'Z' as usize] = true;
+    table[b'z' as usize] = true;
+    table
+};
 
 /// The common case of [`parse_day`] without its generality (a measured hot
 /// spot: two dates a row): `YYYY-MM-DD`, alone or before a time, with a
