@@ -280,3 +280,152 @@ fn bad_hook_requests_get_400_naming_the_field() {
     let missing = post_json(&server.url("/cds-services/no-such-service"), &base);
     assert_eq!(missing.status, 404);
 }
+
+/// A draft order of `text` with `timing` (`frequency` doses per `period`
+/// `unit`), as a draftOrders entry.
+fn draft(id: &str, text: &str, timing: Option<(u32, u32, &str)>, as_needed: bool) -> Value {
+    let mut dosage = json!({});
+    if let Some((frequency, period, unit)) = timing {
+        dosage["timing"] =
+            json!({"repeat": {"frequency": frequency, "period": period, "periodUnit": unit}});
+    }
+    if as_needed {
+        dosage["asNeededBoolean"] = json!(true);
+    }
+    json!({"resource": {"resourceType": "MedicationRequest", "id": id, "status": "draft",
+        "intent": "order", "medicationCodeableConcept": {"text": text},
+        "dosageInstruction": [dosage]}})
+}
+
+/// An order-sign request with these drafts and an empty medication list.
+fn order_sign(drafts: Vec<Value>, observations: Vec<Value>, patient: Value) -> Value {
+    json!({"hookInstance": "0c8a3f1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b", "hook": "order-sign",
+        "context": {"userId": "Practitioner/1", "patientId": "1",
+            "draftOrders": {"resourceType": "Bundle", "entry": drafts}},
+        "prefetch": {"patient": patient,
+            "medicationRequests": {"resourceType": "Bundle", "type": "searchset", "entry": []},
+            "observations": {"resourceType": "Bundle", "type": "searchset",
+                "entry": observations.into_iter().map(|o| json!({"resource": o})).collect::<Vec<_>>()}}})
+}
+
+fn lab(loinc: &str, value: f64, unit: &str, when: &str) -> Value {
+    json!({"resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "effectiveDateTime": when, "valueQuantity": {"value": value, "unit": unit}})
+}
+
+#[test]
+fn drugs_ordered_together_are_checked_against_each_other() {
+    let server = TestServer::start();
+    let request = order_sign(
+        vec![
+            draft("1", "quinine 324 mg", Some((1, 1, "d")), false),
+            draft("2", "clarithromycin 500 mg", Some((2, 1, "d")), false),
+        ],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    let pair: Vec<&Value> = got
+        .iter()
+        .filter(|c| {
+            let s = c["summary"].as_str().unwrap_or("");
+            s.contains("quinine") && s.contains("clarithromycin")
+        })
+        .collect();
+    assert_eq!(pair.len(), 1, "one card for the pair: {got:#?}");
+    assert_eq!(pair[0]["indicator"], "critical");
+}
+
+#[test]
+fn lab_units_are_converted_or_the_value_is_refused_with_a_card() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    let quinine = || vec![draft("1", "quinine 324 mg", Some((1, 1, "d")), false)];
+    // 9 mg/L is 0.9 mg/dL: hypomagnesemia, not a normal 9 mg/dL.
+    let request = order_sign(
+        quinine(),
+        vec![lab("19123-9", 9.0, "mg/L", "2025-01-01")],
+        patient.clone(),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "Hypomagnesemia").is_some(), "{got:#?}");
+    // A unit it does not read: not used, and said so.
+    let request = order_sign(
+        quinine(),
+        vec![lab("2823-3", 3.0, "furlongs", "2025-01-01")],
+        patient.clone(),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    let card = find(&got, "Patient potassium not used").unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(card["indicator"], "warning");
+    assert!(find(&got, "Hypokalemia").is_none(), "{got:#?}");
+    // The later instant wins, offsets included: 23:00 at -05:00 is after
+    // 01:00Z the same night.
+    let request = order_sign(
+        vec![draft("1", "baclofen 10 mg", Some((3, 1, "d")), false)],
+        vec![
+            lab("62238-1", 72.0, "mL/min/{1.73_m2}", "2025-06-02T01:00:00Z"),
+            lab(
+                "62238-1",
+                20.0,
+                "mL/min/{1.73_m2}",
+                "2025-06-01T23:00:00-05:00",
+            ),
+        ],
+        patient,
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(&got, "avoid baclofen in older adults with eGFR below 60").is_some(),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn schedules_beyond_four_a_day_and_as_needed_are_dose_checked() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    for (timing, as_needed, total) in [
+        (Some((6, 1, "d")), false, "180 mg/day"),
+        (Some((1, 4, "h")), false, "180 mg/day"),
+        (Some((3, 1, "d")), true, "90 mg/day"),
+    ] {
+        let request = order_sign(
+            vec![draft("1", "baclofen 30 mg", timing, as_needed)],
+            Vec::new(),
+            patient.clone(),
+        );
+        let got = cards(&server, "crampcheck-order-sign", &request);
+        assert!(
+            find(&got, total).is_some(),
+            "{timing:?} {as_needed}: {got:#?}"
+        );
+    }
+    // No timing: the dose is not checked, and a card says so whatever the level.
+    let request = order_sign(
+        vec![draft("1", "baclofen 30 mg", None, false)],
+        Vec::new(),
+        patient,
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "not checked against").is_some(), "{got:#?}");
+}
+
+#[test]
+fn a_failed_prefetch_or_an_implausible_birth_date_is_said_not_silenced() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("1", "amoxicillin 500 mg", Some((3, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "2030-01-01"}),
+    );
+    request["prefetch"]["medicationRequests"] = json!({"resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}]});
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(&got, "No active medication list").is_some(),
+        "{got:#?}"
+    );
+    assert!(find(&got, "Patient age not used").is_some(), "{got:#?}");
+}

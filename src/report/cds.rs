@@ -264,6 +264,33 @@ pub fn unchecked_card(kb_version: &str, u: &Unchecked, hook_instance: &str) -> C
     }
 }
 
+/// The `warning` card for a patient value that was sent but not used (an
+/// implausible number, a unit crampcheck does not read, a birth date that
+/// is no date): the cautions that depend on it are not covered.
+pub fn unused_value_card(kb_version: &str, what: &str, reason: &str, hook_instance: &str) -> Card {
+    let name = match what {
+        "egfr" => "eGFR",
+        "qtc" => "QTc",
+        other => other,
+    };
+    Card {
+        uuid: stable_uuid(&[hook_instance, "unused", what]),
+        summary: summary_line(&format!("Patient {name} not used: {reason}")),
+        detail: format!(
+            "crampcheck did not use the patient's **{}** ({}). Cautions that depend on it are \
+             **not** covered by the other cards: check it by hand.",
+            md_escape(name),
+            md_escape(reason)
+        ),
+        indicator: "warning",
+        source: CardSource {
+            label: format!("crampcheck KB {kb_version}: patient values"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {

@@ -31,7 +31,9 @@ use crate::cmd::RequestError;
 use crate::cmd::check::{CheckInput, run_document};
 use crate::kb::KbIndex;
 use crate::parse::parse_med;
-use crate::report::cds::{Card, CdsResponse, Unchecked, finding_card, unchecked_card};
+use crate::report::cds::{
+    Card, CdsResponse, Unchecked, finding_card, unchecked_card, unused_value_card,
+};
 use crate::resolve::{Resolver, Status};
 use axum::Json;
 use axum::body::Bytes;
@@ -135,9 +137,9 @@ pub struct FhirMed {
     pub names: Vec<String>,
     /// `MedicationRequest/{id}`, when it has an id.
     pub reference: Option<String>,
-    /// A frequency word the parser knows (`bid`, `daily`, ...), from the
-    /// dosage timing.
-    pub frequency: Option<&'static str>,
+    /// A frequency the parser reads (`bid`, `q4h`, `tid prn`, ...), from the
+    /// dosage timing and `asNeededBoolean`.
+    pub frequency: Option<String>,
 }
 
 /// A hook request, reduced to what the check needs.
@@ -153,6 +155,9 @@ pub struct HookRequest {
     pub has_med_list: bool,
     /// Labs, age and conditions (jurisdiction US).
     pub patient: PatientArgs,
+    /// Patient values sent but not used, and why (a unit crampcheck does not
+    /// read, a birth date that is no date): each becomes a warning card.
+    pub unused: Vec<(String, String)>,
 }
 
 /// A path into the request, for error messages.
@@ -301,21 +306,37 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// The frequency word for a dosage's timing, if it is a fixed daily
-/// schedule the parser knows.
+/// The frequency of a dosage as the medication parser reads it: a word for
+/// one to four doses a day or weekly, `qNh` for a whole number of hours
+/// between doses (six a day is `q4h`), with ` prn` when it is as needed;
+/// `None` when there is no timing, or one the parser cannot say (the dose
+/// is then reported as not checked against the maximum).
 fn frequency(
     med: &Map<String, Value>,
     path: &str,
     limits: &Limits,
-) -> Result<Option<&'static str>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let Some(Value::Object(dosage)) = opt_array(med, "dosageInstruction", path)?.first() else {
         return Ok(None);
     };
     let dpath = format!("{path}.dosageInstruction[0]");
-    if dosage.get("asNeededBoolean") == Some(&Value::Bool(true)) {
-        return Ok(Some("prn"));
-    }
-    let Some(timing) = opt_object(dosage, "timing", &dpath)? else {
+    let as_needed = dosage.get("asNeededBoolean") == Some(&Value::Bool(true));
+    let schedule = timing_word(dosage, &dpath, limits)?;
+    Ok(match (schedule, as_needed) {
+        (Some(word), true) => Some(format!("{word} prn")),
+        (Some(word), false) => Some(word),
+        (None, true) => Some("prn".to_owned()),
+        (None, false) => None,
+    })
+}
+
+/// The fixed schedule of a dosage's `timing.repeat`, as the parser's word.
+fn timing_word(
+    dosage: &Map<String, Value>,
+    dpath: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    let Some(timing) = opt_object(dosage, "timing", dpath)? else {
         return Ok(None);
     };
     let tpath = format!("{dpath}.timing");
@@ -336,7 +357,7 @@ fn frequency(
         "wk" => period * 24.0 * 7.0,
         _ => return Ok(None),
     };
-    if hours <= 0.0 {
+    if hours <= 0.0 || times <= 0.0 {
         return Ok(None);
     }
     let per_day = times * 24.0 / hours;
@@ -349,8 +370,12 @@ fn frequency(
     ]
     .iter()
     .find(|(n, _)| (per_day - n).abs() < 1e-9)
-    .map(|(_, w)| *w);
-    Ok(word)
+    .map(|(_, w)| (*w).to_owned());
+    let every = 24.0 / per_day;
+    Ok(word.or_else(|| {
+        ((every - every.round()).abs() < 1e-9 && (1.0..=24.0).contains(&every))
+            .then(|| format!("q{}h", every.round() as u32))
+    }))
 }
 
 /// A MedicationRequest or MedicationStatement as a [`FhirMed`].
@@ -404,25 +429,98 @@ fn current_status(status: Option<&str>) -> bool {
     )
 }
 
-/// The latest usable lab values, by kind.
+/// The latest usable lab values, by kind, each with when it was taken.
 #[derive(Debug, Default)]
 struct Labs {
-    egfr: Option<(String, f64)>,
-    qtc: Option<(String, f64)>,
-    potassium: Option<(String, f64)>,
-    magnesium: Option<(String, f64)>,
+    egfr: Option<(Taken, f64)>,
+    qtc: Option<(Taken, f64)>,
+    potassium: Option<(Taken, f64)>,
+    magnesium: Option<(Taken, f64)>,
 }
 
-fn keep_latest(slot: &mut Option<(String, f64)>, when: String, value: f64) {
+/// When a value was taken: the instant when the text reads as one, else the
+/// text itself (compared as text only with other unreadable times).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Taken {
+    Text(String),
+    At(i64),
+}
+
+fn keep_latest(slot: &mut Option<(Taken, f64)>, when: Taken, value: f64) {
     if slot.as_ref().is_none_or(|(w, _)| when > *w) {
         *slot = Some((when, value));
     }
+}
+
+/// Seconds since 1970 (UTC) of a FHIR date or dateTime, so that times
+/// written with different offsets compare as the instants they are; a date
+/// alone counts from its start. `None` when the text is neither.
+fn instant(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, rest) = text.split_at(text.len().min(10));
+    let date = match date.len() {
+        4 => format!("{date}-01-01"),
+        7 => format!("{date}-01"),
+        _ => date.to_owned(),
+    };
+    let day = crate::batch::reader::parse_day(date.as_bytes())?;
+    let mut seconds = i64::from(day) * 86_400;
+    if rest.is_empty() {
+        return Some(seconds);
+    }
+    let time = rest.strip_prefix('T')?;
+    let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
+        Some(at) => time.split_at(at),
+        None => (time, ""),
+    };
+    let mut parts = clock.split(':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next()?.parse().ok()?;
+    let secs: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
+    seconds += hours * 3_600 + minutes * 60 + secs as i64;
+    if let Some(sign) = offset.chars().next().filter(|c| matches!(c, '+' | '-')) {
+        let (h, m) = offset[1..].split_once(':')?;
+        let shift = h.parse::<i64>().ok()? * 3_600 + m.parse::<i64>().ok()? * 60;
+        seconds += if sign == '+' { -shift } else { shift };
+    }
+    Some(seconds)
+}
+
+/// A lab value in the KB's unit (eGFR mL/min/1.73 m², QTc ms, potassium
+/// mmol/L, magnesium mg/dL) from an Observation's value and unit; a unit
+/// crampcheck does not read is refused rather than taken as the KB's, which
+/// could turn a low value normal or a normal one alarming. No unit at all
+/// is taken as the KB's.
+fn in_kb_unit(lab: &str, value: f64, unit: &str) -> Result<f64, String> {
+    let key: String = unit
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '{' | '}' | '_' | '^'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let factor = match (lab, key.as_str()) {
+        (_, "") => Some(1.0),
+        ("egfr", "ml/min/1.73m2" | "ml/min/1.73m²" | "ml/min") => Some(1.0),
+        ("egfr", "ml/s/1.73m2" | "ml/s/1.73m²" | "ml/s") => Some(60.0),
+        ("qtc", "ms" | "msec") => Some(1.0),
+        ("qtc", "s" | "sec") => Some(1000.0),
+        ("potassium", "mmol/l" | "meq/l") => Some(1.0),
+        ("magnesium", "mg/dl") => Some(1.0),
+        // 1 mmol/L = 2.4305 mg/dL, 1 mEq/L = 1.2153 mg/dL, 1 mg/L = 0.1 mg/dL.
+        ("magnesium", "mmol/l") => Some(2.4305),
+        ("magnesium", "meq/l") => Some(1.215_25),
+        ("magnesium", "mg/l") => Some(0.1),
+        _ => None,
+    };
+    factor
+        .map(|f| value * f)
+        .ok_or_else(|| format!("{value} `{unit}` is not a unit crampcheck reads"))
 }
 
 fn observation(
     resource: &Map<String, Value>,
     path: &str,
     labs: &mut Labs,
+    unused: &mut Vec<(String, String)>,
     limits: &Limits,
 ) -> Result<(), ApiError> {
     let status = opt_str(resource, "status", path, limits)?;
@@ -442,8 +540,7 @@ fn observation(
     };
     let unit = opt_str(quantity, "code", &qpath, limits)?
         .or(opt_str(quantity, "unit", &qpath, limits)?)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+        .unwrap_or_default();
     let mut when = String::new();
     for key in ["effectiveDateTime", "effectiveInstant", "issued"] {
         if let Some(w) = opt_str(resource, key, path, limits)? {
@@ -459,24 +556,22 @@ fn observation(
             .or(opt_str(period, "start", &ppath, limits)?)
             .unwrap_or_default();
     }
+    let taken = instant(&when).map_or(Taken::Text(when), Taken::At);
     let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
-    if is(&LOINC_EGFR) {
-        keep_latest(&mut labs.egfr, when, value);
+    let (lab, slot) = if is(&LOINC_EGFR) {
+        ("egfr", &mut labs.egfr)
     } else if is(&LOINC_QTC) {
-        // QTc in seconds (UCUM `s`) is converted to ms.
-        let ms = if unit == "s" { value * 1000.0 } else { value };
-        keep_latest(&mut labs.qtc, when, ms);
+        ("qtc", &mut labs.qtc)
     } else if is(&LOINC_POTASSIUM) {
-        // mmol/L and mEq/L are the same number for a monovalent ion.
-        keep_latest(&mut labs.potassium, when, value);
+        ("potassium", &mut labs.potassium)
     } else if is(&LOINC_MAGNESIUM) {
-        // The KB's unit is mg/dL: 1 mmol/L = 2.4305 mg/dL, 1 mEq/L = 1.2153 mg/dL.
-        let mg_dl = match unit.as_str() {
-            "mmol/l" => value * 2.4305,
-            "meq/l" => value * 1.215_25,
-            _ => value,
-        };
-        keep_latest(&mut labs.magnesium, when, mg_dl);
+        ("magnesium", &mut labs.magnesium)
+    } else {
+        return Ok(());
+    };
+    match in_kb_unit(lab, value, &unit) {
+        Ok(value) => keep_latest(slot, taken, value),
+        Err(reason) => unused.push((lab.to_owned(), reason)),
     }
     Ok(())
 }
@@ -607,6 +702,7 @@ pub fn parse_hook_request(
     let mut labs = Labs::default();
     let mut conditions: Vec<String> = Vec::new();
     let mut age = None;
+    let mut unused = Vec::new();
     for (path, r) in &prefetched {
         match resource_type(r) {
             "MedicationRequest" | "MedicationStatement" => {
@@ -616,7 +712,7 @@ pub fn parse_hook_request(
                     others.push(fhir_med(r, path, &medications, limits)?);
                 }
             }
-            "Observation" => observation(r, path, &mut labs, limits)?,
+            "Observation" => observation(r, path, &mut labs, &mut unused, limits)?,
             "Condition" => {
                 if let Some(code) = condition_code(r, path, kb, limits)?
                     && !conditions.contains(&code)
@@ -627,6 +723,12 @@ pub fn parse_hook_request(
             "Patient" => {
                 if let Some(birth) = opt_str(r, "birthDate", path, limits)? {
                     age = age_on(&birth, today);
+                    if age.is_none() {
+                        unused.push((
+                            "age".to_owned(),
+                            format!("birth date `{birth}` is not a plausible date of birth"),
+                        ));
+                    }
                 }
             }
             _ => {}
@@ -657,6 +759,7 @@ pub fn parse_hook_request(
             conditions,
             jurisdiction: "US".to_owned(),
         },
+        unused,
     })
 }
 
@@ -667,9 +770,9 @@ fn prefetch_has_med_bundle(map: &Map<String, Value>) -> bool {
     let Some(Value::Object(prefetch)) = map.get("prefetch") else {
         return false;
     };
-    ["medicationRequests", "medicationStatements"]
-        .iter()
-        .any(|k| matches!(prefetch.get(*k), Some(Value::Object(_))))
+    ["medicationRequests", "medicationStatements"].iter().any(|k| {
+        matches!(prefetch.get(*k), Some(Value::Object(bundle)) if resource_type(bundle) == "Bundle")
+    })
 }
 
 /// The KB condition code of an active Condition, if the KB knows it.
@@ -717,7 +820,7 @@ fn chosen_name(resolver: &Resolver<'_>, med: &FhirMed) -> Option<String> {
         .iter()
         .find(|n| resolver.resolve(parse_med(n)).status == Status::Recognized);
     let name = recognized.or(med.names.first())?;
-    match med.frequency {
+    match &med.frequency {
         Some(word) if parse_med(name).frequency.is_none() => Some(format!("{name} {word}")),
         _ => Some(name.clone()),
     }
@@ -734,7 +837,7 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
     let mut seen: HashSet<String> = HashSet::new();
     let mut unchecked: Vec<Unchecked> = Vec::new();
     let mut patient = req.patient.clone();
-    let mut unusable: Vec<Unchecked> = Vec::new();
+    let mut unused: Vec<(String, String)> = req.unused.clone();
     let mut others: Vec<String> = Vec::new();
     for med in &req.others {
         match chosen_name(&resolver, med) {
@@ -750,8 +853,13 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             }),
         }
     }
-    for med in &req.proposed {
-        let Some(propose) = chosen_name(&resolver, med) else {
+    let drafts: Vec<Option<String>> = req
+        .proposed
+        .iter()
+        .map(|med| chosen_name(&resolver, med))
+        .collect();
+    for (at, med) in req.proposed.iter().enumerate() {
+        let Some(propose) = drafts[at].clone() else {
             unchecked.push(Unchecked {
                 name: med
                     .reference
@@ -763,8 +871,16 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             });
             continue;
         };
-        // Other drafts are checked against this one, not against themselves.
-        let list: Vec<String> = others.clone();
+        // Drugs ordered together are checked against each other, and each
+        // against the list; a draft is not checked against itself.
+        let mut list: Vec<String> = others.clone();
+        list.extend(
+            drafts
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != at)
+                .filter_map(|(_, name)| name.clone()),
+        );
         let mut input = CheckInput {
             propose: propose.clone(),
             meds: list,
@@ -784,12 +900,7 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                         _ => patient.age = None,
                     }
                     input.patient = patient.clone();
-                    unusable.push(Unchecked {
-                        name: field,
-                        ordered: false,
-                        reason: format!("value not used: {message}"),
-                        suggestions: Vec::new(),
-                    });
+                    unused.push((field, message));
                 }
                 other => break other,
             }
@@ -797,17 +908,27 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
         match run {
             Ok(run) => {
                 for f in &run.doc.findings {
-                    if f.kind == "unrecognized" || !severity_at_least(f.severity, card_level) {
+                    // A dose that could not be checked is a card whatever
+                    // the level, as an unchecked medication is.
+                    let unchecked_dose = f.kind == "dose" && f.severity == "info";
+                    if f.kind == "unrecognized"
+                        || !(unchecked_dose || severity_at_least(f.severity, card_level))
+                    {
                         continue;
                     }
                     let mut drugs = f.drugs.clone();
                     drugs.sort();
+                    // A pair of drafts is found from both sides, under titles
+                    // that name them in either order: one card.
+                    let title = match f.kind {
+                        "interaction" | "duplicate" => "",
+                        _ => f.title.as_str(),
+                    };
                     let key = format!(
-                        "{}|{}|{}|{}",
+                        "{}|{}|{}|{title}",
                         f.kind,
                         drugs.join("+"),
                         f.condition.as_deref().unwrap_or(""),
-                        f.title
                     );
                     if seen.insert(key) {
                         out.push(finding_card(&run.doc, f, &req.hook_instance));
@@ -850,9 +971,20 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
         }
     }
     let mut named: HashSet<String> = HashSet::new();
-    for u in unchecked.iter().chain(&unusable) {
+    for u in &unchecked {
         if named.insert(u.name.clone()) {
             out.push(unchecked_card(&kb.meta.version, u, &req.hook_instance));
+        }
+    }
+    let mut said: HashSet<&str> = HashSet::new();
+    for (what, reason) in &unused {
+        if said.insert(what) {
+            out.push(unused_value_card(
+                &kb.meta.version,
+                what,
+                reason,
+                &req.hook_instance,
+            ));
         }
     }
     if !req.has_med_list && !req.proposed.is_empty() {
@@ -924,5 +1056,27 @@ mod tests {
         assert_eq!(age_on("1940-06-15", (2026, 6, 15)), Some(86.0));
         assert_eq!(age_on("1940", (2026, 1, 1)), Some(86.0));
         assert_eq!(age_on("not a date", (2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn times_compare_as_instants() {
+        let day = 19_723 * 86_400;
+        assert_eq!(instant("2024-01-01"), Some(day));
+        assert_eq!(instant("2024"), Some(day));
+        assert_eq!(instant("2024-01-01T01:30:00Z"), Some(day + 5_400));
+        assert_eq!(instant("2024-01-01T01:30:00.250+01:00"), Some(day + 1_800));
+        assert_eq!(instant("2023-12-31T23:00:00-05:00"), Some(day + 14_400));
+        assert_eq!(instant("yesterday"), None);
+    }
+
+    #[test]
+    fn lab_units_convert_or_are_refused() {
+        assert_eq!(in_kb_unit("egfr", 0.75, "mL/s/{1.73_m2}"), Ok(45.0));
+        assert_eq!(in_kb_unit("egfr", 45.0, "mL/min/{1.73_m2}"), Ok(45.0));
+        assert_eq!(in_kb_unit("qtc", 0.45, "s"), Ok(450.0));
+        assert_eq!(in_kb_unit("magnesium", 9.0, "mg/L"), Ok(0.9));
+        assert_eq!(in_kb_unit("potassium", 4.0, ""), Ok(4.0));
+        assert!(in_kb_unit("potassium", 4.0, "mg/dL").is_err());
+        assert!(in_kb_unit("egfr", 45.0, "%").is_err());
     }
 }
