@@ -358,4 +358,26 @@ fn a_request_that_stalls_is_cut_off_by_the_timeout() {
     }
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "errors are JSON: {answer}"
+    );
+}
+
+#[test]
+fn a_method_a_path_does_not_take_is_a_json_405() {
+    let server = TestServer::start();
+    let answer = get(&server.url("/api/check"));
+    assert_eq!(answer.status, 405);
+    assert_eq!(
+        answer.json()["error"],
+        "this path does not take that method"
+    );
+    assert!(
+        answer.header("allow").contains("POST"),
+        "{}",
+        answer.header("allow")
+    );
 }

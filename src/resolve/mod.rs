@@ -545,16 +545,29 @@ impl<'kb> Resolver<'kb> {
         let query = kept.join(" ");
         let query = if query.is_empty() { key } else { &query };
         let limit = if query.chars().count() >= 5 { 1 } else { 0 };
+        // Both measures cost the product of the lengths; skipped where the
+        // lengths alone rule a name out (the edit distance is at least their
+        // difference, and a Jaro-Winkler of 0.88 needs the shorter to be 0.4
+        // of the longer), so a long line of text is not compared in full
+        // with every name the KB knows.
+        let query_len = query.chars().count();
         let mut scored: Vec<(usize, f64, &str, &NameTarget)> = self
             .fuzzy_keys()
             .iter()
             .map(|(k, t)| {
-                (
-                    strsim::damerau_levenshtein(query, k),
-                    strsim::jaro_winkler(query, k),
-                    *k,
-                    *t,
-                )
+                let key_len = k.chars().count();
+                let (short, long) = (query_len.min(key_len), query_len.max(key_len));
+                let distance = if long - short <= 3 {
+                    strsim::damerau_levenshtein(query, k)
+                } else {
+                    usize::MAX
+                };
+                let similarity = if short * 5 >= long * 2 {
+                    strsim::jaro_winkler(query, k)
+                } else {
+                    0.0
+                };
+                (distance, similarity, *k, *t)
             })
             .collect();
         scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));

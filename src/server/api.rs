@@ -223,13 +223,18 @@ pub async fn check(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let input = parse_check_request(&body?, &state.limits)?;
-    let run = check_document(&state.kb, &input)?;
-    if wants_fhir(&headers) {
-        pretty_json(&fhir::bundle(&run.doc), FHIR_JSON)
-    } else {
-        pretty_json(&run.doc, "application/json")
-    }
+    let body = body?;
+    let fhir = wants_fhir(&headers);
+    super::off_the_runtime(move || {
+        let input = parse_check_request(&body, &state.limits)?;
+        let run = check_document(&state.kb, &input)?;
+        if fhir {
+            pretty_json(&fhir::bundle(&run.doc), FHIR_JSON)
+        } else {
+            pretty_json(&run.doc, "application/json")
+        }
+    })
+    .await
 }
 
 /// `POST /api/suggest`: the `crampcheck.suggest/1` document.
@@ -237,9 +242,13 @@ pub async fn suggest(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let input = parse_suggest_request(&body?, &state.limits)?;
-    let doc = suggest_document(&state.kb, &input)?;
-    pretty_json(&doc, "application/json")
+    let body = body?;
+    super::off_the_runtime(move || {
+        let input = parse_suggest_request(&body, &state.limits)?;
+        let doc = suggest_document(&state.kb, &input)?;
+        pretty_json(&doc, "application/json")
+    })
+    .await
 }
 
 /// A condition the KB knows.

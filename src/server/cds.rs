@@ -1035,8 +1035,12 @@ pub async fn hook(
             field: None,
             message: "no such CDS service (see GET /cds-services)".to_owned(),
         })?;
-    let req = parse_hook_request(&body?, service, &state.kb, &state.limits, today_utc())?;
-    Ok(Json(cards(&state.kb, &req, state.card_level)))
+    let body = body?;
+    super::off_the_runtime(move || {
+        let req = parse_hook_request(&body, service, &state.kb, &state.limits, today_utc())?;
+        Ok(Json(cards(&state.kb, &req, state.card_level)))
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -37,6 +37,15 @@ impl ApiError {
         }
     }
 
+    /// A 500: the work for a request stopped without an answer.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            field: None,
+            message: message.into(),
+        }
+    }
+
     /// A 400 about the request as a whole.
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError {

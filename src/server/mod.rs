@@ -27,7 +27,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::future::Future;
 use std::io::Write;
@@ -105,6 +105,18 @@ pub fn level_severity(level: Level) -> Severity {
     }
 }
 
+/// Runs a request's checking on the blocking pool. Checking is CPU work
+/// with no await in it: run on the async workers it would hold one up, and
+/// the request timeout, which can only act at an await, could not answer
+/// 408 until it was done.
+pub async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,
+) -> Result<T, error::ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(error::ApiError::internal(format!("the check stopped: {e}"))))
+}
+
 /// The whole application: every route, the limits and the request log.
 pub fn app(state: Arc<AppState>) -> Router {
     let limits = state.limits;
@@ -125,11 +137,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(api)
         .merge(hooks)
         .fallback(error::not_found)
-        .layer(middleware::from_fn(security_headers))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
         ))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -169,6 +182,32 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// The answers the framework gives without a body (a method a route does
+/// not take, a request over the time limit) get the JSON error body every
+/// other error has.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let message = match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => "this path does not take that method",
+        StatusCode::REQUEST_TIMEOUT => "the request took longer than the time limit",
+        _ => return response,
+    };
+    if response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let mut answer = error::ApiError {
+        status: response.status(),
+        field: None,
+        message: message.to_owned(),
+    }
+    .into_response();
+    // 405 says which methods the path takes.
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// Headers on every response: no caching (answers hold patient data), no
