@@ -646,3 +646,17 @@ fn cirrhosis_meets_the_hepatic_impairment_cautions_of_the_cramp_drugs() {
         assert_eq!(f["severity"], "moderate", "{f}");
     }
 }
+
+#[test]
+fn a_condition_named_with_its_snomed_tag_is_recognized() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--condition",
+        "Myasthenia gravis (disorder)",
+    ]);
+    let f = finding(&doc, "condition", &["quinine"])
+        .unwrap_or_else(|| panic!("myasthenia gravis: {doc}"));
+    assert_eq!(f["condition"], "myasthenia-gravis");
+    assert_eq!(f["severity"], "contraindicated");
+}

@@ -429,3 +429,24 @@ fn a_failed_prefetch_or_an_implausible_birth_date_is_said_not_silenced() {
     );
     assert!(find(&got, "Patient age not used").is_some(), "{got:#?}");
 }
+
+#[test]
+fn a_draft_also_returned_by_the_prefetch_search_is_one_order() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    request["prefetch"]["medicationRequests"]["entry"] =
+        json!([draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        got.iter().all(|c| !c["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already on the medication list")),
+        "{got:#?}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+}

@@ -7,6 +7,14 @@ use super::names::{compact_key, name_key};
 use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
 use std::collections::HashMap;
 
+/// SNOMED CT semantic tags a condition's name may end with.
+const SNOMED_TAGS: [&str; 4] = [
+    "disorder",
+    "finding",
+    "situation",
+    "morphologic abnormality",
+];
+
 /// Position of a drug in [`KbIndex::drugs`].
 pub type DrugId = u32;
 /// Position of a class in [`KbIndex::classes`].
@@ -776,9 +784,16 @@ impl KbIndex {
         })
     }
 
-    /// The condition a code, name or alias refers to.
+    /// The condition a code, name or alias refers to, with or without a
+    /// SNOMED CT semantic tag after it.
     pub fn condition_by_name(&self, text: &str) -> Option<ConditionId> {
-        self.condition_names.get(&name_key(text)).copied()
+        let found = |t: &str| self.condition_names.get(&name_key(t)).copied();
+        found(text).or_else(|| {
+            // SNOMED CT names carry a semantic tag, as Synthea and EHR
+            // Condition displays do: "Myasthenia gravis (disorder)".
+            let (name, tag) = text.trim_end().strip_suffix(')')?.rsplit_once(" (")?;
+            SNOMED_TAGS.contains(&tag).then(|| found(name)).flatten()
+        })
     }
 
     /// The parties a drug takes part in: itself and each of its classes.

@@ -698,6 +698,13 @@ pub fn parse_hook_request(
         // Selections that name no draft MedicationRequest: check them all.
         proposed = std::mem::take(&mut others);
     }
+    // A draft that the EHR also returns in the prefetch search is the same
+    // order, not a second one (it would read as duplicate therapy).
+    let draft_refs: HashSet<String> = proposed
+        .iter()
+        .chain(&others)
+        .filter_map(|m| m.reference.clone())
+        .collect();
     let mut has_med_list = false;
     let mut labs = Labs::default();
     let mut conditions: Vec<String> = Vec::new();
@@ -708,8 +715,13 @@ pub fn parse_hook_request(
             "MedicationRequest" | "MedicationStatement" => {
                 has_med_list = true;
                 let status = opt_str(r, "status", path, limits)?;
-                if current_status(status.as_deref()) {
-                    others.push(fhir_med(r, path, &medications, limits)?);
+                let med = fhir_med(r, path, &medications, limits)?;
+                let is_draft = med
+                    .reference
+                    .as_ref()
+                    .is_some_and(|r| draft_refs.contains(r));
+                if current_status(status.as_deref()) && !is_draft {
+                    others.push(med);
                 }
             }
             "Observation" => observation(r, path, &mut labs, &mut unused, limits)?,
