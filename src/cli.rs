@@ -248,7 +248,7 @@ pub struct BatchArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Major)]
     pub fail_on: FailOn,
-    /// Longest accepted field in bytes; longer fields reject their row.
+    /// Longest accepted field in bytes; a longer field in a column batch reads rejects its row.
     #[arg(long, default_value_t = 65_536, value_name = "BYTES")]
     pub max_field_len: usize,
     /// Worker threads (0 = one per core); the output does not depend on it.
