@@ -293,6 +293,22 @@ fn add_frequency(
     }
 }
 
+/// Records "every `hours` hours" (`qNh`); `false` when that is no number of
+/// hours above zero.
+fn add_every_hours(
+    frequency: &mut Option<String>,
+    doses_per_day: &mut Option<f64>,
+    hours: &str,
+) -> bool {
+    let per_dose: f64 = hours.parse().unwrap_or(0.0);
+    if per_dose <= 0.0 {
+        return false;
+    }
+    let norm = format!("q{hours}h");
+    add_frequency(frequency, doses_per_day, &norm, Some(24.0 / per_dose));
+    true
+}
+
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "every", "per", "day"];
 
@@ -327,16 +343,7 @@ pub fn parse_med(input: &str) -> MedText {
     if frequency.as_deref().is_none_or(|f| f == "prn")
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
-        let hours: f64 = caps[1].parse().unwrap_or(0.0);
-        if hours > 0.0 {
-            let norm = format!("q{}h", &caps[1]);
-            add_frequency(
-                &mut frequency,
-                &mut doses_per_day,
-                &norm,
-                Some(24.0 / hours),
-            );
-        }
+        add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]);
         if let Some(m) = caps.get(0) {
             text.replace_range(m.range(), " ");
         }
@@ -371,16 +378,7 @@ pub fn parse_med(input: &str) -> MedText {
                 }
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
-                let hours: f64 = caps[1].parse().unwrap_or(0.0);
-                if hours > 0.0 {
-                    let norm = format!("q{}h", &caps[1]);
-                    add_frequency(
-                        &mut frequency,
-                        &mut doses_per_day,
-                        &norm,
-                        Some(24.0 / hours),
-                    );
-                } else {
+                if !add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]) {
                     unparsed.push(tok.to_owned());
                 }
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
