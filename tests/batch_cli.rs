@@ -1033,6 +1033,42 @@ fn an_output_that_would_overwrite_an_input_or_another_output_is_refused() {
     assert_eq!(shared.status.code(), Some(1));
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn standard_input_from_a_file_is_not_overwritten_and_side_outputs_need_files() {
+    let dir = TempDir::new().expect("temp dir");
+    let input = dir.path().join("in.csv");
+    std::fs::copy(fixture("basic.csv"), &input).expect("copy");
+    let original = std::fs::read(&input).expect("read");
+    let run = |args: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("crampcheck"))
+            .arg("batch")
+            .arg("-")
+            .args(args)
+            .arg("--quiet")
+            .stdin(std::fs::File::open(&input).expect("open"))
+            .output()
+            .expect("run")
+    };
+    let out = run(&["--out", &input.to_string_lossy()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same file as the input"));
+    assert_eq!(std::fs::read(&input).expect("read"), original);
+    for flag in ["--rejects", "--summary-json"] {
+        let out = run(&[flag, "-"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("needs a file"),
+            "{flag}"
+        );
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn an_output_through_a_symbolic_link_replaces_the_file_not_the_link() {

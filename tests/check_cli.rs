@@ -529,9 +529,12 @@ fn a_real_drug_two_edits_from_a_known_one_is_not_taken_for_it() {
     // Iproniazid (an MAOI) is two edits from isoniazid; cloxacillin two
     // from dicloxacillin. Taking either for the known drug would check the
     // wrong medication and call the list complete.
+    // Somac (pantoprazole) is one letter from Soma (carisoprodol): a known
+    // name of four letters is no ground for a match either.
     for (written, near) in [
         ("iproniazid", "isoniazid"),
         ("cloxacillin", "dicloxacillin"),
+        ("Somac 40 mg daily", "soma"),
     ] {
         let (code, doc) = check_json(&["--propose", "baclofen", "--med", written]);
         let m = med(&doc, 0);

@@ -450,3 +450,41 @@ fn a_draft_also_returned_by_the_prefetch_search_is_one_order() {
     );
     assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
 }
+
+#[test]
+fn a_flawed_record_not_taken_now_does_not_cost_the_cards_and_an_unknown_draft_is_said_as_ordered() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        patient.clone(),
+    );
+    request["prefetch"]["medicationRequests"]["entry"] = json!([{"resource": {
+        "resourceType": "MedicationRequest", "id": "old", "status": "entered-in-error",
+        "medicationCodeableConcept": {"text": "warfarin"}, "dosageInstruction": {"oops": 1}}}]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+    for order in [["q1", "z1"], ["z1", "q1"]] {
+        let drafts = order
+            .iter()
+            .map(|id| match *id {
+                "q1" => draft("q1", "quinine 324 mg", Some((1, 1, "d")), false),
+                _ => draft("z1", "zorblaxin 5 mg", Some((1, 1, "d")), false),
+            })
+            .collect();
+        let got = cards(
+            &server,
+            "crampcheck-order-sign",
+            &order_sign(drafts, Vec::new(), patient.clone()),
+        );
+        assert!(
+            find(&got, "Ordered drug not checked").is_some(),
+            "{order:?}: {got:#?}"
+        );
+        assert!(
+            find(&got, "Medication not checked").is_none(),
+            "{order:?}: {got:#?}"
+        );
+    }
+}

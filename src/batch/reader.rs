@@ -813,9 +813,11 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
 
 /// Whether what follows a `YYYY-MM-DD` date may stand after one: nothing,
 /// or `T` or a space and a time of day (`08:15:38Z`, `10:00`,
-/// `08:15:38.5+01:00`), itself perhaps followed by a space and a short
-/// capitalized word (a zone such as `UTC`, or `AM`). Anything else (`2024-01-01 garbage`)
-/// makes the field no date rather than a date with words after it.
+/// `08:15:38.5+01:00`), then perhaps up to three space-separated parts of
+/// what exports write after a time: an offset (`+0000`, `-05:00`), a short
+/// word (`UTC`, `am`), a bracketed zone (`[Europe/Paris]`). Anything else
+/// after the date (`2024-01-01 garbage`) makes the field no date rather
+/// than a date with words after it.
 fn is_time_tail(rest: &[u8]) -> bool {
     // The usual export timestamp, `T08:15:38Z`, without the general walk.
     if let [b'T', h, hh, b':', m, mm, b':', s, ss, b'Z'] = rest {
@@ -832,13 +834,35 @@ fn is_time_tail(rest: &[u8]) -> bool {
         .iter()
         .position(|&c| !CLOCK_BYTES[usize::from(c)])
         .map_or(rest.len(), |at| at + 1);
-    match &rest[clock..] {
-        [] => true,
-        [b' ', zone @ ..] => {
-            (1..=5).contains(&zone.len()) && zone.iter().all(u8::is_ascii_uppercase)
-        }
-        _ => false,
+    let mut tail = &rest[clock..];
+    if let [b'[', .., b']'] = tail {
+        return is_zone_name(&tail[1..tail.len() - 1]);
     }
+    for _ in 0..3 {
+        let [b' ', after @ ..] = tail else {
+            return tail.is_empty();
+        };
+        let end = after.iter().position(|&c| c == b' ').unwrap_or(after.len());
+        let part = &after[..end];
+        let offset = matches!(part, [b'+' | b'-', ..])
+            && part.len() <= 6
+            && part[1..].iter().all(|c| c.is_ascii_digit() || *c == b':');
+        let word = (1..=5).contains(&part.len()) && part.iter().all(u8::is_ascii_alphabetic);
+        let zone = matches!(part, [b'[', .., b']'] if is_zone_name(&part[1..part.len() - 1]));
+        if !(offset || word || zone) {
+            return false;
+        }
+        tail = &after[end..];
+    }
+    tail.is_empty()
+}
+
+/// A time-zone name as written in brackets: `Europe/Paris`, `UTC`.
+fn is_zone_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'+' | b'-'))
 }
 
 /// The bytes of a time of day and its offset: digits, `:`, `.`, `+`, `-`,
@@ -1090,8 +1114,9 @@ mod tests {
             b"soon",
             b"2024-01-01 garbage",
             b"2024-01-01T",
-            b"2024-01-01T08:00 then",
-            b"2024-01-01 08:00 UTC 2",
+            b"2024-01-01T08:00 afterwards",
+            b"2024-01-01 08:00 UTC 2 3 4",
+            b"2024-01-01 08:00 [not a zone]",
         ] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
         }
@@ -1107,6 +1132,12 @@ mod tests {
             b"2024-01-01T08:15:38.123+01:00",
             b"2024-01-01 00:00:00 UTC",
             b"2024-01-01 12:00 AM",
+            b"2024-01-01 8:15 am",
+            b"2024-01-01 08:15:38 +0000",
+            b"2024-01-01 08:15:38.0000000 +00:00",
+            b"2024-01-01 08:15:38 +0000 UTC",
+            b"2024-01-01T08:15+01:00[Europe/Paris]",
+            b"2024-01-01T08:15:38.123456-05:00",
         ] {
             assert_eq!(
                 parse_day(form),

@@ -185,18 +185,31 @@ fn output_paths(args: &BatchArgs) -> Result<[Option<PathBuf>; 3]> {
             })
             .transpose()
     };
-    // `--out -` is standard output, as for the input.
+    // `--out -` is standard output, as for the input; the other outputs
+    // need files, as standard output carries the findings.
     let out = args.out.clone().filter(|p| p != Path::new("-"));
+    for (flag, path) in [
+        ("--rejects", &args.rejects),
+        ("--summary-json", &args.summary_json),
+    ] {
+        if path.as_deref() == Some(Path::new("-")) {
+            bail!("{flag} needs a file: standard output carries the findings");
+        }
+    }
     let outputs = [
         ("--out", resolve(&out)?),
         ("--rejects", resolve(&args.rejects)?),
         ("--summary-json", resolve(&args.summary_json)?),
     ];
+    // Standard input redirected from a file is that file (`/dev/stdin`
+    // leads to it on Linux), which an output must not replace either.
+    let input = if args.input == Path::new("-") {
+        PathBuf::from("/dev/stdin")
+    } else {
+        args.input.clone()
+    };
     let inputs = [
-        (
-            "the input",
-            (args.input != Path::new("-")).then(|| args.input.clone()),
-        ),
+        ("the input", Some(input)),
         ("--patients", args.patients.clone()),
     ];
     let mut taken: Vec<(&str, PathBuf)> = inputs

@@ -279,6 +279,8 @@ fn add_frequency(
 ) {
     let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
     match (frequency.as_deref(), per_day) {
+        // "tid prn as needed": said twice, still as needed on that schedule.
+        (Some(current), None) if norm == "prn" && as_needed(current) => {}
         (Some(fixed), None) if norm == "prn" && !as_needed(fixed) && doses_per_day.is_some() => {
             *frequency = Some(format!("{fixed} prn"));
         }
@@ -673,6 +675,7 @@ mod tests {
             "baclofen 30 mg tid prn",
             "baclofen 30 mg prn tid",
             "baclofen 30 mg three times daily as needed",
+            "baclofen 30 mg tid prn as needed",
         ] {
             let m = parse_med(text);
             assert_eq!(names(&m), ["baclofen"], "{text}");

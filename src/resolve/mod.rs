@@ -580,7 +580,9 @@ impl<'kb> Resolver<'kb> {
         let Some(&(best, _, best_key, best_target)) = scored.first() else {
             return PartOutcome::NotFound(suggestions);
         };
-        if limit == 0 || best > limit {
+        // The known name must be five letters or more too: "somac" is one
+        // letter from "soma" (carisoprodol) and is another drug.
+        if limit == 0 || best > limit || best_key.chars().count() < 5 {
             return PartOutcome::NotFound(suggestions);
         }
         let mut distinct: Vec<Vec<DrugId>> = Vec::new();

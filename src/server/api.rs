@@ -225,7 +225,8 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     let body = body?;
     let fhir = wants_fhir(&headers);
-    super::off_the_runtime(move || {
+    let checks = Arc::clone(&state.checks);
+    super::off_the_runtime(&checks, move || {
         let input = parse_check_request(&body, &state.limits)?;
         let run = check_document(&state.kb, &input)?;
         if fhir {
@@ -243,7 +244,8 @@ pub async fn suggest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    super::off_the_runtime(move || {
+    let checks = Arc::clone(&state.checks);
+    super::off_the_runtime(&checks, move || {
         let input = parse_suggest_request(&body, &state.limits)?;
         let doc = suggest_document(&state.kb, &input)?;
         pretty_json(&doc, "application/json")

@@ -454,22 +454,25 @@ fn keep_latest(slot: &mut Option<(Taken, f64)>, when: Taken, value: f64) {
 
 /// Seconds since 1970 (UTC) of a FHIR date or dateTime, so that times
 /// written with different offsets compare as the instants they are; a date
-/// alone counts from its start. `None` when the text is neither.
+/// alone counts from its start. A time the EHR wrote loosely (a space for
+/// `T`, an offset without its colon) is read too. `None` when the text is
+/// no date.
 fn instant(text: &str) -> Option<i64> {
     let text = text.trim();
-    let (date, rest) = text.split_at(text.len().min(10));
+    let cut = text.len().min(10);
+    let (date, rest) = (text.get(..cut)?, text.get(cut..)?);
     let date = match date.len() {
         4 => format!("{date}-01-01"),
         7 => format!("{date}-01"),
         _ => date.to_owned(),
     };
     let day = crate::batch::reader::parse_day(date.as_bytes())?;
-    let mut seconds = i64::from(day) * 86_400;
+    let start = i64::from(day) * 86_400;
     if rest.is_empty() {
-        return Some(seconds);
+        return Some(start);
     }
-    let time = rest.strip_prefix('T')?;
-    let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
+    let time = rest.strip_prefix(['T', ' '])?;
+    let (clock, offset) = match time.find(['Z', 'z', '+', '-', ' ']) {
         Some(at) => time.split_at(at),
         None => (time, ""),
     };
@@ -477,10 +480,12 @@ fn instant(text: &str) -> Option<i64> {
     let hours: i64 = parts.next()?.parse().ok()?;
     let minutes: i64 = parts.next()?.parse().ok()?;
     let secs: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
-    seconds += hours * 3_600 + minutes * 60 + secs as i64;
+    let mut seconds = start + hours * 3_600 + minutes * 60 + secs as i64;
+    let offset = offset.trim_start();
     if let Some(sign) = offset.chars().next().filter(|c| matches!(c, '+' | '-')) {
-        let (h, m) = offset[1..].split_once(':')?;
-        let shift = h.parse::<i64>().ok()? * 3_600 + m.parse::<i64>().ok()? * 60;
+        let digits: String = offset[1..].chars().filter(char::is_ascii_digit).collect();
+        let (h, m) = digits.split_at(digits.len().min(2));
+        let shift = h.parse::<i64>().ok()? * 3_600 + m.parse::<i64>().unwrap_or(0) * 60;
         seconds += if sign == '+' { -shift } else { shift };
     }
     Some(seconds)
@@ -492,11 +497,18 @@ fn instant(text: &str) -> Option<i64> {
 /// could turn a low value normal or a normal one alarming. No unit at all
 /// is taken as the KB's.
 fn in_kb_unit(lab: &str, value: f64, unit: &str) -> Result<f64, String> {
+    // Spellings seen in lab systems: `mL/min/{1.73_m2}`, `mL/min/1.73m*2`,
+    // `ml/min/1,73m²`, `mL/min per 1.73 m2`, `mL/min/1.73 sq m`.
     let key: String = unit
         .chars()
-        .filter(|c| !matches!(c, ' ' | '{' | '}' | '_' | '^'))
+        .filter(|c| !matches!(c, ' ' | '{' | '}' | '_' | '^' | '*'))
         .flat_map(char::to_lowercase)
+        .map(|c| if c == ',' { '.' } else { c })
         .collect();
+    let key = key
+        .replace("per", "/")
+        .replace("sqm", "m2")
+        .replace("//", "/");
     let factor = match (lab, key.as_str()) {
         (_, "") => Some(1.0),
         ("egfr", "ml/min/1.73m2" | "ml/min/1.73m²" | "ml/min") => Some(1.0),
@@ -538,9 +550,15 @@ fn observation(
     let Some(value) = opt_number(quantity, "value", &qpath)? else {
         return Ok(());
     };
-    let unit = opt_str(quantity, "code", &qpath, limits)?
-        .or(opt_str(quantity, "unit", &qpath, limits)?)
-        .unwrap_or_default();
+    // The UCUM code when there is one, else the unit as displayed; a code
+    // from another system may not be UCUM, so the display is tried too.
+    let units: Vec<String> = [
+        opt_str(quantity, "code", &qpath, limits)?,
+        opt_str(quantity, "unit", &qpath, limits)?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let mut when = String::new();
     for key in ["effectiveDateTime", "effectiveInstant", "issued"] {
         if let Some(w) = opt_str(resource, key, path, limits)? {
@@ -556,7 +574,11 @@ fn observation(
             .or(opt_str(period, "start", &ppath, limits)?)
             .unwrap_or_default();
     }
-    let taken = instant(&when).map_or(Taken::Text(when), Taken::At);
+    // A time that cannot be read still has a day: ranked from its start,
+    // not below every readable time.
+    let taken = instant(&when)
+        .or_else(|| when.get(..10).and_then(instant))
+        .map_or(Taken::Text(when), Taken::At);
     let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
     let (lab, slot) = if is(&LOINC_EGFR) {
         ("egfr", &mut labs.egfr)
@@ -569,7 +591,9 @@ fn observation(
     } else {
         return Ok(());
     };
-    match in_kb_unit(lab, value, &unit) {
+    let mut read = units.iter().map(|unit| in_kb_unit(lab, value, unit));
+    let first = read.next().unwrap_or_else(|| in_kb_unit(lab, value, ""));
+    match first.or_else(|refused| read.find_map(Result::ok).ok_or(refused)) {
         Ok(value) => keep_latest(slot, taken, value),
         Err(reason) => unused.push((lab.to_owned(), reason)),
     }
@@ -715,13 +739,13 @@ pub fn parse_hook_request(
             "MedicationRequest" | "MedicationStatement" => {
                 has_med_list = true;
                 let status = opt_str(r, "status", path, limits)?;
-                let med = fhir_med(r, path, &medications, limits)?;
-                let is_draft = med
-                    .reference
-                    .as_ref()
-                    .is_some_and(|r| draft_refs.contains(r));
+                // A record not taken now is not read further: a flaw in it
+                // must not cost the clinician every card.
+                let reference =
+                    opt_str(r, "id", path, limits)?.map(|id| format!("{}/{id}", resource_type(r)));
+                let is_draft = reference.is_some_and(|r| draft_refs.contains(&r));
                 if current_status(status.as_deref()) && !is_draft {
-                    others.push(med);
+                    others.push(fhir_med(r, path, &medications, limits)?);
                 }
             }
             "Observation" => observation(r, path, &mut labs, &mut unused, limits)?,
@@ -982,6 +1006,9 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             }
         }
     }
+    // A draft named again as another draft's list entry is said as ordered,
+    // whatever the order of the drafts.
+    unchecked.sort_by_key(|u| !u.ordered);
     let mut named: HashSet<String> = HashSet::new();
     for u in &unchecked {
         if named.insert(u.name.clone()) {
@@ -1048,7 +1075,8 @@ pub async fn hook(
             message: "no such CDS service (see GET /cds-services)".to_owned(),
         })?;
     let body = body?;
-    super::off_the_runtime(move || {
+    let checks = Arc::clone(&state.checks);
+    super::off_the_runtime(&checks, move || {
         let req = parse_hook_request(&body, service, &state.kb, &state.limits, today_utc())?;
         Ok(Json(cards(&state.kb, &req, state.card_level)))
     })
@@ -1083,6 +1111,8 @@ mod tests {
         assert_eq!(instant("2024-01-01T01:30:00.250+01:00"), Some(day + 1_800));
         assert_eq!(instant("2023-12-31T23:00:00-05:00"), Some(day + 14_400));
         assert_eq!(instant("yesterday"), None);
+        assert_eq!(instant("2024-01-01 01:30:00+0100"), Some(day + 1_800));
+        assert_eq!(instant("2024-01-0\u{e9}1"), None);
     }
 
     #[test]
@@ -1094,5 +1124,13 @@ mod tests {
         assert_eq!(in_kb_unit("potassium", 4.0, ""), Ok(4.0));
         assert!(in_kb_unit("potassium", 4.0, "mg/dL").is_err());
         assert!(in_kb_unit("egfr", 45.0, "%").is_err());
+        for spelling in [
+            "mL/min/1.73m*2",
+            "ml/min/1,73m²",
+            "mL/min per 1.73 m2",
+            "mL/min/1.73 sq m",
+        ] {
+            assert_eq!(in_kb_unit("egfr", 45.0, spelling), Ok(45.0), "{spelling}");
+        }
     }
 }

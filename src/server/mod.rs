@@ -80,6 +80,10 @@ pub struct AppState {
     pub card_level: Severity,
     /// Whether to log requests to stderr.
     pub log: bool,
+    /// Checks that may run at once: one a core. A check the timeout gave
+    /// up on still runs to its end, so without a bound, requests that time
+    /// out could pile up work without limit.
+    pub checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -90,6 +94,9 @@ impl AppState {
             limits: Limits::default(),
             card_level: Severity::Moderate,
             log: false,
+            checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
         }
     }
 }
@@ -109,12 +116,23 @@ pub fn level_severity(level: Level) -> Severity {
 /// with no await in it: run on the async workers it would hold one up, and
 /// the request timeout, which can only act at an await, could not answer
 /// 408 until it was done.
+/// At most [`AppState::checks`] run at once; a request waiting its turn
+/// still meets the timeout.
 pub async fn off_the_runtime<T: Send + 'static>(
+    checks: &Arc<tokio::sync::Semaphore>,
     work: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,
 ) -> Result<T, error::ApiError> {
-    tokio::task::spawn_blocking(work)
+    let permit = Arc::clone(checks)
+        .acquire_owned()
         .await
-        .unwrap_or_else(|e| Err(error::ApiError::internal(format!("the check stopped: {e}"))))
+        .map_err(|e| error::ApiError::internal(format!("the server is stopping: {e}")))?;
+    tokio::task::spawn_blocking(move || {
+        let answer = work();
+        drop(permit);
+        answer
+    })
+    .await
+    .unwrap_or_else(|e| Err(error::ApiError::internal(format!("the check stopped: {e}"))))
 }
 
 /// The whole application: every route, the limits and the request log.
