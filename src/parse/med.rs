@@ -84,6 +84,10 @@ const UNITS: &[&str] = &[
 ];
 
 /// Concentration and rate units such as `mg/ml`, `unt/ml`, `mcg/actuat`.
+/// A dose range (`10-20`, `10-20mg`): read as its upper bound, the most the
+/// patient may take, so the daily maximum is checked against it.
+static DOSE_RANGE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^[0-9]+(?:\.[0-9]+)?-(?P<upper>[0-9]+(?:\.[0-9]+)?[a-zµ%/0-9]*)$"));
 static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:[0-9]*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
@@ -360,7 +364,10 @@ pub fn parse_med(input: &str) -> MedText {
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
-            let tok = tokens[i].as_str();
+            let upper = DOSE_RANGE
+                .captures(&tokens[i])
+                .map(|c| c["upper"].to_owned());
+            let tok = upper.as_deref().unwrap_or(tokens[i].as_str());
             let next = tokens.get(i + 1).map(String::as_str);
             if let Some(caps) = NUMBER_UNIT.captures(tok) {
                 let num = caps["num"].to_owned();
@@ -667,6 +674,21 @@ mod tests {
         let m = parse_med("baclofen every 8 hours 10 mg");
         assert_eq!(m.frequency.as_deref(), Some("q8h"));
         assert_eq!(m.doses_per_day, Some(3.0));
+    }
+
+    #[test]
+    fn a_dose_range_is_read_as_its_upper_bound() {
+        for text in ["baclofen 10-20 mg tid", "baclofen 10-20mg tid"] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert_eq!(
+                m.ingredients[0].strength.as_ref().map(|s| s.value),
+                Some(20.0),
+                "{text}"
+            );
+            assert_eq!(m.doses_per_day, Some(3.0), "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
     }
 
     #[test]
