@@ -488,3 +488,27 @@ fn a_flawed_record_not_taken_now_does_not_cost_the_cards_and_an_unknown_draft_is
         );
     }
 }
+
+#[test]
+fn more_medications_than_the_service_checks_is_one_warning_card_not_an_error() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let list: Vec<Value> = (0..200)
+        .map(|i| {
+            json!({"resource": {"resourceType": "MedicationRequest", "id": format!("m{i}"),
+                "status": "active", "medicationCodeableConcept": {"text": "amoxicillin 500 mg"}}})
+        })
+        .collect();
+    request["prefetch"]["medicationRequests"]["entry"] = json!(list);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["indicator"], "warning");
+    assert!(
+        find(&got, "Not checked: 201 medications").is_some(),
+        "{got:#?}"
+    );
+}

@@ -155,6 +155,9 @@ pub struct HookRequest {
     pub has_med_list: bool,
     /// Labs, age and conditions (jurisdiction US).
     pub patient: PatientArgs,
+    /// The number of medications, when it is more than the service checks
+    /// in one request: nothing is checked, and one card says so.
+    pub too_many: Option<usize>,
     /// Patient values sent but not used, and why (a unit crampcheck does not
     /// read, a birth date that is no date): each becomes a warning card.
     pub unused: Vec<(String, String)>,
@@ -772,16 +775,12 @@ pub fn parse_hook_request(
     }
     // An empty search Bundle still says "this patient takes nothing".
     has_med_list |= prefetch_has_med_bundle(&map);
-    if proposed.len() + others.len() > limits.max_medications {
-        return Err(ApiError::bad_field(
-            "prefetch",
-            format!(
-                "more than {} medications in one request",
-                limits.max_medications
-            ),
-        ));
-    }
+    // Too many to check is said on a card: an error answer would show the
+    // clinician nothing at all.
+    let medications = proposed.len() + others.len();
+    let too_many = (medications > limits.max_medications).then_some(medications);
     Ok(HookRequest {
+        too_many,
         hook_instance,
         proposed,
         others,
@@ -868,6 +867,11 @@ const LAB_FIELDS: [&str; 5] = ["egfr", "qtc", "potassium", "magnesium", "age"];
 /// `card_level` into cards, most severe first, each finding once; every
 /// medication that could not be checked gets a warning card.
 pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsResponse {
+    if let Some(count) = req.too_many {
+        return CdsResponse {
+            cards: vec![too_many_card(&kb.meta.version, count, &req.hook_instance)],
+        };
+    }
     let resolver = Resolver::new(kb);
     let mut out: Vec<Card> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -1040,6 +1044,23 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
 
 fn severity_at_least(severity: &str, level: Severity) -> bool {
     crate::clinical::Severity::parse(severity).is_some_and(|s| s >= level)
+}
+
+fn too_many_card(kb_version: &str, count: usize, hook_instance: &str) -> Card {
+    Card {
+        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "too-many-medications"]),
+        summary: format!("Not checked: {count} medications, more than this service checks at once"),
+        detail: "crampcheck checked **nothing** in this request: the draft orders and the \
+                 medication list together are more than it takes in one request. Check the \
+                 order by hand."
+            .to_owned(),
+        indicator: "warning",
+        source: crate::report::cds::CardSource {
+            label: format!("crampcheck KB {kb_version}"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
 }
 
 fn no_med_list_card(kb_version: &str, hook_instance: &str) -> Card {
