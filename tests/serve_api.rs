@@ -146,6 +146,18 @@ fn malformed_json_and_wrong_types_get_400_naming_the_field() {
     let answer = post(&server.url("/api/suggest"), br#"{"qtc": "long"}"#, &[]);
     assert_eq!(answer.status, 400);
     assert_eq!(answer.json()["field"], "qtc");
+    // A key given twice would be read as its last value: the first list of
+    // medications would go unchecked.
+    let twice = br#"{"propose": "quinine", "medications": ["clarithromycin"], "medications": []}"#;
+    let answer = post(&url, twice, &[]);
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("`medications` appears twice")),
+        "{}",
+        answer.text()
+    );
 }
 
 #[test]
