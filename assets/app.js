@@ -164,7 +164,8 @@ function renderSuggest(doc) {
   if (doc.steps && doc.steps.length) {
     out.push(el("section", { class: "block" }, el("h2", {}, "First"),
       doc.steps.map((s) => el("article", { class: "step" }, el("h3", {}, s.title),
-        row("Patient", s.basis), el("p", {}, s.detail), sourcesList(s.sources)))));
+        row("Patient", s.basis), el("p", {}, s.detail), sourcesList(s.sources),
+        (s.findings || []).map((f) => findingCard(f, doc.medications))))));
   }
   out.push(el("section", { class: "block" }, el("h2", {}, "Therapies, best first"),
     el("table", { class: "therapies" },
@@ -190,10 +191,13 @@ function renderSuggest(doc) {
 }
 
 function readForm() {
-  const meds = $("meds").value.split(/\r?\n/).map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
+  // Every non-blank line is a medication: nothing typed is left out unseen.
+  const meds = $("meds").value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
   const body = { medications: meds, jurisdiction: $("jurisdiction").value };
   for (const f of LAB_FIELDS) {
+    // A number input the browser cannot read (`3,1`) has an empty value:
+    // say so rather than check without it.
+    if ($(f).validity.badInput) return { error: { field: f, error: "not a number" } };
     const raw = $(f).value.trim();
     if (raw === "") continue;
     const value = Number(raw);

@@ -100,7 +100,7 @@ pub struct CheckArgs {
     /// A current medication (repeatable), e.g. "clarithromycin 500 mg bid".
     #[arg(long = "med", value_name = "TEXT")]
     pub meds: Vec<String>,
-    /// Read medications from a file, one per line (`-` for stdin).
+    /// Read medications from a file, one per line (`-` for stdin); blank lines and lines starting with `#` are skipped.
     #[arg(long, value_name = "FILE|-")]
     pub meds_file: Option<PathBuf>,
     /// Patient context.
@@ -120,7 +120,7 @@ pub struct SuggestArgs {
     /// A current medication (repeatable), e.g. "furosemide 40 mg daily".
     #[arg(long = "med", value_name = "TEXT")]
     pub meds: Vec<String>,
-    /// Read medications from a file, one per line (`-` for stdin).
+    /// Read medications from a file, one per line (`-` for stdin); blank lines and lines starting with `#` are skipped.
     #[arg(long, value_name = "FILE|-")]
     pub meds_file: Option<PathBuf>,
     /// Patient context.

@@ -289,3 +289,36 @@ fn every_drug_of_a_class_category_is_a_member_of_the_class() {
         "not members of their class: {missing:?}"
     );
 }
+
+#[test]
+fn a_condition_name_shared_by_two_conditions_fails_verify_and_is_not_loaded() {
+    // "long qt" also given to G6PD deficiency would take a QT patient there,
+    // and quinine's QT contraindication with it.
+    let dir = content_copy();
+    let line = append(
+        dir.path(),
+        "conditions.csv",
+        "g6pd-deficiency-2,G6PD deficiency (again),long qt,bac-voc-qualaquin-hl",
+    );
+    let (code, stdout) = verify_src(dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!("conditions.csv:{line}"))
+            && stdout.contains("`long qt` also names condition `qt-prolongation`"),
+        "{stdout}"
+    );
+    // Content that fails verify is not used to answer a check.
+    crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine",
+            "--condition",
+            "long qt",
+            "--src",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("kb verify"));
+}

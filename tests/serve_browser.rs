@@ -134,9 +134,13 @@ async fn drive(client: &Client, base: &str) {
         .active_element()
         .await
         .unwrap_or_else(|e| panic!("active: {e}"));
-    meds.send_keys("clarithromycin 500 mg bid\nfurosemid 40 mg daily\nzzqqxy 10 mg")
-        .await
-        .unwrap_or_else(|e| panic!("type meds: {e}"));
+    // A line starting with `#` is a medication too (a numbered list), never
+    // left out unseen.
+    meds.send_keys(
+        "clarithromycin 500 mg bid\nfurosemid 40 mg daily\n#3 warfarin 5 mg\nzzqqxy 10 mg",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("type meds: {e}"));
     let propose = client
         .find(Locator::Id("propose"))
         .await
@@ -163,6 +167,17 @@ async fn drive(client: &Client, base: &str) {
         .iter()
         .find(|t| t.contains("quinine + clarithromycin"))
         .unwrap_or_else(|| panic!("major interaction not shown: {texts:?}"));
+    let page = client
+        .find(Locator::Id("results"))
+        .await
+        .unwrap_or_else(|e| panic!("results: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        page.contains("quinine + warfarin"),
+        "the #3 line was checked: {page}"
+    );
     for part in ["MAJOR", "Why:", "What to do:", "Sources"] {
         assert!(
             interaction.contains(part),

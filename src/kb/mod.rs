@@ -68,8 +68,25 @@ pub fn tables(source: &KbSource) -> Result<(Tables, i64), KbError> {
     }
 }
 
-/// Opens a source and loads it into the in-memory index.
+/// Opens a source and loads it into the in-memory index. Content from a
+/// directory or a file must pass `kb verify`: loaded as it is, a row that
+/// verify refuses (an alias of two drugs, a condition name shared by two
+/// conditions) would be read one way without a word. The embedded content
+/// is verified when it is built and tested, not at every start.
 pub fn load(source: &KbSource) -> Result<KbIndex, KbError> {
     let (tables, schema_version) = tables(source)?;
+    if !matches!(source, KbSource::Embedded) {
+        let problems = verify::verify(&tables);
+        if let Some(first) = problems.first() {
+            return Err(KbError::Content {
+                origin: first.origin.clone(),
+                message: format!(
+                    "{} ({} problem(s) in all; `crampcheck kb verify` lists them)",
+                    first.message,
+                    problems.len()
+                ),
+            });
+        }
+    }
     KbIndex::from_tables(&tables, &source.label(), schema_version)
 }

@@ -320,9 +320,40 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.known(row, "drug", &drugs, "drug");
     }
 
+    // Every code, name and alias of a condition names that condition alone:
+    // "long qt" shared with another condition would take it there, and a
+    // contraindication would go with it.
+    let mut condition_keys: BTreeMap<String, String> = BTreeMap::new();
     for row in get("conditions") {
         c.non_empty(row, "code");
         c.non_empty(row, "name");
+        let code = row.get("code").cloned().unwrap_or_default();
+        let names = [row.get("code"), row.get("name")]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(
+                row.get("aliases")
+                    .map(|a| {
+                        a.split(';')
+                            .map(|x| x.trim().to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default(),
+            )
+            .filter(|n| !n.is_empty());
+        for name in names {
+            match condition_keys.get(&name_key(&name)) {
+                Some(other) if *other != code => c.report(
+                    row,
+                    format!("condition name `{name}` also names condition `{other}`"),
+                ),
+                Some(_) => {}
+                None => {
+                    condition_keys.insert(name_key(&name), code.clone());
+                }
+            }
+        }
     }
     for row in get("lab_thresholds") {
         c.one_of(row, "lab", LABS);
