@@ -322,3 +322,23 @@ fn a_condition_name_shared_by_two_conditions_fails_verify_and_is_not_loaded() {
         .code(2)
         .stderr(predicate::str::contains("kb verify"));
 }
+
+#[test]
+fn a_repeated_key_fails_verify_with_both_lines() {
+    // A second quinine/idiopathic row that disagrees with the first: the
+    // loader would keep one of the two without a word.
+    let dir = content_copy();
+    let line = append(
+        dir.path(),
+        "therapies.csv",
+        "quinine,idiopathic,recommended,A,A second opinion.,US,thr-aan-2010",
+    );
+    let (code, stdout) = verify_src(dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "therapies.csv:{line}: repeats the key `quinine, idiopathic`"
+        )),
+        "{stdout}"
+    );
+}
