@@ -342,3 +342,29 @@ fn a_repeated_key_fails_verify_with_both_lines() {
         "{stdout}"
     );
 }
+
+#[test]
+fn verify_refuses_empty_rule_ids_and_dosing_plans_that_cannot_be_followed() {
+    let dir = content_copy();
+    let empty_id = append(
+        dir.path(),
+        "interactions.csv",
+        ",quinine,warfarin,moderate,monitor,label,A mechanism.,An effect.,Monitor.,US,qui-us-pi-8",
+    );
+    let start_above_max = append(
+        dir.path(),
+        "dosing_rules.csv",
+        "bac-dose-test,baclofen,cirrhosis,any,50,10,0,30,50 mg/day,,US,bac-aasld-2021",
+    );
+    let (code, stdout) = verify_src(dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    for expected in [
+        format!("interactions.csv:{empty_id}: empty id"),
+        format!(
+            "dosing_rules.csv:{start_above_max}: start 50 mg/day is above the maximum 30 mg/day"
+        ),
+        format!("dosing_rules.csv:{start_above_max}: step_every_days must be a whole number"),
+    ] {
+        assert!(stdout.contains(&expected), "{expected} in {stdout}");
+    }
+}

@@ -105,6 +105,29 @@ impl Checker {
         }
     }
 
+    /// A dosing plan that can be followed: no start above the maximum, a
+    /// step that raises the dose, a whole number of days between steps.
+    fn dose_plan(&mut self, row: &Row) {
+        let number = |column: &str| row.get(column).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(start), Some(max)) = (number("start_mg_per_day"), number("max_mg_per_day"))
+            && start > max
+        {
+            self.report(
+                row,
+                format!("start {start} mg/day is above the maximum {max} mg/day"),
+            );
+        }
+        if number("step_mg_per_day").is_some_and(|step| step <= 0.0) {
+            self.report(row, "step_mg_per_day must be above zero".to_owned());
+        }
+        if number("step_every_days").is_some_and(|days| days < 1.0 || days.fract() != 0.0) {
+            self.report(
+                row,
+                "step_every_days must be a whole number of days, 1 or more".to_owned(),
+            );
+        }
+    }
+
     fn non_empty(&mut self, row: &Row, column: &str) {
         if row.get(column).is_none_or(|v| v.is_empty()) {
             self.report(row, format!("empty {column}"));
@@ -404,19 +427,23 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.party(row, "drug", &drugs, &classes);
         c.party(row, "interacts_with", &drugs, &classes);
         c.rule_enums(row);
-        c.non_empty(row, "management");
+        for column in ["id", "mechanism", "effect", "management"] {
+            c.non_empty(row, column);
+        }
     }
     for row in get("condition_cautions") {
         c.party(row, "drug", &drugs, &classes);
         c.known(row, "condition", &conditions, "condition");
         c.rule_enums(row);
-        c.non_empty(row, "title");
-        c.non_empty(row, "management");
+        for column in ["id", "title", "mechanism", "management"] {
+            c.non_empty(row, column);
+        }
     }
     for row in get("boxed_warnings") {
         c.known(row, "drug", &drugs, "drug");
         c.rule_enums(row);
         c.non_empty(row, "title");
+        c.non_empty(row, "summary");
     }
     for row in get("dosing_rules") {
         c.known(row, "drug", &drugs, "drug");
@@ -430,13 +457,18 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
                 ),
             );
         }
-        c.non_empty(row, "schedule");
+        for column in ["id", "indication", "schedule"] {
+            c.non_empty(row, column);
+        }
+        c.dose_plan(row);
     }
     for row in get("therapies") {
         c.known(row, "drug", &drugs, "drug");
         c.one_of(row, "standing", STANDINGS);
         c.one_of(row, "evidence_level", EVIDENCE_LEVELS);
         c.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
+        c.non_empty(row, "indication");
+        c.non_empty(row, "summary");
     }
 
     c.problems.sort();
