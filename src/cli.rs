@@ -39,12 +39,12 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-/// Output formats of `check`.
+/// Output formats of `check` and `suggest`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A pharmacist's summary.
     Text,
-    /// The `crampcheck.check/1` JSON document.
+    /// The JSON document (`crampcheck.check/1` from check, `crampcheck.suggest/1` from suggest).
     Json,
     /// A FHIR R4 Bundle of DetectedIssue resources (`check` only).
     Fhir,
