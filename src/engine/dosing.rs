@@ -71,15 +71,17 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         .chain(req.meds.iter().enumerate().map(|(i, m)| (Some(i), m)));
     for (index, med) in meds {
         findings.extend(unreadable_dose(kb, med, index));
-        let Some(per_day) = med.med.doses_per_day else {
-            findings.extend(unscheduled_dose(kb, req, med, index, &conditions));
-            continue;
-        };
+        // Without a fixed number of doses a day the total cannot be checked.
+        // That is said for a dose being written, or one that says "as
+        // needed"; a medication read from a list or an export without any
+        // frequency is not reported: RxNorm descriptions never carry one.
+        let per_day = med.med.doses_per_day;
+        let say_unchecked = per_day.is_none()
+            && (med.med.frequency.is_some() || (index.is_none() && req.being_written));
         for ingredient in &med.ingredients {
             let Some(mg) = ingredient.strength.as_ref().and_then(|s| s.as_mg()) else {
                 continue;
             };
-            let daily = mg * per_day;
             let Some(rule) = applicable_max(
                 kb,
                 ingredient.drug,
@@ -92,110 +94,99 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
             let Some(max) = rule.max_mg_per_day else {
                 continue;
             };
-            if daily <= max + 1e-9 {
-                continue;
-            }
             let name = kb.drug_name(ingredient.drug).to_owned();
-            let evidence = rule
-                .sources
-                .first()
-                .map(|s| kb.sources[*s as usize].kind.as_str())
-                .and_then(Evidence::parse)
-                .unwrap_or(Evidence::Label);
-            findings.push(Finding {
-                kind: FindingKind::Dose,
-                severity: Severity::Moderate,
-                action: Action::AdjustDose,
-                evidence: Some(evidence),
-                drugs: vec![name.clone()],
-                condition: (rule.population != "any").then(|| rule.population.clone()),
-                medication_indices: index.into_iter().collect(),
-                title: format!(
-                    "{name} {} mg/day is above the {} mg/day maximum ({})",
-                    trim_number(daily),
-                    trim_number(max),
-                    rule.indication
-                ),
-                mechanism: format!(
-                    "{} as written gives {} mg/day.",
-                    med.med.input.trim(),
-                    trim_number(daily)
-                ),
-                effect: rule.note.clone(),
-                management: format!("Keep within: {}.", rule.schedule.trim_end_matches('.')),
-                sources: rule.sources.clone(),
-                rule_ids: vec![rule.id.clone()],
-                basis: None,
-            });
+            match per_day {
+                Some(per_day) if mg * per_day > max + 1e-9 => {
+                    findings.push(above_max(kb, med, index, name, rule, mg * per_day, max));
+                }
+                None if say_unchecked => findings.push(unscheduled(med, index, name, rule, max)),
+                _ => {}
+            }
         }
     }
     findings
 }
 
-/// A strength written without a fixed number of doses a day (`30 mg prn`,
-/// or a `30 mg` being prescribed with no frequency) for a drug with a daily
-/// maximum: the total cannot be checked, and saying nothing would read as
-/// checked. A medication read from a list or an export without any frequency
-/// is not reported: RxNorm descriptions never carry one.
-fn unscheduled_dose(
+/// A daily dose above the rule's maximum.
+fn above_max(
     kb: &KbIndex,
-    req: &CheckRequest<'_>,
     med: &Resolved,
     index: Option<usize>,
-    conditions: &[String],
-) -> Vec<Finding> {
-    if (index.is_some() || !req.being_written) && med.med.frequency.is_none() {
-        return Vec::new();
+    name: String,
+    rule: &DosingRule,
+    daily: f64,
+    max: f64,
+) -> Finding {
+    let evidence = rule
+        .sources
+        .first()
+        .map(|s| kb.sources[*s as usize].kind.as_str())
+        .and_then(Evidence::parse)
+        .unwrap_or(Evidence::Label);
+    Finding {
+        kind: FindingKind::Dose,
+        severity: Severity::Moderate,
+        action: Action::AdjustDose,
+        evidence: Some(evidence),
+        drugs: vec![name.clone()],
+        condition: (rule.population != "any").then(|| rule.population.clone()),
+        medication_indices: index.into_iter().collect(),
+        title: format!(
+            "{name} {} mg/day is above the {} mg/day maximum ({})",
+            trim_number(daily),
+            trim_number(max),
+            rule.indication
+        ),
+        mechanism: format!(
+            "{} as written gives {} mg/day.",
+            med.med.input.trim(),
+            trim_number(daily)
+        ),
+        effect: rule.note.clone(),
+        management: format!("Keep within: {}.", rule.schedule.trim_end_matches('.')),
+        sources: rule.sources.clone(),
+        rule_ids: vec![rule.id.clone()],
+        basis: None,
     }
-    let mut findings = Vec::new();
-    for ingredient in &med.ingredients {
-        if ingredient
-            .strength
-            .as_ref()
-            .and_then(|s| s.as_mg())
-            .is_none()
-        {
-            continue;
-        }
-        let proposed = index.is_none();
-        let Some(rule) =
-            applicable_max(kb, ingredient.drug, conditions, req.jurisdiction, proposed)
-        else {
-            continue;
-        };
-        let Some(max) = rule.max_mg_per_day else {
-            continue;
-        };
-        let name = kb.drug_name(ingredient.drug).to_owned();
-        let written = match med.med.frequency.as_deref() {
-            Some(frequency) => format!("`{frequency}` gives no fixed number of doses a day"),
-            None => "no frequency is written".to_owned(),
-        };
-        findings.push(Finding {
-            kind: FindingKind::Dose,
-            severity: Severity::Info,
-            action: Action::Review,
-            evidence: None,
-            drugs: vec![name.clone()],
-            condition: (rule.population != "any").then(|| rule.population.clone()),
-            medication_indices: index.into_iter().collect(),
-            title: format!(
-                "Daily dose of {name} not checked against the {} mg/day maximum ({})",
-                trim_number(max),
-                rule.indication
-            ),
-            mechanism: format!("In `{}` {written}.", med.med.input.trim()),
-            effect: String::new(),
-            management: format!(
-                "Write the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
-                rule.schedule.trim_end_matches('.')
-            ),
-            sources: rule.sources.clone(),
-            rule_ids: vec![rule.id.clone()],
-            basis: None,
-        });
+}
+
+/// A strength written without a fixed number of doses a day (`30 mg prn`,
+/// or a `30 mg` being prescribed with no frequency) for a drug with a daily
+/// maximum: saying nothing would read as checked.
+fn unscheduled(
+    med: &Resolved,
+    index: Option<usize>,
+    name: String,
+    rule: &DosingRule,
+    max: f64,
+) -> Finding {
+    let written = match med.med.frequency.as_deref() {
+        Some(frequency) => format!("`{frequency}` gives no fixed number of doses a day"),
+        None => "no frequency is written".to_owned(),
+    };
+    Finding {
+        kind: FindingKind::Dose,
+        severity: Severity::Info,
+        action: Action::Review,
+        evidence: None,
+        drugs: vec![name.clone()],
+        condition: (rule.population != "any").then(|| rule.population.clone()),
+        medication_indices: index.into_iter().collect(),
+        title: format!(
+            "Daily dose of {name} not checked against the {} mg/day maximum ({})",
+            trim_number(max),
+            rule.indication
+        ),
+        mechanism: format!("In `{}` {written}.", med.med.input.trim()),
+        effect: String::new(),
+        management: format!(
+            "Write the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
+            rule.schedule.trim_end_matches('.')
+        ),
+        sources: rule.sources.clone(),
+        rule_ids: vec![rule.id.clone()],
+        basis: None,
     }
-    findings
 }
 
 fn unreadable_dose(kb: &KbIndex, med: &Resolved, index: Option<usize>) -> Option<Finding> {

@@ -3,7 +3,7 @@
 //! SQLite per medication or per row.
 
 use super::error::KbError;
-use super::names::{compact_key, name_key};
+use super::names::{compact_key, name_key, split_aliases};
 use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
 use std::collections::HashMap;
 
@@ -587,12 +587,7 @@ impl KbIndex {
         for row in &rows {
             let id = self.conditions.len() as ConditionId;
             let code = text(row, 0);
-            let aliases: Vec<String> = text(row, 2)
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
+            let aliases = split_aliases(&text(row, 2));
             self.condition_names.insert(name_key(&code), id);
             self.condition_names.insert(name_key(&text(row, 1)), id);
             for alias in &aliases {

@@ -2,6 +2,16 @@
 //! built and when input is resolved, so "Co-Trimoxazole", "co trimoxazole" and
 //! "St. John's Wort" find the same entries.
 
+/// The aliases of a `;`-separated list (a condition's `aliases` column),
+/// trimmed, empty ones left out.
+pub fn split_aliases(text: &str) -> Vec<String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Normalizes a drug, brand, product, class or condition name into its lookup
 /// key: lowercase, apostrophes dropped, other punctuation turned into spaces,
 /// runs of spaces collapsed.

@@ -4,7 +4,7 @@
 //! content change in one pass.
 
 use super::content::{TABLES, TableSpec};
-use super::names::name_key;
+use super::names::{name_key, split_aliases};
 use super::tables::Tables;
 use crate::clinical::{Action, Evidence, Severity};
 use regex::Regex;
@@ -394,15 +394,7 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
             .into_iter()
             .flatten()
             .cloned()
-            .chain(
-                row.get("aliases")
-                    .map(|a| {
-                        a.split(';')
-                            .map(|x| x.trim().to_owned())
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default(),
-            )
+            .chain(split_aliases(row.get("aliases").map_or("", String::as_str)))
             .filter(|n| !n.is_empty());
         for name in names {
             match condition_keys.get(&name_key(&name)) {

@@ -381,6 +381,19 @@ fn timing_word(
     }))
 }
 
+/// `Type/id` of a resource that has an id: how drafts, selections and
+/// prefetched records name the same order.
+fn reference_of(
+    resource: &Map<String, Value>,
+    path: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    Ok(
+        opt_str(resource, "id", path, limits)?
+            .map(|id| format!("{}/{id}", resource_type(resource))),
+    )
+}
+
 /// A MedicationRequest or MedicationStatement as a [`FhirMed`].
 fn fhir_med(
     resource: &Map<String, Value>,
@@ -415,11 +428,9 @@ fn fhir_med(
             names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
         }
     }
-    let reference = opt_str(resource, "id", path, limits)?
-        .map(|id| format!("{}/{id}", resource_type(resource)));
     Ok(FhirMed {
         names,
-        reference,
+        reference: reference_of(resource, path, limits)?,
         frequency: frequency(resource, path, limits)?,
     })
 }
@@ -744,9 +755,8 @@ pub fn parse_hook_request(
                 let status = opt_str(r, "status", path, limits)?;
                 // A record not taken now is not read further: a flaw in it
                 // must not cost the clinician every card.
-                let reference =
-                    opt_str(r, "id", path, limits)?.map(|id| format!("{}/{id}", resource_type(r)));
-                let is_draft = reference.is_some_and(|r| draft_refs.contains(&r));
+                let is_draft =
+                    reference_of(r, path, limits)?.is_some_and(|r| draft_refs.contains(&r));
                 if current_status(status.as_deref()) && !is_draft {
                     others.push(fhir_med(r, path, &medications, limits)?);
                 }
