@@ -448,6 +448,37 @@ fn headers_match_case_insensitively_and_context_columns_apply() {
 }
 
 #[test]
+fn magnesium_salts_are_checked_as_the_magnesium_therapy() {
+    // Magnesium for cramps is dispensed as a salt with an ingredient name of
+    // its own; the KB's therapy forms make such rows the magnesium therapy.
+    let run = batch(&fixture("magnesium_salts.csv"), &["--egfr-col", "egfr"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let renal = run
+        .rows()
+        .into_iter()
+        .find(|r| r.patient == "p1" && r.condition == "severe-renal-impairment")
+        .expect("magnesium oxide at eGFR 20");
+    assert_eq!(
+        (
+            renal.severity.as_str(),
+            renal.drugs.as_str(),
+            renal.lines.as_str()
+        ),
+        ("contraindicated", "magnesium oxide", "2")
+    );
+    let chelation = run
+        .find("p2", "interaction", "magnesium citrate;doxycycline")
+        .expect("magnesium citrate with a tetracycline");
+    assert_eq!(chelation.lines, "4;5");
+    assert!(
+        run.rows().iter().all(|r| r.patient != "p3"),
+        "no therapy, no finding"
+    );
+    let therapies = run.summary["therapies"].as_array().expect("therapies");
+    assert!(therapies.iter().any(|t| t == "magnesium oxide"));
+}
+
+#[test]
 fn patients_file_gives_the_same_context() {
     let run = batch(
         &fixture("context.csv"),

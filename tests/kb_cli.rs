@@ -108,6 +108,16 @@ fn verify_names_each_kind_of_broken_row() {
             "zzalias,quinine,brand,no-such-source",
             "unknown source `no-such-source`",
         ),
+        (
+            "therapy_forms.csv",
+            "warfarin,class:macrolides,voc-rxnorm",
+            "unknown therapy (a drug of therapies.csv) `warfarin`",
+        ),
+        (
+            "therapy_forms.csv",
+            "baclofen,zorblax,voc-rxnorm",
+            "form `zorblax` is not a known drug or class",
+        ),
     ];
     for (file, row, expected) in cases {
         let dir = content_copy();
@@ -227,7 +237,7 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .args(["kb", "info"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("schema version: 1"))
+        .stdout(predicate::str::contains("schema version: 2"))
         .stdout(predicate::str::contains("interactions"))
         .stdout(predicate::str::contains("sources ("));
     crampcheck()

@@ -122,7 +122,9 @@ pub struct PatientFindings<'a> {
 }
 
 /// The drugs whose rows are checked in the default mode: those with a row in
-/// the KB's therapies table, or quinine and baclofen when it is empty.
+/// the KB's therapies table (or quinine and baclofen when it is empty), and
+/// every drug the therapy-forms table names as a form of one of them, so a
+/// row of `magnesium oxide` is checked as the magnesium therapy it is.
 pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
     let mut drugs: Vec<DrugId> = kb.therapies.iter().map(|t| t.drug).collect();
     if drugs.is_empty() {
@@ -132,6 +134,13 @@ pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
                 .filter_map(|n| kb.drug_by_name(n)),
         );
     }
+    let forms: Vec<DrugId> = kb
+        .therapy_forms
+        .iter()
+        .filter(|f| drugs.contains(&f.therapy))
+        .flat_map(|f| (0..kb.drugs.len() as DrugId).filter(move |d| kb.party_covers(f.form, *d)))
+        .collect();
+    drugs.extend(forms);
     drugs.sort_unstable();
     drugs.dedup();
     drugs

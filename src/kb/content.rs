@@ -169,6 +169,10 @@ pub const TABLES: &[TableSpec] = &[
             ("sources", Text),
         ],
     },
+    TableSpec {
+        table: "therapy_forms",
+        columns: &[("therapy", Text), ("form", Text), ("sources", Text)],
+    },
 ];
 
 impl TableSpec {
@@ -188,7 +192,8 @@ impl TableSpec {
             "condition_cautions" => "condition_cautions.csv",
             "boxed_warnings" => "boxed_warnings.csv",
             "dosing_rules" => "dosing_rules.csv",
-            _ => "therapies.csv",
+            "therapies" => "therapies.csv",
+            _ => "therapy_forms.csv",
         }
     }
 }
@@ -211,7 +216,7 @@ macro_rules! embedded {
 }
 
 /// The content compiled into the binary, in [`TABLES`] order.
-const EMBEDDED: [&str; 14] = [
+const EMBEDDED: [&str; 15] = [
     embedded!("meta.csv"),
     embedded!("sources.csv"),
     embedded!("drugs.csv"),
@@ -226,6 +231,7 @@ const EMBEDDED: [&str; 14] = [
     embedded!("boxed_warnings.csv"),
     embedded!("dosing_rules.csv"),
     embedded!("therapies.csv"),
+    embedded!("therapy_forms.csv"),
 ];
 
 /// The default content, compiled into the binary from `db/`.

@@ -225,6 +225,18 @@ pub struct Therapy {
     pub sources: Vec<SourceId>,
 }
 
+/// A drug dispensed under its own name that is a form of a cramp therapy
+/// (each magnesium salt is the magnesium therapy).
+#[derive(Debug, Clone)]
+pub struct TherapyForm {
+    /// The therapy, a drug with a row in the therapies table.
+    pub therapy: DrugId,
+    /// The drug or class of drugs that are forms of it.
+    pub form: Party,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
 /// A patient condition the rules can refer to.
 #[derive(Debug, Clone)]
 pub struct Condition {
@@ -392,6 +404,8 @@ pub struct KbIndex {
     pub dosing_rules: Vec<DosingRule>,
     /// Cramp therapies and their guideline standing.
     pub therapies: Vec<Therapy>,
+    /// Drugs that are forms of a cramp therapy.
+    pub therapy_forms: Vec<TherapyForm>,
     source_ids: HashMap<String, SourceId>,
     drug_ids: HashMap<String, DrugId>,
     class_ids: HashMap<String, ClassId>,
@@ -450,6 +464,7 @@ impl KbIndex {
             boxed_warnings: Vec::new(),
             dosing_rules: Vec::new(),
             therapies: Vec::new(),
+            therapy_forms: Vec::new(),
             source_ids: HashMap::new(),
             drug_ids: HashMap::new(),
             class_ids: HashMap::new(),
@@ -721,6 +736,14 @@ impl KbIndex {
                 sources: self.source_list(row, 6)?,
             };
             self.therapies.push(therapy);
+        }
+        for row in tables.rows("therapy_forms") {
+            let form = TherapyForm {
+                therapy: self.drug_id_of(row, &text(row, 0))?,
+                form: self.party_of(row, &text(row, 1))?,
+                sources: self.source_list(row, 2)?,
+            };
+            self.therapy_forms.push(form);
         }
         Ok(())
     }

@@ -10,10 +10,16 @@ use std::path::Path;
 
 /// The schema migrations, append-only; the schema version is their count and
 /// is recorded in SQLite's `user_version`.
-const MIGRATIONS: &[&str] = &[include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/migrations/0001_initial.sql"
-))];
+const MIGRATIONS: &[&str] = &[
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0001_initial.sql"
+    )),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0002_therapy_forms.sql"
+    )),
+];
 
 /// The schema version this binary writes and reads.
 pub fn schema_version() -> i64 {

@@ -50,7 +50,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Each table's key columns, as the schema declares them, plus the pairs
 /// that make a membership or a product ingredient.
-const KEYS: [(&str, &[&str]); 11] = [
+const KEYS: [(&str, &[&str]); 12] = [
     ("sources", &["id"]),
     ("drugs", &["name"]),
     ("classes", &["class"]),
@@ -61,6 +61,7 @@ const KEYS: [(&str, &[&str]); 11] = [
     ("condition_cautions", &["id"]),
     ("dosing_rules", &["id"]),
     ("therapies", &["drug", "indication"]),
+    ("therapy_forms", &["therapy", "form"]),
     ("aliases", &["alias", "drug"]),
 ];
 
@@ -461,6 +462,16 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
         c.non_empty(row, "indication");
         c.non_empty(row, "summary");
+    }
+    let therapy_drugs = column_set("therapies", "drug");
+    for row in get("therapy_forms") {
+        c.known(
+            row,
+            "therapy",
+            &therapy_drugs,
+            "therapy (a drug of therapies.csv)",
+        );
+        c.party(row, "form", &drugs, &classes);
     }
 
     c.problems.sort();
