@@ -413,6 +413,14 @@ fn dose_above_the_label_maximum_and_unreadable_doses_are_reported() {
         f["title"].as_str().unwrap_or("").contains("120 mg/day"),
         "{f}"
     );
+    // Tablets per dose count: 10 mg × 3 tablets × 4 a day.
+    let (_, doc) = check_json(&["--propose", "baclofen 10 mg 3 tablets qid"]);
+    let f = finding(&doc, "dose", &["baclofen"])
+        .unwrap_or_else(|| panic!("3 tablets of 10 mg 4 times a day is 120 mg/day: {doc}"));
+    assert!(
+        f["title"].as_str().unwrap_or("").contains("120 mg/day"),
+        "{f}"
+    );
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "warfarin 5mgg daily"]);
     assert!(
         findings(&doc)
@@ -611,6 +619,55 @@ fn a_proposed_dose_is_held_to_the_cramp_maximum_and_prn_keeps_its_schedule() {
         f["title"].as_str().unwrap_or("").contains("not checked"),
         "{f}"
     );
+}
+
+/// The title of the one dose finding about `drug`, or a panic naming the input.
+fn dose_title(propose: &str, drug: &str) -> String {
+    let (_, doc) = check_json(&["--propose", propose]);
+    finding(&doc, "dose", &[drug])
+        .and_then(|f| f["title"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no dose finding for `{propose}`: {doc}"))
+}
+
+#[test]
+fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
+    // Each of these is above baclofen's 80 mg/day maximum.
+    for (written, total) in [
+        ("baclofen 1,000 mg tid", "3000 mg/day"),
+        ("baclofen 200 mg/day", "200 mg/day"),
+        ("baclofen 100 mg per day", "100 mg/day"),
+        ("baclofen 30mg TDS", "90 mg/day"),
+        ("baclofen 25 mg q.i.d.", "100 mg/day"),
+        ("Lioresal 30 mg 3 times daily (for spasticity)", "90 mg/day"),
+        ("baclofen 20 mg 1-2 tabs qid", "160 mg/day"),
+        ("baclofen 200 mg", "200 mg in one dose"),
+    ] {
+        let title = dose_title(written, "baclofen");
+        assert!(title.contains(total), "{written}: {title}");
+    }
+    // Read, and within the maximum: no dose finding at all.
+    for written in ["quinine sulphate 300mg nocte", "baclofen 30 mg/day tid"] {
+        let (_, doc) = check_json(&["--propose", written]);
+        assert_eq!(doc["proposed"]["status"], "recognized", "{written}");
+        assert!(finding(&doc, "dose", &["baclofen"]).is_none(), "{doc}");
+    }
+    // Not checked, and said so.
+    for (written, drug, said) in [
+        (
+            "Ozobax 40 mL qid",
+            "baclofen",
+            "not checked against the 80 mg/day",
+        ),
+        ("baclofen 1,5 mg tid", "baclofen", "Dose not read"),
+        (
+            "diltiazem 3000 mg daily",
+            "diltiazem",
+            "no maximum daily dose on file",
+        ),
+    ] {
+        let title = dose_title(written, drug);
+        assert!(title.contains(said), "{written}: {title}");
+    }
 }
 
 #[test]

@@ -126,24 +126,17 @@ pub struct PatientFindings<'a> {
 /// every drug the therapy-forms table names as a form of one of them, so a
 /// row of `magnesium oxide` is checked as the magnesium therapy it is.
 pub fn therapy_drugs(kb: &KbIndex) -> Vec<DrugId> {
-    let mut drugs: Vec<DrugId> = kb.therapies.iter().map(|t| t.drug).collect();
-    if drugs.is_empty() {
-        drugs.extend(
-            ["quinine", "baclofen"]
-                .iter()
-                .filter_map(|n| kb.drug_by_name(n)),
-        );
+    if kb.therapies.is_empty() {
+        let mut drugs: Vec<DrugId> = ["quinine", "baclofen"]
+            .iter()
+            .filter_map(|n| kb.drug_by_name(n))
+            .collect();
+        drugs.sort_unstable();
+        return drugs;
     }
-    let forms: Vec<DrugId> = kb
-        .therapy_forms
-        .iter()
-        .filter(|f| drugs.contains(&f.therapy))
-        .flat_map(|f| (0..kb.drugs.len() as DrugId).filter(move |d| kb.party_covers(f.form, *d)))
-        .collect();
-    drugs.extend(forms);
-    drugs.sort_unstable();
-    drugs.dedup();
-    drugs
+    (0..kb.drugs.len() as DrugId)
+        .filter(|d| kb.is_cramp_therapy(*d))
+        .collect()
 }
 
 /// (proposed key, interned medication, condition set) → findings.

@@ -84,6 +84,7 @@ fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
         route: None,
         frequency: None,
         doses_per_day: None,
+        units_per_dose: None,
         unparsed: Vec::new(),
     };
     Resolved {

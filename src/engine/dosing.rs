@@ -78,28 +78,61 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         let per_day = med.med.doses_per_day;
         let say_unchecked = per_day.is_none()
             && (med.med.frequency.is_some() || (index.is_none() && req.being_written));
+        let units = med.med.units_per_dose.unwrap_or(1.0);
         for ingredient in &med.ingredients {
-            let Some(mg) = ingredient.strength.as_ref().and_then(|s| s.as_mg()) else {
+            let Some(strength) = ingredient.strength.as_ref() else {
                 continue;
             };
-            let Some(rule) = applicable_max(
+            let name = kb.drug_name(ingredient.drug).to_owned();
+            let rule = applicable_max(
                 kb,
                 ingredient.drug,
                 &conditions,
                 req.jurisdiction,
                 index.is_none(),
-            ) else {
+            );
+            let (rule, max) = match rule.and_then(|r| Some((r, r.max_mg_per_day?))) {
+                Some(found) => found,
+                None => {
+                    // A cramp therapy's dose being written, and the KB has
+                    // no maximum for it: saying nothing would read as checked.
+                    if index.is_none()
+                        && req.being_written
+                        && strength.as_mg().is_some()
+                        && kb.is_cramp_therapy(ingredient.drug)
+                    {
+                        findings.push(no_maximum(med, name));
+                    }
+                    continue;
+                }
+            };
+            let Some(mg) = strength.as_mg() else {
+                if med.med.frequency.is_some() || (index.is_none() && req.being_written) {
+                    let unit = strength.unit.as_deref().unwrap_or("no unit");
+                    let why = format!("the dose is written in {unit}, not as a mass");
+                    findings.push(unchecked(med, index, name, rule, max, why));
+                }
                 continue;
             };
-            let Some(max) = rule.max_mg_per_day else {
-                continue;
-            };
-            let name = kb.drug_name(ingredient.drug).to_owned();
+            let mg = mg * units;
             match per_day {
                 Some(per_day) if mg * per_day > max + 1e-9 => {
-                    findings.push(above_max(kb, med, index, name, rule, mg * per_day, max));
+                    let daily = mg * per_day;
+                    findings.push(above_max(kb, med, index, name, rule, daily, max, false));
                 }
-                None if say_unchecked => findings.push(unscheduled(med, index, name, rule, max)),
+                // One dose alone above the day's maximum, whatever the schedule.
+                None if mg > max + 1e-9 => {
+                    findings.push(above_max(kb, med, index, name, rule, mg, max, true));
+                }
+                None if say_unchecked => {
+                    let why = match med.med.frequency.as_deref() {
+                        Some(frequency) => {
+                            format!("`{frequency}` gives no fixed number of doses a day")
+                        }
+                        None => "no frequency is written".to_owned(),
+                    };
+                    findings.push(unchecked(med, index, name, rule, max, why));
+                }
                 _ => {}
             }
         }
@@ -107,7 +140,9 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     findings
 }
 
-/// A daily dose above the rule's maximum.
+/// A daily dose above the rule's maximum; `one_dose` when a single dose,
+/// with no schedule written, is already above it.
+#[allow(clippy::too_many_arguments)]
 fn above_max(
     kb: &KbIndex,
     med: &Resolved,
@@ -116,6 +151,7 @@ fn above_max(
     rule: &DosingRule,
     daily: f64,
     max: f64,
+    one_dose: bool,
 ) -> Finding {
     let evidence = rule
         .sources
@@ -132,16 +168,25 @@ fn above_max(
         condition: (rule.population != "any").then(|| rule.population.clone()),
         medication_indices: index.into_iter().collect(),
         title: format!(
-            "{name} {} mg/day is above the {} mg/day maximum ({})",
+            "{name} {} mg{} is above the {} mg/day maximum ({})",
             trim_number(daily),
+            if one_dose { " in one dose" } else { "/day" },
             trim_number(max),
             rule.indication
         ),
-        mechanism: format!(
-            "{} as written gives {} mg/day.",
-            med.med.input.trim(),
-            trim_number(daily)
-        ),
+        mechanism: if one_dose {
+            format!(
+                "{} as written gives {} mg in a single dose, more than the maximum for a whole day.",
+                med.med.input.trim(),
+                trim_number(daily)
+            )
+        } else {
+            format!(
+                "{} as written gives {} mg/day.",
+                med.med.input.trim(),
+                trim_number(daily)
+            )
+        },
         effect: rule.note.clone(),
         management: format!("Keep within: {}.", rule.schedule.trim_end_matches('.')),
         sources: rule.sources.clone(),
@@ -150,20 +195,17 @@ fn above_max(
     }
 }
 
-/// A strength written without a fixed number of doses a day (`30 mg prn`,
-/// or a `30 mg` being prescribed with no frequency) for a drug with a daily
-/// maximum: saying nothing would read as checked.
-fn unscheduled(
+/// A dose the daily maximum could not be checked against (`30 mg prn`, a
+/// `30 mg` being prescribed with no frequency, `40 mL qid`): saying nothing
+/// would read as checked. `why` says what kept it from being checked.
+fn unchecked(
     med: &Resolved,
     index: Option<usize>,
     name: String,
     rule: &DosingRule,
     max: f64,
+    why: String,
 ) -> Finding {
-    let written = match med.med.frequency.as_deref() {
-        Some(frequency) => format!("`{frequency}` gives no fixed number of doses a day"),
-        None => "no frequency is written".to_owned(),
-    };
     Finding {
         kind: FindingKind::Dose,
         severity: Severity::Info,
@@ -177,14 +219,37 @@ fn unscheduled(
             trim_number(max),
             rule.indication
         ),
-        mechanism: format!("In `{}` {written}.", med.med.input.trim()),
+        mechanism: format!("In `{}` {why}.", med.med.input.trim()),
         effect: String::new(),
         management: format!(
-            "Write the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
+            "Write the dose in mg with the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
             rule.schedule.trim_end_matches('.')
         ),
         sources: rule.sources.clone(),
         rule_ids: vec![rule.id.clone()],
+        basis: None,
+    }
+}
+
+/// A dose being written for a drug with no maximum in the KB.
+fn no_maximum(med: &Resolved, name: String) -> Finding {
+    Finding {
+        kind: FindingKind::Dose,
+        severity: Severity::Info,
+        action: Action::Review,
+        evidence: None,
+        drugs: vec![name.clone()],
+        condition: None,
+        medication_indices: Vec::new(),
+        title: format!("Dose of {name} not checked: no maximum daily dose on file"),
+        mechanism: format!(
+            "The knowledge base has no dosing rule with a maximum for {name}, so `{}` was not checked against one.",
+            med.med.input.trim()
+        ),
+        effect: String::new(),
+        management: format!("Check the dose of {name} against its label."),
+        sources: Vec::new(),
+        rule_ids: Vec::new(),
         basis: None,
     }
 }

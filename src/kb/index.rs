@@ -814,6 +814,17 @@ impl KbIndex {
         })
     }
 
+    /// Whether `drug` is a cramp therapy: it has a row in the therapies
+    /// table, or the therapy-forms table names it a form of one that has.
+    pub fn is_cramp_therapy(&self, drug: DrugId) -> bool {
+        let has_row = |d: DrugId| self.therapies.iter().any(|t| t.drug == d);
+        has_row(drug)
+            || self
+                .therapy_forms
+                .iter()
+                .any(|f| has_row(f.therapy) && self.party_covers(f.form, drug))
+    }
+
     /// The parties a drug takes part in: itself and each of its classes.
     pub fn parties_of(&self, drug: DrugId) -> Vec<Party> {
         let mut parties = vec![Party::Drug(drug)];

@@ -55,6 +55,9 @@ pub struct MedText {
     pub frequency: Option<String>,
     /// Doses per day implied by the frequency, when it is a fixed schedule.
     pub doses_per_day: Option<f64>,
+    /// Tablets or capsules taken per dose (`2 tabs`, `1-2 caps`: 2), when
+    /// written; each holds the strength, so a dose is strength × this.
+    pub units_per_dose: Option<f64>,
     /// Tokens that looked like a dose or schedule but could not be read.
     pub unparsed: Vec<String>,
 }
@@ -62,7 +65,7 @@ pub struct MedText {
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
+        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
 static APPLICATION_NUMBER: LazyLock<Regex> =
@@ -116,7 +119,29 @@ const QUANTITY_WORDS: &[&str] = &[
     "drops",
     "spray",
     "sprays",
+    "day",
+    "days",
+    "week",
+    "weeks",
 ];
+
+/// Count words of solid dose units: "2 tablets" is two of the strength per dose.
+const DOSE_UNIT_WORDS: &[&str] = &[
+    "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps",
+];
+
+/// The most tablets or capsules read as taken in one dose; a larger count
+/// ("28 tablets") is a pack quantity or a slip, and is reported unread.
+const MAX_UNITS_PER_DOSE: f64 = 10.0;
+
+/// A count such as `2`, `1.5` or `1/2`, above zero.
+fn count_value(num: &str) -> Option<f64> {
+    let value = match num.split_once('/') {
+        Some((a, b)) => a.parse::<f64>().ok()? / b.parse::<f64>().ok()?,
+        None => num.parse().ok()?,
+    };
+    (value.is_finite() && value > 0.0).then_some(value)
+}
 
 /// Dosage-form and release words: dropped from names ("Biaxin XL", "Extended
 /// Release Oral Tablet").
@@ -270,6 +295,23 @@ const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("as needed", "prn", None),
     ("weekly", "weekly", Some(1.0 / 7.0)),
     ("once weekly", "weekly", Some(1.0 / 7.0)),
+    // UK and Latin forms (ISMP and BNF abbreviations).
+    ("bd", "bid", Some(2.0)),
+    ("tds", "tid", Some(3.0)),
+    ("qds", "qid", Some(4.0)),
+    ("mane", "daily", Some(1.0)),
+    ("om", "daily", Some(1.0)),
+    ("every morning", "daily", Some(1.0)),
+    ("each morning", "daily", Some(1.0)),
+    ("in the morning", "daily", Some(1.0)),
+    ("nocte", "nightly", Some(1.0)),
+    ("every night", "nightly", Some(1.0)),
+    ("each night", "nightly", Some(1.0)),
+    ("every evening", "nightly", Some(1.0)),
+    ("once nightly", "nightly", Some(1.0)),
+    ("at night", "nightly", Some(1.0)),
+    ("per day", "daily", Some(1.0)),
+    ("a day", "daily", Some(1.0)),
 ];
 
 /// Records a frequency word. "As needed" joined to a fixed schedule (`tid
@@ -316,7 +358,48 @@ fn add_every_hours(
 }
 
 /// Words people add that carry no drug meaning.
-const FILLER_WORDS: &[&str] = &["take", "by", "mouth", "x", "every", "per", "day"];
+const FILLER_WORDS: &[&str] = &[
+    "take", "by", "mouth", "x", "every", "per", "day", "for", "then",
+];
+
+/// "3 times daily", "2x a day", "4 times per day".
+static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)([1-6]) *(?:x|times) *(?:daily|a day|per day|/day)(?-u:\b)")
+});
+/// A digit group after a thousands comma: `1,000`.
+static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
+/// A comma between digits that is not a thousands separator (`1,5`: a
+/// decimal comma, or a slip): unreadable as a dose.
+static DIGIT_COMMA: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"[0-9]+(?:,[0-9]+)+(?: *(?:mg/ml|mg|mcg|µg|ug|gm|g|ml|units?|iu|meq)(?-u:\b)| *%)?")
+});
+/// Dotted abbreviations: `t.i.d.`, `b.i.d`, `q.h.s.`.
+static DOTTED: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)(?:[a-z]\.){1,3}[a-z]?\.?(?:\s|$)"));
+/// "for leg cramps", "(for spasticity)": an indication note after the dose,
+/// with no number in it.
+static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*$"));
+
+/// Rewrites what a prescriber writes around a dose into the forms the
+/// parser reads: dotted abbreviations lose their dots, a thousands comma
+/// goes, a trailing "for ..." indication note is dropped; a comma between
+/// digits that is no thousands separator is listed as unread.
+fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
+    let mut text = DOTTED
+        .replace_all(text, |caps: &regex::Captures<'_>| {
+            let word = caps[0].trim_end();
+            format!("{} ", word.replace('.', ""))
+        })
+        .into_owned();
+    while THOUSANDS.is_match(&text) {
+        text = THOUSANDS.replace_all(&text, "$1$2").into_owned();
+    }
+    for found in DIGIT_COMMA.find_iter(&text.clone()) {
+        unparsed.push(found.as_str().to_owned());
+    }
+    text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
+    FOR_NOTE.replace(&text, " ").into_owned()
+}
 
 /// Parses one medication string. Never fails: anything it cannot read is
 /// kept in the name (for resolution to judge) or listed in `unparsed`.
@@ -333,7 +416,25 @@ pub fn parse_med(input: &str) -> MedText {
     let mut route = None;
     let mut frequency = None;
     let mut doses_per_day = None;
+    let mut units_per_dose: Option<f64> = None;
+    let mut daily_total = false;
     let mut unparsed = Vec::new();
+    text = normalize_sig(&text, &mut unparsed);
+    if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
+        let per_day: f64 = caps[1].parse().unwrap_or(0.0);
+        let word = ["daily", "bid", "tid", "qid"]
+            .get((per_day as usize).wrapping_sub(1))
+            .map_or_else(
+                || format!("q{}h", 24 / (per_day as u32).max(1)),
+                |w| (*w).to_owned(),
+            );
+        if per_day > 0.0 && 24.0 % per_day == 0.0 {
+            add_frequency(&mut frequency, &mut doses_per_day, &word, Some(per_day));
+            if let Some(m) = caps.get(0) {
+                text.replace_range(m.range(), " ");
+            }
+        }
+    }
 
     // Multi-word frequencies first, so "twice daily" is not split into words
     // ("three times daily as needed" holds two).
@@ -375,6 +476,15 @@ pub fn parse_med(input: &str) -> MedText {
                 // "24 HR" / "12 hour" is a release duration, and "120 ACTUAT" /
                 // "1 tablet" / "2 puffs" a quantity: neither is a strength.
                 if unit.is_none() && next.is_some_and(|n| QUANTITY_WORDS.contains(&n)) {
+                    if let Some(word) = next.filter(|n| DOSE_UNIT_WORDS.contains(n)) {
+                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
+                            Some(count) => {
+                                units_per_dose =
+                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
+                            }
+                            None => unparsed.push(format!("{} {word}", tokens[i])),
+                        }
+                    }
                     i += 2;
                     continue;
                 }
@@ -384,6 +494,14 @@ pub fn parse_med(input: &str) -> MedText {
                 {
                     unit = Some(normalize_unit(n));
                     i += 1;
+                }
+                // "200 mg/day" is the day's total, whatever schedule is written.
+                if let Some(base) = unit
+                    .as_deref()
+                    .and_then(|u| u.strip_suffix("/day").or_else(|| u.strip_suffix("/d")))
+                {
+                    unit = Some(normalize_unit(base));
+                    daily_total = true;
                 }
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
@@ -444,6 +562,12 @@ pub fn parse_med(input: &str) -> MedText {
             strength: None,
         });
     }
+    if daily_total {
+        // The strength is already the day's total: one "dose" a day.
+        frequency.get_or_insert_with(|| "daily".to_owned());
+        doses_per_day = Some(1.0);
+        units_per_dose = None;
+    }
     MedText {
         input: input.to_owned(),
         ingredients,
@@ -451,6 +575,7 @@ pub fn parse_med(input: &str) -> MedText {
         route,
         frequency,
         doses_per_day,
+        units_per_dose,
         unparsed,
     }
 }
@@ -710,5 +835,92 @@ mod tests {
         let m = parse_med("baclofen 10 mg as needed");
         assert_eq!(m.frequency.as_deref(), Some("prn"));
         assert_eq!(m.doses_per_day, None);
+    }
+
+    #[test]
+    fn uk_latin_and_dotted_schedules_and_notes_are_read() {
+        for (text, frequency, per_day) in [
+            ("baclofen 10 mg tds", "tid", 3.0),
+            ("baclofen 10 mg bd", "bid", 2.0),
+            ("baclofen 10 mg qds", "qid", 4.0),
+            ("baclofen 10 mg t.i.d.", "tid", 3.0),
+            ("baclofen 10 mg b.i.d", "bid", 2.0),
+            ("baclofen 10 mg mane", "daily", 1.0),
+            ("baclofen 10 mg nocte", "nightly", 1.0),
+            ("baclofen 10 mg every night", "nightly", 1.0),
+            ("baclofen 10 mg 3 times daily", "tid", 3.0),
+            ("baclofen 10 mg 2x a day", "bid", 2.0),
+            ("baclofen 10 mg 6 times a day", "q4h", 6.0),
+            ("baclofen 10 mg a day for 7 days", "daily", 1.0),
+            ("baclofen 10 mg tid for leg cramps", "tid", 3.0),
+            ("baclofen 10 mg tid (for spasticity)", "tid", 3.0),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // An alias that holds a filler-like word keeps it.
+        assert_eq!(
+            names(&parse_med("milk of magnesia 30 ml nocte")),
+            ["milk of magnesia"]
+        );
+    }
+
+    #[test]
+    fn thousands_commas_and_daily_totals_are_read_and_decimal_commas_are_not() {
+        let m = parse_med("baclofen 1,000 mg tid");
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(1000.0)
+        );
+        let m = parse_med("vitamin d 1,000,000 units weekly");
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(1_000_000.0)
+        );
+        for text in [
+            "baclofen 200 mg/day",
+            "baclofen 200mg/day tid",
+            "baclofen 0.2 g/day",
+        ] {
+            let m = parse_med(text);
+            let strength = m.ingredients[0].strength.clone();
+            assert_eq!(strength.and_then(|s| s.as_mg()), Some(200.0), "{text}");
+            assert_eq!(m.doses_per_day, Some(1.0), "{text}");
+        }
+        let m = parse_med("baclofen 1,5 mg tid");
+        assert_eq!(names(&m), ["baclofen"]);
+        assert_eq!(m.ingredients[0].strength, None);
+        assert_eq!(m.unparsed, ["1,5 mg"]);
+    }
+
+    #[test]
+    fn tablets_per_dose_are_read_and_pack_counts_are_not() {
+        for (text, units) in [
+            ("baclofen 10 mg 3 tablets qid", Some(3.0)),
+            ("Take 2 tabs baclofen 20 mg tid", Some(2.0)),
+            ("baclofen 10 mg 1-2 caps tid", Some(2.0)),
+            ("baclofen 10mg 1/2 tab tid", Some(0.5)),
+            ("baclofen 10 mg tid", None),
+            ("Baclofen 10 MG Oral Tablet", None),
+            (
+                "120 ACTUAT Albuterol 0.09 MG/ACTUAT Metered Dose Inhaler",
+                None,
+            ),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m).len(), 1, "{text}");
+            assert_eq!(m.units_per_dose, units, "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        let m = parse_med("baclofen 10 mg 28 tablets tid");
+        assert_eq!(m.units_per_dose, None);
+        assert_eq!(m.unparsed, ["28 tablets"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(10.0)
+        );
     }
 }
