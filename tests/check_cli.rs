@@ -651,8 +651,31 @@ fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
         assert_eq!(doc["proposed"]["status"], "recognized", "{written}");
         assert!(finding(&doc, "dose", &["baclofen"]).is_none(), "{doc}");
     }
+    // A maximum for cirrhosis holds only with cirrhosis.
+    let title = dose_title("orphenadrine 100 mg tid", "orphenadrine");
+    assert!(title.contains("(musculoskeletal-pain)"), "{title}");
+    let (_, doc) = check_json(&["--propose", "baclofen 20 mg tid"]);
+    assert!(finding(&doc, "dose", &["baclofen"]).is_none(), "{doc}");
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen 20 mg tid",
+        "--condition",
+        "cirrhosis",
+    ]);
+    let f = finding(&doc, "dose", &["baclofen"]).unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("30 mg/day maximum (cirrhosis)")
+    );
     // Not checked, and said so.
     for (written, drug, said) in [
+        (
+            "quinidine 200 mg tid",
+            "quinidine",
+            "no maximum daily dose on file",
+        ),
         (
             "Ozobax 40 mL qid",
             "baclofen",

@@ -49,10 +49,13 @@ pub fn applicable_max<'kb>(
                 proposed && r.population == "any" && r.indication == DEFAULT_INDICATION
             }))
         };
+    // A rule for an indication that is itself a condition (baclofen or
+    // quinidine in cirrhosis) speaks for patients with that condition only.
+    let for_condition = |r: &DosingRule| kb.conditions.iter().any(|c| c.code == r.indication);
     specific.or_else(for_cramps).or_else(|| {
         rules
             .iter()
-            .filter(|r| r.population == "any")
+            .filter(|r| r.population == "any" && !for_condition(r))
             .max_by(|a, b| {
                 a.max_mg_per_day
                     .unwrap_or(0.0)
