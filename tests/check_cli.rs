@@ -402,6 +402,25 @@ fn duplicate_therapy_is_flagged() {
     let f = finding(&doc, "duplicate", &["baclofen"])
         .unwrap_or_else(|| panic!("same ingredient already listed: {doc}"));
     assert_eq!(f["medication_index"], 0);
+    // Two muscle relaxants: the interaction and the duplicate therapy are
+    // each a finding of their own kind, so a filter on either sees it.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "tizanidine"]);
+    let pair = ["baclofen", "tizanidine"];
+    let duplicate = finding(&doc, "duplicate", &pair)
+        .unwrap_or_else(|| panic!("two skeletal muscle relaxants: {doc}"));
+    assert_eq!(
+        duplicate["rule_ids"],
+        serde_json::json!(["duplicate:skeletal-muscle-relaxants"])
+    );
+    assert_eq!(duplicate["action"], "avoid");
+    let interaction =
+        finding(&doc, "interaction", &pair).unwrap_or_else(|| panic!("label interaction: {doc}"));
+    assert!(
+        interaction["rule_ids"].as_array().is_some_and(|ids| ids
+            .iter()
+            .all(|id| !id.as_str().unwrap_or("").starts_with("duplicate:"))),
+        "{interaction}"
+    );
 }
 
 #[test]

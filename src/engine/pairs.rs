@@ -76,8 +76,8 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
     for ((a, b), meds) in pairs {
         let name_a = kb.drug_name(a).to_owned();
         let name_b = kb.drug_name(b).to_owned();
-        let finding = if a == b {
-            Some(same_ingredient(kb, a, &meds))
+        let found = if a == b {
+            vec![same_ingredient(kb, a, &meds)]
         } else {
             let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b).into_iter().map(view).collect();
             let rules = select_jurisdiction(rules, req.jurisdiction);
@@ -91,22 +91,16 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
                         per_med[m].record_none_expected(merged.sources.clone());
                     }
                 }
-                None
+                Vec::new()
             } else {
-                Some(pair_finding(
-                    kb,
-                    (&name_a, &name_b),
-                    risk_rows,
-                    &duplicate_classes,
-                    &meds,
-                ))
+                pair_findings(kb, (&name_a, &name_b), risk_rows, &duplicate_classes, &meds)
             }
         };
-        if let Some(finding) = finding {
+        if !found.is_empty() {
             for &m in &meds {
                 per_med[m] = PairCheck::Finding;
             }
-            findings.push(finding);
+            findings.extend(found);
         }
     }
     (findings, per_med)
@@ -134,59 +128,49 @@ fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {
     }
 }
 
-fn pair_finding(
+/// The findings for one pair: the interaction its rows describe, and the
+/// duplicate therapy when both drugs are members of one duplicate-therapy
+/// class — two findings, so a program filtering on either kind sees it.
+fn pair_findings(
     kb: &KbIndex,
     (name_a, name_b): (&str, &str),
     risk_rows: Vec<RuleView<'_>>,
     duplicate_classes: &[ClassId],
     meds: &[usize],
-) -> Finding {
-    let class_names: Vec<&str> = duplicate_classes
-        .iter()
-        .map(|c| kb.classes[*c as usize].name.as_str())
-        .collect();
-    let duplicate_note = (!class_names.is_empty()).then(|| {
-        format!(
-            "Both are {} (duplicate therapy).",
-            class_names.join(" and ")
-        )
-    });
-    let mut class_sources = Vec::new();
-    for c in duplicate_classes {
-        class_sources.extend(kb.classes[*c as usize].sources.iter().copied());
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if let Some(merged) = merge(risk_rows) {
+        found.push(Finding {
+            kind: FindingKind::Interaction,
+            severity: merged.severity,
+            action: merged.action,
+            evidence: Some(merged.evidence),
+            drugs: vec![name_a.to_owned(), name_b.to_owned()],
+            condition: None,
+            medication_indices: meds.to_vec(),
+            title: format!("{name_a} + {name_b}"),
+            mechanism: merged.mechanism,
+            effect: merged.effect,
+            management: merged.management,
+            sources: merged.sources,
+            rule_ids: merged.rule_ids,
+            basis: None,
+        });
     }
-    match merge(risk_rows) {
-        Some(merged) => {
-            let mut sources = merged.sources;
-            let mut mechanism = merged.mechanism;
-            let mut rule_ids = merged.rule_ids;
-            if let Some(note) = &duplicate_note {
-                mechanism = format!("{mechanism} {note}");
-                for s in class_sources {
-                    if !sources.contains(&s) {
-                        sources.push(s);
-                    }
+    if !duplicate_classes.is_empty() {
+        let class_names: Vec<&str> = duplicate_classes
+            .iter()
+            .map(|c| kb.classes[*c as usize].name.as_str())
+            .collect();
+        let mut sources = Vec::new();
+        for c in duplicate_classes {
+            for s in &kb.classes[*c as usize].sources {
+                if !sources.contains(s) {
+                    sources.push(*s);
                 }
-                rule_ids.extend(class_names.iter().map(|c| format!("duplicate:{c}")));
-            }
-            Finding {
-                kind: FindingKind::Interaction,
-                severity: merged.severity,
-                action: merged.action,
-                evidence: Some(merged.evidence),
-                drugs: vec![name_a.to_owned(), name_b.to_owned()],
-                condition: None,
-                medication_indices: meds.to_vec(),
-                title: format!("{name_a} + {name_b}"),
-                mechanism,
-                effect: merged.effect,
-                management: merged.management,
-                sources,
-                rule_ids,
-                basis: None,
             }
         }
-        None => Finding {
+        found.push(Finding {
             kind: FindingKind::Duplicate,
             severity: Severity::Moderate,
             action: Action::Avoid,
@@ -195,15 +179,19 @@ fn pair_finding(
             condition: None,
             medication_indices: meds.to_vec(),
             title: format!("{name_a} + {name_b}: duplicate therapy"),
-            mechanism: duplicate_note.unwrap_or_default(),
+            mechanism: format!(
+                "Both are {} (duplicate therapy).",
+                class_names.join(" and ")
+            ),
             effect: "Two drugs of the same class add their effects and side effects.".to_owned(),
             management: format!("Review whether {name_b} should continue if {name_a} is started."),
-            sources: class_sources,
+            sources,
             rule_ids: class_names
                 .iter()
                 .map(|c| format!("duplicate:{c}"))
                 .collect(),
             basis: None,
-        },
+        });
     }
+    found
 }
