@@ -479,6 +479,30 @@ fn magnesium_salts_are_checked_as_the_magnesium_therapy() {
 }
 
 #[test]
+fn a_therapy_under_two_spellings_is_one_therapy_not_a_duplicate() {
+    let run = batch(
+        &fixture("same_therapy_spellings.csv"),
+        &["--start-col", "start", "--stop-col", "stop"],
+    );
+    assert!(
+        run.rows().iter().all(|r| r.kind != "duplicate"),
+        "a refill written another way is not duplicate therapy: {:?}",
+        run.rows()
+    );
+    let boxed = run.find("a", "boxed_warning", "quinine").expect("boxed");
+    assert_eq!(boxed.lines, "2;3");
+    let macrolide = run
+        .find("a", "interaction", "quinine;clarithromycin")
+        .expect("still checked against the other drug");
+    assert_eq!(macrolide.lines, "3;4");
+    assert!(
+        run.rows().iter().all(|r| r.patient != "c"),
+        "{:?}",
+        run.rows()
+    );
+}
+
+#[test]
 fn patients_file_gives_the_same_context() {
     let run = batch(
         &fixture("context.csv"),

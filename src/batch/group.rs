@@ -436,10 +436,24 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 }
                 let base: Vec<u64> = own.iter().map(|r| r.line).collect();
                 let span = union_of(&own);
+                // The same therapy under another spelling (`Quinine Sulfate
+                // 324 MG Oral Capsule` and `quinine 324 mg daily`) is a
+                // refill, not a second drug to check it against.
+                let ingredients = ingredient_set(&s.meds[therapy as usize]);
+                let own_slots: Vec<usize> = distinct
+                    .iter()
+                    .enumerate()
+                    .filter(|(other, m)| {
+                        *other == slot
+                            || (s.therapy[**m as usize]
+                                && ingredient_set(&s.meds[**m as usize]) == ingredients)
+                    })
+                    .map(|(other, _)| other)
+                    .collect();
                 let exposure = Exposure::Overlap {
                     own: &own,
                     span: &span,
-                    own_slot: slot,
+                    own_slots: &own_slots,
                     as_of: s.as_of,
                 };
                 let proposed = Proposed {
@@ -528,6 +542,15 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
         }
     }
     (dedupe(out, s.meds, &distinct), has_context)
+}
+
+/// A resolved medication's ingredients, sorted: what makes two spellings
+/// the same drug.
+fn ingredient_set(med: &Resolved) -> Vec<DrugId> {
+    let mut drugs: Vec<DrugId> = med.ingredients.iter().map(|i| i.drug).collect();
+    drugs.sort_unstable();
+    drugs.dedup();
+    drugs
 }
 
 thread_local! {
@@ -658,7 +681,7 @@ fn meets(spans: &[(Day, Day)], row: &Row) -> bool {
 
 /// Which rows count together with the drug checked as proposed.
 enum Exposure<'a> {
-    /// A therapy the patient takes (`own` rows, at `own_slot`): another row
+    /// A therapy the patient takes (`own` rows; `own_slots` are it and its other spellings): another row
     /// counts when it overlaps one of them (and is active on `as_of`).
     Overlap {
         own: &'a [Row],
@@ -666,7 +689,7 @@ enum Exposure<'a> {
         /// search rather than against each (patients with hundreds of rows
         /// hold a therapy on many).
         span: &'a [(Day, Day)],
-        own_slot: usize,
+        own_slots: &'a [usize],
         as_of: Option<Day>,
     },
     /// A drug about to be prescribed: rows active on `day` count (all rows
@@ -679,10 +702,10 @@ impl Exposure<'_> {
         match self {
             Exposure::Overlap {
                 span,
-                own_slot,
+                own_slots,
                 as_of,
                 ..
-            } => slot != *own_slot && row.active_on(*as_of) && meets(span, row),
+            } => !own_slots.contains(&slot) && row.active_on(*as_of) && meets(span, row),
             Exposure::Active { day, .. } => row.active_on(*day),
         }
     }
