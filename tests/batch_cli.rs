@@ -1090,6 +1090,24 @@ fn an_output_that_would_overwrite_an_input_or_another_output_is_refused() {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn a_pipe_named_as_the_input_is_read_once_like_standard_input() {
+    // `batch <(zcat x.gz)` or `batch /dev/stdin`: the path is a pipe, which
+    // cannot be opened twice (once to read, once to hash) or read again.
+    let bytes = std::fs::read(fixture("basic.csv")).expect("fixture");
+    let dir = TempDir::new().expect("temp dir");
+    let piped = batch_in(&dir, Path::new("/dev/stdin"), &[], Some(bytes.clone()));
+    let file = batch(&fixture("basic.csv"), &[]);
+    assert_eq!(piped.code, file.code, "{}", piped.stderr);
+    assert_eq!(piped.stdout, file.stdout);
+    assert_eq!(
+        piped.summary["input"]["sha256"],
+        file.summary["input"]["sha256"]
+    );
+    assert_eq!(piped.count("rows_read"), file.count("rows_read"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
 fn standard_input_from_a_file_is_not_overwritten_and_side_outputs_need_files() {
     let dir = TempDir::new().expect("temp dir");
     let input = dir.path().join("in.csv");

@@ -647,7 +647,7 @@ pub fn run(
         recycled: RecycledRows(recycled),
         input_bytes: match &opts.input {
             InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            InputSource::Stdin => None,
+            InputSource::Stdin | InputSource::Stream(_) => None,
         },
         reopened: 0,
         routed: 0,

@@ -19,6 +19,9 @@ pub enum InputSource {
     Stdin,
     /// A file; gzip files are recognized by their magic bytes.
     File(PathBuf),
+    /// A path that is no regular file (a named pipe, `/dev/stdin`, a shell's
+    /// `<(zcat x.gz)`): read once, like standard input.
+    Stream(PathBuf),
 }
 
 impl InputSource {
@@ -26,6 +29,8 @@ impl InputSource {
     pub fn from_arg(path: &Path) -> Self {
         if path == Path::new("-") {
             InputSource::Stdin
+        } else if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            InputSource::Stream(path.to_path_buf())
         } else {
             InputSource::File(path.to_path_buf())
         }
@@ -41,7 +46,7 @@ impl InputSource {
     pub fn label(&self) -> String {
         match self {
             InputSource::Stdin => "-".to_owned(),
-            InputSource::File(path) => path.display().to_string(),
+            InputSource::File(path) | InputSource::Stream(path) => path.display().to_string(),
         }
     }
 
@@ -69,6 +74,7 @@ impl InputSource {
                 (Box::new(open(path)?), HashThread::of_file(open(path)?))
             }
             InputSource::File(path) => (Box::new(open(path)?), HashThread::Skipped),
+            InputSource::Stream(path) => (Box::new(open(path)?), HashThread::fed()),
         };
         // Small: it only holds the first bytes, to look for the gzip magic
         // number. The record reader's own buffer is larger, so its reads
