@@ -1034,6 +1034,54 @@ fn outputs_are_written_atomically() {
     assert_eq!(written.lines().count() as u64, ok.count("findings") + 1);
 }
 
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file_and_the_targets_as_they_were() {
+    for signal in ["INT", "TERM"] {
+        let dir = TempDir::new().expect("temp dir");
+        let out = dir.path().join("findings.csv");
+        let rejects = dir.path().join("rejects.csv");
+        std::fs::write(&out, "previous content\n").expect("write");
+        let binary = assert_cmd::cargo::cargo_bin("crampcheck");
+        let mut child = std::process::Command::new(binary)
+            .args(["batch", "-", "--quiet", "--out"])
+            .arg(&out)
+            .arg("--rejects")
+            .arg(&rejects)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Standard input stays open: the run is under way, its outputs
+        // under temporary names, until the signal comes.
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"patient_id,drug\np1,quinine\np1,clarithromycin\n")
+            .expect("write rows");
+        let started = std::time::Instant::now();
+        while part_files(&dir).len() < 2 && started.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(part_files(&dir).len(), 2, "the outputs are being written");
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let done = child.wait_with_output().expect("wait");
+        drop(stdin);
+        assert_eq!(done.status.code(), Some(130), "SIG{signal}");
+        assert!(String::from_utf8_lossy(&done.stderr).contains("interrupted"));
+        assert!(part_files(&dir).is_empty(), "{:?}", part_files(&dir));
+        assert_eq!(
+            std::fs::read_to_string(&out).expect("read"),
+            "previous content\n"
+        );
+        assert!(!rejects.exists());
+    }
+}
+
 #[test]
 fn an_output_that_would_overwrite_an_input_or_another_output_is_refused() {
     let dir = TempDir::new().expect("temp dir");

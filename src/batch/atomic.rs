@@ -9,7 +9,26 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use tempfile::NamedTempFile;
+
+/// Every temporary file made by [`temp_beside`] in this process, so that an
+/// interrupted run can remove them ([`remove_temporary_files`]): a signal
+/// ends the process without running destructors.
+static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the temporary files of outputs not yet renamed onto their
+/// targets (a file already renamed is no longer under its temporary name).
+/// Called when the run is interrupted.
+pub fn remove_temporary_files() {
+    let paths = match TEMPORARY.lock() {
+        Ok(paths) => paths.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
 
 enum Sink {
     /// A temporary file renamed over the target on commit.
@@ -84,6 +103,9 @@ pub fn temp_beside(target: &Path) -> io::Result<NamedTempFile> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let file = builder.tempfile_in(dir)?;
+    if let Ok(mut paths) = TEMPORARY.lock() {
+        paths.push(file.path().to_path_buf());
+    }
     if let Ok(existing) = std::fs::metadata(target) {
         file.as_file().set_permissions(existing.permissions())?;
     }

@@ -233,6 +233,9 @@ fn output_paths(args: &BatchArgs) -> Result<[Option<PathBuf>; 3]> {
     Ok([out, rejects, summary])
 }
 
+/// Exit code of a run ended by a signal (128 + SIGINT, as shells report it).
+const INTERRUPTED: i32 = 130;
+
 /// Runs the batch and writes findings, rejects and summaries.
 pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Outcome> {
     let [out_path, rejects_path, summary_path] = output_paths(args)?;
@@ -250,6 +253,14 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         BatchFormat::Csv => batch_csv::findings_header()?,
         BatchFormat::Jsonl => Vec::new(),
     };
+    // Interrupted (Ctrl-C, SIGTERM, SIGHUP): no temporary output is left
+    // behind, and the targets keep what they held before the run.
+    ctrlc::set_handler(|| {
+        crate::batch::atomic::remove_temporary_files();
+        eprintln!("crampcheck: batch interrupted; no output was written");
+        std::process::exit(INTERRUPTED);
+    })
+    .context("cannot install the interrupt handler")?;
     // Every output target is opened before the run so a bad path fails fast.
     // Findings wait in a spool that, for an output file, sits beside it and
     // becomes it by a rename when it is already in order.
