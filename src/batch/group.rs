@@ -49,6 +49,7 @@ impl Row {
         day.is_none_or(|d| self.start <= d && d < self.end)
     }
 
+    #[cfg(test)]
     fn overlaps(&self, other: &Row) -> bool {
         self.start < other.end && other.start < self.end
     }
@@ -721,19 +722,17 @@ impl Exposure<'_> {
             .filter(|row| self.counts(row, slot));
         match self {
             Exposure::Overlap { own, .. } => {
-                let mut theirs: Vec<u64> = Vec::with_capacity(rows.len());
-                let mut met = vec![false; own.len()];
-                for row in counted {
-                    theirs.push(row.line);
-                    for (met, t) in met.iter_mut().zip(own.iter()) {
-                        *met |= t.overlaps(row);
-                    }
-                }
+                let counted: Vec<Row> = counted.copied().collect();
+                let theirs: Vec<u64> = counted.iter().map(|row| row.line).collect();
+                // An own row overlaps one of theirs exactly when it meets
+                // the union of their windows: one search per own row, not a
+                // comparison with each of theirs (a patient's rows can
+                // number in the hundreds of thousands).
+                let their_span = union_of(&counted);
                 let ours: Vec<u64> = own
                     .iter()
-                    .zip(&met)
-                    .filter(|(_, met)| **met)
-                    .map(|(t, _)| t.line)
+                    .filter(|t| meets(&their_span, t))
+                    .map(|t| t.line)
                     .collect();
                 union_sorted(&theirs, &ours)
             }
