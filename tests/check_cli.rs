@@ -640,6 +640,18 @@ fn a_proposed_dose_is_held_to_the_cramp_maximum_and_prn_keeps_its_schedule() {
     );
 }
 
+#[test]
+fn a_quinidine_allergy_contraindicates_quinidine_as_it_does_quinine() {
+    for drug in ["quinidine", "quinine"] {
+        let (code, doc) = check_json(&["--propose", drug, "--condition", "quinidine allergy"]);
+        let f = finding(&doc, "condition", &[drug])
+            .unwrap_or_else(|| panic!("{drug} with a quinidine allergy: {doc}"));
+        assert_eq!(f["severity"], "contraindicated");
+        assert_eq!(f["condition"], "quinine-hypersensitivity");
+        assert_eq!(code, 1);
+    }
+}
+
 /// The title of the one dose finding about `drug`, or a panic naming the input.
 fn dose_title(propose: &str, drug: &str) -> String {
     let (_, doc) = check_json(&["--propose", propose]);
