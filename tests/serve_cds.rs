@@ -413,6 +413,41 @@ fn schedules_beyond_four_a_day_and_as_needed_are_dose_checked() {
 }
 
 #[test]
+fn the_dose_quantity_and_frequency_max_are_dose_checked() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    // baclofen 10 mg tablets, four times a day: 3 tablets or 30 mg a dose;
+    // or 3 tablets once a day, up to three times: all above 80 mg/day.
+    for (quantity, frequency_max, total) in [
+        (
+            json!({"value": 3, "unit": "tablet", "code": "{tbl}"}),
+            None,
+            "120 mg/day",
+        ),
+        (
+            json!({"value": 30, "unit": "mg", "code": "mg"}),
+            None,
+            "120 mg/day",
+        ),
+        (json!({"value": 3, "unit": "TAB"}), Some(3), "90 mg/day"),
+    ] {
+        let mut order = draft("1", "baclofen 10 MG Oral Tablet", Some((4, 1, "d")), false);
+        let dosage = &mut order["resource"]["dosageInstruction"][0];
+        dosage["doseAndRate"] = json!([{"doseQuantity": quantity}]);
+        if let Some(max) = frequency_max {
+            dosage["timing"]["repeat"]["frequency"] = json!(1);
+            dosage["timing"]["repeat"]["frequencyMax"] = json!(max);
+        }
+        let request = order_sign(vec![order], Vec::new(), patient.clone());
+        let got = cards(&server, "crampcheck-order-sign", &request);
+        assert!(
+            find(&got, total).is_some(),
+            "{quantity} {frequency_max:?}: {got:#?}"
+        );
+    }
+}
+
+#[test]
 fn a_failed_prefetch_or_an_implausible_birth_date_is_said_not_silenced() {
     let server = TestServer::start();
     let mut request = order_sign(

@@ -140,6 +140,17 @@ pub struct FhirMed {
     /// A frequency the parser reads (`bid`, `q4h`, `tid prn`, ...), from the
     /// dosage timing and `asNeededBoolean`.
     pub frequency: Option<String>,
+    /// The amount given per dose, from the dosage's `doseQuantity`.
+    pub dose: Option<DoseQuantity>,
+}
+
+/// A dosage's `doseQuantity` in a form the medication parser reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DoseQuantity {
+    /// Tablets or capsules per dose.
+    Units(f64),
+    /// Milligrams per dose.
+    Milligrams(f64),
 }
 
 /// A hook request, reduced to what the check needs.
@@ -347,7 +358,10 @@ fn timing_word(
         return Ok(None);
     };
     let rpath = format!("{tpath}.repeat");
-    let times = opt_number(repeat, "frequency", &rpath)?.unwrap_or(1.0);
+    // Up to `frequencyMax` doses a period: the most the patient may take.
+    let times = opt_number(repeat, "frequency", &rpath)?
+        .unwrap_or(1.0)
+        .max(opt_number(repeat, "frequencyMax", &rpath)?.unwrap_or(0.0));
     let (Some(period), Some(unit)) = (
         opt_number(repeat, "period", &rpath)?,
         opt_str(repeat, "periodUnit", &rpath, limits)?,
@@ -432,6 +446,49 @@ fn fhir_med(
         names,
         reference: reference_of(resource, path, limits)?,
         frequency: frequency(resource, path, limits)?,
+        dose: dose_quantity(resource, path, limits)?,
+    })
+}
+
+/// The `doseQuantity` of a dosage's first `doseAndRate`, when its unit is a
+/// mass or a count of tablets or capsules (UCUM or the words EHRs send);
+/// any other unit is not used, and the dose is then read from the name.
+fn dose_quantity(
+    med: &Map<String, Value>,
+    path: &str,
+    limits: &Limits,
+) -> Result<Option<DoseQuantity>, ApiError> {
+    let Some(Value::Object(dosage)) = opt_array(med, "dosageInstruction", path)?.first() else {
+        return Ok(None);
+    };
+    let dpath = format!("{path}.dosageInstruction[0]");
+    let Some(Value::Object(rate)) = opt_array(dosage, "doseAndRate", &dpath)?.first() else {
+        return Ok(None);
+    };
+    let rpath = format!("{dpath}.doseAndRate[0]");
+    let Some(quantity) = opt_object(rate, "doseQuantity", &rpath)? else {
+        return Ok(None);
+    };
+    let qpath = format!("{rpath}.doseQuantity");
+    let Some(value) = opt_number(quantity, "value", &qpath)?.filter(|v| *v > 0.0) else {
+        return Ok(None);
+    };
+    let unit = match opt_str(quantity, "code", &qpath, limits)? {
+        Some(code) => code,
+        None => opt_str(quantity, "unit", &qpath, limits)?.unwrap_or_default(),
+    };
+    let unit = unit
+        .trim()
+        .trim_matches(|c| c == '{' || c == '}')
+        .to_lowercase();
+    Ok(match unit.as_str() {
+        "mg" => Some(DoseQuantity::Milligrams(value)),
+        "g" => Some(DoseQuantity::Milligrams(value * 1000.0)),
+        "ug" | "mcg" | "µg" => Some(DoseQuantity::Milligrams(value / 1000.0)),
+        "tbl" | "tab" | "tabs" | "tablet" | "tablets" | "cap" | "caps" | "capsule" | "capsules" => {
+            Some(DoseQuantity::Units(value))
+        }
+        _ => None,
     })
 }
 
@@ -865,9 +922,27 @@ fn chosen_name(resolver: &Resolver<'_>, med: &FhirMed) -> Option<String> {
         .iter()
         .find(|n| resolver.resolve(parse_med(n)).status == Status::Recognized);
     let name = recognized.or(med.names.first())?;
+    let parsed = parse_med(name);
+    let mut text = name.clone();
+    // The structured dose: tablets as a count; a mass as a count of the
+    // strength the name gives, or as the strength when it gives none.
+    let strength_mg = match parsed.ingredients.as_slice() {
+        [only] => only.strength.as_ref().and_then(|s| s.as_mg()),
+        _ => None,
+    };
+    match (&med.dose, strength_mg) {
+        (Some(DoseQuantity::Units(n)), _) => text.push_str(&format!(" {n} tablets")),
+        (Some(DoseQuantity::Milligrams(mg)), Some(strength)) if strength > 0.0 => {
+            text.push_str(&format!(" {} tablets", mg / strength));
+        }
+        (Some(DoseQuantity::Milligrams(mg)), None) if parsed.ingredients.len() == 1 => {
+            text.push_str(&format!(" {mg} mg"));
+        }
+        _ => {}
+    }
     match &med.frequency {
-        Some(word) if parse_med(name).frequency.is_none() => Some(format!("{name} {word}")),
-        _ => Some(name.clone()),
+        Some(word) if parsed.frequency.is_none() => Some(format!("{text} {word}")),
+        _ => Some(text),
     }
 }
 
