@@ -595,6 +595,21 @@ fn a_therapy_row_with_a_strength_and_no_schedule_is_not_a_dose_finding() {
         .map(|r| r.patient.clone())
         .collect();
     assert_eq!(doses, ["p2"]);
+    // A dose given with --propose is being written, as in `check`: with no
+    // schedule, each patient is told it was not checked.
+    let run = batch_in(&dir, &input, &["--propose", "baclofen 30 mg"], None);
+    let unchecked: Vec<String> = run
+        .rows()
+        .iter()
+        .filter(|r| r.kind == "dose" && r.severity == "info" && r.proposed == "baclofen 30 mg")
+        .map(|r| r.patient.clone())
+        .collect();
+    // p1 lists no dose to report: its finding is the proposed one.
+    assert_eq!(
+        unchecked.first().map(String::as_str),
+        Some("p1"),
+        "{unchecked:?}"
+    );
 }
 
 #[test]

@@ -357,7 +357,10 @@ impl ProbeCache {
                 meds: &[],
                 patient: call.context,
                 jurisdiction: s.jurisdiction,
-                being_written: false,
+                // A drug to propose (`--propose`, `--propose-col`) is being
+                // written, so a dose it cannot check is said; a therapy
+                // read from an export is not.
+                being_written: !matches!(s.mode, Mode::Existing),
             },
         );
         let findings = self.intern(result.findings);
