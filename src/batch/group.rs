@@ -49,7 +49,6 @@ impl Row {
         day.is_none_or(|d| self.start <= d && d < self.end)
     }
 
-    #[cfg(test)]
     fn overlaps(&self, other: &Row) -> bool {
         self.start < other.end && other.start < self.end
     }
@@ -443,14 +442,13 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                 // The same therapy under another spelling (`Quinine Sulfate
                 // 324 MG Oral Capsule` and `quinine 324 mg daily`) is a
                 // refill, not a second drug to check it against.
-                let ingredients = ingredient_set(&s.meds[therapy as usize]);
                 let own_slots: Vec<usize> = distinct
                     .iter()
                     .enumerate()
                     .filter(|(other, m)| {
                         *other == slot
                             || (s.therapy[**m as usize]
-                                && ingredient_set(&s.meds[**m as usize]) == ingredients)
+                                && same_drugs(&s.meds[**m as usize], &s.meds[therapy as usize]))
                     })
                     .map(|(other, _)| other)
                     .collect();
@@ -548,13 +546,21 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     (dedupe(out, s.meds, &distinct), has_context)
 }
 
-/// A resolved medication's ingredients, sorted: what makes two spellings
-/// the same drug.
-fn ingredient_set(med: &Resolved) -> Vec<DrugId> {
-    let mut drugs: Vec<DrugId> = med.ingredients.iter().map(|i| i.drug).collect();
-    drugs.sort_unstable();
-    drugs.dedup();
-    drugs
+/// Whether two resolved medications hold the same ingredients: two
+/// spellings of one drug.
+fn same_drugs(a: &Resolved, b: &Resolved) -> bool {
+    match (a.ingredients.as_slice(), b.ingredients.as_slice()) {
+        ([x], [y]) => x.drug == y.drug,
+        (xs, ys) => {
+            let set = |list: &[crate::resolve::ResolvedIngredient]| {
+                let mut drugs: Vec<DrugId> = list.iter().map(|i| i.drug).collect();
+                drugs.sort_unstable();
+                drugs.dedup();
+                drugs
+            };
+            set(xs) == set(ys)
+        }
+    }
 }
 
 thread_local! {
@@ -727,16 +733,22 @@ impl Exposure<'_> {
             Exposure::Overlap { own, .. } => {
                 let counted: Vec<Row> = counted.copied().collect();
                 let theirs: Vec<u64> = counted.iter().map(|row| row.line).collect();
-                // An own row overlaps one of theirs exactly when it meets
-                // the union of their windows: one search per own row, not a
-                // comparison with each of theirs (a patient's rows can
-                // number in the hundreds of thousands).
-                let their_span = union_of(&counted);
-                let ours: Vec<u64> = own
-                    .iter()
-                    .filter(|t| meets(&their_span, t))
-                    .map(|t| t.line)
-                    .collect();
+                let ours: Vec<u64> = if own.len() <= FEW_OWN_ROWS {
+                    own.iter()
+                        .filter(|t| counted.iter().any(|row| t.overlaps(row)))
+                        .map(|t| t.line)
+                        .collect()
+                } else {
+                    // An own row overlaps one of theirs exactly when it
+                    // meets the union of their windows: one search per own
+                    // row, not a comparison with each of theirs (a patient's
+                    // rows can number in the hundreds of thousands).
+                    let their_span = union_of(&counted);
+                    own.iter()
+                        .filter(|t| meets(&their_span, t))
+                        .map(|t| t.line)
+                        .collect()
+                };
                 union_sorted(&theirs, &ours)
             }
             Exposure::Active { with, .. } => {
@@ -746,6 +758,10 @@ impl Exposure<'_> {
         }
     }
 }
+
+/// Up to this many rows of a therapy, each is compared with the other
+/// drug's rows directly; with more, against the union of their windows.
+const FEW_OWN_ROWS: usize = 16;
 
 /// The union of two ascending line lists, ascending and without repeats.
 /// Rows are kept in file order, so every line list is built ascending and

@@ -199,8 +199,8 @@ fn above_max(
 }
 
 /// A dose the daily maximum could not be checked against (`30 mg prn`, a
-/// `30 mg` being prescribed with no frequency, `40 mL qid`): saying nothing
-/// would read as checked. `why` says what kept it from being checked.
+/// `30 mg` being prescribed with no frequency, `40 mL qid`). `why` says
+/// what kept it from being checked.
 fn unchecked(
     med: &Resolved,
     index: Option<usize>,
@@ -210,51 +210,38 @@ fn unchecked(
     why: String,
 ) -> Finding {
     Finding {
-        kind: FindingKind::Dose,
-        severity: Severity::Info,
-        action: Action::Review,
-        evidence: None,
-        drugs: vec![name.clone()],
         condition: (rule.population != "any").then(|| rule.population.clone()),
-        medication_indices: index.into_iter().collect(),
-        title: format!(
-            "Daily dose of {name} not checked against the {} mg/day maximum ({})",
-            trim_number(max),
-            rule.indication
-        ),
-        mechanism: format!("In `{}` {why}.", med.med.input.trim()),
-        effect: String::new(),
-        management: format!(
-            "Write the dose in mg with the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
-            rule.schedule.trim_end_matches('.')
-        ),
         sources: rule.sources.clone(),
         rule_ids: vec![rule.id.clone()],
-        basis: None,
+        ..dose_review(
+            vec![name.clone()],
+            index,
+            format!(
+                "Daily dose of {name} not checked against the {} mg/day maximum ({})",
+                trim_number(max),
+                rule.indication
+            ),
+            format!("In `{}` {why}.", med.med.input.trim()),
+            format!(
+                "Write the dose in mg with the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
+                rule.schedule.trim_end_matches('.')
+            ),
+        )
     }
 }
 
 /// A dose being written for a drug with no maximum in the KB.
 fn no_maximum(med: &Resolved, name: String) -> Finding {
-    Finding {
-        kind: FindingKind::Dose,
-        severity: Severity::Info,
-        action: Action::Review,
-        evidence: None,
-        drugs: vec![name.clone()],
-        condition: None,
-        medication_indices: Vec::new(),
-        title: format!("Dose of {name} not checked: no maximum daily dose on file"),
-        mechanism: format!(
+    dose_review(
+        vec![name.clone()],
+        None,
+        format!("Dose of {name} not checked: no maximum daily dose on file"),
+        format!(
             "The knowledge base has no dosing rule with a maximum for {name}, so `{}` was not checked against one.",
             med.med.input.trim()
         ),
-        effect: String::new(),
-        management: format!("Check the dose of {name} against its label."),
-        sources: Vec::new(),
-        rule_ids: Vec::new(),
-        basis: None,
-    }
+        format!("Check the dose of {name} against its label."),
+    )
 }
 
 fn unreadable_dose(kb: &KbIndex, med: &Resolved, index: Option<usize>) -> Option<Finding> {
@@ -262,26 +249,43 @@ fn unreadable_dose(kb: &KbIndex, med: &Resolved, index: Option<usize>) -> Option
         return None;
     }
     let words = med.med.unparsed.join("`, `");
-    Some(Finding {
+    Some(dose_review(
+        med.ingredients
+            .iter()
+            .map(|i| kb.drug_name(i.drug).to_owned())
+            .collect(),
+        index,
+        format!("Dose not read in `{}`: `{words}`", med.med.input.trim()),
+        "The dose or schedule could not be parsed, so it was not checked.".to_owned(),
+        "Rewrite the dose as e.g. `10 mg tid` and check again.".to_owned(),
+    ))
+}
+
+/// A dose finding that asks for review: nothing was found wrong, but the
+/// dose could not be checked, and saying nothing would read as checked.
+fn dose_review(
+    drugs: Vec<String>,
+    index: Option<usize>,
+    title: String,
+    mechanism: String,
+    management: String,
+) -> Finding {
+    Finding {
         kind: FindingKind::Dose,
         severity: Severity::Info,
         action: Action::Review,
         evidence: None,
-        drugs: med
-            .ingredients
-            .iter()
-            .map(|i| kb.drug_name(i.drug).to_owned())
-            .collect(),
+        drugs,
         condition: None,
         medication_indices: index.into_iter().collect(),
-        title: format!("Dose not read in `{}`: `{words}`", med.med.input.trim()),
-        mechanism: "The dose or schedule could not be parsed, so it was not checked.".to_owned(),
+        title,
+        mechanism,
         effect: String::new(),
-        management: "Rewrite the dose as e.g. `10 mg tid` and check again.".to_owned(),
+        management,
         sources: Vec::new(),
         rule_ids: Vec::new(),
         basis: None,
-    })
+    }
 }
 
 /// Formats a dose without a trailing `.0`.

@@ -320,6 +320,18 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
+/// A medication's first `dosageInstruction` (the only one read) and its
+/// path for error messages.
+fn first_dosage<'a>(
+    med: &'a Map<String, Value>,
+    path: &str,
+) -> Result<Option<(&'a Map<String, Value>, String)>, ApiError> {
+    Ok(match opt_array(med, "dosageInstruction", path)?.first() {
+        Some(Value::Object(dosage)) => Some((dosage, format!("{path}.dosageInstruction[0]"))),
+        _ => None,
+    })
+}
+
 /// The frequency of a dosage as the medication parser reads it: a word for
 /// one to four doses a day or weekly, `qNh` for a whole number of hours
 /// between doses (six a day is `q4h`), with ` prn` when it is as needed;
@@ -330,10 +342,9 @@ fn frequency(
     path: &str,
     limits: &Limits,
 ) -> Result<Option<String>, ApiError> {
-    let Some(Value::Object(dosage)) = opt_array(med, "dosageInstruction", path)?.first() else {
+    let Some((dosage, dpath)) = first_dosage(med, path)? else {
         return Ok(None);
     };
-    let dpath = format!("{path}.dosageInstruction[0]");
     let as_needed = dosage.get("asNeededBoolean") == Some(&Value::Bool(true));
     let schedule = timing_word(dosage, &dpath, limits)?;
     Ok(match (schedule, as_needed) {
@@ -458,10 +469,9 @@ fn dose_quantity(
     path: &str,
     limits: &Limits,
 ) -> Result<Option<DoseQuantity>, ApiError> {
-    let Some(Value::Object(dosage)) = opt_array(med, "dosageInstruction", path)?.first() else {
+    let Some((dosage, dpath)) = first_dosage(med, path)? else {
         return Ok(None);
     };
-    let dpath = format!("{path}.dosageInstruction[0]");
     let Some(Value::Object(rate)) = opt_array(dosage, "doseAndRate", &dpath)?.first() else {
         return Ok(None);
     };
