@@ -320,12 +320,14 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// A medication's first `dosageInstruction` (the only one read) and its
-/// path for error messages.
+/// A `dosageInstruction` and its path for error messages.
+type Dosage<'a> = (&'a Map<String, Value>, String);
+
+/// A medication's first `dosageInstruction` (the only one read).
 fn first_dosage<'a>(
     med: &'a Map<String, Value>,
     path: &str,
-) -> Result<Option<(&'a Map<String, Value>, String)>, ApiError> {
+) -> Result<Option<Dosage<'a>>, ApiError> {
     Ok(match opt_array(med, "dosageInstruction", path)?.first() {
         Some(Value::Object(dosage)) => Some((dosage, format!("{path}.dosageInstruction[0]"))),
         _ => None,
