@@ -257,7 +257,7 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
     // behind, and the targets keep what they held before the run.
     ctrlc::set_handler(|| {
         crate::batch::atomic::remove_temporary_files();
-        eprintln!("crampcheck: batch interrupted; no output was written");
+        eprintln!("crampcheck: batch interrupted; unfinished outputs were removed");
         std::process::exit(INTERRUPTED);
     })
     .context("cannot install the interrupt handler")?;

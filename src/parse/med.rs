@@ -421,18 +421,18 @@ pub fn parse_med(input: &str) -> MedText {
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
-        let per_day: f64 = caps[1].parse().unwrap_or(0.0);
-        let word = ["daily", "bid", "tid", "qid"]
-            .get((per_day as usize).wrapping_sub(1))
-            .map_or_else(
-                || format!("q{}h", 24 / (per_day as u32).max(1)),
-                |w| (*w).to_owned(),
-            );
-        if per_day > 0.0 && 24.0 % per_day == 0.0 {
+        // One to four a day have their words; six is every 4 hours.
+        let word = match &caps[1] {
+            "1" => Some(("daily".to_owned(), 1.0)),
+            "2" => Some(("bid".to_owned(), 2.0)),
+            "3" => Some(("tid".to_owned(), 3.0)),
+            "4" => Some(("qid".to_owned(), 4.0)),
+            "6" => Some(("q4h".to_owned(), 6.0)),
+            _ => None,
+        };
+        if let (Some((word, per_day)), Some(m)) = (word, caps.get(0)) {
             add_frequency(&mut frequency, &mut doses_per_day, &word, Some(per_day));
-            if let Some(m) = caps.get(0) {
-                text.replace_range(m.range(), " ");
-            }
+            text.replace_range(m.range(), " ");
         }
     }
 
