@@ -255,6 +255,22 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("BOXED WARNING (US)"));
+    // A name the KB does not know exits 1, as an unrecognized name in
+    // `check` does; a class may be named as the content files write it.
+    crampcheck()
+        .args(["kb", "lookup", "zorblax"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`zorblax`: unrecognized"));
+    crampcheck()
+        .args(["kb", "lookup", "class:macrolides"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("class macrolides:"));
+    crampcheck()
+        .args(["kb", "lookup", "cirrhosis"])
+        .assert()
+        .code(0);
 }
 
 #[test]

@@ -114,7 +114,11 @@ fn cite(kb: &KbIndex, sources: &[u32]) -> String {
 fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
     let kb = crate::kb::load(source)?;
     let mut lines: Vec<String> = Vec::new();
+    // A name that is no condition, class or recognized drug exits 1, as
+    // `check` does for an unrecognized name, so a script can tell.
+    let mut known = false;
     if let Some(c) = kb.condition_by_name(name) {
+        known = true;
         let cond = &kb.conditions[c as usize];
         lines.push(format!(
             "condition {} ({}); aliases: {}",
@@ -143,11 +147,13 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
             ));
         }
     }
-    let class = match kb.lookup(name) {
+    // `class:NAME`, as the content files write a class, names it too.
+    let class = match kb.lookup(name.strip_prefix("class:").unwrap_or(name)) {
         Some(NameTarget::Class(c)) => Some(*c),
         _ => None,
     };
     if let Some(c) = class {
+        known = true;
         let class = &kb.classes[c as usize];
         let members: Vec<&str> = class.members.iter().map(|m| kb.drug_name(*m)).collect();
         lines.push(format!(
@@ -161,6 +167,7 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
     } else {
         let resolver = Resolver::new(&kb);
         let resolved = resolver.resolve(parse_med(name));
+        known |= resolved.status == crate::resolve::Status::Recognized;
         let how = resolved.matched_by.map(|m| m.as_str()).unwrap_or("-");
         lines.push(format!(
             "`{name}`: {} (matched by {how})",
@@ -185,7 +192,11 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
         }
         Ok(())
     })?;
-    Ok(Outcome::Clean)
+    Ok(if known {
+        Outcome::Clean
+    } else {
+        Outcome::Flagged
+    })
 }
 
 fn describe_drug(kb: &KbIndex, drug: u32, lines: &mut Vec<String>) {
