@@ -547,3 +547,100 @@ fn more_medications_than_the_service_checks_is_one_warning_card_not_an_error() {
         "{got:#?}"
     );
 }
+
+#[test]
+fn a_lab_result_in_words_or_as_a_bound_is_said_not_used_and_no_older_number_stands_in() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    let baclofen = || vec![draft("1", "baclofen 10 mg", Some((3, 1, "d")), false)];
+    let renal = "avoid baclofen in older adults with eGFR below 60";
+    let mut words = lab("62238-1", 0.0, "mL/min/{1.73_m2}", "2025-06-02");
+    words
+        .as_object_mut()
+        .map(|o| o.remove("valueQuantity"))
+        .expect("an object");
+    words["valueString"] = json!("<15");
+    let mut bound = lab("62238-1", 60.0, "mL/min/{1.73_m2}", "2025-06-02");
+    bound["valueQuantity"]["comparator"] = json!("<");
+    for (newest, said) in [(words, "`<15` is text"), (bound, "`<60` is a bound")] {
+        // An older number (20: renal impairment) must not stand in for the
+        // newer result that cannot be read.
+        let request = order_sign(
+            baclofen(),
+            vec![
+                lab("62238-1", 20.0, "mL/min/{1.73_m2}", "2025-01-01"),
+                newest,
+            ],
+            patient.clone(),
+        );
+        let got = cards(&server, "crampcheck-order-sign", &request);
+        let card = find(&got, "Patient eGFR not used").unwrap_or_else(|| panic!("{got:#?}"));
+        assert!(
+            card["summary"].as_str().unwrap_or("").contains(said)
+                || card["detail"].as_str().unwrap_or("").contains(said),
+            "{card:#}"
+        );
+        assert!(find(&got, renal).is_none(), "{got:#?}");
+    }
+    // The number newer than the words is used, and nothing is said.
+    let mut words = lab("62238-1", 0.0, "", "2025-01-01");
+    words
+        .as_object_mut()
+        .map(|o| o.remove("valueQuantity"))
+        .expect("an object");
+    words["valueString"] = json!(">90");
+    let request = order_sign(
+        baclofen(),
+        vec![
+            words,
+            lab("62238-1", 20.0, "mL/min/{1.73_m2}", "2025-06-02"),
+        ],
+        patient,
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, renal).is_some(), "{got:#?}");
+    assert!(find(&got, "Patient eGFR not used").is_none(), "{got:#?}");
+}
+
+#[test]
+fn prefetch_records_about_another_patient_are_left_out_and_said() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "id": "1", "birthDate": "1950-01-01"}),
+    );
+    let clarithromycin = |id: &str, subject: &str| {
+        json!({"resource": {"resourceType": "MedicationRequest", "id": id, "status": "active",
+            "intent": "order", "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid"},
+            "subject": {"reference": subject}}})
+    };
+    // This patient's, written as an absolute URL with a version: used.
+    request["prefetch"]["medicationRequests"]["entry"] = json!([clarithromycin(
+        "m1",
+        "https://ehr.example.org/fhir/Patient/1/_history/3"
+    )]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "clarithromycin").is_some(), "{got:#?}");
+    assert!(find(&got, "another patient").is_none(), "{got:#?}");
+    // Another patient's: not used, and said with whose it is.
+    request["prefetch"]["medicationRequests"]["entry"] = json!([clarithromycin("m2", "Patient/2")]);
+    request["prefetch"]["observations"]["entry"] = json!([{"resource": {
+        "resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/2"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8636-3"}]},
+        "effectiveDateTime": "2025-01-01", "valueQuantity": {"value": 560, "unit": "ms"}}}]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "clarithromycin").is_none(), "{got:#?}");
+    assert!(find(&got, "QT").is_none(), "{got:#?}");
+    let card = find(
+        &got,
+        "2 prefetch record(s) about another patient were not used",
+    )
+    .unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(card["indicator"], "warning");
+    assert!(
+        card["detail"].as_str().unwrap_or("").contains("Patient/2"),
+        "{card:#}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+}

@@ -32,7 +32,7 @@ use crate::cmd::check::{CheckInput, run_document};
 use crate::kb::KbIndex;
 use crate::parse::parse_med;
 use crate::report::cds::{
-    Card, CdsResponse, Unchecked, finding_card, unchecked_card, unused_value_card,
+    Card, CdsResponse, Unchecked, finding_card, md_escape, unchecked_card, unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
 use axum::Json;
@@ -164,6 +164,9 @@ pub struct HookRequest {
     pub others: Vec<FhirMed>,
     /// Whether prefetch held a medication list at all.
     pub has_med_list: bool,
+    /// Prefetch records about another patient than the hook's (path and
+    /// whose), left out of the check.
+    pub foreign: Vec<String>,
     /// Labs, age and conditions (jurisdiction US).
     pub patient: PatientArgs,
     /// The number of medications, when it is more than the service checks
@@ -421,6 +424,34 @@ fn reference_of(
     )
 }
 
+/// The id of the patient a record is about, from `Patient.id` or the
+/// record's `subject.reference` (`Patient/123`, an absolute URL ending so,
+/// with or without `/_history/n`); `None` when the record does not say.
+fn subject_of(
+    resource: &Map<String, Value>,
+    path: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    if resource_type(resource) == "Patient" {
+        return opt_str(resource, "id", path, limits);
+    }
+    let Some(subject) = opt_object(resource, "subject", path)? else {
+        return Ok(None);
+    };
+    let Some(reference) = opt_str(subject, "reference", &at(path, "subject"), limits)? else {
+        return Ok(None);
+    };
+    let reference = match reference.find("/_history/") {
+        Some(at) => &reference[..at],
+        None => reference.as_str(),
+    };
+    let mut parts = reference.rsplit('/');
+    Ok(match (parts.next(), parts.next()) {
+        (Some(id), Some("Patient")) if !id.is_empty() => Some(id.to_owned()),
+        _ => None,
+    })
+}
+
 /// A MedicationRequest or MedicationStatement as a [`FhirMed`].
 fn fhir_med(
     resource: &Map<String, Value>,
@@ -512,13 +543,40 @@ fn current_status(status: Option<&str>) -> bool {
     )
 }
 
-/// The latest usable lab values, by kind, each with when it was taken.
+/// The latest lab value of each kind, with when it was taken: the value in
+/// the KB's unit, or why it cannot be used (a unit crampcheck does not
+/// read, a value in words). An older number does not stand in for a newer
+/// value that cannot be read: it may be stale, so the newer one is said.
 #[derive(Debug, Default)]
 struct Labs {
-    egfr: Option<(Taken, f64)>,
-    qtc: Option<(Taken, f64)>,
-    potassium: Option<(Taken, f64)>,
-    magnesium: Option<(Taken, f64)>,
+    egfr: Option<(Taken, LabValue)>,
+    qtc: Option<(Taken, LabValue)>,
+    potassium: Option<(Taken, LabValue)>,
+    magnesium: Option<(Taken, LabValue)>,
+}
+
+/// A lab value in the KB's unit, or why it cannot be used.
+type LabValue = Result<f64, String>;
+
+impl Labs {
+    /// The values to check with, and a (lab, reason) pair for each latest
+    /// value that cannot be used.
+    fn into_values(self, unused: &mut Vec<(String, String)>) -> [Option<f64>; 4] {
+        let mut take = |lab: &str, slot: Option<(Taken, LabValue)>| match slot {
+            Some((_, Ok(value))) => Some(value),
+            Some((_, Err(reason))) => {
+                unused.push((lab.to_owned(), reason));
+                None
+            }
+            None => None,
+        };
+        [
+            take("egfr", self.egfr),
+            take("qtc", self.qtc),
+            take("potassium", self.potassium),
+            take("magnesium", self.magnesium),
+        ]
+    }
 }
 
 /// When a value was taken: the instant when the text reads as one, else the
@@ -529,7 +587,7 @@ enum Taken {
     At(i64),
 }
 
-fn keep_latest(slot: &mut Option<(Taken, f64)>, when: Taken, value: f64) {
+fn keep_latest(slot: &mut Option<(Taken, LabValue)>, when: Taken, value: LabValue) {
     if slot.as_ref().is_none_or(|(w, _)| when > *w) {
         *slot = Some((when, value));
     }
@@ -615,7 +673,6 @@ fn observation(
     resource: &Map<String, Value>,
     path: &str,
     labs: &mut Labs,
-    unused: &mut Vec<(String, String)>,
     limits: &Limits,
 ) -> Result<(), ApiError> {
     let status = opt_str(resource, "status", path, limits)?;
@@ -626,22 +683,18 @@ fn observation(
         return Ok(());
     };
     let codes = concept_codes(code, "http://loinc.org", &at(path, "code"), limits)?;
-    let Some(quantity) = opt_object(resource, "valueQuantity", path)? else {
+    let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
+    let (lab, slot) = if is(&LOINC_EGFR) {
+        ("egfr", &mut labs.egfr)
+    } else if is(&LOINC_QTC) {
+        ("qtc", &mut labs.qtc)
+    } else if is(&LOINC_POTASSIUM) {
+        ("potassium", &mut labs.potassium)
+    } else if is(&LOINC_MAGNESIUM) {
+        ("magnesium", &mut labs.magnesium)
+    } else {
         return Ok(());
     };
-    let qpath = at(path, "valueQuantity");
-    let Some(value) = opt_number(quantity, "value", &qpath)? else {
-        return Ok(());
-    };
-    // The UCUM code when there is one, else the unit as displayed; a code
-    // from another system may not be UCUM, so the display is tried too.
-    let units: Vec<String> = [
-        opt_str(quantity, "code", &qpath, limits)?,
-        opt_str(quantity, "unit", &qpath, limits)?,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     let mut when = String::new();
     for key in ["effectiveDateTime", "effectiveInstant", "issued"] {
         if let Some(w) = opt_str(resource, key, path, limits)? {
@@ -661,26 +714,64 @@ fn observation(
     // not below every readable time.
     let taken = instant(&when)
         .or_else(|| when.get(..10).and_then(instant))
-        .map_or(Taken::Text(when), Taken::At);
-    let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
-    let (lab, slot) = if is(&LOINC_EGFR) {
-        ("egfr", &mut labs.egfr)
-    } else if is(&LOINC_QTC) {
-        ("qtc", &mut labs.qtc)
-    } else if is(&LOINC_POTASSIUM) {
-        ("potassium", &mut labs.potassium)
-    } else if is(&LOINC_MAGNESIUM) {
-        ("magnesium", &mut labs.magnesium)
-    } else {
-        return Ok(());
+        .map_or(Taken::Text(when.clone()), Taken::At);
+    let value = lab_value(resource, lab, path, limits)?;
+    // Said with its time, so the clinician can find the result meant.
+    let value = value.map_err(|reason| match when.is_empty() {
+        true => reason,
+        false => format!("{reason} (result of {when})"),
+    });
+    keep_latest(slot, taken, value);
+    Ok(())
+}
+
+/// The value of a lab Observation in the KB's unit, or why it cannot be
+/// used: a result given in words (`valueString` `<15`, a coded value), an
+/// absent value, or a unit crampcheck does not read.
+fn lab_value(
+    resource: &Map<String, Value>,
+    lab: &str,
+    path: &str,
+    limits: &Limits,
+) -> Result<LabValue, ApiError> {
+    if let Some(number) = opt_number(resource, "valueInteger", path)? {
+        return Ok(in_kb_unit(lab, number, ""));
+    }
+    let Some(quantity) = opt_object(resource, "valueQuantity", path)? else {
+        if let Some(text) = opt_str(resource, "valueString", path, limits)? {
+            return Ok(Err(format!("the result `{text}` is text, not a number")));
+        }
+        let reason = match resource.keys().find(|k| k.starts_with("value")) {
+            Some(key) => format!("the result is a {key}, not a number"),
+            None if resource.contains_key("dataAbsentReason") => {
+                "the result is absent (dataAbsentReason)".to_owned()
+            }
+            None => "the result has no value".to_owned(),
+        };
+        return Ok(Err(reason));
     };
+    let qpath = at(path, "valueQuantity");
+    let Some(value) = opt_number(quantity, "value", &qpath)? else {
+        return Ok(Err("the result has no value".to_owned()));
+    };
+    // A censored result (`<15`, `>90`) is a bound, not the value.
+    if let Some(comparator) = opt_str(quantity, "comparator", &qpath, limits)? {
+        return Ok(Err(format!(
+            "the result `{comparator}{value}` is a bound, not a value"
+        )));
+    }
+    // The UCUM code when there is one, else the unit as displayed; a code
+    // from another system may not be UCUM, so the display is tried too.
+    let units: Vec<String> = [
+        opt_str(quantity, "code", &qpath, limits)?,
+        opt_str(quantity, "unit", &qpath, limits)?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let mut read = units.iter().map(|unit| in_kb_unit(lab, value, unit));
     let first = read.next().unwrap_or_else(|| in_kb_unit(lab, value, ""));
-    match first.or_else(|refused| read.find_map(Result::ok).ok_or(refused)) {
-        Ok(value) => keep_latest(slot, taken, value),
-        Err(reason) => unused.push((lab.to_owned(), reason)),
-    }
-    Ok(())
+    Ok(first.or_else(|refused| read.find_map(Result::ok).ok_or(refused)))
 }
 
 /// Age in whole years on `today` (y, m, d) for a FHIR date (`YYYY`,
@@ -817,7 +908,26 @@ pub fn parse_hook_request(
     let mut conditions: Vec<String> = Vec::new();
     let mut age = None;
     let mut unused = Vec::new();
+    // A record about another patient is not this patient's: never used,
+    // always said (the EHR's prefetch is at fault).
+    let patient_id = opt_str(context, "patientId", "context", limits)?;
+    let mut foreign = Vec::new();
     for (path, r) in &prefetched {
+        if let Some(hook_patient) = &patient_id
+            && matches!(
+                resource_type(r),
+                "MedicationRequest"
+                    | "MedicationStatement"
+                    | "Observation"
+                    | "Condition"
+                    | "Patient"
+            )
+            && let Some(subject) = subject_of(r, path, limits)?
+            && subject != *hook_patient
+        {
+            foreign.push(format!("{path} (Patient/{subject})"));
+            continue;
+        }
         match resource_type(r) {
             "MedicationRequest" | "MedicationStatement" => {
                 has_med_list = true;
@@ -830,7 +940,7 @@ pub fn parse_hook_request(
                     others.push(fhir_med(r, path, &medications, limits)?);
                 }
             }
-            "Observation" => observation(r, path, &mut labs, &mut unused, limits)?,
+            "Observation" => observation(r, path, &mut labs, limits)?,
             "Condition" => {
                 if let Some(code) = condition_code(r, path, kb, limits)?
                     && !conditions.contains(&code)
@@ -858,17 +968,19 @@ pub fn parse_hook_request(
     // clinician nothing at all.
     let medications = proposed.len() + others.len();
     let too_many = (medications > limits.max_medications).then_some(medications);
+    let [egfr, qtc, potassium, magnesium] = labs.into_values(&mut unused);
     Ok(HookRequest {
         too_many,
         hook_instance,
         proposed,
         others,
         has_med_list,
+        foreign,
         patient: PatientArgs {
-            egfr: labs.egfr.map(|(_, v)| v),
-            qtc: labs.qtc.map(|(_, v)| v),
-            potassium: labs.potassium.map(|(_, v)| v),
-            magnesium: labs.magnesium.map(|(_, v)| v),
+            egfr,
+            qtc,
+            potassium,
+            magnesium,
             age,
             conditions,
             jurisdiction: "US".to_owned(),
@@ -1127,6 +1239,13 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             ));
         }
     }
+    if !req.foreign.is_empty() {
+        out.push(foreign_records_card(
+            &kb.meta.version,
+            &req.foreign,
+            &req.hook_instance,
+        ));
+    }
     if !req.has_med_list && !req.proposed.is_empty() {
         out.push(no_med_list_card(&kb.meta.version, &req.hook_instance));
     }
@@ -1151,6 +1270,37 @@ fn too_many_card(kb_version: &str, count: usize, hook_instance: &str) -> Card {
                  medication list together are more than it takes in one request. Check the \
                  order by hand."
             .to_owned(),
+        indicator: "warning",
+        source: crate::report::cds::CardSource {
+            label: format!("crampcheck KB {kb_version}"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
+fn foreign_records_card(kb_version: &str, foreign: &[String], hook_instance: &str) -> Card {
+    const LISTED: usize = 5;
+    let mut listed: Vec<String> = foreign
+        .iter()
+        .take(LISTED)
+        .map(|f| format!("`{}`", md_escape(f)))
+        .collect();
+    if foreign.len() > LISTED {
+        listed.push(format!("and {} more", foreign.len() - LISTED));
+    }
+    Card {
+        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "foreign-records"]),
+        summary: format!(
+            "{} prefetch record(s) about another patient were not used",
+            foreign.len()
+        ),
+        detail: format!(
+            "The request's `prefetch` held records whose subject is not this hook's patient: {}. \
+             crampcheck left them out. If they are this patient's, the medication list, labs or \
+             conditions checked are **incomplete**: check them by hand.",
+            listed.join(", ")
+        ),
         indicator: "warning",
         source: crate::report::cds::CardSource {
             label: format!("crampcheck KB {kb_version}"),
