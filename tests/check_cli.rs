@@ -61,6 +61,11 @@ fn every_documented_name_form_resolves() {
         ("clarithromicin", &["clarithromycin"], "fuzzy"),
         // A Synthea description that used to come out unrecognized.
         ("Jolivette 28 Day Pack", &["norethindrone"], "brand"),
+        // Magnesium as pharmacists write it (these came out unrecognized).
+        ("Mg oxide 400 mg daily", &["magnesium oxide"], "synonym"),
+        ("MgO 400 mg", &["magnesium oxide"], "synonym"),
+        ("Slow-Mag 2 tablets daily", &["magnesium"], "brand"),
+        ("Mag-Tab SR 1 tab bid", &["magnesium lactate"], "brand"),
     ];
     let mut args = vec!["--propose", "baclofen"];
     for (input, _, _) in cases {
