@@ -21,3 +21,4 @@ pub mod patient;
 pub mod report;
 pub mod resolve;
 pub mod server;
+pub mod units;

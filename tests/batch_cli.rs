@@ -448,6 +448,55 @@ fn headers_match_case_insensitively_and_context_columns_apply() {
 }
 
 #[test]
+fn context_values_with_their_unit_are_read_and_bounds_are_rejected() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("units.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug,egfr,qtc,age\n\
+         p1,quinine 324 mg daily,45 mL/min/1.73m2,0.48 s,82 years\n\
+         p2,quinine 324 mg daily,45,480,82\n\
+         p3,quinine 324 mg daily,<15,,\n\
+         p4,quinine 324 mg daily,45 furlongs,,\n",
+    )
+    .expect("write");
+    let args = ["--egfr-col", "egfr", "--qtc-col", "qtc", "--age-col", "age"];
+    let run = batch_in(&dir, &file, &args, None);
+    let findings = |patient: &str| -> Vec<(String, String, String)> {
+        run.rows()
+            .into_iter()
+            .filter(|r| r.patient == patient)
+            .map(|r| (r.kind, r.condition, r.severity))
+            .collect()
+    };
+    // 0.48 s is 480 ms: QT prolongation, as with the bare numbers.
+    assert!(
+        findings("p1").contains(&(
+            "condition".to_owned(),
+            "qt-prolongation".to_owned(),
+            "contraindicated".to_owned()
+        )),
+        "{:?}",
+        findings("p1")
+    );
+    assert_eq!(findings("p1"), findings("p2"));
+    // A bound is not a value, and a unit it does not read is not guessed.
+    assert_eq!(
+        run.rejects,
+        [
+            (4, "bad_value".to_owned(), "egfr".to_owned()),
+            (5, "bad_value".to_owned(), "egfr".to_owned())
+        ]
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");
+    assert!(rejects.contains("`<15` is not a number"), "{rejects}");
+    assert!(
+        rejects.contains("`furlongs` is not a unit crampcheck reads for eGFR"),
+        "{rejects}"
+    );
+}
+
+#[test]
 fn magnesium_salts_are_checked_as_the_magnesium_therapy() {
     // Magnesium for cramps is dispensed as a salt with an ingredient name of
     // its own; the KB's therapy forms make such rows the magnesium therapy.
@@ -518,6 +567,21 @@ fn patients_file_gives_the_same_context() {
     // QTc 9000 is not read, so nothing is rejected.
     assert_eq!(run.count("rows_rejected"), 0);
     assert_eq!(run.count("patients_without_context"), 2);
+    // A gzipped patients file gives the same context.
+    let dir = TempDir::new().expect("temp dir");
+    let gz = dir.path().join("patients.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let plain = std::fs::read(fixture("patients.csv")).expect("read");
+    std::io::Write::write_all(&mut enc, &plain).expect("compress");
+    std::fs::write(&gz, enc.finish().expect("finish")).expect("write");
+    let zipped = batch_in(
+        &dir,
+        &fixture("context.csv"),
+        &["--patients", gz.to_str().unwrap_or_default()],
+        None,
+    );
+    assert_eq!(zipped.stdout, run.stdout);
+    assert_eq!(zipped.count("patients_without_context"), 2);
 }
 
 #[test]
@@ -680,6 +744,56 @@ fn propose_column_checks_each_patients_own_candidate() {
         .find("p3", "unrecognized", "")
         .expect("p3 proposed unknown");
     assert_eq!(unknown.proposed, "zorblaxitol");
+}
+
+#[test]
+fn patients_with_no_drug_to_propose_are_counted_as_not_checked() {
+    // p4 has a candidate only after hundreds of thousands of other rows (its
+    // first rows were checked already, and it is gathered again): it was
+    // checked. p5 comes back the same way with no candidate still.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("candidates.csv");
+    let mut text = String::from(
+        "patient_id,drug,candidate\np1,warfarin,quinine\np2,warfarin,\np2,lisinopril,\n\
+         p3,amoxicillin 500 mg,\np4,warfarin,\np5,warfarin,\n",
+    );
+    for i in 0..300_000u32 {
+        text.push_str(&format!("q{:05},amoxicillin 500 mg,baclofen\n", i / 30));
+    }
+    text.push_str("p4,amoxicillin 500 mg,quinine\np5,lisinopril,\n");
+    std::fs::write(&file, &text).expect("write");
+    let args = ["--propose-col", "candidate"];
+    let run = batch_in(&dir, &file, &args, None);
+    assert_eq!(run.count("patients"), 10_005);
+    assert_eq!(
+        run.count("patients_without_proposed_drug"),
+        3,
+        "{}",
+        run.summary
+    );
+    assert!(run.find("p4", "interaction", "quinine;warfarin").is_some());
+    let people = Command::cargo_bin("crampcheck")
+        .expect("binary")
+        .args(["batch", "--propose-col", "candidate", "--out"])
+        .arg(dir.path().join("people.csv"))
+        .arg(&file)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&people.stderr);
+    assert!(
+        stderr.contains("not checked  3 patients have no drug to propose on any row"),
+        "{stderr}"
+    );
+    let piped = batch_in(&dir, Path::new("-"), &args, Some(text.into_bytes()));
+    assert_eq!(piped.count("patients_without_proposed_drug"), 3);
+    // Not a count the other modes have.
+    let plain = batch_in(&dir, &file, &[], None);
+    assert!(
+        plain
+            .summary
+            .get("patients_without_proposed_drug")
+            .is_none()
+    );
 }
 
 #[test]

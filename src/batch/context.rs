@@ -8,8 +8,10 @@ use super::BatchError;
 use super::reader::{HeaderMap, LabField, Reject, RejectReason, trim};
 use super::records::Fields;
 use crate::kb::KbIndex;
+use crate::kb::index::Lab;
 use crate::patient::{PatientContext, PatientInput};
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::Path;
 
 /// Context values of one row. Conditions are an index into the parser's
@@ -112,6 +114,17 @@ const LABS: [LabField; 5] = [
     LabField::Potassium,
     LabField::Magnesium,
 ];
+
+/// The KB's lab for a context column.
+fn kb_lab(field: LabField) -> Lab {
+    match field {
+        LabField::Egfr => Lab::Egfr,
+        LabField::Qtc => Lab::Qtc,
+        LabField::Age => Lab::Age,
+        LabField::Potassium => Lab::Potassium,
+        LabField::Magnesium => Lab::Magnesium,
+    }
+}
 
 fn slot(field: LabField) -> usize {
     match field {
@@ -216,14 +229,13 @@ impl<'kb> ContextParser<'kb> {
                     String::from_utf8_lossy(raw).into_owned(),
                 )
             })?;
-            let value: f64 = text.parse().map_err(|_| {
-                Self::reject(
-                    line,
-                    RejectReason::BadValue,
-                    name,
-                    format!("`{text}` is not a number"),
-                )
-            })?;
+            // A number, or one with its unit after it (`45 mL/min/1.73m2`,
+            // `82y`), converted to the KB's unit.
+            let value: f64 = match text.parse() {
+                Ok(value) => value,
+                Err(_) => crate::units::read_value(kb_lab(*field), text)
+                    .map_err(|message| Self::reject(line, RejectReason::BadValue, name, message))?,
+            };
             let kb = self.kb;
             let verdict = self
                 .values
@@ -322,14 +334,23 @@ pub fn load_patients(
     cols: &PatientsColumns,
 ) -> Result<PatientTable, BatchError> {
     let label = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| BatchError::Open {
+    let opened = std::fs::File::open(path).and_then(|file| {
+        // Gzip is read transparently, as for the input.
+        let mut buffered = std::io::BufReader::new(file);
+        let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        Ok::<Box<dyn std::io::Read>, std::io::Error>(match gzip {
+            true => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            false => Box::new(buffered),
+        })
+    });
+    let reader = opened.map_err(|source| BatchError::Open {
         path: path.to_path_buf(),
         source,
     })?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(reader);
     let header = HeaderMap::new(rdr.byte_headers().map_err(|source| BatchError::Csv {
         input: label.clone(),
         line: 1,

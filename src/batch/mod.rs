@@ -690,7 +690,10 @@ pub fn run(
     record_hash(rdr, &opts.input, &mut counts)?;
     counts.warnings.extend(layout_warnings(&state));
     counts.patients = (state.seen.len() + state.late_patients) as u64;
-    counts.patients_without_context = checked.without_context;
+    counts.patients_without_context = checked.counted.without_context;
+    counts.patients_without_proposed_drug = checked
+        .counted
+        .unproposed_patients(state.seen.split_patients());
     let (output, stats) = checked
         .spool
         .finish(state.seen.split_patients())
@@ -900,7 +903,40 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
 struct Checked {
     spool: Spool,
     meds: Vec<Resolved>,
+    counted: Counted,
+}
+
+/// Patients counted while checking, for the summary.
+#[derive(Default)]
+struct Counted {
+    /// Patients without a row in the `--patients` file.
     without_context: u64,
+    /// With `--propose-col`: first-read patients with no drug to propose on
+    /// any row, by number (a patient gathered again in the second read is
+    /// counted from that read instead).
+    unproposed: Vec<u32>,
+    /// With `--propose-col`: second-read patients with no drug to propose.
+    unproposed_again: u64,
+}
+
+impl Counted {
+    fn add(&mut self, other: Counted) {
+        self.without_context += other.without_context;
+        self.unproposed.extend(other.unproposed);
+        self.unproposed_again += other.unproposed_again;
+    }
+
+    /// Patients for whom nothing was proposed: the first read's, less those
+    /// gathered again (`split`), plus the second read's.
+    fn unproposed_patients(&self, split: &[u32]) -> u64 {
+        let split: foldhash::HashSet<u32> = split.iter().copied().collect();
+        let first = self
+            .unproposed
+            .iter()
+            .filter(|p| !split.contains(p))
+            .count();
+        first as u64 + self.unproposed_again
+    }
 }
 
 fn check_thread(
@@ -918,10 +954,10 @@ fn check_thread(
     let mut meds: Vec<Resolved> = Vec::new();
     let mut therapy: Vec<bool> = Vec::new();
     let probes = group::ProbeCache::default();
-    let mut without_context = 0u64;
+    let mut counted = Counted::default();
     // The last slice's output, written to the spool while the next slice is
     // checked: writing it first would leave the pool idle meanwhile.
-    let mut pending: Vec<io::Result<(RenderedPatients, u64)>> = Vec::new();
+    let mut pending: Vec<io::Result<(RenderedPatients, Counted)>> = Vec::new();
     for mut work in rx {
         in_id_order(&mut work.groups);
         let resolved: Vec<Resolved> = pool.install(|| {
@@ -960,7 +996,7 @@ fn check_thread(
                             .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
                             .collect()
                     },
-                    || spool_rendered(&mut spool, previous, &mut without_context),
+                    || spool_rendered(&mut spool, previous, &mut counted),
                 )
             });
             written?;
@@ -970,11 +1006,11 @@ fn check_thread(
             recycle.give(group.rows);
         }
     }
-    spool_rendered(&mut spool, pending, &mut without_context)?;
+    spool_rendered(&mut spool, pending, &mut counted)?;
     Ok(Checked {
         spool,
         meds,
-        without_context,
+        counted,
     })
 }
 
@@ -989,39 +1025,46 @@ fn in_id_order(groups: &mut [Group]) {
 }
 
 /// Writes checked and rendered patients to the spool, in order, adding up
-/// the patients without context.
+/// the patients counted.
 fn spool_rendered(
     spool: &mut Spool,
-    rendered: Vec<io::Result<(RenderedPatients, u64)>>,
-    without_context: &mut u64,
+    rendered: Vec<io::Result<(RenderedPatients, Counted)>>,
+    counted: &mut Counted,
 ) -> Result<(), BatchError> {
     for result in rendered {
-        let (rendered, quiet) = result.map_err(spool_error)?;
-        *without_context += quiet;
+        let (rendered, slice) = result.map_err(spool_error)?;
+        counted.add(slice);
         spool.push(rendered).map_err(spool_error)?;
     }
     Ok(())
 }
 
 /// Checks consecutive patients and renders their findings into one buffer;
-/// also counts the patients without a row in the `--patients` file.
+/// also counts the patients without a row in the `--patients` file and,
+/// with `--propose-col`, those with no drug to propose.
 fn check_and_render(
     kb: &KbIndex,
     opts: &BatchOptions,
     shared: &Shared<'_>,
     groups: &[Group],
     render: &Renderer<'_>,
-) -> io::Result<(RenderedPatients, u64)> {
+) -> io::Result<(RenderedPatients, Counted)> {
     let mut out = RenderedPatients {
         // Room for a few kilobytes a patient, so the buffer is seldom moved.
         bytes: Vec::with_capacity(groups.len() * RENDER_ROOM),
         patients: Vec::with_capacity(groups.len()),
     };
-    let mut without_context = 0;
+    let mut counted = Counted::default();
     for g in groups {
         let (findings, has_context) = group::check_patient(shared, g);
         if !has_context && opts.patients.is_some() && g.pass == 1 {
-            without_context += 1;
+            counted.without_context += 1;
+        }
+        if matches!(opts.mode, Mode::ProposeColumn) && g.rows.iter().all(|r| r.proposed == NO_MED) {
+            match g.pass {
+                1 => counted.unproposed.push(g.pid),
+                _ => counted.unproposed_again += 1,
+            }
         }
         if findings.is_empty() {
             continue;
@@ -1044,7 +1087,7 @@ fn check_and_render(
             &findings,
         ));
     }
-    Ok((out, without_context))
+    Ok((out, counted))
 }
 
 #[cfg(test)]

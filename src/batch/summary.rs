@@ -31,6 +31,9 @@ pub struct Counts {
     pub patients: u64,
     /// Patients missing from the `--patients` file.
     pub patients_without_context: u64,
+    /// With `--propose-col`: patients with no drug to propose on any usable
+    /// row, so nothing was checked for them.
+    pub patients_without_proposed_drug: u64,
     /// SHA-256 of the raw input bytes, lowercase hex.
     pub sha256: String,
     /// Raw input size.
@@ -134,6 +137,10 @@ pub struct Summary {
     pub patients_by_worst_severity: BTreeMap<&'static str, u64>,
     /// Patients not found in the `--patients` file.
     pub patients_without_context: u64,
+    /// With `--propose-col`: patients with no drug to propose on any usable
+    /// row (nothing was checked for them); absent in the other modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patients_without_proposed_drug: Option<u64>,
     /// All findings.
     pub findings: u64,
     /// Findings by kind.
@@ -227,6 +234,8 @@ impl Summary {
                 .map(|(s, n)| (s.as_str(), *n))
                 .collect(),
             patients_without_context: counts.patients_without_context,
+            patients_without_proposed_drug: matches!(opts.mode, Mode::ProposeColumn)
+                .then_some(counts.patients_without_proposed_drug),
             findings: stats.findings,
             findings_by_kind: stats
                 .by_kind

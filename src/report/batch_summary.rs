@@ -98,6 +98,13 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, rejects: Option<&str>) ->
             n(s.patients_without_context)
         )?;
     }
+    if let Some(unproposed) = s.patients_without_proposed_drug.filter(|&u| u > 0) {
+        writeln!(
+            out,
+            "  not checked  {} patients have no drug to propose on any row (--propose-col)",
+            n(unproposed)
+        )?;
+    }
     writeln!(out, "  findings     {}", n(s.findings))?;
     if s.findings > 0 {
         writeln!(out, "    by kind      {}", listed(&s.findings_by_kind))?;

@@ -30,11 +30,13 @@ use crate::clinical::Severity;
 use crate::cmd::RequestError;
 use crate::cmd::check::{CheckInput, run_document};
 use crate::kb::KbIndex;
+use crate::kb::index::Lab;
 use crate::parse::parse_med;
 use crate::report::cds::{
     Card, CdsResponse, Unchecked, finding_card, md_escape, unchecked_card, unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
+use crate::units::in_kb_unit;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -632,43 +634,6 @@ fn instant(text: &str) -> Option<i64> {
     Some(seconds)
 }
 
-/// A lab value in the KB's unit (eGFR mL/min/1.73 m², QTc ms, potassium
-/// mmol/L, magnesium mg/dL) from an Observation's value and unit; a unit
-/// crampcheck does not read is refused rather than taken as the KB's, which
-/// could turn a low value normal or a normal one alarming. No unit at all
-/// is taken as the KB's.
-fn in_kb_unit(lab: &str, value: f64, unit: &str) -> Result<f64, String> {
-    // Spellings seen in lab systems: `mL/min/{1.73_m2}`, `mL/min/1.73m*2`,
-    // `ml/min/1,73m²`, `mL/min per 1.73 m2`, `mL/min/1.73 sq m`.
-    let key: String = unit
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '{' | '}' | '_' | '^' | '*'))
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    let key = key
-        .replace("per", "/")
-        .replace("sqm", "m2")
-        .replace("//", "/");
-    let factor = match (lab, key.as_str()) {
-        (_, "") => Some(1.0),
-        ("egfr", "ml/min/1.73m2" | "ml/min/1.73m²" | "ml/min") => Some(1.0),
-        ("egfr", "ml/s/1.73m2" | "ml/s/1.73m²" | "ml/s") => Some(60.0),
-        ("qtc", "ms" | "msec") => Some(1.0),
-        ("qtc", "s" | "sec") => Some(1000.0),
-        ("potassium", "mmol/l" | "meq/l") => Some(1.0),
-        ("magnesium", "mg/dl") => Some(1.0),
-        // 1 mmol/L = 2.4305 mg/dL, 1 mEq/L = 1.2153 mg/dL, 1 mg/L = 0.1 mg/dL.
-        ("magnesium", "mmol/l") => Some(2.4305),
-        ("magnesium", "meq/l") => Some(1.215_25),
-        ("magnesium", "mg/l") => Some(0.1),
-        _ => None,
-    };
-    factor
-        .map(|f| value * f)
-        .ok_or_else(|| format!("{value} `{unit}` is not a unit crampcheck reads"))
-}
-
 fn observation(
     resource: &Map<String, Value>,
     path: &str,
@@ -685,13 +650,13 @@ fn observation(
     let codes = concept_codes(code, "http://loinc.org", &at(path, "code"), limits)?;
     let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
     let (lab, slot) = if is(&LOINC_EGFR) {
-        ("egfr", &mut labs.egfr)
+        (Lab::Egfr, &mut labs.egfr)
     } else if is(&LOINC_QTC) {
-        ("qtc", &mut labs.qtc)
+        (Lab::Qtc, &mut labs.qtc)
     } else if is(&LOINC_POTASSIUM) {
-        ("potassium", &mut labs.potassium)
+        (Lab::Potassium, &mut labs.potassium)
     } else if is(&LOINC_MAGNESIUM) {
-        ("magnesium", &mut labs.magnesium)
+        (Lab::Magnesium, &mut labs.magnesium)
     } else {
         return Ok(());
     };
@@ -730,7 +695,7 @@ fn observation(
 /// absent value, or a unit crampcheck does not read.
 fn lab_value(
     resource: &Map<String, Value>,
-    lab: &str,
+    lab: Lab,
     path: &str,
     limits: &Limits,
 ) -> Result<LabValue, ApiError> {
@@ -1381,24 +1346,5 @@ mod tests {
         assert_eq!(instant("yesterday"), None);
         assert_eq!(instant("2024-01-01 01:30:00+0100"), Some(day + 1_800));
         assert_eq!(instant("2024-01-0\u{e9}1"), None);
-    }
-
-    #[test]
-    fn lab_units_convert_or_are_refused() {
-        assert_eq!(in_kb_unit("egfr", 0.75, "mL/s/{1.73_m2}"), Ok(45.0));
-        assert_eq!(in_kb_unit("egfr", 45.0, "mL/min/{1.73_m2}"), Ok(45.0));
-        assert_eq!(in_kb_unit("qtc", 0.45, "s"), Ok(450.0));
-        assert_eq!(in_kb_unit("magnesium", 9.0, "mg/L"), Ok(0.9));
-        assert_eq!(in_kb_unit("potassium", 4.0, ""), Ok(4.0));
-        assert!(in_kb_unit("potassium", 4.0, "mg/dL").is_err());
-        assert!(in_kb_unit("egfr", 45.0, "%").is_err());
-        for spelling in [
-            "mL/min/1.73m*2",
-            "ml/min/1,73m²",
-            "mL/min per 1.73 m2",
-            "mL/min/1.73 sq m",
-        ] {
-            assert_eq!(in_kb_unit("egfr", 45.0, spelling), Ok(45.0), "{spelling}");
-        }
     }
 }
