@@ -66,6 +66,13 @@ fn every_documented_name_form_resolves() {
         ("MgO 400 mg", &["magnesium oxide"], "synonym"),
         ("Slow-Mag 2 tablets daily", &["magnesium"], "brand"),
         ("Mag-Tab SR 1 tab bid", &["magnesium lactate"], "brand"),
+        // British spellings of salt words.
+        (
+            "ferrous sulphate 200 mg tds",
+            &["ferrous sulfate"],
+            "generic",
+        ),
+        ("magnesium sulphate", &["magnesium sulfate"], "generic"),
     ];
     let mut args = vec!["--propose", "baclofen"];
     for (input, _, _) in cases {
@@ -161,6 +168,27 @@ fn documented_non_interactions_give_no_finding_but_say_checked() {
 }
 
 #[test]
+fn a_word_left_beside_an_ingredient_named_by_salt_words_keeps_the_ingredient_checked() {
+    // `magnesium` and `sulfate` are salt words; the ingredient was once lost
+    // with the whole name when another word stood beside it.
+    let (code, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "magnesium oxide 400 mg once",
+        "--med",
+        "ferrous sulfate 325 mg with zorblax",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(ingredients(med(&doc, 0)), ["magnesium oxide"]);
+    assert_eq!(med(&doc, 0)["unresolved"], serde_json::json!(["once"]));
+    assert_eq!(ingredients(med(&doc, 1)), ["ferrous sulfate"]);
+    assert!(finding(&doc, "interaction", &["quinine", "magnesium oxide"]).is_some());
+    assert_eq!(doc["verdict"], "avoid");
+    assert_eq!(doc["complete"], false);
+}
+
+#[test]
 fn unknown_name_is_reported_and_makes_the_check_incomplete() {
     let (code, doc) = check_json(&["--propose", "baclofen", "--med", "zorblax 10 mg"]);
     assert_eq!(code, 1, "unresolved names exit 1");
@@ -226,6 +254,16 @@ fn labs_map_to_conditions_by_kb_thresholds() {
             .any(|f| f["kind"] == "condition" && f["condition"] == "renal-impairment"),
         "eGFR 45 → baclofen renal rule: {doc}"
     );
+    // Age below 16: the US label has no pediatric safety data for quinine.
+    let under_16 = |age: &str| {
+        let (_, doc) = check_json(&["--propose", "quinine", "--age", age]);
+        finding(&doc, "condition", &["quinine"])
+            .filter(|f| f["condition"] == "pediatric-under-16")
+            .cloned()
+    };
+    let child = under_16("12").unwrap_or_else(|| panic!("age 12 → pediatric-under-16"));
+    assert_eq!(child["severity"], "moderate");
+    assert!(under_16("16").is_none());
 }
 
 #[test]

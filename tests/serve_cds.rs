@@ -402,14 +402,29 @@ fn schedules_beyond_four_a_day_and_as_needed_are_dose_checked() {
             "{timing:?} {as_needed}: {got:#?}"
         );
     }
-    // No timing: the dose is not checked, and a card says so whatever the level.
-    let request = order_sign(
-        vec![draft("1", "baclofen 30 mg", None, false)],
-        Vec::new(),
-        patient,
-    );
-    let got = cards(&server, "crampcheck-order-sign", &request);
-    assert!(find(&got, "not checked against").is_some(), "{got:#?}");
+    // A timing sent as a code alone (HL7 GTSAbbreviation) is read too.
+    let gts = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
+    for (code, total) in [("QID", "120 mg/day"), ("Q4H", "180 mg/day")] {
+        let mut order = draft("1", "baclofen 30 mg", None, false);
+        order["resource"]["dosageInstruction"][0]["timing"] =
+            json!({"code": {"coding": [{"system": gts, "code": code}]}});
+        let got = cards(
+            &server,
+            "crampcheck-order-sign",
+            &order_sign(vec![order], Vec::new(), patient.clone()),
+        );
+        assert!(find(&got, total).is_some(), "{code}: {got:#?}");
+    }
+    // No timing, or a code that is no fixed schedule: the dose is not
+    // checked, and a card says so whatever the level.
+    let mut as_needed_code = draft("1", "baclofen 30 mg", None, false);
+    as_needed_code["resource"]["dosageInstruction"][0]["timing"] =
+        json!({"code": {"coding": [{"system": gts, "code": "PRN"}]}});
+    for order in [draft("1", "baclofen 30 mg", None, false), as_needed_code] {
+        let request = order_sign(vec![order], Vec::new(), patient.clone());
+        let got = cards(&server, "crampcheck-order-sign", &request);
+        assert!(find(&got, "not checked against").is_some(), "{got:#?}");
+    }
 }
 
 #[test]
@@ -643,4 +658,45 @@ fn prefetch_records_about_another_patient_are_left_out_and_said() {
         "{card:#}"
     );
     assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+}
+
+#[test]
+fn only_a_card_with_another_medication_offers_that_it_was_stopped() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    request["prefetch"]["medicationRequests"]["entry"] = json!([{"resource": {
+        "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
+        "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid"}}}]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    let codes = |card: &Value| -> Vec<String> {
+        card["overrideReasons"]
+            .as_array()
+            .map(|reasons| {
+                reasons
+                    .iter()
+                    .filter_map(|r| r["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let boxed = find(&got, "Boxed warning").unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(boxed["indicator"], "critical");
+    assert!(
+        !codes(boxed).contains(&"interacting-drug-stopped".to_owned()),
+        "{boxed:#}"
+    );
+    assert!(
+        codes(boxed).contains(&"benefit-outweighs-risk".to_owned()),
+        "{boxed:#}"
+    );
+    let pair = find(&got, "clarithromycin").unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(pair["indicator"], "critical");
+    assert!(
+        codes(pair).contains(&"interacting-drug-stopped".to_owned()),
+        "{pair:#}"
+    );
 }

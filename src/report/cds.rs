@@ -204,6 +204,12 @@ pub fn finding_card(doc: &CheckJson, f: &FindingJson, hook_instance: &str) -> Ca
         override_reasons: if indicator == "critical" {
             OVERRIDE_REASONS
                 .iter()
+                // "The interacting medication has been stopped" only where
+                // another medication is involved, not for a boxed warning or
+                // a condition.
+                .filter(|(code, _)| {
+                    *code != "interacting-drug-stopped" || !f.medication_indices.is_empty()
+                })
                 .map(|(code, display)| OverrideReason {
                     system: OVERRIDE_SYSTEM,
                     code,

@@ -145,6 +145,20 @@ const CONNECTOR_WORDS: &[&str] = &[
     "recombinant",
 ];
 
+/// A name key with British spellings of salt words in their US form
+/// (`ferrous sulphate` → `ferrous sulfate`), as the KB names ingredients.
+fn us_spelling(key: &str) -> String {
+    key.split(' ')
+        .map(|word| match word {
+            "sulphate" => "sulfate",
+            "bisulphate" => "bisulfate",
+            "aluminium" => "aluminum",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Salt and ester words that do not change which ingredient is meant.
 const SALT_WORDS: &[&str] = &[
     "hydrochloride",
@@ -153,7 +167,6 @@ const SALT_WORDS: &[&str] = &[
     "hydrobromide",
     "hbr",
     "sulfate",
-    "sulphate",
     "bisulfate",
     "sodium",
     "disodium",
@@ -452,7 +465,7 @@ impl<'kb> Resolver<'kb> {
     }
 
     fn resolve_part(&self, name: &str) -> PartOutcome {
-        let key = name_key(name);
+        let key = us_spelling(&name_key(name));
         if let Some(found) = self.exact(&key) {
             return found;
         }
@@ -469,6 +482,14 @@ impl<'kb> Resolver<'kb> {
             return found;
         }
         if let Some(found) = self.scan_words(&kept) {
+            return found;
+        }
+        // An ingredient whose name is made of salt words (`magnesium oxide`,
+        // `ferrous sulfate`, `potassium chloride`) is found among all the
+        // words, with the other words reported, not the whole name lost.
+        if kept.len() < words.len()
+            && let Some(found) = self.scan_words(&words)
+        {
             return found;
         }
         self.fuzzy(&key, &kept)

@@ -362,7 +362,8 @@ fn frequency(
     })
 }
 
-/// The fixed schedule of a dosage's `timing.repeat`, as the parser's word.
+/// The fixed schedule of a dosage's timing (`timing.repeat`, else a
+/// `timing.code` such as `TID`), as the parser's word.
 fn timing_word(
     dosage: &Map<String, Value>,
     dpath: &str,
@@ -372,7 +373,49 @@ fn timing_word(
         return Ok(None);
     };
     let tpath = format!("{dpath}.timing");
-    let Some(repeat) = opt_object(timing, "repeat", &tpath)? else {
+    match repeat_word(timing, &tpath, limits)? {
+        Some(word) => Ok(Some(word)),
+        None => code_word(timing, &tpath, limits),
+    }
+}
+
+/// HL7 v3 GTSAbbreviation: the code system of `Timing.code`.
+const GTS_ABBREVIATION: &str = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
+
+/// A `timing.code` of a fixed schedule (`BID`, `TID`, `Q6H`, ...) as the
+/// parser's word, for a timing sent without `repeat`.
+fn code_word(
+    timing: &Map<String, Value>,
+    tpath: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    let Some(code) = opt_object(timing, "code", tpath)? else {
+        return Ok(None);
+    };
+    let codes = concept_codes(code, GTS_ABBREVIATION, &at(tpath, "code"), limits)?;
+    Ok(codes.iter().find_map(|code| {
+        let word = match code.as_str() {
+            "QD" | "AM" | "PM" => "daily",
+            "BID" => "bid",
+            "TID" => "tid",
+            "QID" => "qid",
+            "WK" => "weekly",
+            hours => {
+                let every: u32 = hours.strip_prefix('Q')?.strip_suffix('H')?.parse().ok()?;
+                return (1..=24).contains(&every).then(|| format!("q{every}h"));
+            }
+        };
+        Some(word.to_owned())
+    }))
+}
+
+/// The fixed schedule of a `timing.repeat`, as the parser's word.
+fn repeat_word(
+    timing: &Map<String, Value>,
+    tpath: &str,
+    limits: &Limits,
+) -> Result<Option<String>, ApiError> {
+    let Some(repeat) = opt_object(timing, "repeat", tpath)? else {
         return Ok(None);
     };
     let rpath = format!("{tpath}.repeat");
