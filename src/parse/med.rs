@@ -65,7 +65,7 @@ pub struct MedText {
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
+        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg/24hr?|mcg/24hr?|micrograms?|milligrams?|grams?|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
 static APPLICATION_NUMBER: LazyLock<Regex> =
@@ -83,7 +83,26 @@ fn compile(pattern: &str) -> Regex {
 }
 
 const UNITS: &[&str] = &[
-    "mg", "mcg", "µg", "ug", "g", "gm", "ml", "unit", "units", "unt", "iu", "meq", "%",
+    "mg",
+    "mcg",
+    "µg",
+    "ug",
+    "g",
+    "gm",
+    "ml",
+    "unit",
+    "units",
+    "unt",
+    "iu",
+    "meq",
+    "%",
+    // Spelled out, as the BNF and UK prescriptions write them.
+    "microgram",
+    "micrograms",
+    "milligram",
+    "milligrams",
+    "gram",
+    "grams",
 ];
 
 /// Concentration and rate units such as `mg/ml`, `unt/ml`, `mcg/actuat`.
@@ -93,7 +112,7 @@ static DOSE_RANGE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^[0-9]+(?:\.[0-9]+)?-(?P<upper>[0-9]+(?:\.[0-9]+)?[a-zµ%/0-9]*)$"));
 static RATIO_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:[0-9]*(?:ml|l)|g|actuat|actuation|hr|h|day|kg|dose|spray)$",
+        r"^(?:mg|mcg|µg|ug|g|unt|unit|units|iu|meq|mmol)/(?:[0-9]*(?:ml|l)|g|actuat|actuation|[0-9]*(?:hr|h)|day|kg|dose|spray)$",
     )
 });
 
@@ -496,10 +515,11 @@ pub fn parse_med(input: &str) -> MedText {
                     i += 1;
                 }
                 // "200 mg/day" is the day's total, whatever schedule is written.
-                if let Some(base) = unit
-                    .as_deref()
-                    .and_then(|u| u.strip_suffix("/day").or_else(|| u.strip_suffix("/d")))
-                {
+                if let Some(base) = unit.as_deref().and_then(|u| {
+                    ["/day", "/d", "/24h", "/24hr"]
+                        .iter()
+                        .find_map(|per_day| u.strip_suffix(per_day))
+                }) {
                     unit = Some(normalize_unit(base));
                     daily_total = true;
                 }
@@ -511,6 +531,10 @@ pub fn parse_med(input: &str) -> MedText {
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
             {
                 add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
+            } else if tok == "on" && i + 1 == tokens.len() && !strength_tokens.is_empty() {
+                // The UK "ON" (omni nocte: at night) ending a sig after its
+                // dose, `quinine sulphate 300 mg ON`; elsewhere "on" is a word.
+                add_frequency(&mut frequency, &mut doses_per_day, "nightly", Some(1.0));
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
             {
@@ -595,8 +619,9 @@ fn tokenize(text: &str) -> Vec<String> {
 
 fn normalize_unit(unit: &str) -> String {
     match unit {
-        "µg" | "ug" => "mcg",
-        "gm" => "g",
+        "µg" | "ug" | "microgram" | "micrograms" => "mcg",
+        "milligram" | "milligrams" => "mg",
+        "gm" | "gram" | "grams" => "g",
         "units" | "iu" | "unt" => "unit",
         other => other,
     }
@@ -847,6 +872,8 @@ mod tests {
             ("baclofen 10 mg b.i.d", "bid", 2.0),
             ("baclofen 10 mg mane", "daily", 1.0),
             ("baclofen 10 mg nocte", "nightly", 1.0),
+            ("baclofen 10mg ON", "nightly", 1.0),
+            ("baclofen 10 mg o.n.", "nightly", 1.0),
             ("baclofen 10 mg every night", "nightly", 1.0),
             ("baclofen 10 mg 3 times daily", "tid", 3.0),
             ("baclofen 10 mg 2x a day", "bid", 2.0),
@@ -861,6 +888,10 @@ mod tests {
             assert_eq!(m.doses_per_day, Some(per_day), "{text}");
             assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
+        // "on" is a schedule only when it ends the sig after a dose.
+        let m = parse_med("baclofen 10 mg on alternate days");
+        assert_eq!(m.frequency, None);
+        assert_eq!(parse_med("baclofen on").frequency, None);
         // An alias that holds a filler-like word keeps it.
         assert_eq!(
             names(&parse_med("milk of magnesia 30 ml nocte")),
@@ -884,6 +915,13 @@ mod tests {
             "baclofen 200 mg/day",
             "baclofen 200mg/day tid",
             "baclofen 0.2 g/day",
+            // A patch's rate over 24 hours is its daily amount.
+            "baclofen 200 mg/24h",
+            "baclofen 200mg/24hr",
+            // Units spelled out, as UK prescriptions write them.
+            "baclofen 200 milligrams daily",
+            "baclofen 200000 micrograms daily",
+            "baclofen 0.2 grams daily",
         ] {
             let m = parse_med(text);
             let strength = m.ingredients[0].strength.clone();
