@@ -374,6 +374,21 @@ fn missing_column_is_an_error_listing_the_columns_found() {
         "{}",
         run.stderr
     );
+    // A binary file: still one printable line, control bytes escaped.
+    std::fs::write(&file, b"SQLite format 3\0\x01\x02,x\n\0\0\n").expect("write");
+    let run = batch(&file, &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        !run.stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{:?}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("SQLite format 3\\u{0}"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

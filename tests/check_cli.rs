@@ -385,14 +385,17 @@ fn identical_input_gives_byte_identical_json() {
 fn meds_file_and_stdin_are_read_line_by_line() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let path = dir.path().join("meds.txt");
+    // Saved with a byte-order mark, as Windows editors do: not part of the
+    // first medication.
     std::fs::write(
         &path,
-        "# current list\nclarithromycin 500 mg bid\n\nwarfarin 5 mg\n",
+        "\u{feff}clarithromycin 500 mg bid\n# current list\n\nwarfarin 5 mg\n",
     )
     .unwrap_or_else(|e| panic!("write: {e}"));
     let path = path.to_string_lossy().into_owned();
     let (_, doc) = check_json(&["--propose", "quinine", "--meds-file", &path]);
     assert_eq!(doc["medications"].as_array().map(Vec::len), Some(2));
+    assert_eq!(med(&doc, 0)["input"], "clarithromycin 500 mg bid");
     let out = crampcheck()
         .args([
             "check",

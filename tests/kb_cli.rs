@@ -118,6 +118,16 @@ fn verify_names_each_kind_of_broken_row() {
             "baclofen,zorblax,voc-rxnorm",
             "form `zorblax` is not a known drug or class",
         ),
+        (
+            "condition_cautions.csv",
+            "zz5,quinine,cirrhosis,-5,major,avoid,label,t,m,do this,US,voc-rxnorm",
+            "bad min_age `-5`",
+        ),
+        (
+            "condition_cautions.csv",
+            "zz6,quinine,cirrhosis,200,major,avoid,label,t,m,do this,US,voc-rxnorm",
+            "bad min_age `200`",
+        ),
     ];
     for (file, row, expected) in cases {
         let dir = content_copy();
@@ -229,6 +239,14 @@ fn build_refuses_broken_content_and_leaves_no_file() {
         .code(2)
         .stderr(predicate::str::contains("row without a source"));
     assert!(!out.exists());
+    // `-` is no file to write a SQLite KB to.
+    crampcheck()
+        .current_dir(dir.path())
+        .args(["kb", "build", "--out", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a file"));
+    assert!(!dir.path().join("-").exists());
 }
 
 #[test]
@@ -267,10 +285,13 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with("class macrolides:"));
+    // A condition's name is not also an unrecognized drug.
     crampcheck()
-        .args(["kb", "lookup", "cirrhosis"])
+        .args(["kb", "lookup", "tachycardia"])
         .assert()
-        .code(0);
+        .code(0)
+        .stdout(predicate::str::starts_with("condition cardiac-arrhythmia"))
+        .stdout(predicate::str::contains("unrecognized").not());
 }
 
 #[test]

@@ -417,7 +417,20 @@ impl HeaderMap {
         self.find(name).ok_or_else(|| BatchError::MissingColumn {
             input: input.to_owned(),
             column: name.to_owned(),
-            found: self.names.clone(),
+            // Control characters (a binary file read as CSV) are shown
+            // escaped, so the error stays one printable line.
+            found: self
+                .names
+                .iter()
+                .map(|n| {
+                    n.chars()
+                        .flat_map(|c| match c.is_control() {
+                            true => c.escape_default().collect::<Vec<_>>(),
+                            false => vec![c],
+                        })
+                        .collect()
+                })
+                .collect(),
         })
     }
 

@@ -28,6 +28,10 @@ fn build(source: &KbSource, out: &Path) -> Result<Outcome> {
     if matches!(source, KbSource::File(_)) {
         bail!("kb build reads content (embedded or --src DIR), not --db");
     }
+    // `-` is standard output elsewhere; a SQLite file cannot go there.
+    if out == Path::new("-") {
+        bail!("kb build --out needs a file: a SQLite KB cannot be written to standard output");
+    }
     let (content, schema_version) = tables(source)?;
     let problems = verify(&content);
     if !problems.is_empty() {
@@ -167,24 +171,12 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
     } else {
         let resolver = Resolver::new(&kb);
         let resolved = resolver.resolve(parse_med(name));
-        known |= resolved.status == crate::resolve::Status::Recognized;
-        let how = resolved.matched_by.map(|m| m.as_str()).unwrap_or("-");
-        lines.push(format!(
-            "`{name}`: {} (matched by {how})",
-            resolved.status.as_str()
-        ));
-        if !resolved.candidates.is_empty() {
-            lines.push(format!("  candidates: {}", resolved.candidates.join(", ")));
+        let is_drug = resolved.status == crate::resolve::Status::Recognized;
+        // A condition's name is not also reported as an unrecognized drug.
+        if is_drug || !known {
+            describe_resolved(&kb, name, &resolved, &mut lines);
         }
-        if !resolved.suggestions.is_empty() {
-            lines.push(format!(
-                "  did you mean: {}",
-                resolved.suggestions.join(", ")
-            ));
-        }
-        for ingredient in &resolved.ingredients {
-            describe_drug(&kb, ingredient.drug, &mut lines);
-        }
+        known |= is_drug;
     }
     write_stdout(|out| {
         for line in &lines {
@@ -197,6 +189,32 @@ fn lookup(source: &KbSource, name: &str) -> Result<Outcome> {
     } else {
         Outcome::Flagged
     })
+}
+
+/// How a name resolved, and each drug it names.
+fn describe_resolved(
+    kb: &KbIndex,
+    name: &str,
+    resolved: &crate::resolve::Resolved,
+    lines: &mut Vec<String>,
+) {
+    let how = resolved.matched_by.map(|m| m.as_str()).unwrap_or("-");
+    lines.push(format!(
+        "`{name}`: {} (matched by {how})",
+        resolved.status.as_str()
+    ));
+    if !resolved.candidates.is_empty() {
+        lines.push(format!("  candidates: {}", resolved.candidates.join(", ")));
+    }
+    if !resolved.suggestions.is_empty() {
+        lines.push(format!(
+            "  did you mean: {}",
+            resolved.suggestions.join(", ")
+        ));
+    }
+    for ingredient in &resolved.ingredients {
+        describe_drug(kb, ingredient.drug, lines);
+    }
 }
 
 fn describe_drug(kb: &KbIndex, drug: u32, lines: &mut Vec<String>) {

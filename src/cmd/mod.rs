@@ -42,7 +42,8 @@ pub fn load_kb(db: Option<&Path>, src: Option<&Path>) -> Result<KbIndex> {
 }
 
 /// Reads medication lines from a file or stdin (`-`): blank lines and lines
-/// starting with `#` are skipped; every other line is one medication.
+/// starting with `#` are skipped, and a leading byte-order mark; every other
+/// line is one medication.
 pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(std::io::BufReader::new(std::io::stdin()))
@@ -55,6 +56,11 @@ pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
     for (n, line) in reader.lines().enumerate() {
         let line =
             line.with_context(|| format!("{}:{}: cannot read line", path.display(), n + 1))?;
+        // A byte-order mark (files saved by Windows editors) is no text.
+        let line = match n {
+            0 => line.strip_prefix('\u{feff}').unwrap_or(&line),
+            _ => &line,
+        };
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;

@@ -89,7 +89,7 @@ pub enum Verdict {
     Incomplete,
     /// Findings to act on, none that says avoid.
     Caution,
-    /// Every name checked and nothing found.
+    /// Every name checked and nothing to act on (information-only findings at most).
     Ok,
 }
 

@@ -428,6 +428,14 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.party(row, "drug", &drugs, &classes);
         c.known(row, "condition", &conditions, "condition");
         c.rule_enums(row);
+        // Ages a patient can have (the CLI refuses other ages): a rule
+        // above them could never apply.
+        if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
+            && !age.parse::<u32>().is_ok_and(|a| a <= 130)
+        {
+            let message = format!("bad min_age `{age}` (expected whole years from 0 to 130)");
+            c.report(row, message);
+        }
         for column in ["id", "title", "mechanism", "management"] {
             c.non_empty(row, column);
         }

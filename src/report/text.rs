@@ -37,7 +37,7 @@ pub fn verdict_text(verdict: &str) -> &'static str {
         "avoid" => "do not propose as is: a contraindication or an avoid-level finding",
         "incomplete" => "some medications could not be checked; findings may be missing",
         "caution" => "findings to act on (monitor, adjust or separate doses)",
-        _ => "every medication checked; nothing found",
+        _ => "every medication checked; nothing to act on (information only, if any)",
     }
 }
 
