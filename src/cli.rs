@@ -251,8 +251,9 @@ pub struct BatchArgs {
     /// Longest accepted field in bytes; a longer field in a column batch reads rejects its row.
     #[arg(long, default_value_t = 65_536, value_name = "BYTES")]
     pub max_field_len: usize,
-    /// Worker threads (0 = one per core); the output does not depend on it.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Worker threads (0 = one per core, at most 256); the output does not depend on it.
+    #[arg(long, default_value_t = 0, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=256))]
     pub threads: usize,
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]

@@ -417,6 +417,11 @@ fn bad_flags_exit_2() {
     );
     let delimiter = batch(&fixture("basic.csv"), &["--delimiter", "::"]);
     assert_eq!(delimiter.code, 2);
+    // A thread count that would only exhaust the machine (it once ran for
+    // minutes on a six-row file) is refused.
+    let threads = batch(&fixture("basic.csv"), &["--threads", "100000"]);
+    assert_eq!(threads.code, 2);
+    assert!(threads.stderr.contains("--threads"), "{}", threads.stderr);
     // A missing argument is named on the one line.
     assert!(
         as_of_without_dates.stderr.contains("--start-col"),
@@ -905,6 +910,30 @@ fn quoted_fields_with_commas_and_newlines() {
         .expect("rifampin");
     assert_eq!(rifampin.lines, "2;5");
     assert_eq!(rifampin.proposed, "quinine 324 mg, one capsule");
+}
+
+#[test]
+fn a_quote_never_closed_rejects_its_row_instead_of_swallowing_the_rest() {
+    // The open quote on line 3 runs to the end of the input: patient u's
+    // row was once read into t's drug, and u vanished without a trace.
+    let dir = TempDir::new().expect("temp dir");
+    let text =
+        "patient_id,drug\nt,quinine 324 mg daily\nt,\"clarithromycin 500 mg bid\nu,warfarin\n";
+    let file = dir.path().join("open-quote.csv");
+    std::fs::write(&file, text).expect("write");
+    for run in [
+        batch_in(&dir, &file, &[], None),
+        batch_in(&dir, Path::new("-"), &[], Some(text.as_bytes().to_vec())),
+    ] {
+        assert_eq!(run.count("rows_read"), 2);
+        assert_eq!(run.count("rows_rejected"), 1);
+        assert_eq!(
+            run.rejects,
+            [(3, "unterminated_quote".to_owned(), String::new())]
+        );
+        assert!(run.find("t", "interaction", "quinine;warfarin").is_none());
+        assert_eq!(run.code, 1);
+    }
 }
 
 #[test]

@@ -261,6 +261,11 @@ fn bad_hook_requests_get_400_naming_the_field() {
         ["text"] = json!(42);
     let mut bad_selections = base.clone();
     bad_selections["context"]["selections"] = json!("MedicationRequest/103");
+    // Without it, the records of several patients could not be told apart.
+    let mut no_patient = base.clone();
+    no_patient["context"]
+        .as_object_mut()
+        .map(|c| c.remove("patientId"));
     for (request, field) in [
         (wrong_hook, "hook"),
         (no_drafts, "context.draftOrders"),
@@ -269,6 +274,7 @@ fn bad_hook_requests_get_400_naming_the_field() {
             "prefetch.medicationRequests.entry[0].resource.medicationCodeableConcept.text",
         ),
         (bad_selections, "context.selections"),
+        (no_patient, "context.patientId"),
     ] {
         let answer = post_json(&url, &request);
         assert_eq!(answer.status, 400, "{}", answer.text());
@@ -699,4 +705,35 @@ fn only_a_card_with_another_medication_offers_that_it_was_stopped() {
         codes(pair).contains(&"interacting-drug-stopped".to_owned()),
         "{pair:#}"
     );
+}
+
+#[test]
+fn an_order_read_in_part_is_checked_and_the_words_not_read_are_named() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg nightly x30 days", None, false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    request["prefetch"]["medicationRequests"]["entry"] = json!([{"resource": {
+        "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
+        "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid zorblax"}}}]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    // The drug was checked: its boxed warning and the interaction show.
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+    let pair = find(&got, "clarithromycin").unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(pair["indicator"], "critical");
+    // And the words not read are said, for the order and the list entry.
+    let order = find(&got, "Ordered drug read in part").unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(
+        order["summary"].as_str().unwrap_or("").contains("x30"),
+        "{order:#}"
+    );
+    assert_eq!(order["indicator"], "warning");
+    let listed = find(&got, "Medication read in part").unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(
+        listed["summary"].as_str().unwrap_or("").contains("zorblax"),
+        "{listed:#}"
+    );
+    assert!(find(&got, "not checked").is_none(), "{got:#?}");
 }

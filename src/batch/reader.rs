@@ -531,6 +531,8 @@ pub enum RejectReason {
     BadValue,
     /// A condition name the KB does not know.
     UnknownCondition,
+    /// A quoted field never closed: the rest of the input was read into it.
+    UnterminatedQuote,
 }
 
 impl RejectReason {
@@ -546,6 +548,7 @@ impl RejectReason {
             RejectReason::BadDate => "bad_date",
             RejectReason::BadValue => "bad_value",
             RejectReason::UnknownCondition => "unknown_condition",
+            RejectReason::UnterminatedQuote => "unterminated_quote",
         }
     }
 }
@@ -636,6 +639,18 @@ impl RowChecker {
     /// Checks the shape of a row and reads its patient id, drug, proposed
     /// drug and exposure window.
     pub fn fields<'r>(&self, rec: &'r Record<'_>, line: u64) -> Result<RowFields<'r>, Reject> {
+        // Checked first: the lines the open quote swallowed may even make
+        // the field count right.
+        if rec.unterminated() {
+            return Err(self.reject(
+                line,
+                RejectReason::UnterminatedQuote,
+                None,
+                "a quote opened in this row is never closed: every line after it, to the end of \
+                 the input, was read into this row"
+                    .to_owned(),
+            ));
+        }
         if rec.count() != self.layout.width {
             return Err(self.reject(
                 line,

@@ -27,6 +27,17 @@ pub const BUFFER: usize = 256 * 1024;
 pub struct Record<'a> {
     bytes: &'a [u8],
     bounds: &'a [(usize, usize)],
+    /// A quoted field of this record was still open when the input ended:
+    /// every line after its opening quote was read into it.
+    unterminated: bool,
+}
+
+impl Record<'_> {
+    /// Whether a quoted field was left open at the end of the input (a
+    /// stray quote that swallowed the rest of the file into this record).
+    pub fn unterminated(&self) -> bool {
+        self.unterminated
+    }
 }
 
 /// Access to a record's fields, the same for this module's records and for
@@ -103,6 +114,39 @@ pub struct RecordReader<R> {
     parsed: Vec<u8>,
     parsed_len: usize,
     ends: Vec<usize>,
+    /// The record parsed last ended inside a quoted field, at the end of
+    /// the input.
+    unterminated: bool,
+}
+
+/// Where a record's bytes stand with respect to quoting, byte by byte, as
+/// `csv_core` reads them: enough to tell a quoted field still open at the
+/// end of the input.
+#[derive(Clone, Copy, PartialEq)]
+enum Quoting {
+    /// At the start of a field.
+    FieldStart,
+    /// In a field that did not start with a quote.
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field (it closes the field, or
+    /// escapes the next quote).
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    fn after(self, byte: u8, delimiter: u8) -> Quoting {
+        let boundary = byte == delimiter || byte == b'\n' || byte == b'\r';
+        match (self, byte) {
+            (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+            (Quoting::Quoted, _) => Quoting::Quoted,
+            (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+            (Quoting::FieldStart, b'"') => Quoting::Quoted,
+            _ if boundary => Quoting::FieldStart,
+            _ => Quoting::Unquoted,
+        }
+    }
 }
 
 /// Where the current record's bytes are.
@@ -143,6 +187,7 @@ impl<R: Read> RecordReader<R> {
             parsed: vec![0; 1024],
             parsed_len: 0,
             ends: vec![0; 64],
+            unterminated: false,
         }
     }
 
@@ -158,6 +203,7 @@ impl<R: Read> RecordReader<R> {
             return Ok(None);
         }
         let line = self.lines + 1;
+        self.unterminated = false;
         let held = match self.split_line()? {
             Some(held) => held,
             None => self.parse()?,
@@ -171,6 +217,7 @@ impl<R: Read> RecordReader<R> {
             Record {
                 bytes,
                 bounds: &self.bounds,
+                unterminated: self.unterminated,
             },
         )))
     }
@@ -299,11 +346,15 @@ impl<R: Read> RecordReader<R> {
     fn parse(&mut self) -> io::Result<Held> {
         self.core.reset();
         let (mut out, mut nends) = (0, 0);
+        let mut quoting = Quoting::FieldStart;
         loop {
             let input = &self.buf[self.start..self.end];
             let (result, read, wrote, ended) =
                 self.core
                     .read_record(input, &mut self.parsed[out..], &mut self.ends[nends..]);
+            for &byte in &input[..read] {
+                quoting = quoting.after(byte, self.delimiter);
+            }
             self.count_line_ends(read);
             self.start += read;
             out += wrote;
@@ -325,6 +376,7 @@ impl<R: Read> RecordReader<R> {
                 csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
             }
         }
+        self.unterminated = quoting == Quoting::Quoted && self.eof && self.start == self.end;
         self.parsed_len = out;
         self.bounds.clear();
         let mut field_start = 0;

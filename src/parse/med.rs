@@ -397,6 +397,10 @@ static DOTTED: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)(?:[a-z]\.){1,3}[a-z]?\.?(?:\s|$)"));
 /// "for leg cramps", "(for spasticity)": an indication note after the dose,
 /// with no number in it.
+/// A per-volume strength written with a space, `5 mg/5 mL`: the volume is
+/// joined to its ratio (`mg/5ml`), as labels of oral solutions write it.
+static PER_VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"/\s*([0-9]+(?:\.[0-9]+)?)\s+(ml|l)\b"));
 static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*$"));
 
 /// Rewrites what a prescriber writes around a dose into the forms the
@@ -417,6 +421,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
         unparsed.push(found.as_str().to_owned());
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
+    text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
     FOR_NOTE.replace(&text, " ").into_owned()
 }
 
@@ -932,6 +937,25 @@ mod tests {
         assert_eq!(names(&m), ["baclofen"]);
         assert_eq!(m.ingredients[0].strength, None);
         assert_eq!(m.unparsed, ["1,5 mg"]);
+    }
+
+    #[test]
+    fn a_per_volume_strength_written_with_a_space_is_one_strength() {
+        for text in [
+            "baclofen 5 mg/5 mL",
+            "baclofen 5mg/5ml",
+            "baclofen 5 mg/ 5 ml",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            let strength = m.ingredients[0].strength.clone();
+            assert_eq!(
+                strength.map(|s| (s.value, s.unit)),
+                Some((5.0, Some("mg/5ml".to_owned()))),
+                "{text}"
+            );
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
     }
 
     #[test]

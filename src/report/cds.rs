@@ -270,6 +270,48 @@ pub fn unchecked_card(kb_version: &str, u: &Unchecked, hook_instance: &str) -> C
     }
 }
 
+/// The `warning` card for a medication whose name was read only in part
+/// (`quinine 324 mg nightly x30 days`): the drug found was checked, and the
+/// words not read are named, as they may hold another drug or a dose.
+pub fn partly_read_card(
+    kb_version: &str,
+    u: &Unchecked,
+    words: &[String],
+    hook_instance: &str,
+) -> Card {
+    let role = if u.ordered {
+        "Ordered drug"
+    } else {
+        "Medication"
+    };
+    let listed: Vec<String> = words
+        .iter()
+        .map(|w| format!("`{}`", md_escape(w)))
+        .collect();
+    Card {
+        uuid: stable_uuid(&[hook_instance, "partly-read", &u.name]),
+        summary: summary_line(&format!(
+            "{role} read in part: {} ({} not read)",
+            u.name,
+            words.join(", ")
+        )),
+        detail: format!(
+            "crampcheck checked **{}** as {}, without the words {}. If those words name another \
+             drug or change the dose, that part is **not** covered by the other cards: check it \
+             by hand.",
+            md_escape(&u.name),
+            md_escape(&u.reason),
+            listed.join(", ")
+        ),
+        indicator: "warning",
+        source: CardSource {
+            label: format!("crampcheck KB {kb_version}: medication name resolution"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
 /// The `warning` card for a patient value that was sent but not used (an
 /// implausible number, a unit crampcheck does not read, a birth date that
 /// is no date): the cautions that depend on it are not covered.

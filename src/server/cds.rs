@@ -33,7 +33,8 @@ use crate::kb::KbIndex;
 use crate::kb::index::Lab;
 use crate::parse::parse_med;
 use crate::report::cds::{
-    Card, CdsResponse, Unchecked, finding_card, md_escape, unchecked_card, unused_value_card,
+    Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, unchecked_card,
+    unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
 use crate::units::in_kb_unit;
@@ -918,20 +919,17 @@ pub fn parse_hook_request(
     let mut unused = Vec::new();
     // A record about another patient is not this patient's: never used,
     // always said (the EHR's prefetch is at fault).
-    let patient_id = opt_str(context, "patientId", "context", limits)?;
+    // Required by the CDS Hooks order-select and order-sign hooks: without
+    // it, records of several patients could not be told apart.
+    let patient_id = opt_str(context, "patientId", "context", limits)?
+        .ok_or_else(|| ApiError::bad_field("context.patientId", "missing"))?;
     let mut foreign = Vec::new();
     for (path, r) in &prefetched {
-        if let Some(hook_patient) = &patient_id
-            && matches!(
-                resource_type(r),
-                "MedicationRequest"
-                    | "MedicationStatement"
-                    | "Observation"
-                    | "Condition"
-                    | "Patient"
-            )
-            && let Some(subject) = subject_of(r, path, limits)?
-            && subject != *hook_patient
+        if matches!(
+            resource_type(r),
+            "MedicationRequest" | "MedicationStatement" | "Observation" | "Condition" | "Patient"
+        ) && let Some(subject) = subject_of(r, path, limits)?
+            && subject != patient_id
         {
             foreign.push(format!("{path} (Patient/{subject})"));
             continue;
@@ -1093,6 +1091,7 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
     let mut out: Vec<Card> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut unchecked: Vec<Unchecked> = Vec::new();
+    let mut partly_read: Vec<(Unchecked, Vec<String>)> = Vec::new();
     let mut patient = req.patient.clone();
     let mut unused: Vec<(String, String)> = req.unused.clone();
     let mut others: Vec<String> = Vec::new();
@@ -1143,6 +1142,10 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             meds: list,
             patient: patient.clone(),
         };
+        // A drug read with words left over (`x30 days`) is checked without
+        // them, and a card names the words: refusing it would hide every
+        // card about the drug.
+        let mut read_in_part: Option<(String, Vec<String>)> = None;
         let run = loop {
             match run_document(kb, &input) {
                 Err(RequestError::Input { field, message })
@@ -1159,9 +1162,30 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                     input.patient = patient.clone();
                     unused.push((field, message));
                 }
-                other => break other,
+                Err(err) => {
+                    if read_in_part.is_none()
+                        && let Some((name, words)) = recognized_part(&resolver, &propose)
+                    {
+                        input.propose = name.clone();
+                        read_in_part = Some((name, words));
+                        continue;
+                    }
+                    break Err(err);
+                }
+                ok => break ok,
             }
         };
+        if let (Ok(_), Some((name, words))) = (&run, &read_in_part) {
+            partly_read.push((
+                Unchecked {
+                    name: propose.clone(),
+                    ordered: true,
+                    reason: format!("`{name}`"),
+                    suggestions: Vec::new(),
+                },
+                words.clone(),
+            ));
+        }
         match run {
             Ok(run) => {
                 for f in &run.doc.findings {
@@ -1197,6 +1221,19 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                     .iter()
                     .filter(|m| m.status != "recognized")
                 {
+                    // Checked in part: the drug found, without the words left.
+                    if !m.ingredients.is_empty() && !m.unresolved.is_empty() {
+                        partly_read.push((
+                            Unchecked {
+                                name: m.input.clone(),
+                                ordered: false,
+                                reason: m.ingredients.join(" + "),
+                                suggestions: Vec::new(),
+                            },
+                            m.unresolved.clone(),
+                        ));
+                        continue;
+                    }
                     let reason = if m.status == "ambiguous" {
                         format!("ambiguous: could be {}", m.candidates.join(", "))
                     } else {
@@ -1236,6 +1273,16 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             out.push(unchecked_card(&kb.meta.version, u, &req.hook_instance));
         }
     }
+    for (u, words) in &partly_read {
+        if named.insert(u.name.clone()) {
+            out.push(partly_read_card(
+                &kb.meta.version,
+                u,
+                words,
+                &req.hook_instance,
+            ));
+        }
+    }
     let mut said: HashSet<&str> = HashSet::new();
     for (what, reason) in &unused {
         if said.insert(what) {
@@ -1264,6 +1311,27 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
     };
     out.sort_by_key(rank);
     CdsResponse { cards: out }
+}
+
+/// The recognized part of a name read with words left over (`quinine 324
+/// mg nightly x30 days` → `quinine 324 mg nightly` and `x30`, `days`), when
+/// the name without them is recognized.
+fn recognized_part(resolver: &Resolver<'_>, text: &str) -> Option<(String, Vec<String>)> {
+    let resolved = resolver.resolve(parse_med(text));
+    if resolved.status != Status::Unrecognized
+        || resolved.ingredients.is_empty()
+        || resolved.unresolved.is_empty()
+    {
+        return None;
+    }
+    let left = |token: &str| {
+        let key = crate::kb::names::name_key(token);
+        resolved.unresolved.contains(&key)
+    };
+    let name: Vec<&str> = text.split_whitespace().filter(|t| !left(t)).collect();
+    let name = name.join(" ");
+    (resolver.resolve(parse_med(&name)).status == Status::Recognized)
+        .then_some((name, resolved.unresolved.clone()))
 }
 
 fn severity_at_least(severity: &str, level: Severity) -> bool {
