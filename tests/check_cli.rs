@@ -764,10 +764,20 @@ fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
             "diltiazem",
             "no maximum daily dose on file",
         ),
+        // A count of tablets of no stated strength was once checked by
+        // nobody and said by nobody.
+        (
+            "baclofen 3 tablets qid",
+            "baclofen",
+            "not checked against the 80 mg/day",
+        ),
     ] {
         let title = dose_title(written, drug);
         assert!(title.contains(said), "{written}: {title}");
     }
+    // A bare name writes no dose: nothing to say about one.
+    let (_, doc) = check_json(&["--propose", "baclofen"]);
+    assert!(finding(&doc, "dose", &["baclofen"]).is_none(), "{doc}");
 }
 
 #[test]

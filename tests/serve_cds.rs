@@ -426,7 +426,15 @@ fn schedules_beyond_four_a_day_and_as_needed_are_dose_checked() {
     let mut as_needed_code = draft("1", "baclofen 30 mg", None, false);
     as_needed_code["resource"]["dosageInstruction"][0]["timing"] =
         json!({"code": {"coding": [{"system": gts, "code": "PRN"}]}});
-    for order in [draft("1", "baclofen 30 mg", None, false), as_needed_code] {
+    // A dose in mL, of a name with no strength: not checked, and said.
+    let mut in_ml = draft("1", "baclofen", Some((4, 1, "d")), false);
+    in_ml["resource"]["dosageInstruction"][0]["doseAndRate"] =
+        json!([{"doseQuantity": {"value": 30, "unit": "mL", "code": "mL"}}]);
+    for order in [
+        draft("1", "baclofen 30 mg", None, false),
+        as_needed_code,
+        in_ml,
+    ] {
         let request = order_sign(vec![order], Vec::new(), patient.clone());
         let got = cards(&server, "crampcheck-order-sign", &request);
         assert!(find(&got, "not checked against").is_some(), "{got:#?}");

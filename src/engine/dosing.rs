@@ -83,9 +83,6 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
             && (med.med.frequency.is_some() || (index.is_none() && req.being_written));
         let units = med.med.units_per_dose.unwrap_or(1.0);
         for ingredient in &med.ingredients {
-            let Some(strength) = ingredient.strength.as_ref() else {
-                continue;
-            };
             let name = kb.drug_name(ingredient.drug).to_owned();
             let rule = applicable_max(
                 kb,
@@ -94,6 +91,22 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 req.jurisdiction,
                 index.is_none(),
             );
+            let Some(strength) = ingredient.strength.as_ref() else {
+                // A schedule or a tablet count without a strength (`baclofen
+                // 3 tablets qid`): a dose was written but its amount is
+                // unknown. A bare name (`--propose baclofen`) writes no dose.
+                // (A dose that could not be read is said once, above.)
+                let dose_written = med.med.frequency.is_some() || med.med.units_per_dose.is_some();
+                if dose_written
+                    && med.med.unparsed.is_empty()
+                    && (index.is_some() || req.being_written)
+                    && let Some((rule, max)) = rule.and_then(|r| Some((r, r.max_mg_per_day?)))
+                {
+                    let why = "no strength is written, so the amount in a dose is unknown";
+                    findings.push(unchecked(med, index, name, rule, max, why.to_owned()));
+                }
+                continue;
+            };
             let (rule, max) = match rule.and_then(|r| Some((r, r.max_mg_per_day?))) {
                 Some(found) => found,
                 None => {
