@@ -745,3 +745,106 @@ fn an_order_read_in_part_is_checked_and_the_words_not_read_are_named() {
     );
     assert!(find(&got, "not checked").is_none(), "{got:#?}");
 }
+
+#[test]
+fn lab_results_that_cannot_be_put_in_order_are_not_guessed_between() {
+    let server = TestServer::start();
+    let patient = json!({"resourceType": "Patient", "birthDate": "1950-01-01"});
+    let baclofen = || vec![draft("1", "baclofen 10 mg", Some((3, 1, "d")), false)];
+    let egfr = |value: f64, when: &str| lab("62238-1", value, "mL/min/{1.73_m2}", when);
+    let mut undated = egfr(30.0, "");
+    undated
+        .as_object_mut()
+        .map(|o| o.remove("effectiveDateTime"))
+        .expect("an object");
+    for results in [
+        // eGFR 30 may be the newer: 80 must not stand in for it.
+        vec![egfr(80.0, "2025-01-01"), egfr(30.0, "garbage")],
+        vec![undated.clone(), egfr(80.0, "2025-01-01")],
+        // Two results at one instant that disagree.
+        vec![
+            egfr(80.0, "2025-01-01T08:00:00Z"),
+            egfr(30.0, "2025-01-01T08:00:00Z"),
+        ],
+    ] {
+        let request = order_sign(baclofen(), results, patient.clone());
+        let got = cards(&server, "crampcheck-order-sign", &request);
+        let card = find(&got, "Patient eGFR not used").unwrap_or_else(|| panic!("{got:#?}"));
+        assert!(
+            card["summary"]
+                .as_str()
+                .unwrap_or("")
+                .contains("cannot be put in order")
+                || card["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("cannot be put in order"),
+            "{card:#}"
+        );
+    }
+    // The same value twice, one of them undated: no doubt, it is used.
+    let request = order_sign(baclofen(), vec![egfr(30.0, "2025-01-01"), undated], patient);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "Patient eGFR not used").is_none(), "{got:#?}");
+    assert!(
+        find(&got, "avoid baclofen in older adults with eGFR below 60").is_some(),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn one_order_sent_twice_is_one_order_not_duplicate_therapy() {
+    let server = TestServer::start();
+    let quinine = || draft("q1", "quinine 324 mg", Some((1, 1, "d")), false);
+    let mut request = order_sign(
+        vec![quinine(), quinine()],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let warfarin = json!({"resource": {"resourceType": "MedicationRequest", "id": "w1",
+        "status": "active", "intent": "order",
+        "medicationCodeableConcept": {"text": "warfarin 5 mg daily"}}});
+    request["prefetch"]["medicationRequests"]["entry"] = json!([warfarin.clone(), warfarin]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(&got, "already on the medication list").is_none(),
+        "{got:#?}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+    let pairs = got
+        .iter()
+        .filter(|c| c["summary"].as_str().unwrap_or("").contains("warfarin"))
+        .count();
+    assert_eq!(pairs, 1, "{got:#?}");
+}
+
+#[test]
+fn a_failed_or_paged_prefetch_search_is_said_even_when_another_list_came() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    // The statements came; the requests search failed.
+    request["prefetch"]["medicationStatements"] =
+        json!({"resourceType": "Bundle", "type": "searchset", "entry": []});
+    request["prefetch"]["medicationRequests"] = json!({"resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}]});
+    // And the observations are one page of more.
+    request["prefetch"]["observations"]["link"] =
+        json!([{"relation": "next", "url": "https://ehr.example.org/fhir/Observation?page=2"}]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    let failed = find(&got, "Prefetch `medicationRequests` incomplete")
+        .unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(failed["indicator"], "warning");
+    assert!(
+        find(&got, "Prefetch `observations` incomplete").is_some(),
+        "{got:#?}"
+    );
+    assert!(
+        find(&got, "Prefetch `medicationStatements`").is_none(),
+        "{got:#?}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+}

@@ -33,8 +33,8 @@ use crate::kb::KbIndex;
 use crate::kb::index::Lab;
 use crate::parse::parse_med;
 use crate::report::cds::{
-    Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, unchecked_card,
-    unused_value_card,
+    Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, summary_line,
+    unchecked_card, unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
 use crate::units::in_kb_unit;
@@ -170,6 +170,8 @@ pub struct HookRequest {
     /// Prefetch records about another patient than the hook's (path and
     /// whose), left out of the check.
     pub foreign: Vec<String>,
+    /// Prefetch searches that failed or came back in part (key, what).
+    pub gaps: Vec<(String, String)>,
     /// Labs, age and conditions (jurisdiction US).
     pub patient: PatientArgs,
     /// The number of medications, when it is more than the service checks
@@ -631,10 +633,29 @@ impl Labs {
 enum Taken {
     Text(String),
     At(i64),
+    /// Results that disagree could not be put in order: none is used, and
+    /// no later result changes that (the unordered one may be the latest).
+    Undecidable,
 }
 
+/// Keeps the latest result. Results that disagree where one has no
+/// readable time, or where two share a time, cannot be ordered: which is
+/// current is not guessed (an older number could stand in for a newer one).
 fn keep_latest(slot: &mut Option<(Taken, LabValue)>, when: Taken, value: LabValue) {
-    if slot.as_ref().is_none_or(|(w, _)| when > *w) {
+    let Some((latest, kept)) = slot else {
+        *slot = Some((when, value));
+        return;
+    };
+    if *latest == Taken::Undecidable {
+        return;
+    }
+    let unordered = matches!(latest, Taken::Text(_)) || matches!(when, Taken::Text(_));
+    let agree = matches!((&*kept, &value), (Ok(a), Ok(b)) if a == b);
+    if (unordered || *latest == when) && !agree {
+        let reason = "results disagree and cannot be put in order (one has no readable time, \
+                      or two share a time): which is current cannot be told";
+        *slot = Some((Taken::Undecidable, Err(reason.to_owned())));
+    } else if when > *latest {
         *slot = Some((when, value));
     }
 }
@@ -866,9 +887,15 @@ pub fn parse_hook_request(
     let mut drafts = Vec::new();
     resources(drafts_value, "context.draftOrders", &mut drafts, limits)?;
     let mut prefetched = Vec::new();
+    // A search the EHR could not run, or ran only in part, leaves records
+    // out: said on a card, as the records it did send are still checked.
+    let mut gaps: Vec<(String, String)> = Vec::new();
     if let Some(prefetch) = opt_object(&map, "prefetch", "")? {
         for (key, value) in prefetch {
             resources(value, &format!("prefetch.{key}"), &mut prefetched, limits)?;
+            if let Some(gap) = prefetch_gap(value) {
+                gaps.push((key.clone(), gap.to_owned()));
+            }
         }
     }
     // Medication resources, for medicationReference.
@@ -886,9 +913,17 @@ pub fn parse_hook_request(
     }
     let mut proposed = Vec::new();
     let mut others = Vec::new();
+    // One order sent twice (the same id) is one order, not duplicate
+    // therapy; the same holds for a record repeated in prefetch.
+    let mut orders_seen: HashSet<String> = HashSet::new();
     for (path, r) in &drafts {
         if resource_type(r) == "MedicationRequest" {
             let med = fhir_med(r, path, &medications, limits)?;
+            if let Some(reference) = &med.reference
+                && !orders_seen.insert(reference.clone())
+            {
+                continue;
+            }
             let selected = service.hook == "order-sign"
                 || med
                     .reference
@@ -917,12 +952,12 @@ pub fn parse_hook_request(
     let mut conditions: Vec<String> = Vec::new();
     let mut age = None;
     let mut unused = Vec::new();
-    // A record about another patient is not this patient's: never used,
-    // always said (the EHR's prefetch is at fault).
     // Required by the CDS Hooks order-select and order-sign hooks: without
     // it, records of several patients could not be told apart.
     let patient_id = opt_str(context, "patientId", "context", limits)?
         .ok_or_else(|| ApiError::bad_field("context.patientId", "missing"))?;
+    // A record about another patient is not this patient's: never used,
+    // always said (the EHR's prefetch is at fault).
     let mut foreign = Vec::new();
     for (path, r) in &prefetched {
         if matches!(
@@ -940,9 +975,10 @@ pub fn parse_hook_request(
                 let status = opt_str(r, "status", path, limits)?;
                 // A record not taken now is not read further: a flaw in it
                 // must not cost the clinician every card.
-                let is_draft =
-                    reference_of(r, path, limits)?.is_some_and(|r| draft_refs.contains(&r));
-                if current_status(status.as_deref()) && !is_draft {
+                let reference = reference_of(r, path, limits)?;
+                let is_draft = reference.as_ref().is_some_and(|r| draft_refs.contains(r));
+                let repeated = reference.is_some_and(|r| !orders_seen.insert(r));
+                if current_status(status.as_deref()) && !is_draft && !repeated {
                     others.push(fhir_med(r, path, &medications, limits)?);
                 }
             }
@@ -982,6 +1018,7 @@ pub fn parse_hook_request(
         others,
         has_med_list,
         foreign,
+        gaps,
         patient: PatientArgs {
             egfr,
             qtc,
@@ -993,6 +1030,28 @@ pub fn parse_hook_request(
         },
         unused,
     })
+}
+
+/// Why a prefetch value holds only part of what its search found: the
+/// search failed (an `OperationOutcome`), or the Bundle is one page of a
+/// longer result (a `next` link).
+fn prefetch_gap(value: &Value) -> Option<&'static str> {
+    let Value::Object(object) = value else {
+        return None;
+    };
+    match resource_type(object) {
+        "OperationOutcome" => Some("the search failed (OperationOutcome)"),
+        "Bundle" => {
+            let links = object.get("link").and_then(Value::as_array);
+            let paged = links.is_some_and(|links| {
+                links
+                    .iter()
+                    .any(|l| l.get("relation").and_then(Value::as_str) == Some("next"))
+            });
+            paged.then_some("only the first page of the search was sent (a `next` link)")
+        }
+        _ => None,
+    }
 }
 
 /// Whether any prefetch value is a Bundle whose search was for
@@ -1294,6 +1353,14 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             ));
         }
     }
+    for (key, what) in &req.gaps {
+        out.push(prefetch_gap_card(
+            &kb.meta.version,
+            key,
+            what,
+            &req.hook_instance,
+        ));
+    }
     if !req.foreign.is_empty() {
         out.push(foreign_records_card(
             &kb.meta.version,
@@ -1376,6 +1443,26 @@ fn foreign_records_card(kb_version: &str, foreign: &[String], hook_instance: &st
              crampcheck left them out. If they are this patient's, the medication list, labs or \
              conditions checked are **incomplete**: check them by hand.",
             listed.join(", ")
+        ),
+        indicator: "warning",
+        source: crate::report::cds::CardSource {
+            label: format!("crampcheck KB {kb_version}"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
+fn prefetch_gap_card(kb_version: &str, key: &str, what: &str, hook_instance: &str) -> Card {
+    Card {
+        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "prefetch-gap", key]),
+        summary: summary_line(&format!("Prefetch `{key}` incomplete: {what}")),
+        detail: format!(
+            "The request's `prefetch.{}`: {}. Its missing records were **not** checked, and \
+             this service does not query the FHIR server: check the medication list, labs and \
+             conditions by hand.",
+            md_escape(key),
+            md_escape(what)
         ),
         indicator: "warning",
         source: crate::report::cds::CardSource {
