@@ -303,6 +303,22 @@ fn draft(id: &str, text: &str, timing: Option<(u32, u32, &str)>, as_needed: bool
         "dosageInstruction": [dosage]}})
 }
 
+/// An order-sign request for quinine 324 mg daily (draft `q1`) for a
+/// patient born in 1950, with an empty medication list.
+fn quinine_order() -> Value {
+    order_sign(
+        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    )
+}
+
+/// An active MedicationRequest of `text`, as a prefetch Bundle entry.
+fn active(id: &str, text: &str) -> Value {
+    json!({"resource": {"resourceType": "MedicationRequest", "id": id, "status": "active",
+        "intent": "order", "medicationCodeableConcept": {"text": text}}})
+}
+
 /// An order-sign request with these drafts and an empty medication list.
 fn order_sign(drafts: Vec<Value>, observations: Vec<Value>, patient: Value) -> Value {
     json!({"hookInstance": "0c8a3f1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b", "hook": "order-sign",
@@ -497,11 +513,7 @@ fn a_failed_prefetch_or_an_implausible_birth_date_is_said_not_silenced() {
 #[test]
 fn a_draft_also_returned_by_the_prefetch_search_is_one_order() {
     let server = TestServer::start();
-    let mut request = order_sign(
-        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
-        Vec::new(),
-        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
-    );
+    let mut request = quinine_order();
     request["prefetch"]["medicationRequests"]["entry"] =
         json!([draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)]);
     let got = cards(&server, "crampcheck-order-sign", &request);
@@ -556,11 +568,7 @@ fn a_flawed_record_not_taken_now_does_not_cost_the_cards_and_an_unknown_draft_is
 #[test]
 fn more_medications_than_the_service_checks_is_one_warning_card_not_an_error() {
     let server = TestServer::start();
-    let mut request = order_sign(
-        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
-        Vec::new(),
-        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
-    );
+    let mut request = quinine_order();
     let list: Vec<Value> = (0..200)
         .map(|i| {
             json!({"resource": {"resourceType": "MedicationRequest", "id": format!("m{i}"),
@@ -640,9 +648,9 @@ fn prefetch_records_about_another_patient_are_left_out_and_said() {
         json!({"resourceType": "Patient", "id": "1", "birthDate": "1950-01-01"}),
     );
     let clarithromycin = |id: &str, subject: &str| {
-        json!({"resource": {"resourceType": "MedicationRequest", "id": id, "status": "active",
-            "intent": "order", "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid"},
-            "subject": {"reference": subject}}})
+        let mut order = active(id, "clarithromycin 500 mg bid");
+        order["resource"]["subject"] = json!({ "reference": subject });
+        order
     };
     // This patient's, written as an absolute URL with a version: used.
     request["prefetch"]["medicationRequests"]["entry"] = json!([clarithromycin(
@@ -677,14 +685,9 @@ fn prefetch_records_about_another_patient_are_left_out_and_said() {
 #[test]
 fn only_a_card_with_another_medication_offers_that_it_was_stopped() {
     let server = TestServer::start();
-    let mut request = order_sign(
-        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
-        Vec::new(),
-        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
-    );
-    request["prefetch"]["medicationRequests"]["entry"] = json!([{"resource": {
-        "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
-        "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid"}}}]);
+    let mut request = quinine_order();
+    request["prefetch"]["medicationRequests"]["entry"] =
+        json!([active("m1", "clarithromycin 500 mg bid")]);
     let got = cards(&server, "crampcheck-order-sign", &request);
     let codes = |card: &Value| -> Vec<String> {
         card["overrideReasons"]
@@ -723,9 +726,8 @@ fn an_order_read_in_part_is_checked_and_the_words_not_read_are_named() {
         Vec::new(),
         json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
     );
-    request["prefetch"]["medicationRequests"]["entry"] = json!([{"resource": {
-        "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
-        "medicationCodeableConcept": {"text": "clarithromycin 500 mg bid zorblax"}}}]);
+    request["prefetch"]["medicationRequests"]["entry"] =
+        json!([active("m1", "clarithromycin 500 mg bid zorblax")]);
     let got = cards(&server, "crampcheck-order-sign", &request);
     // The drug was checked: its boxed warning and the interaction show.
     assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
@@ -801,9 +803,7 @@ fn one_order_sent_twice_is_one_order_not_duplicate_therapy() {
         Vec::new(),
         json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
     );
-    let warfarin = json!({"resource": {"resourceType": "MedicationRequest", "id": "w1",
-        "status": "active", "intent": "order",
-        "medicationCodeableConcept": {"text": "warfarin 5 mg daily"}}});
+    let warfarin = active("w1", "warfarin 5 mg daily");
     request["prefetch"]["medicationRequests"]["entry"] = json!([warfarin.clone(), warfarin]);
     let got = cards(&server, "crampcheck-order-sign", &request);
     assert!(
@@ -821,11 +821,7 @@ fn one_order_sent_twice_is_one_order_not_duplicate_therapy() {
 #[test]
 fn a_failed_or_paged_prefetch_search_is_said_even_when_another_list_came() {
     let server = TestServer::start();
-    let mut request = order_sign(
-        vec![draft("q1", "quinine 324 mg", Some((1, 1, "d")), false)],
-        Vec::new(),
-        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
-    );
+    let mut request = quinine_order();
     // The statements came; the requests search failed.
     request["prefetch"]["medicationStatements"] =
         json!({"resourceType": "Bundle", "type": "searchset", "entry": []});
