@@ -84,13 +84,15 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         let units = med.med.units_per_dose.unwrap_or(1.0);
         for ingredient in &med.ingredients {
             let name = kb.drug_name(ingredient.drug).to_owned();
-            let rule = applicable_max(
-                kb,
-                ingredient.drug,
-                &conditions,
-                req.jurisdiction,
-                index.is_none(),
-            );
+            let rule_for = || {
+                applicable_max(
+                    kb,
+                    ingredient.drug,
+                    &conditions,
+                    req.jurisdiction,
+                    index.is_none(),
+                )
+            };
             let Some(strength) = ingredient.strength.as_ref() else {
                 // A schedule or a tablet count without a strength (`baclofen
                 // 3 tablets qid`): a dose was written but its amount is
@@ -100,14 +102,14 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 if dose_written
                     && med.med.unparsed.is_empty()
                     && (index.is_some() || req.being_written)
-                    && let Some((rule, max)) = rule.and_then(|r| Some((r, r.max_mg_per_day?)))
+                    && let Some((rule, max)) = rule_for().and_then(|r| Some((r, r.max_mg_per_day?)))
                 {
                     let why = "no strength is written, so the amount in a dose is unknown";
                     findings.push(unchecked(med, index, name, rule, max, why.to_owned()));
                 }
                 continue;
             };
-            let (rule, max) = match rule.and_then(|r| Some((r, r.max_mg_per_day?))) {
+            let (rule, max) = match rule_for().and_then(|r| Some((r, r.max_mg_per_day?))) {
                 Some(found) => found,
                 None => {
                     // A cramp therapy's dose being written, and the KB has

@@ -1405,21 +1405,39 @@ fn severity_at_least(severity: &str, level: Severity) -> bool {
     crate::clinical::Severity::parse(severity).is_some_and(|s| s >= level)
 }
 
-fn too_many_card(kb_version: &str, count: usize, hook_instance: &str) -> Card {
+/// A card about the request itself rather than a finding (what was not
+/// checked and why): `key` makes its uuid stable within the hook instance.
+fn request_card(
+    kb_version: &str,
+    key: &[&str],
+    summary: String,
+    detail: String,
+    indicator: &'static str,
+) -> Card {
     Card {
-        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "too-many-medications"]),
-        summary: format!("Not checked: {count} medications, more than this service checks at once"),
-        detail: "crampcheck checked **nothing** in this request: the draft orders and the \
-                 medication list together are more than it takes in one request. Check the \
-                 order by hand."
-            .to_owned(),
-        indicator: "warning",
+        uuid: crate::report::fhir::stable_uuid(key),
+        summary,
+        detail,
+        indicator,
         source: crate::report::cds::CardSource {
             label: format!("crampcheck KB {kb_version}"),
             url: None,
         },
         override_reasons: Vec::new(),
     }
+}
+
+fn too_many_card(kb_version: &str, count: usize, hook_instance: &str) -> Card {
+    request_card(
+        kb_version,
+        &[hook_instance, "too-many-medications"],
+        format!("Not checked: {count} medications, more than this service checks at once"),
+        "crampcheck checked **nothing** in this request: the draft orders and the \
+         medication list together are more than it takes in one request. Check the \
+         order by hand."
+            .to_owned(),
+        "warning",
+    )
 }
 
 fn foreign_records_card(kb_version: &str, foreign: &[String], hook_instance: &str) -> Card {
@@ -1432,63 +1450,50 @@ fn foreign_records_card(kb_version: &str, foreign: &[String], hook_instance: &st
     if foreign.len() > LISTED {
         listed.push(format!("and {} more", foreign.len() - LISTED));
     }
-    Card {
-        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "foreign-records"]),
-        summary: format!(
+    request_card(
+        kb_version,
+        &[hook_instance, "foreign-records"],
+        format!(
             "{} prefetch record(s) about another patient were not used",
             foreign.len()
         ),
-        detail: format!(
+        format!(
             "The request's `prefetch` held records whose subject is not this hook's patient: {}. \
              crampcheck left them out. If they are this patient's, the medication list, labs or \
              conditions checked are **incomplete**: check them by hand.",
             listed.join(", ")
         ),
-        indicator: "warning",
-        source: crate::report::cds::CardSource {
-            label: format!("crampcheck KB {kb_version}"),
-            url: None,
-        },
-        override_reasons: Vec::new(),
-    }
+        "warning",
+    )
 }
 
 fn prefetch_gap_card(kb_version: &str, key: &str, what: &str, hook_instance: &str) -> Card {
-    Card {
-        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "prefetch-gap", key]),
-        summary: summary_line(&format!("Prefetch `{key}` incomplete: {what}")),
-        detail: format!(
+    request_card(
+        kb_version,
+        &[hook_instance, "prefetch-gap", key],
+        summary_line(&format!("Prefetch `{key}` incomplete: {what}")),
+        format!(
             "The request's `prefetch.{}`: {}. Its missing records were **not** checked, and \
              this service does not query the FHIR server: check the medication list, labs and \
              conditions by hand.",
             md_escape(key),
             md_escape(what)
         ),
-        indicator: "warning",
-        source: crate::report::cds::CardSource {
-            label: format!("crampcheck KB {kb_version}"),
-            url: None,
-        },
-        override_reasons: Vec::new(),
-    }
+        "warning",
+    )
 }
 
 fn no_med_list_card(kb_version: &str, hook_instance: &str) -> Card {
-    Card {
-        uuid: crate::report::fhir::stable_uuid(&[hook_instance, "no-medication-list"]),
-        summary: "No active medication list was sent: only the draft orders were checked"
+    request_card(
+        kb_version,
+        &[hook_instance, "no-medication-list"],
+        "No active medication list was sent: only the draft orders were checked".to_owned(),
+        "The request's `prefetch` held no MedicationRequest or MedicationStatement \
+         Bundle, and this service does not query the FHIR server. Interactions with \
+         the patient's current medications were **not** checked."
             .to_owned(),
-        detail: "The request's `prefetch` held no MedicationRequest or MedicationStatement \
-                 Bundle, and this service does not query the FHIR server. Interactions with \
-                 the patient's current medications were **not** checked."
-            .to_owned(),
-        indicator: "info",
-        source: crate::report::cds::CardSource {
-            label: format!("crampcheck KB {kb_version}"),
-            url: None,
-        },
-        override_reasons: Vec::new(),
-    }
+        "info",
+    )
 }
 
 /// `POST /cds-services/{id}`: the cards for a hook request.
