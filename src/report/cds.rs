@@ -236,13 +236,28 @@ pub struct Unchecked {
     pub suggestions: Vec<String>,
 }
 
+impl Unchecked {
+    /// How a card names it: the drug being ordered, or one on the list.
+    fn role(&self) -> &'static str {
+        if self.ordered {
+            "Ordered drug"
+        } else {
+            "Medication"
+        }
+    }
+}
+
+/// The source of a card about how a medication's name was read.
+fn name_resolution_source(kb_version: &str) -> CardSource {
+    CardSource {
+        label: format!("crampcheck KB {kb_version}: medication name resolution"),
+        url: None,
+    }
+}
+
 /// The `warning` card for a medication that could not be checked.
 pub fn unchecked_card(kb_version: &str, u: &Unchecked, hook_instance: &str) -> Card {
-    let role = if u.ordered {
-        "Ordered drug"
-    } else {
-        "Medication"
-    };
+    let role = u.role();
     let summary = summary_line(&format!(
         "{role} not checked for interactions: {} ({})",
         u.name, u.reason
@@ -262,10 +277,7 @@ pub fn unchecked_card(kb_version: &str, u: &Unchecked, hook_instance: &str) -> C
         summary,
         detail,
         indicator: "warning",
-        source: CardSource {
-            label: format!("crampcheck KB {kb_version}: medication name resolution"),
-            url: None,
-        },
+        source: name_resolution_source(kb_version),
         override_reasons: Vec::new(),
     }
 }
@@ -279,11 +291,7 @@ pub fn partly_read_card(
     words: &[String],
     hook_instance: &str,
 ) -> Card {
-    let role = if u.ordered {
-        "Ordered drug"
-    } else {
-        "Medication"
-    };
+    let role = u.role();
     let listed: Vec<String> = words
         .iter()
         .map(|w| format!("`{}`", md_escape(w)))
@@ -304,10 +312,7 @@ pub fn partly_read_card(
             listed.join(", ")
         ),
         indicator: "warning",
-        source: CardSource {
-            label: format!("crampcheck KB {kb_version}: medication name resolution"),
-            url: None,
-        },
+        source: name_resolution_source(kb_version),
         override_reasons: Vec::new(),
     }
 }
