@@ -743,6 +743,45 @@ fn delimiter_flag_reads_semicolon_and_tab_files() {
             .unwrap_or_else(|| panic!("{file}"));
         assert_eq!(found.lines, "2;3");
     }
+    // The wrong delimiter reads the header as one column: the error says
+    // which delimiter it holds.
+    for (file, delimiter, hint) in [
+        ("semicolon.csv", ",", "try --delimiter ';'"),
+        ("basic.csv", ":", "try --delimiter ','"),
+        ("tab.tsv", ";", "try --delimiter 'tab'"),
+    ] {
+        let run = batch(&fixture(file), &["--delimiter", delimiter]);
+        assert_eq!(run.code, 2, "{file}");
+        assert!(
+            run.stderr.contains("no column `patient_id`"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(hint), "{file}: {}", run.stderr);
+        assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+    }
+}
+
+#[test]
+fn one_column_named_for_two_roles_is_refused() {
+    let run = batch(
+        &fixture("days_supply.csv"),
+        &["--start-col", "fill_date", "--days-supply-col", "FILL_DATE"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("column `fill_date` is given for both --start-col and --days-supply-col"),
+        "{}",
+        run.stderr
+    );
+    let run = batch(&fixture("basic.csv"), &["--drug-col", "patient_id"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("both --patient-col and --drug-col"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -841,8 +880,15 @@ fn days_supply_windows_and_bad_dates() {
         run.rejects,
         [
             (6, "bad_date".to_owned(), "fill_date".to_owned()),
-            (7, "bad_value".to_owned(), "days_supply".to_owned())
+            (7, "bad_value".to_owned(), "days_supply".to_owned()),
+            (8, "bad_value".to_owned(), "days_supply".to_owned())
         ]
+    );
+    // A supply of 0 days (a reversed claim) is no window: said, not
+    // counted as a day.
+    assert_eq!(
+        run.find("p4", "interaction", "quinine;clarithromycin"),
+        None
     );
 }
 
@@ -1357,10 +1403,56 @@ fn standard_input_from_a_file_is_not_overwritten_and_side_outputs_need_files() {
         let out = run(&[flag, "-"]);
         assert_eq!(out.status.code(), Some(2), "{flag}");
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("needs a file"),
+            String::from_utf8_lossy(&out.stderr).contains("is standard output"),
             "{flag}"
         );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_standard_output_under_another_name_is_refused() {
+    let dir = TempDir::new().expect("temp dir");
+    let findings = dir.path().join("findings.csv");
+    let run = |stdout: std::process::Stdio, flag: &str, path: &Path| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("crampcheck"))
+            .arg("batch")
+            .arg(fixture("basic.csv"))
+            .args([flag, &path.to_string_lossy(), "--quiet"])
+            .stdout(stdout)
+            .output()
+            .expect("run")
+    };
+    // A pipe: `/dev/stdout` would mix the summary into the findings.
+    for flag in ["--summary-json", "--rejects"] {
+        let out = run(std::process::Stdio::piped(), flag, Path::new("/dev/stdout"));
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is standard output"), "{stderr}");
+        assert!(out.stdout.is_empty(), "{flag}");
+    }
+    // The file the shell sends standard output to: renaming the summary
+    // onto it would lose the findings.
+    std::fs::write(&findings, "").expect("write");
+    let out = run(
+        std::fs::File::create(&findings).expect("create").into(),
+        "--summary-json",
+        &findings,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // Another file: runs.
+    let summary = dir.path().join("summary.json");
+    let out = run(
+        std::fs::File::create(&findings).expect("create").into(),
+        "--summary-json",
+        &summary,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        std::fs::read_to_string(&findings)
+            .expect("read")
+            .contains("quinine")
+    );
 }
 
 #[cfg(unix)]

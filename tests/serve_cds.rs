@@ -844,3 +844,134 @@ fn a_failed_or_paged_prefetch_search_is_said_even_when_another_list_came() {
     );
     assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
 }
+
+#[test]
+fn a_condition_entered_in_error_is_not_used_however_its_status_is_written() {
+    let server = TestServer::start();
+    let with_condition = |status: Value| {
+        let mut request = order_sign(
+            vec![draft("o1", "orphenadrine 100 mg", Some((2, 1, "d")), false)],
+            Vec::new(),
+            json!({"resourceType": "Patient", "birthDate": "1970-01-01"}),
+        );
+        let mut condition = json!({"resourceType": "Condition", "code": {"text": "Myasthenia gravis"},
+            "clinicalStatus": {"coding": [{"system":
+                "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}});
+        if !status.is_null() {
+            condition["verificationStatus"] = status;
+        }
+        request["prefetch"]["conditions"] =
+            json!({"resourceType": "Bundle", "entry": [{"resource": condition}]});
+        cards(&server, "crampcheck-order-sign", &request)
+    };
+    // Confirmed: the contraindication is said.
+    let got = with_condition(Value::Null);
+    assert!(find(&got, "yasthenia").is_some(), "{got:#?}");
+    for status in [
+        json!({"coding": [{"system":
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}]}),
+        json!({"coding": [{"code": "entered-in-error"}]}),
+        json!({"text": "Entered in error"}),
+        json!({"text": "entered-in-error"}),
+        json!({"coding": [{"code": "refuted"}]}),
+    ] {
+        let got = with_condition(status.clone());
+        assert!(find(&got, "yasthenia").is_none(), "{status}: {got:#?}");
+    }
+}
+
+#[test]
+fn a_lab_coded_with_another_name_of_loinc_is_used_and_one_with_no_system_is_said() {
+    let server = TestServer::start();
+    let baclofen_with = |coding: Value| {
+        let observation = json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [coding]}, "effectiveDateTime": "2025-06-01",
+            "valueQuantity": {"value": 40, "unit": "mL/min/{1.73_m2}"}});
+        let request = order_sign(
+            vec![draft("1", "baclofen 10 mg", Some((3, 1, "d")), false)],
+            vec![observation],
+            json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+        );
+        cards(&server, "crampcheck-order-sign", &request)
+    };
+    let beers = "avoid baclofen in older adults with eGFR below 60";
+    for system in [
+        "http://loinc.org",
+        "urn:oid:2.16.840.1.113883.6.1",
+        "https://loinc.org",
+        "http://loinc.org/",
+    ] {
+        let got = baclofen_with(json!({"system": system, "code": "62238-1"}));
+        assert!(find(&got, beers).is_some(), "{system}: {got:#?}");
+        assert!(find(&got, "eGFR not used").is_none(), "{system}: {got:#?}");
+    }
+    // No system: maybe LOINC, maybe not. Not used, and said.
+    let got = baclofen_with(json!({"code": "62238-1"}));
+    assert!(find(&got, beers).is_none(), "{got:#?}");
+    let card = find(&got, "eGFR not used").unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(
+        card["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no code system"),
+        "{card:#}"
+    );
+    // Another system's code that happens to match: not a lab of ours.
+    let got = baclofen_with(json!({"system": "http://snomed.info/sct", "code": "62238-1"}));
+    assert!(find(&got, beers).is_none(), "{got:#?}");
+    assert!(find(&got, "not used").is_none(), "{got:#?}");
+}
+
+#[test]
+fn a_draft_order_for_another_patient_is_not_checked_and_a_selection_naming_no_draft_is_said() {
+    let server = TestServer::start();
+    let mut request = order_sign(
+        vec![
+            draft("q1", "quinine 324 mg", Some((1, 1, "d")), false),
+            draft("c1", "clarithromycin 500 mg", Some((2, 1, "d")), false),
+        ],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    request["context"]["draftOrders"]["entry"][1]["resource"]["subject"] =
+        json!({"reference": "Patient/7"});
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "clarithromycin").is_none(), "{got:#?}");
+    let card = find(
+        &got,
+        "1 draft order(s) about another patient were not checked",
+    )
+    .unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(card["indicator"], "warning");
+    assert!(
+        card["detail"].as_str().unwrap_or("").contains("Patient/7"),
+        "{card:#}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+
+    // order-select naming a draft that is not there: the drafts present are
+    // checked, and the selection is named.
+    let mut request = fixture("order-select-quinine.json");
+    request["context"]["selections"] = json!(["MedicationRequest/zzz"]);
+    let got = cards(&server, "crampcheck-order-select", &request);
+    let card = find(&got, "Selected order(s) not among the draft orders")
+        .unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(
+        card["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("MedicationRequest/zzz"),
+        "{card:#}"
+    );
+    assert!(find(&got, "Boxed warning").is_some(), "{got:#?}");
+    // The fixture as sent: no such card.
+    let got = cards(
+        &server,
+        "crampcheck-order-select",
+        &fixture("order-select-quinine.json"),
+    );
+    assert!(
+        find(&got, "not among the draft orders").is_none(),
+        "{got:#?}"
+    );
+}

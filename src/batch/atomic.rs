@@ -85,6 +85,36 @@ pub fn identity(path: &Path) -> Option<PathBuf> {
     })
 }
 
+/// Whether `path` is the file or pipe standard output writes to (not a
+/// terminal or `/dev/null`, where outputs may meet): `/dev/stdout`, or the
+/// file the shell redirected standard output to. An output there would be
+/// mixed into, or replace, what goes to standard output.
+#[cfg(unix)]
+pub fn is_stdout(path: &Path) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(target) = std::fs::metadata(path) else {
+        return false;
+    };
+    let Ok(stdout) = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|f| f.metadata())
+    else {
+        return false;
+    };
+    !stdout.file_type().is_char_device()
+        && (target.dev(), target.ino()) == (stdout.dev(), stdout.ino())
+}
+
+/// Whether `path` is the file or pipe standard output writes to; not
+/// known on this platform.
+#[cfg(not(unix))]
+pub fn is_stdout(_path: &Path) -> bool {
+    false
+}
+
 /// A new temporary file in `target`'s directory, named so it is plainly
 /// not the finished output; it is removed when dropped unless persisted.
 /// It gets the target's permissions when the target exists, otherwise those

@@ -80,7 +80,7 @@ pub enum BatchError {
         source: csv::Error,
     },
     /// A requested column is not in the header.
-    #[error("{input}: no column `{column}` (columns found: {})", found.join(", "))]
+    #[error("{input}: no column `{column}` (columns found: {}){hint}", found.join(", "))]
     MissingColumn {
         /// The input label.
         input: String,
@@ -88,6 +88,21 @@ pub enum BatchError {
         column: String,
         /// The header as read.
         found: Vec<String>,
+        /// A likely cause (another delimiter), or empty.
+        hint: String,
+    },
+    /// One column is named for two roles (`--start-col` and
+    /// `--days-supply-col`): every row would be misread.
+    #[error("{input}: column `{column}` is given for both {first} and {second}")]
+    ColumnTwice {
+        /// The input label.
+        input: String,
+        /// The column as written in the header.
+        column: String,
+        /// The first flag naming it.
+        first: &'static str,
+        /// The second flag naming it.
+        second: &'static str,
     },
     /// A row of the `--patients` file cannot be used.
     #[error("{path}:{line}: column `{column}`: {message}")]

@@ -361,6 +361,19 @@ pub enum LabField {
     Magnesium,
 }
 
+impl LabField {
+    /// The flag that names its column.
+    pub fn flag(self) -> &'static str {
+        match self {
+            LabField::Egfr => "--egfr-col",
+            LabField::Qtc => "--qtc-col",
+            LabField::Age => "--age-col",
+            LabField::Potassium => "--potassium-col",
+            LabField::Magnesium => "--magnesium-col",
+        }
+    }
+}
+
 /// Column positions, resolved once from the header.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -417,6 +430,7 @@ impl HeaderMap {
         self.find(name).ok_or_else(|| BatchError::MissingColumn {
             input: input.to_owned(),
             column: name.to_owned(),
+            hint: self.delimiter_hint(),
             // Control characters (a binary file read as CSV) are shown
             // escaped, so the error stays one printable line.
             found: self
@@ -432,6 +446,24 @@ impl HeaderMap {
                 })
                 .collect(),
         })
+    }
+
+    /// When the header read as one column holds a common delimiter (a
+    /// `;` file read with `,`, or `--delimiter` mistyped), which
+    /// `--delimiter` would split it; else empty.
+    fn delimiter_hint(&self) -> String {
+        let [only] = self.names.as_slice() else {
+            return String::new();
+        };
+        [(',', ","), (';', ";"), ('\t', "tab"), ('|', "|")]
+            .iter()
+            .find(|(c, _)| only.contains(*c))
+            .map_or_else(String::new, |(c, flag)| {
+                format!(
+                    "; the header was read as one column, and it holds `{}`: try --delimiter '{flag}'",
+                    c.escape_default()
+                )
+            })
     }
 
     /// Header names used more than once.
@@ -476,7 +508,7 @@ impl Layout {
                 labs.push((field, i));
             }
         }
-        Ok(Layout {
+        let layout = Layout {
             width: header.names().len(),
             header: header.names().to_vec(),
             patient: header.require(&cols.patient, input)?,
@@ -488,7 +520,37 @@ impl Layout {
             conditions: optional(&cols.context.conditions)?,
             labs,
             duplicates: header.duplicates(),
-        })
+        };
+        layout.each_column_once(input)?;
+        Ok(layout)
+    }
+
+    /// Refuses a column named for two roles: its values would be read as
+    /// both (a date column as days' supply rejects every row).
+    fn each_column_once(&self, input: &str) -> Result<(), BatchError> {
+        let mut roles: Vec<(&'static str, usize)> =
+            vec![("--patient-col", self.patient), ("--drug-col", self.drug)];
+        for (flag, col) in [
+            ("--start-col", self.start),
+            ("--stop-col", self.stop),
+            ("--days-supply-col", self.days_supply),
+            ("--propose-col", self.propose),
+            ("--conditions-col", self.conditions),
+        ] {
+            roles.extend(col.map(|c| (flag, c)));
+        }
+        roles.extend(self.labs.iter().map(|(field, c)| (field.flag(), *c)));
+        for (i, (second, col)) in roles.iter().enumerate() {
+            if let Some((first, _)) = roles[..i].iter().find(|(_, c)| c == col) {
+                return Err(BatchError::ColumnTwice {
+                    input: input.to_owned(),
+                    column: self.name(*col).to_owned(),
+                    first,
+                    second,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Name of column `i` as written in the header.
@@ -750,19 +812,20 @@ impl RowChecker {
             let days = std::str::from_utf8(raw)
                 .ok()
                 .and_then(|s| s.parse::<f64>().ok())
-                .filter(|d| d.is_finite() && (0.0..=36_500.0).contains(d))
+                // 0 covers no day (often a reversed claim): not a window.
+                .filter(|d| d.is_finite() && *d > 0.0 && *d <= 36_500.0)
                 .ok_or_else(|| {
                     let detail = if raw.is_empty() {
                         "no days' supply".to_owned()
                     } else {
                         format!(
-                            "days' supply {} is not a number from 0 to 36500",
+                            "days' supply {} is not a number above 0 and at most 36500",
                             shorten(raw)
                         )
                     };
                     self.reject(line, RejectReason::BadValue, Some(days_col), detail)
                 })?;
-            let days = (days.ceil() as Day).max(1);
+            let days = days.ceil() as Day;
             return Ok((start, start.saturating_add(days)));
         }
         Ok((start, OPEN_END))
@@ -855,7 +918,10 @@ pub fn parse_day(bytes: &[u8]) -> Option<Day> {
 fn is_time_tail(rest: &[u8]) -> bool {
     // The usual export timestamp, `T08:15:38Z`, without the general walk.
     if let [b'T', h, hh, b':', m, mm, b':', s, ss, b'Z'] = rest {
-        return [h, hh, m, mm, s, ss].iter().all(|c| c.is_ascii_digit());
+        return [h, hh, m, mm, s, ss].iter().all(|c| c.is_ascii_digit())
+            && two_digits(*h, *hh) <= 24
+            && two_digits(*m, *mm) <= 59
+            && two_digits(*s, *ss) <= 60;
     }
     let [b'T' | b't' | b' ', first, ..] = rest else {
         return rest.is_empty();
@@ -868,6 +934,9 @@ fn is_time_tail(rest: &[u8]) -> bool {
         .iter()
         .position(|&c| !CLOCK_BYTES[usize::from(c)])
         .map_or(rest.len(), |at| at + 1);
+    let Some(hours) = clock_hours(&rest[1..clock]) else {
+        return false;
+    };
     let mut tail = &rest[clock..];
     if let [b'[', .., b']'] = tail {
         return is_zone_name(&tail[1..tail.len() - 1]);
@@ -878,10 +947,12 @@ fn is_time_tail(rest: &[u8]) -> bool {
         };
         let end = after.iter().position(|&c| c == b' ').unwrap_or(after.len());
         let part = &after[..end];
-        let offset = matches!(part, [b'+' | b'-', ..])
-            && part.len() <= 6
-            && part[1..].iter().all(|c| c.is_ascii_digit() || *c == b':');
-        let word = (1..=5).contains(&part.len()) && part.iter().all(u8::is_ascii_alphabetic);
+        let offset = is_offset(part);
+        // `13:00 pm` is no time of day.
+        let half_day = part.eq_ignore_ascii_case(b"am") || part.eq_ignore_ascii_case(b"pm");
+        let word = (1..=5).contains(&part.len())
+            && part.iter().all(u8::is_ascii_alphabetic)
+            && (!half_day || (1..=12).contains(&hours));
         let zone = matches!(part, [b'[', .., b']'] if is_zone_name(&part[1..part.len() - 1]));
         if !(offset || word || zone) {
             return false;
@@ -889,6 +960,76 @@ fn is_time_tail(rest: &[u8]) -> bool {
         tail = &after[end..];
     }
     tail.is_empty()
+}
+
+/// The number two ASCII digits write.
+fn two_digits(tens: u8, units: u8) -> u8 {
+    (tens - b'0') * 10 + (units - b'0')
+}
+
+/// The hour of a time of day with its offset, written with the bytes of
+/// [`CLOCK_BYTES`]: `H:MM` or `HH:MM`, then perhaps `:SS` and a fraction,
+/// then perhaps `Z` or an offset. `None` when it is not one (`99:99`,
+/// `10:61`, `1`, `10:00ZZ`, `10:00+99:99`).
+fn clock_hours(clock: &[u8]) -> Option<u8> {
+    let digits = |from: usize| {
+        clock[from.min(clock.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let hour_len = digits(0);
+    let hours = match clock[..hour_len] {
+        [h] => h - b'0',
+        [h, hh] => two_digits(h, hh),
+        _ => return None,
+    };
+    let [b':', m, mm, rest @ ..] = &clock[hour_len..] else {
+        return None;
+    };
+    if hours > 24 || !m.is_ascii_digit() || !mm.is_ascii_digit() || two_digits(*m, *mm) > 59 {
+        return None;
+    }
+    let mut rest = rest;
+    if let [b':', s, ss, after @ ..] = rest {
+        if !s.is_ascii_digit() || !ss.is_ascii_digit() || two_digits(*s, *ss) > 60 {
+            return None;
+        }
+        rest = after;
+        if let [b'.', after @ ..] = rest {
+            let fraction = after.iter().take_while(|c| c.is_ascii_digit()).count();
+            if fraction == 0 {
+                return None;
+            }
+            rest = &after[fraction..];
+        }
+    }
+    match rest {
+        [] | [b'Z' | b'z'] => Some(hours),
+        offset if is_offset(offset) => Some(hours),
+        _ => None,
+    }
+}
+
+/// A UTC offset: `+HH`, `+HHMM` or `+HH:MM` (or `-`), hours at most 14 and
+/// minutes at most 59.
+fn is_offset(part: &[u8]) -> bool {
+    let ([b'+' | b'-', h, hh] | [b'+' | b'-', h, hh, b':', _, _] | [b'+' | b'-', h, hh, _, _]) =
+        part
+    else {
+        return false;
+    };
+    let minutes = match part.len() {
+        3 => None,
+        6 => Some((part[4], part[5])),
+        _ => Some((part[3], part[4])),
+    };
+    h.is_ascii_digit()
+        && hh.is_ascii_digit()
+        && two_digits(*h, *hh) <= 14
+        && minutes.is_none_or(|(m, mm)| {
+            m.is_ascii_digit() && mm.is_ascii_digit() && two_digits(m, mm) <= 59
+        })
 }
 
 /// A time-zone name as written in brackets: `Europe/Paris`, `UTC`.
@@ -1151,6 +1292,17 @@ mod tests {
             b"2024-01-01T08:00 afterwards",
             b"2024-01-01 08:00 UTC 2 3 4",
             b"2024-01-01 08:00 [not a zone]",
+            b"2024-01-10T99:99:99",
+            b"2024-01-10T99:99:99Z",
+            b"2024-01-10 10:61",
+            b"2024-01-10 13:00 pm",
+            b"2024-01-10 0:30 AM",
+            b"2024-01-10T10:00:00+99:99",
+            b"2024-01-10T10:00:00ZZ",
+            b"2024-01-10T1",
+            b"2024-01-10T10:00:00.",
+            b"2024-01-10 10:00 +2500",
+            b"2024-01-10 10:00:00-05:60",
         ] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
         }
@@ -1172,6 +1324,12 @@ mod tests {
             b"2024-01-01 08:15:38 +0000 UTC",
             b"2024-01-01T08:15+01:00[Europe/Paris]",
             b"2024-01-01T08:15:38.123456-05:00",
+            b"2024-01-01T23:59:60Z",
+            b"2024-01-01T24:00",
+            b"2024-01-01 12:30 pm",
+            b"2024-01-01 08:15 -0500",
+            b"2024-01-01 08:15 +05",
+            b"2024-01-01T08:15+0530",
         ] {
             assert_eq!(
                 parse_day(form),

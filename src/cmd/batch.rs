@@ -192,8 +192,14 @@ fn output_paths(args: &BatchArgs) -> Result<[Option<PathBuf>; 3]> {
         ("--rejects", &args.rejects),
         ("--summary-json", &args.summary_json),
     ] {
-        if path.as_deref() == Some(Path::new("-")) {
-            bail!("{flag} needs a file: standard output carries the findings");
+        let Some(path) = path.as_deref() else {
+            continue;
+        };
+        if path == Path::new("-") || (out.is_none() && atomic::is_stdout(path)) {
+            bail!(
+                "{flag} {} is standard output, which carries the findings: name a file",
+                label(path)
+            );
         }
     }
     let outputs = [

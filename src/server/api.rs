@@ -68,8 +68,11 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// Parses a body that must be one JSON object.
+/// Parses a body that must be one JSON object. A leading byte-order mark,
+/// which some Windows clients write, is passed over (RFC 8259 section 8.1
+/// lets a parser ignore it).
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let malformed = |e: serde_json::Error| ApiError::bad_request(format!("malformed JSON: {e}"));
     let mut reader = serde_json::Deserializer::from_slice(body);
     let value = UniqueKeys.deserialize(&mut reader).map_err(malformed)?;
@@ -398,6 +401,16 @@ mod tests {
         );
         let err = parse_check_request(br#"{"propose":"quinine","egfr":"45"}"#, &limits()).err();
         assert_eq!(err.and_then(|e| e.field), Some("egfr".to_owned()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_json_is_passed_over() {
+        let body = b"\xEF\xBB\xBF{\"propose\":\"quinine\"}";
+        let input = parse_check_request(body, &limits()).map(|i| i.propose);
+        assert_eq!(input.ok().as_deref(), Some("quinine"));
+        // Only at the start: one inside the text is still malformed.
+        let body = b"{\"propose\":\"quinine\"}\xEF\xBB\xBF";
+        assert!(parse_check_request(body, &limits()).is_err());
     }
 
     #[test]

@@ -170,6 +170,11 @@ pub struct HookRequest {
     /// Prefetch records about another patient than the hook's (path and
     /// whose), left out of the check.
     pub foreign: Vec<String>,
+    /// Draft orders about another patient than the hook's (path and whose),
+    /// not checked.
+    pub foreign_drafts: Vec<String>,
+    /// `context.selections` that name no draft order, sorted.
+    pub unmatched_selections: Vec<String>,
     /// Prefetch searches that failed or came back in part (key, what).
     pub gaps: Vec<(String, String)>,
     /// Labs, age and conditions (jurisdiction US).
@@ -263,10 +268,11 @@ fn concept_names(
     Ok(names)
 }
 
-/// Codes in a CodeableConcept from `system`.
+/// Codes in a CodeableConcept whose `coding.system` (absent: `None`) is
+/// accepted by `system`: one code system goes by several names.
 fn concept_codes(
     concept: &Map<String, Value>,
-    system: &str,
+    system: impl Fn(Option<&str>) -> bool,
     path: &str,
     limits: &Limits,
 ) -> Result<Vec<String>, ApiError> {
@@ -276,11 +282,26 @@ fn concept_codes(
         let Value::Object(coding) = coding else {
             return Err(ApiError::bad_field(cpath, "expected an object"));
         };
-        if opt_str(coding, "system", &cpath, limits)?.as_deref() == Some(system) {
+        if system(opt_str(coding, "system", &cpath, limits)?.as_deref()) {
             codes.extend(opt_str(coding, "code", &cpath, limits)?);
         }
     }
     Ok(codes)
+}
+
+/// LOINC, as FHIR names it and as records converted from other standards
+/// (an OID, an `https` or trailing-slash form) name it.
+fn is_loinc(system: Option<&str>) -> bool {
+    matches!(
+        system,
+        Some(
+            "http://loinc.org"
+                | "http://loinc.org/"
+                | "https://loinc.org"
+                | "https://loinc.org/"
+                | "urn:oid:2.16.840.1.113883.6.1"
+        )
+    )
 }
 
 /// Every resource of a prefetch value or Bundle, with its path.
@@ -395,7 +416,12 @@ fn code_word(
     let Some(code) = opt_object(timing, "code", tpath)? else {
         return Ok(None);
     };
-    let codes = concept_codes(code, GTS_ABBREVIATION, &at(tpath, "code"), limits)?;
+    let codes = concept_codes(
+        code,
+        |system| system == Some(GTS_ABBREVIATION),
+        &at(tpath, "code"),
+        limits,
+    )?;
     Ok(codes.iter().find_map(|code| {
         let word = match code.as_str() {
             "QD" | "AM" | "PM" => "daily",
@@ -607,6 +633,17 @@ struct Labs {
 type LabValue = Result<f64, String>;
 
 impl Labs {
+    /// Where the latest result of `lab` is kept; age comes from the Patient.
+    fn slot(&mut self, lab: Lab) -> Option<&mut Option<(Taken, LabValue)>> {
+        match lab {
+            Lab::Egfr => Some(&mut self.egfr),
+            Lab::Qtc => Some(&mut self.qtc),
+            Lab::Potassium => Some(&mut self.potassium),
+            Lab::Magnesium => Some(&mut self.magnesium),
+            Lab::Age => None,
+        }
+    }
+
     /// The values to check with, and a (lab, reason) pair for each latest
     /// value that cannot be used.
     fn into_values(self, unused: &mut Vec<(String, String)>) -> [Option<f64>; 4] {
@@ -685,16 +722,33 @@ fn instant(text: &str) -> Option<i64> {
         None => (time, ""),
     };
     let mut parts = clock.split(':');
-    let hours: i64 = parts.next()?.parse().ok()?;
-    let minutes: i64 = parts.next()?.parse().ok()?;
-    let secs: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
+    let number = |part: &str| {
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse::<i64>().ok())?
+    };
+    let hours = number(parts.next()?).filter(|h| *h <= 24)?;
+    let minutes = number(parts.next()?).filter(|m| *m <= 59)?;
+    let secs: f64 = match parts.next() {
+        None => 0.0,
+        Some(s) if s.starts_with(|c: char| c.is_ascii_digit()) => s.parse().ok()?,
+        Some(_) => return None,
+    };
+    if parts.next().is_some() || !(0.0..61.0).contains(&secs) {
+        return None;
+    }
     let mut seconds = start + hours * 3_600 + minutes * 60 + secs as i64;
     let offset = offset.trim_start();
     if let Some(sign) = offset.chars().next().filter(|c| matches!(c, '+' | '-')) {
-        let digits: String = offset[1..].chars().filter(char::is_ascii_digit).collect();
-        let (h, m) = digits.split_at(digits.len().min(2));
-        let shift = h.parse::<i64>().ok()? * 3_600 + m.parse::<i64>().unwrap_or(0) * 60;
+        let zone = &offset[1..];
+        let (h, m) = zone
+            .split_once(':')
+            .unwrap_or((zone.get(..2)?, zone.get(2..)?));
+        let m = if m.is_empty() { "0" } else { m };
+        let shift = number(h).filter(|h| *h <= 14)? * 3_600 + number(m).filter(|m| *m <= 59)? * 60;
         seconds += if sign == '+' { -shift } else { shift };
+    } else if !matches!(offset, "" | "Z" | "z") {
+        return None;
     }
     Some(seconds)
 }
@@ -712,17 +766,18 @@ fn observation(
     let Some(code) = opt_object(resource, "code", path)? else {
         return Ok(());
     };
-    let codes = concept_codes(code, "http://loinc.org", &at(path, "code"), limits)?;
-    let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
-    let (lab, slot) = if is(&LOINC_EGFR) {
-        (Lab::Egfr, &mut labs.egfr)
-    } else if is(&LOINC_QTC) {
-        (Lab::Qtc, &mut labs.qtc)
-    } else if is(&LOINC_POTASSIUM) {
-        (Lab::Potassium, &mut labs.potassium)
-    } else if is(&LOINC_MAGNESIUM) {
-        (Lab::Magnesium, &mut labs.magnesium)
-    } else {
+    let cpath = at(path, "code");
+    let loinc = concept_codes(code, is_loinc, &cpath, limits)?;
+    // A lab's LOINC code with no code system is most likely that lab, but
+    // not surely: said as not used rather than used or passed over.
+    let unsystemed = concept_codes(code, |system| system.is_none(), &cpath, limits)?;
+    let Some((lab, systemless)) = lab_of(&loinc)
+        .map(|lab| (lab, false))
+        .or_else(|| lab_of(&unsystemed).map(|lab| (lab, true)))
+    else {
+        return Ok(());
+    };
+    let Some(slot) = labs.slot(lab) else {
         return Ok(());
     };
     let mut when = String::new();
@@ -745,7 +800,12 @@ fn observation(
     let taken = instant(&when)
         .or_else(|| when.get(..10).and_then(instant))
         .map_or(Taken::Text(when.clone()), Taken::At);
-    let value = lab_value(resource, lab, path, limits)?;
+    let value = match systemless {
+        true => {
+            Err("its code has no code system (`coding.system`), so it may not be LOINC".to_owned())
+        }
+        false => lab_value(resource, lab, path, limits)?,
+    };
     // Said with its time, so the clinician can find the result meant.
     let value = value.map_err(|reason| match when.is_empty() {
         true => reason,
@@ -753,6 +813,19 @@ fn observation(
     });
     keep_latest(slot, taken, value);
     Ok(())
+}
+
+/// The lab that one of these LOINC codes names, if any.
+fn lab_of(codes: &[String]) -> Option<Lab> {
+    let is = |set: &[&str]| codes.iter().any(|c| set.contains(&c.as_str()));
+    [
+        (&LOINC_EGFR[..], Lab::Egfr),
+        (&LOINC_QTC[..], Lab::Qtc),
+        (&LOINC_POTASSIUM[..], Lab::Potassium),
+        (&LOINC_MAGNESIUM[..], Lab::Magnesium),
+    ]
+    .into_iter()
+    .find_map(|(set, lab)| is(set).then_some(lab))
 }
 
 /// The value of a lab Observation in the KB's unit, or why it cannot be
@@ -884,6 +957,10 @@ pub fn parse_hook_request(
     if service.hook == "order-select" && !context.contains_key("selections") {
         return Err(ApiError::bad_field("context.selections", "missing"));
     }
+    // Required by the CDS Hooks order-select and order-sign hooks: without
+    // it, records of several patients could not be told apart.
+    let patient_id = opt_str(context, "patientId", "context", limits)?
+        .ok_or_else(|| ApiError::bad_field("context.patientId", "missing"))?;
     let mut drafts = Vec::new();
     resources(drafts_value, "context.draftOrders", &mut drafts, limits)?;
     let mut prefetched = Vec::new();
@@ -916,8 +993,22 @@ pub fn parse_hook_request(
     // One order sent twice (the same id) is one order, not duplicate
     // therapy; the same holds for a record repeated in prefetch.
     let mut orders_seen: HashSet<String> = HashSet::new();
+    // A draft order for another patient is not this patient's order: not
+    // checked, and said.
+    let mut foreign_drafts = Vec::new();
+    // Selections that name no draft order (of any resource type).
+    let mut unmatched_selections = selections.clone();
     for (path, r) in &drafts {
+        if let Some(reference) = reference_of(r, path, limits)? {
+            unmatched_selections.remove(&reference);
+        }
         if resource_type(r) == "MedicationRequest" {
+            if let Some(subject) = subject_of(r, path, limits)?
+                && subject != patient_id
+            {
+                foreign_drafts.push(format!("{path} (Patient/{subject})"));
+                continue;
+            }
             let med = fhir_med(r, path, &medications, limits)?;
             if let Some(reference) = &med.reference
                 && !orders_seen.insert(reference.clone())
@@ -937,9 +1028,12 @@ pub fn parse_hook_request(
         }
     }
     if proposed.is_empty() && service.hook == "order-select" {
-        // Selections that name no draft MedicationRequest: check them all.
+        // Selections that name no draft MedicationRequest: check them all
+        // (a card names the selections).
         proposed = std::mem::take(&mut others);
     }
+    let mut unmatched_selections: Vec<String> = unmatched_selections.into_iter().collect();
+    unmatched_selections.sort();
     // A draft that the EHR also returns in the prefetch search is the same
     // order, not a second one (it would read as duplicate therapy).
     let draft_refs: HashSet<String> = proposed
@@ -952,10 +1046,6 @@ pub fn parse_hook_request(
     let mut conditions: Vec<String> = Vec::new();
     let mut age = None;
     let mut unused = Vec::new();
-    // Required by the CDS Hooks order-select and order-sign hooks: without
-    // it, records of several patients could not be told apart.
-    let patient_id = opt_str(context, "patientId", "context", limits)?
-        .ok_or_else(|| ApiError::bad_field("context.patientId", "missing"))?;
     // A record about another patient is not this patient's: never used,
     // always said (the EHR's prefetch is at fault).
     let mut foreign = Vec::new();
@@ -1018,6 +1108,8 @@ pub fn parse_hook_request(
         others,
         has_med_list,
         foreign,
+        foreign_drafts,
+        unmatched_selections,
         gaps,
         patient: PatientArgs {
             egfr,
@@ -1078,17 +1170,24 @@ fn condition_code(
         ("verificationStatus", &["refuted", "entered-in-error"][..]),
     ] {
         if let Some(status) = opt_object(resource, key, path)? {
-            let codes = concept_codes(
+            let standard = match key {
+                "clinicalStatus" => "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                _ => "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            };
+            // A status sent without its code system, or only as text, is
+            // still a status: an entered-in-error record is not a fact.
+            let mut codes = concept_codes(
                 status,
-                if key == "clinicalStatus" {
-                    "http://terminology.hl7.org/CodeSystem/condition-clinical"
-                } else {
-                    "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-                },
+                |system| system.is_none_or(|s| s == standard),
                 &at(path, key),
                 limits,
             )?;
-            if codes.iter().any(|c| refused.contains(&c.as_str())) {
+            codes.extend(opt_str(status, "text", &at(path, key), limits)?);
+            if codes
+                .iter()
+                .map(|c| c.trim().replace(' ', "-"))
+                .any(|c| refused.iter().any(|r| c.eq_ignore_ascii_case(r)))
+            {
                 return Ok(None);
             }
         }
@@ -1364,7 +1463,23 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
     if !req.foreign.is_empty() {
         out.push(foreign_records_card(
             &kb.meta.version,
+            Foreign::Prefetch,
             &req.foreign,
+            &req.hook_instance,
+        ));
+    }
+    if !req.foreign_drafts.is_empty() {
+        out.push(foreign_records_card(
+            &kb.meta.version,
+            Foreign::Drafts,
+            &req.foreign_drafts,
+            &req.hook_instance,
+        ));
+    }
+    if !req.unmatched_selections.is_empty() {
+        out.push(unmatched_selections_card(
+            &kb.meta.version,
+            &req.unmatched_selections,
             &req.hook_instance,
         ));
     }
@@ -1440,28 +1555,86 @@ fn too_many_card(kb_version: &str, count: usize, hook_instance: &str) -> Card {
     )
 }
 
-fn foreign_records_card(kb_version: &str, foreign: &[String], hook_instance: &str) -> Card {
+/// Which records about another patient a card is about.
+#[derive(Debug, Clone, Copy)]
+enum Foreign {
+    /// Prefetch records: left out of the medication list, labs, conditions.
+    Prefetch,
+    /// Draft orders: not checked at all.
+    Drafts,
+}
+
+/// Up to five items in code spans, then how many more.
+fn listed(items: &[String]) -> String {
     const LISTED: usize = 5;
-    let mut listed: Vec<String> = foreign
+    let mut listed: Vec<String> = items
         .iter()
         .take(LISTED)
         .map(|f| format!("`{}`", md_escape(f)))
         .collect();
-    if foreign.len() > LISTED {
-        listed.push(format!("and {} more", foreign.len() - LISTED));
+    if items.len() > LISTED {
+        listed.push(format!("and {} more", items.len() - LISTED));
     }
+    listed.join(", ")
+}
+
+fn foreign_records_card(
+    kb_version: &str,
+    which: Foreign,
+    foreign: &[String],
+    hook_instance: &str,
+) -> Card {
+    let (key, summary, detail) = match which {
+        Foreign::Prefetch => (
+            "foreign-records",
+            format!(
+                "{} prefetch record(s) about another patient were not used",
+                foreign.len()
+            ),
+            format!(
+                "The request's `prefetch` held records whose subject is not this hook's patient: \
+                 {}. crampcheck left them out. If they are this patient's, the medication list, \
+                 labs or conditions checked are **incomplete**: check them by hand.",
+                listed(foreign)
+            ),
+        ),
+        Foreign::Drafts => (
+            "foreign-drafts",
+            format!(
+                "{} draft order(s) about another patient were not checked",
+                foreign.len()
+            ),
+            format!(
+                "The request's `context.draftOrders` held orders whose subject is not this \
+                 hook's patient: {}. crampcheck did **not** check them. Make sure the order is \
+                 for the right patient, then check it by hand.",
+                listed(foreign)
+            ),
+        ),
+    };
     request_card(
         kb_version,
-        &[hook_instance, "foreign-records"],
+        &[hook_instance, key],
+        summary,
+        detail,
+        "warning",
+    )
+}
+
+fn unmatched_selections_card(kb_version: &str, selections: &[String], hook_instance: &str) -> Card {
+    request_card(
+        kb_version,
+        &[hook_instance, "unmatched-selections"],
+        summary_line(&format!(
+            "Selected order(s) not among the draft orders: {}",
+            selections.join(", ")
+        )),
         format!(
-            "{} prefetch record(s) about another patient were not used",
-            foreign.len()
-        ),
-        format!(
-            "The request's `prefetch` held records whose subject is not this hook's patient: {}. \
-             crampcheck left them out. If they are this patient's, the medication list, labs or \
-             conditions checked are **incomplete**: check them by hand.",
-            listed.join(", ")
+            "`context.selections` named {}, which no draft order in `context.draftOrders` \
+             is. When no selected medication order was found, every draft medication order \
+             was checked as the order being placed. Check that the order selected is the one \
+             checked.",
+            listed(selections)
         ),
         "warning",
     )
@@ -1549,5 +1722,20 @@ mod tests {
         assert_eq!(instant("yesterday"), None);
         assert_eq!(instant("2024-01-01 01:30:00+0100"), Some(day + 1_800));
         assert_eq!(instant("2024-01-0\u{e9}1"), None);
+        // A time of day out of range is no instant (the caller falls back
+        // to the day): `T99:99` must not rank a result days later.
+        for bad in [
+            "2024-01-01T99:99:99Z",
+            "2024-01-01T10:61:00Z",
+            "2024-01-01T10:00:75Z",
+            "2024-01-01T10:00:00+99:99",
+            "2024-01-01T10:00:00ZZ",
+            "2024-01-01T1",
+            "2024-01-01T10:00:00:00Z",
+            "2024-01-01T+1:00",
+        ] {
+            assert_eq!(instant(bad), None, "{bad}");
+        }
+        assert_eq!(instant("2024-01-01T24:00:00Z"), Some(day + 86_400));
     }
 }

@@ -280,13 +280,33 @@ fn logged_path(path: &str) -> &'static str {
         .unwrap_or("-")
 }
 
+/// The method as logged: an extension method is client text and could
+/// hold anything (a patient's name), so it is logged as `-`.
+fn logged_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::CONNECT,
+        Method::TRACE,
+    ]
+    .iter()
+    .find(|m| *m == method)
+    .map_or("-", |m| m.as_str())
+}
+
 /// Logs method, route, status and duration — nothing from the body.
 async fn log_request(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     if !state.log {
         return next.run(request).await;
     }
     let start = Instant::now();
-    let method = request.method().clone();
+    let method = logged_method(request.method());
     let path = logged_path(request.uri().path());
     let response = next.run(request).await;
     let micros = start.elapsed().as_micros();
@@ -313,5 +333,13 @@ mod tests {
         assert_eq!(logged_path("/cds-services/{id}"), "-");
         assert_eq!(logged_path("/patient/john-smith-quinine"), "-");
         assert_eq!(logged_path("/cds-services/john-smith"), "-");
+    }
+
+    #[test]
+    fn methods_that_are_not_standard_are_not_logged() {
+        use axum::http::Method;
+        assert_eq!(logged_method(&Method::POST), "POST");
+        let custom = Method::from_bytes(b"SMITHJOHN").map(|m| logged_method(&m));
+        assert_eq!(custom.ok(), Some("-"));
     }
 }
