@@ -1,6 +1,7 @@
 //! Raw command-line arguments (clap derive). These are turned into validated
 //! options by each command in [`crate::cmd`] before any work starts.
 
+use crate::kb::index::Lab;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -65,23 +66,30 @@ pub enum FailOn {
     Info,
 }
 
+/// Reads a lab flag's value: a number in the KB's unit, or a number with
+/// its unit after it (`0.8 mmol/L`), converted as batch and CDS convert.
+fn lab_flag(lab: Lab) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |text| crate::units::read_value(lab, text)
+}
+
 /// Patient context flags shared by `check` and `suggest`.
 #[derive(Debug, Clone, Args)]
 pub struct PatientArgs {
-    /// eGFR in mL/min/1.73 m² (0–200).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    /// eGFR in mL/min/1.73 m² (0–200), or with its unit (`0.5 mL/s`).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = lab_flag(Lab::Egfr))]
     pub egfr: Option<f64>,
-    /// QTc interval in ms (200–800).
-    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    /// QTc interval in ms (200–800), or with its unit (`0.48 s`).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true, value_parser = lab_flag(Lab::Qtc))]
     pub qtc: Option<f64>,
-    /// Serum potassium in mmol/L (1–10).
-    #[arg(long, value_name = "MMOL_L", allow_negative_numbers = true)]
+    /// Serum potassium in mmol/L (1–10); `mEq/L` may follow.
+    #[arg(long, value_name = "MMOL_L", allow_negative_numbers = true, value_parser = lab_flag(Lab::Potassium))]
     pub potassium: Option<f64>,
-    /// Serum magnesium in mg/dL (0.2–10).
-    #[arg(long, value_name = "MG_DL", allow_negative_numbers = true)]
+    /// Serum magnesium in mg/dL (0.2–10), or with its unit: `0.8 mmol/L`
+    /// (UK reports), `mEq/L`, `mg/L`.
+    #[arg(long, value_name = "MG_DL", allow_negative_numbers = true, value_parser = lab_flag(Lab::Magnesium))]
     pub magnesium: Option<f64>,
     /// Age in years.
-    #[arg(long, value_name = "YEARS", allow_negative_numbers = true)]
+    #[arg(long, value_name = "YEARS", allow_negative_numbers = true, value_parser = lab_flag(Lab::Age))]
     pub age: Option<f64>,
     /// A condition code or alias (repeatable), e.g. `qt-prolongation`, `cirrhosis`.
     #[arg(long = "condition", value_name = "CODE")]

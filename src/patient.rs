@@ -162,7 +162,7 @@ impl PatientInput {
                     ConditionBasis::Lab(format!(
                         "{} {} {} {} {}",
                         threshold.lab.label(),
-                        value,
+                        shown(value, |v| threshold.comparator.holds(v, threshold.value)),
                         threshold.lab.unit(),
                         threshold.comparator.symbol(),
                         threshold.value
@@ -176,6 +176,24 @@ impl PatientInput {
             conditions,
         })
     }
+}
+
+/// A lab value as a person reads it: two decimals at most (a converted
+/// 0.6 mmol/L is `1.46 mg/dL`, not `1.4583`), more only where rounding
+/// would make the comparison shown beside it false (`1.6999 < 1.7`, not
+/// `1.7 < 1.7`); never `-0`.
+fn shown(value: f64, holds: impl Fn(f64) -> bool) -> String {
+    let trimmed = |text: String| -> String {
+        let text = match text.contains('.') {
+            true => text.trim_end_matches('0').trim_end_matches('.').to_owned(),
+            false => text,
+        };
+        if text == "-0" { "0".to_owned() } else { text }
+    };
+    (2..=6)
+        .map(|decimals| trimmed(format!("{value:.decimals$}")))
+        .find(|text| text.parse().is_ok_and(&holds))
+        .unwrap_or_else(|| trimmed(value.to_string()))
 }
 
 fn unknown_condition(kb: &KbIndex, given: &str) -> PatientError {
@@ -211,5 +229,21 @@ fn unknown_condition(kb: &KbIndex, given: &str) -> PatientError {
     PatientError::UnknownCondition {
         given: given.to_owned(),
         hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn lab_values_are_shown_as_read_and_never_contradict_their_comparison() {
+        let below = |limit: f64| move |v: f64| v < limit;
+        // 0.6 mmol/L magnesium converted to mg/dL.
+        assert_eq!(shown(0.6 * 2.4305, below(1.7)), "1.46");
+        assert_eq!(shown(45.0, below(60.0)), "45");
+        assert_eq!(shown(1.6999, below(1.7)), "1.6999");
+        assert_eq!(shown(-0.0, below(16.0)), "0");
+        assert_eq!(shown(0.5, |v| v <= 0.5), "0.5");
     }
 }

@@ -267,6 +267,42 @@ fn labs_map_to_conditions_by_kb_thresholds() {
 }
 
 #[test]
+fn lab_flags_take_a_unit_as_batch_and_cds_do() {
+    let low_magnesium = |value: &str| {
+        let (_, doc) = check_json(&["--propose", "quinine", "--magnesium", value]);
+        finding(&doc, "condition", &["quinine"])
+            .filter(|f| f["condition"] == "hypomagnesemia")
+            .cloned()
+    };
+    // A UK report's 0.6 mmol/L is 1.46 mg/dL: low. A bare 0.9 is mg/dL (low);
+    // 0.9 mmol/L (2.19 mg/dL) is normal.
+    let low = low_magnesium("0.6 mmol/L").unwrap_or_else(|| panic!("0.6 mmol/L is low"));
+    assert_eq!(
+        low["basis"], "magnesium 1.46 mg/dL < 1.7",
+        "shown as read, not 1.4583: {low}"
+    );
+    assert!(low_magnesium("0.9").is_some());
+    assert!(low_magnesium("0.9 mmol/L").is_none());
+    let (_, doc) = check_json(&["--propose", "quinine", "--qtc", "0.49 s"]);
+    assert!(
+        finding(&doc, "condition", &["quinine"])
+            .is_some_and(|f| f["condition"] == "qt-prolongation"),
+        "{doc}"
+    );
+    // A unit it does not read, or a bound, is refused on one line.
+    for bad in ["0.7 furlongs", "<0.7"] {
+        let out = crampcheck()
+            .args(["check", "--propose", "quinine", "--magnesium", bad])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--magnesium"), "{stderr}");
+    }
+}
+
+#[test]
 fn beers_renal_rule_needs_age_65() {
     let (_, young) = check_json(&["--propose", "baclofen", "--egfr", "45", "--age", "40"]);
     let (_, old) = check_json(&["--propose", "baclofen", "--egfr", "45", "--age", "80"]);
