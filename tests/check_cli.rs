@@ -866,3 +866,38 @@ fn a_condition_named_with_its_snomed_tag_is_recognized() {
     assert_eq!(f["condition"], "myasthenia-gravis");
     assert_eq!(f["severity"], "contraindicated");
 }
+
+#[test]
+fn separate_the_doses_applies_only_when_both_drugs_pass_through_the_gut() {
+    let pair = |magnesium: &str| {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", magnesium]);
+        assert_eq!(med(&doc, 0)["status"], "recognized", "{magnesium}: {doc}");
+        finding(&doc, "interaction", &["quinine", "magnesium sulfate"])
+            .or_else(|| finding(&doc, "interaction", &["quinine", "magnesium oxide"]))
+            .cloned()
+    };
+    assert!(pair("magnesium oxide 400 mg po daily").is_some());
+    assert!(
+        pair("magnesium sulfate 1 g daily").is_some(),
+        "no route: taken as oral"
+    );
+    for injected in [
+        "magnesium sulfate 2 g IV",
+        "magnesium sulfate 4 g IV infusion over 20 min",
+        "Magnesium Sulfate 500 MG/ML Injectable Solution",
+    ] {
+        assert_eq!(pair(injected), None, "{injected}");
+    }
+    // A row about something other than the gut still applies to IV
+    // magnesium: loop diuretics raise its loss in urine.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "magnesium sulfate 2 g IV",
+        "--med",
+        "furosemide 40 mg daily",
+        "--med",
+        "ciprofloxacin 500 mg bid",
+    ]);
+    assert!(finding(&doc, "interaction", &["magnesium sulfate", "furosemide"]).is_some());
+    assert!(finding(&doc, "interaction", &["magnesium sulfate", "ciprofloxacin"]).is_none());
+}

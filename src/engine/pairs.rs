@@ -80,7 +80,15 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
             vec![same_ingredient(kb, a, &meds)]
         } else {
             let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b).into_iter().map(view).collect();
-            let rules = select_jurisdiction(rules, req.jurisdiction);
+            let mut rules = select_jurisdiction(rules, req.jurisdiction);
+            // "Separate the doses" rows are about binding in the gut: they
+            // do not apply when either drug is given another way (IV
+            // magnesium sulfate with oral quinine).
+            let in_gut_together = req.proposed.med.may_reach_gut()
+                && meds.iter().any(|&m| req.meds[m].med.may_reach_gut());
+            if !in_gut_together {
+                rules.retain(|r| r.action != Action::SeparateDoses);
+            }
             let (none_rows, risk_rows): (Vec<_>, Vec<_>) = rules
                 .into_iter()
                 .partition(|r| r.severity == Severity::None);

@@ -49,7 +49,8 @@ pub struct MedText {
     pub ingredients: Vec<IngredientText>,
     /// A brand written in square brackets (RxNorm style), lowercase.
     pub brand_hint: Option<String>,
-    /// Normalized route (`oral`, `iv`, ...), if written.
+    /// Normalized route (`oral`, `iv`, ...), if written; `parenteral` for
+    /// an injection or infusion whose route is not written.
     pub route: Option<String>,
     /// Normalized frequency (`bid`, `daily`, `q8h`, ...), if written.
     pub frequency: Option<String>,
@@ -60,6 +61,29 @@ pub struct MedText {
     pub units_per_dose: Option<f64>,
     /// Tokens that looked like a dose or schedule but could not be read.
     pub unparsed: Vec<String>,
+}
+
+impl MedText {
+    /// Whether the drug may meet another in the gut: taken by mouth, or by a
+    /// route not written (assumed oral). False for a route that bypasses
+    /// it (injected, infused, applied, inhaled), where an interaction by
+    /// binding in the gut cannot happen.
+    pub fn may_reach_gut(&self) -> bool {
+        !matches!(
+            self.route.as_deref(),
+            Some(
+                "iv" | "im"
+                    | "subcutaneous"
+                    | "intrathecal"
+                    | "parenteral"
+                    | "transdermal"
+                    | "topical"
+                    | "inhaled"
+                    | "nasal"
+                    | "ophthalmic"
+            )
+        )
+    }
 }
 
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
@@ -177,6 +201,7 @@ const FORM_WORDS: &[&str] = &[
     "suspension",
     "injection",
     "injectable",
+    "infusion",
     "syrup",
     "elixir",
     "liquid",
@@ -260,6 +285,10 @@ const FORM_WORDS: &[&str] = &[
     "ring",
     "porcine",
 ];
+
+/// Form words that say a drug is injected or infused, whatever the route
+/// (`parenteral` when no route word is written).
+const PARENTERAL_FORMS: &[&str] = &["injection", "injectable", "infusion"];
 
 /// Route words and their normalized form.
 const ROUTES: &[(&str, &str)] = &[
@@ -480,6 +509,14 @@ pub fn parse_med(input: &str) -> MedText {
         }
     }
 
+    // "over 20 min" is how long an infusion runs, not a dose or schedule.
+    static OVER_DURATION: LazyLock<Regex> = LazyLock::new(|| {
+        compile(
+            r"(?-u:\b)over +[0-9]+(?:\.[0-9]+)? *(?:minutes|minute|mins|min|hours|hour|hrs|hr|h)(?-u:\b)",
+        )
+    });
+    text = OVER_DURATION.replace_all(&text, " ").into_owned();
+
     // RxNorm multi-ingredient strings separate ingredients with " / ".
     let segments: Vec<String> = text.split(" / ").map(|s| s.replace(',', " ")).collect();
     let mut ingredients = Vec::new();
@@ -547,6 +584,12 @@ pub fn parse_med(input: &str) -> MedText {
                 route = Some((*norm).to_owned());
             } else if APPLICATION_NUMBER.is_match(tok) {
                 // "NDA020800" (an FDA application number in RxNorm names).
+            } else if FORM_WORDS.contains(&tok)
+                && PARENTERAL_FORMS.contains(&tok)
+                && route.is_none()
+            {
+                // "Injectable Solution": given by injection, route not said.
+                route = Some("parenteral".to_owned());
             } else if FORM_WORDS.contains(&tok)
                 || (tok.contains('-') && tok.split('-').all(|p| FORM_WORDS.contains(&p)))
                 || FILLER_WORDS.contains(&tok)
@@ -710,6 +753,26 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn injections_and_infusions_are_not_taken_by_mouth() {
+        let m = parse_med("Magnesium Sulfate 500 MG/ML Injectable Solution");
+        assert_eq!(m.route.as_deref(), Some("parenteral"));
+        assert!(!m.may_reach_gut());
+        // The written route wins over the form word; the infusion time is
+        // not a dose.
+        let m = parse_med("magnesium sulfate 4 g IV infusion over 20 min");
+        assert_eq!(m.route.as_deref(), Some("iv"));
+        assert_eq!(m.ingredients[0].name, "magnesium sulfate");
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        for oral in [
+            "magnesium oxide 400 mg po",
+            "magnesium oxide 400 mg",
+            "Mag-Tab SR 1 tab bid",
+        ] {
+            assert!(parse_med(oral).may_reach_gut(), "{oral}");
+        }
     }
 
     #[test]
