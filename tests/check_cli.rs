@@ -901,3 +901,32 @@ fn separate_the_doses_applies_only_when_both_drugs_pass_through_the_gut() {
     assert!(finding(&doc, "interaction", &["magnesium sulfate", "furosemide"]).is_some());
     assert!(finding(&doc, "interaction", &["magnesium sulfate", "ciprofloxacin"]).is_none());
 }
+
+#[test]
+fn a_proposed_drug_read_in_part_names_the_words_not_read_not_other_drugs() {
+    let out = crampcheck()
+        .args(["check", "--propose", "quinine 324 mg nightly x30 days"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "read only in part: quinine was recognized, but `x30`, `days` could not be read"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+    // batch --propose says the same.
+    let out = crampcheck()
+        .args(["batch", "-", "--propose", "quinine x30", "--quiet"])
+        .write_stdin("patient_id,drug\np1,warfarin\n")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`x30` could not be read"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

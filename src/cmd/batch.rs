@@ -13,9 +13,8 @@ use crate::batch::summary::Summary;
 use crate::batch::{BatchOptions, Hooks, Mode, Renderer};
 use crate::cli::{BatchArgs, BatchFormat};
 use crate::clinical::Severity;
-use crate::parse::parse_med;
 use crate::report::{batch_csv, batch_jsonl, batch_summary};
-use crate::resolve::{Resolver, Status};
+use crate::resolve::Resolver;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -38,20 +37,7 @@ fn proposed_mode(kb: &crate::kb::KbIndex, args: &BatchArgs) -> Result<Mode> {
             Mode::Existing
         });
     };
-    let proposed = Resolver::new(kb).resolve(parse_med(text));
-    if proposed.status != Status::Recognized {
-        let hint = match proposed.status {
-            Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
-            _ if !proposed.suggestions.is_empty() => {
-                format!("; did you mean {}?", proposed.suggestions.join(", "))
-            }
-            _ => String::new(),
-        };
-        bail!(
-            "proposed drug `{text}` is {}{hint}",
-            proposed.status.as_str()
-        );
-    }
+    let proposed = Resolver::new(kb).resolve_proposed(text)?;
     Ok(Mode::Propose(Box::new(proposed)))
 }
 

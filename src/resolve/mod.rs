@@ -118,14 +118,15 @@ impl Resolved {
 /// A proposed drug that did not resolve to known ingredients: there is
 /// nothing to check, so every command treats it as an input error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("proposed drug `{input}` is {}{hint}", status.as_str())]
+#[error("proposed drug `{input}` {reason}")]
 pub struct UnresolvedProposed {
     /// What was given.
     pub input: String,
     /// Ambiguous or unrecognized.
     pub status: Status,
-    /// "; it could mean ..." or "; did you mean ...?" or empty.
-    pub hint: String,
+    /// "is unrecognized; did you mean ...?", "is ambiguous; it could mean
+    /// ...", or "is read only in part: ..." naming the words not read.
+    pub reason: String,
 }
 
 /// Words that join or qualify names without naming another drug ("insulin
@@ -266,17 +267,35 @@ impl<'kb> Resolver<'kb> {
         if proposed.status == Status::Recognized {
             return Ok(proposed);
         }
-        let hint = match proposed.status {
-            Status::Ambiguous => format!("; it could mean {}", proposed.candidates.join(", ")),
-            _ if !proposed.suggestions.is_empty() => {
-                format!("; did you mean {}?", proposed.suggestions.join(", "))
-            }
-            _ => String::new(),
+        let recognized: Vec<&str> = proposed
+            .ingredients
+            .iter()
+            .map(|i| self.kb.drug_name(i.drug))
+            .collect();
+        let status = proposed.status.as_str();
+        let reason = match proposed.status {
+            Status::Ambiguous => format!(
+                "is {status}; it could mean {}",
+                proposed.candidates.join(", ")
+            ),
+            // A drug found with words left over: the suggestions would be for
+            // the leftover words, and the drug itself was read.
+            _ if !recognized.is_empty() && !proposed.unresolved.is_empty() => format!(
+                "is read only in part: {} was recognized, but `{}` could not be read; \
+                 remove or rewrite those words",
+                recognized.join(" + "),
+                proposed.unresolved.join("`, `")
+            ),
+            _ if !proposed.suggestions.is_empty() => format!(
+                "is {status}; did you mean {}?",
+                proposed.suggestions.join(", ")
+            ),
+            _ => format!("is {status}"),
         };
         Err(UnresolvedProposed {
             input: text.to_owned(),
             status: proposed.status,
-            hint,
+            reason,
         })
     }
 
