@@ -930,3 +930,22 @@ fn a_proposed_drug_read_in_part_names_the_words_not_read_not_other_drugs() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_tablet_count_written_as_a_bare_number_counts_in_the_daily_dose() {
+    for written in [
+        "baclofen 20mg 2 qds",
+        "baclofen 2 x 20mg qid",
+        "baclofen 20mg 1-2 qds",
+    ] {
+        let (_, doc) = check_json(&["--propose", written]);
+        let dose = findings(&doc)
+            .iter()
+            .find(|f| f["kind"] == "dose")
+            .unwrap_or_else(|| panic!("{written}: {doc}"));
+        assert!(
+            dose["title"].as_str().unwrap_or("").contains("160 mg/day"),
+            "{written}: {dose}"
+        );
+    }
+}

@@ -166,6 +166,10 @@ const QUANTITY_WORDS: &[&str] = &[
     "days",
     "week",
     "weeks",
+    "wk",
+    "wks",
+    "month",
+    "months",
 ];
 
 /// Count words of solid dose units: "2 tablets" is two of the strength per dose.
@@ -565,6 +569,24 @@ pub fn parse_med(input: &str) -> MedText {
                     unit = Some(normalize_unit(base));
                     daily_total = true;
                 }
+                // A bare number after a strength (`20 mg 2 qds`, `20 mg 1-2
+                // qds`) or before `x` and a strength (`2 x 20 mg`) is the
+                // number of tablets a dose, as UK prescriptions write it.
+                let after_strength = strength_tokens.iter().any(|(_, u)| !is_quantity_unit(u));
+                let before_times = next == Some("x")
+                    && tokens
+                        .get(i + 2)
+                        .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()));
+                if unit.is_none() && (after_strength || before_times) {
+                    match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
+                        Some(count) => {
+                            units_per_dose = Some(units_per_dose.map_or(count, |u| u.max(count)))
+                        }
+                        None => unparsed.push(tokens[i].clone()),
+                    }
+                    i += 1;
+                    continue;
+                }
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
                 if !add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]) {
@@ -684,6 +706,13 @@ fn looks_like_dose(tok: &str) -> bool {
 
 /// Assigns strengths to `n` ingredient parts: "25/100" gives one value per
 /// part; a single strength goes to a single part.
+/// Whether a number with this unit (none, or mL) is a quantity rather than
+/// a strength when a real strength is written too: `1 ML Depo-Provera 150
+/// MG/ML`.
+fn is_quantity_unit(unit: &Option<String>) -> bool {
+    matches!(unit.as_deref(), None | Some("ml"))
+}
+
 fn split_strengths(
     tokens: &[(String, Option<String>)],
     n: usize,
@@ -692,9 +721,11 @@ fn split_strengths(
     let mut out = vec![None; n.max(1)];
     // "1 ML Depo-Provera 150 MG/ML": a volume or bare count before a real
     // strength is the package quantity.
-    let is_quantity = |unit: &Option<String>| matches!(unit.as_deref(), None | Some("ml"));
     let tokens: Vec<&(String, Option<String>)> = if tokens.len() > 1 {
-        let real: Vec<_> = tokens.iter().filter(|(_, u)| !is_quantity(u)).collect();
+        let real: Vec<_> = tokens
+            .iter()
+            .filter(|(_, u)| !is_quantity_unit(u))
+            .collect();
         if real.is_empty() {
             tokens.iter().collect()
         } else {
@@ -753,6 +784,40 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_bare_count_beside_a_strength_is_tablets_a_dose() {
+        for (text, count) in [
+            ("baclofen 2 x 20mg qid", 2.0),
+            ("baclofen 20mg x 2 qid", 2.0),
+            ("baclofen 20 mg, 2 qid", 2.0),
+            ("baclofen 20mg 2 qds", 2.0),
+            ("baclofen 20mg 1-2 qds", 2.0),
+            ("quinine sulfate 200 mg 2 nocte", 2.0),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, Some(count), "{text}");
+            assert_eq!(
+                m.ingredients[0].strength.as_ref().and_then(Strength::as_mg),
+                Some(if text.starts_with("quinine") {
+                    200.0
+                } else {
+                    20.0
+                }),
+                "{text}"
+            );
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // A duration is not a count; a count beyond ten is reported unread.
+        let m = parse_med("baclofen 10 mg tid x 2 weeks");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (None, 0));
+        let m = parse_med("baclofen 20mg 30 qds");
+        assert_eq!(m.units_per_dose, None);
+        assert_eq!(m.unparsed, ["30"]);
+        // A bare number before the strength is still a pack quantity.
+        let m = parse_med("1 ML Depo-Provera 150 MG/ML Injection");
+        assert_eq!(m.units_per_dose, None);
     }
 
     #[test]
