@@ -949,3 +949,32 @@ fn a_tablet_count_written_as_a_bare_number_counts_in_the_daily_dose() {
         );
     }
 }
+
+#[test]
+fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
+    for written in [
+        "Tylenol #3 1 tab q4h prn",
+        "Tylenol 3 q6h prn",
+        "Tylenol #3",
+        "Tylenol #4 1 tab q6h",
+        "Tylenol No. 4 q4h prn",
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", written]);
+        assert_eq!(
+            ingredients(med(&doc, 0)),
+            ["acetaminophen", "codeine"],
+            "{written}: {doc}"
+        );
+        assert_eq!(med(&doc, 0)["status"], "recognized", "{written}");
+        assert!(
+            finding(&doc, "interaction", &["baclofen", "codeine"]).is_some(),
+            "{written}: {doc}"
+        );
+    }
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "Tylenol #3 1 tab q4h prn"]);
+    assert_eq!(med(&doc, 0)["frequency"], "q4h prn", "{doc}");
+    // A word after the name that is no sig is still reported.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "tylenol #3 zorblax"]);
+    assert_eq!(med(&doc, 0)["status"], "unrecognized");
+    assert!(finding(&doc, "interaction", &["baclofen", "codeine"]).is_some());
+}

@@ -322,6 +322,9 @@ impl<'kb> Resolver<'kb> {
             self.apply(&mut out, whole.trim(), outcome, None, &mut ambiguous);
             return out;
         }
+        if let Some(numbered) = self.numbered_name_then_sig(whole, &med) {
+            return numbered;
+        }
         let mut ambiguous = false;
         let named_parts: Vec<_> = med
             .ingredients
@@ -367,6 +370,62 @@ impl<'kb> Resolver<'kb> {
             Status::Recognized
         };
         out
+    }
+
+    /// A known name with a number in it (`Tylenol #3`, `PEG 3350`) followed
+    /// by a dose or schedule: split into name, strength and form, its
+    /// number would be read as a strength and the rest as another name
+    /// (`Tylenol #3 1 tab q4h` lost its codeine). The longest such leading
+    /// name wins; the words after it are read as the sig, and any name left
+    /// in them is reported.
+    fn numbered_name_then_sig(&self, whole: &str, med: &MedText) -> Option<Resolved> {
+        let words: Vec<&str> = whole.split_whitespace().collect();
+        let (name, target, rest) = (1..words.len()).rev().find_map(|k| {
+            let name = words[..k].join(" ");
+            if !name.contains(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            let target = self.kb.lookup(&name)?;
+            (!matches!(target, NameTarget::Class(_))).then(|| (name, target, words[k..].join(" ")))
+        })?;
+        let sig = crate::parse::parse_med(&rest);
+        let mut out = Resolved::new(MedText {
+            input: med.input.clone(),
+            ingredients: Vec::new(),
+            brand_hint: med.brand_hint.clone(),
+            route: sig.route,
+            frequency: sig.frequency,
+            doses_per_day: sig.doses_per_day,
+            units_per_dose: sig.units_per_dose,
+            unparsed: sig.unparsed,
+        });
+        // A strength written after a single drug's name is its strength; a
+        // combination's strength cannot be split among its ingredients.
+        let mut strength = None;
+        for part in sig.ingredients {
+            if !name_key(&part.name).is_empty() {
+                out.unresolved.push(name_key(&part.name));
+            }
+            if let Some(written) = part.strength {
+                match target {
+                    NameTarget::Drug(..) if strength.is_none() => strength = Some(written),
+                    _ => out.med.unparsed.push(format!(
+                        "{}{}",
+                        written.value,
+                        written.unit.as_deref().unwrap_or("")
+                    )),
+                }
+            }
+        }
+        let mut ambiguous = false;
+        let outcome = self.outcome_of(target, None, Vec::new());
+        self.apply(&mut out, &name, outcome, strength, &mut ambiguous);
+        out.status = if !out.unresolved.is_empty() {
+            Status::Unrecognized
+        } else {
+            Status::Recognized
+        };
+        Some(out)
     }
 
     fn apply(
