@@ -73,6 +73,23 @@ fn every_documented_name_form_resolves() {
             "generic",
         ),
         ("magnesium sulphate", &["magnesium sulfate"], "generic"),
+        // UK names.
+        (
+            "co-codamol 30/500",
+            &["acetaminophen", "codeine"],
+            "product",
+        ),
+        ("Madopar 125 tds", &["benserazide", "levodopa"], "product"),
+        ("Buscopan 10mg tds", &["butylscopolamine"], "brand"),
+        (
+            "hyoscine butylbromide 20 mg",
+            &["butylscopolamine"],
+            "synonym",
+        ),
+        ("zopiclone 7.5 mg nocte", &["zopiclone"], "generic"),
+        ("Klaricid 500mg bd", &["clarithromycin"], "brand"),
+        // A brand one letter from another drug's brand (Norflex).
+        ("Norflox 400 mg bd", &["norfloxacin"], "brand"),
     ];
     let mut args = vec!["--propose", "baclofen"];
     for (input, _, _) in cases {
@@ -977,4 +994,38 @@ fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "tylenol #3 zorblax"]);
     assert_eq!(med(&doc, 0)["status"], "unrecognized");
     assert!(finding(&doc, "interaction", &["baclofen", "codeine"]).is_some());
+}
+
+#[test]
+fn drugs_are_members_of_the_classes_their_rules_name() {
+    // Tapentadol is an opioid: a CNS depressant with methocarbamol.
+    let (_, doc) = check_json(&["--propose", "methocarbamol", "--med", "Palexia 50 mg bd"]);
+    assert!(
+        finding(&doc, "interaction", &["methocarbamol", "tapentadol"]).is_some(),
+        "{doc}"
+    );
+    // Bendroflumethiazide, the UK's usual thiazide: an antihypertensive
+    // with baclofen (UK), and a thiazide with magnesium.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "bendroflumethiazide 2.5mg od",
+        "--jurisdiction",
+        "UK",
+    ]);
+    assert!(
+        finding(&doc, "interaction", &["baclofen", "bendroflumethiazide"]).is_some(),
+        "{doc}"
+    );
+    let (_, doc) = check_json(&[
+        "--propose",
+        "magnesium",
+        "--med",
+        "bendroflumethiazide 2.5mg od",
+    ]);
+    assert!(
+        finding(&doc, "interaction", &["magnesium", "bendroflumethiazide"]).is_some(),
+        "{doc}"
+    );
 }
