@@ -57,6 +57,20 @@ pub enum ConditionBasis {
     Stated,
     /// Implied by a lab value crossing a KB threshold, e.g. "eGFR 45 < 60".
     Lab(String),
+    /// Included in another condition the patient has, e.g. renal impairment
+    /// in a stated "dialysis": the other condition's code and its own basis.
+    Implied(String),
+}
+
+impl ConditionBasis {
+    /// Why the condition applies, as shown beside it.
+    pub fn describe(&self, name: &str) -> String {
+        match self {
+            ConditionBasis::Stated => format!("{name} (stated)"),
+            ConditionBasis::Lab(text) => text.clone(),
+            ConditionBasis::Implied(by) => format!("{name} (implied by {by})"),
+        }
+    }
 }
 
 /// A validated patient context, conditions resolved to KB ids.
@@ -169,6 +183,30 @@ impl PatientInput {
                     )),
                 ));
             }
+        }
+        // Conditions included in those found: until nothing is added, as
+        // one implication can lead to another.
+        let mut i = 0;
+        while i < conditions.len() {
+            let (from, basis) = conditions[i].clone();
+            for implication in kb
+                .condition_implications
+                .iter()
+                .filter(|m| m.condition == from)
+            {
+                if !conditions.iter().any(|(c, _)| *c == implication.implies) {
+                    let why = match &basis {
+                        ConditionBasis::Stated => "stated".to_owned(),
+                        ConditionBasis::Lab(text) | ConditionBasis::Implied(text) => text.clone(),
+                    };
+                    let code = &kb.conditions[from as usize].code;
+                    conditions.push((
+                        implication.implies,
+                        ConditionBasis::Implied(format!("{code}: {why}")),
+                    ));
+                }
+            }
+            i += 1;
         }
         conditions.sort_by_key(|(c, _)| *c);
         Ok(PatientContext {

@@ -1029,3 +1029,37 @@ fn drugs_are_members_of_the_classes_their_rules_name() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_stated_severe_renal_condition_is_also_renal_impairment() {
+    // eGFR 20 gives both conditions; a stated dialysis must too.
+    let renal = |args: &[&str]| {
+        let mut all = vec!["--propose", "albumin"];
+        all.extend(args);
+        let (_, doc) = check_json(&all);
+        finding(&doc, "condition", &["albumin"])
+            .filter(|f| f["condition"] == "renal-impairment")
+            .cloned()
+    };
+    assert!(renal(&["--egfr", "20"]).is_some());
+    let stated = renal(&["--condition", "dialysis"]).unwrap_or_else(|| panic!("dialysis"));
+    assert!(
+        stated["basis"]
+            .as_str()
+            .unwrap_or("")
+            .contains("implied by severe-renal-impairment: stated"),
+        "{stated}"
+    );
+    assert!(renal(&["--condition", "kidney failure"]).is_some());
+    // The patient context says why.
+    let (_, doc) = check_json(&["--propose", "albumin", "--condition", "esrd"]);
+    let conditions = doc["patient"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        conditions.iter().any(|c| c["code"] == "renal-impairment"
+            && c["basis"] == "implied by severe-renal-impairment: stated"),
+        "{doc}"
+    );
+}

@@ -119,6 +119,16 @@ fn verify_names_each_kind_of_broken_row() {
             "form `zorblax` is not a known drug or class",
         ),
         (
+            "condition_implications.csv",
+            "cirrhosis,no-such-condition,voc-rxnorm",
+            "unknown condition `no-such-condition`",
+        ),
+        (
+            "condition_implications.csv",
+            "cirrhosis,cirrhosis,voc-rxnorm",
+            "a condition cannot imply itself",
+        ),
+        (
             "condition_cautions.csv",
             "zz5,quinine,cirrhosis,-5,major,avoid,label,t,m,do this,US,voc-rxnorm",
             "bad min_age `-5`",
@@ -255,7 +265,7 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .args(["kb", "info"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("schema version: 2"))
+        .stdout(predicate::str::contains("schema version: 3"))
         .stdout(predicate::str::contains("interactions"))
         .stdout(predicate::str::contains("sources ("));
     crampcheck()

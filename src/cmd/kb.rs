@@ -92,7 +92,7 @@ fn info(source: &KbSource) -> Result<Outcome> {
         writeln!(out, "origin:         {}", kb.meta.origin)?;
         writeln!(out, "rows:")?;
         for (table, n) in &counts {
-            writeln!(out, "  {table:<20} {n}")?;
+            writeln!(out, "  {table:<22} {n}")?;
         }
         writeln!(out, "sources ({}):", kb.sources.len())?;
         for s in &kb.sources {

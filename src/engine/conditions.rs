@@ -5,7 +5,6 @@
 use super::CheckRequest;
 use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction};
 use crate::kb::KbIndex;
-use crate::patient::ConditionBasis;
 
 /// Condition findings for every proposed ingredient.
 pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
@@ -56,10 +55,7 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 management: merged.management,
                 sources: merged.sources,
                 rule_ids: merged.rule_ids,
-                basis: Some(match basis {
-                    ConditionBasis::Stated => format!("{} (stated)", cond.name),
-                    ConditionBasis::Lab(text) => text.clone(),
-                }),
+                basis: Some(basis.describe(&cond.name)),
             });
         }
     }

@@ -15,7 +15,7 @@ use super::{CheckRequest, Finding, FindingKind, PairCheck, check};
 use crate::clinical::{Action, Jurisdiction, Severity};
 use crate::kb::KbIndex;
 use crate::kb::index::{DosingRule, DrugId, SourceId, Therapy};
-use crate::patient::{ConditionBasis, PatientContext};
+use crate::patient::PatientContext;
 use crate::resolve::{Resolved, Status};
 use std::cmp::Ordering;
 
@@ -570,10 +570,7 @@ fn electrolyte_steps(
                 "{} is present: correct it and recheck {what} before adding a cramp drug.{raises}",
                 condition.name
             ),
-            basis: Some(match basis {
-                ConditionBasis::Stated => format!("{} (stated)", condition.name),
-                ConditionBasis::Lab(text) => text.clone(),
-            }),
+            basis: Some(basis.describe(&condition.name)),
             drugs,
             sources,
             findings: Vec::new(),

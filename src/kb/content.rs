@@ -173,6 +173,10 @@ pub const TABLES: &[TableSpec] = &[
         table: "therapy_forms",
         columns: &[("therapy", Text), ("form", Text), ("sources", Text)],
     },
+    TableSpec {
+        table: "condition_implications",
+        columns: &[("condition", Text), ("implies", Text), ("sources", Text)],
+    },
 ];
 
 impl TableSpec {
@@ -193,7 +197,8 @@ impl TableSpec {
             "boxed_warnings" => "boxed_warnings.csv",
             "dosing_rules" => "dosing_rules.csv",
             "therapies" => "therapies.csv",
-            _ => "therapy_forms.csv",
+            "therapy_forms" => "therapy_forms.csv",
+            _ => "condition_implications.csv",
         }
     }
 }
@@ -216,7 +221,7 @@ macro_rules! embedded {
 }
 
 /// The content compiled into the binary, in [`TABLES`] order.
-const EMBEDDED: [&str; 15] = [
+const EMBEDDED: [&str; 16] = [
     embedded!("meta.csv"),
     embedded!("sources.csv"),
     embedded!("drugs.csv"),
@@ -232,6 +237,7 @@ const EMBEDDED: [&str; 15] = [
     embedded!("dosing_rules.csv"),
     embedded!("therapies.csv"),
     embedded!("therapy_forms.csv"),
+    embedded!("condition_implications.csv"),
 ];
 
 /// The default content, compiled into the binary from `db/`.

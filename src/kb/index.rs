@@ -347,6 +347,17 @@ impl Comparator {
     }
 }
 
+/// A condition that always includes another.
+#[derive(Debug, Clone)]
+pub struct ConditionImplication {
+    /// The narrower condition (`severe-renal-impairment`).
+    pub condition: ConditionId,
+    /// The condition it includes (`renal-impairment`).
+    pub implies: ConditionId,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
 /// A lab threshold that maps a value onto a condition.
 #[derive(Debug, Clone)]
 pub struct LabThreshold {
@@ -392,6 +403,9 @@ pub struct KbIndex {
     pub condition_names: HashMap<String, ConditionId>,
     /// Lab → condition thresholds.
     pub lab_thresholds: Vec<LabThreshold>,
+    /// Conditions that include others (severe renal impairment is renal
+    /// impairment), so a stated condition meets the cautions of both.
+    pub condition_implications: Vec<ConditionImplication>,
     /// Interaction rows.
     pub interactions: Vec<InteractionRule>,
     /// Rules indexed by each of their two parties.
@@ -458,6 +472,7 @@ impl KbIndex {
             conditions: Vec::new(),
             condition_names: HashMap::new(),
             lab_thresholds: Vec::new(),
+            condition_implications: Vec::new(),
             interactions: Vec::new(),
             interactions_by_party: HashMap::new(),
             condition_rules: Vec::new(),
@@ -631,6 +646,14 @@ impl KbIndex {
                 condition,
                 sources: self.source_list(row, 4)?,
             });
+        }
+        for row in tables.rows("condition_implications") {
+            let implication = ConditionImplication {
+                condition: self.condition_id_of(row, &text(row, 0))?,
+                implies: self.condition_id_of(row, &text(row, 1))?,
+                sources: self.source_list(row, 2)?,
+            };
+            self.condition_implications.push(implication);
         }
         Ok(())
     }

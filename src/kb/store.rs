@@ -19,6 +19,10 @@ const MIGRATIONS: &[&str] = &[
         env!("CARGO_MANIFEST_DIR"),
         "/migrations/0002_therapy_forms.sql"
     )),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0003_condition_implications.sql"
+    )),
 ];
 
 /// The schema version this binary writes and reads.

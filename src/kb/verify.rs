@@ -50,7 +50,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Each table's key columns, as the schema declares them, plus the pairs
 /// that make a membership or a product ingredient.
-const KEYS: [(&str, &[&str]); 12] = [
+const KEYS: [(&str, &[&str]); 13] = [
     ("sources", &["id"]),
     ("drugs", &["name"]),
     ("classes", &["class"]),
@@ -62,6 +62,7 @@ const KEYS: [(&str, &[&str]); 12] = [
     ("dosing_rules", &["id"]),
     ("therapies", &["drug", "indication"]),
     ("therapy_forms", &["therapy", "form"]),
+    ("condition_implications", &["condition", "implies"]),
     ("aliases", &["alias", "drug"]),
 ];
 
@@ -132,6 +133,13 @@ impl Checker {
     fn non_empty(&mut self, row: &Row, column: &str) {
         if row.get(column).is_none_or(|v| v.is_empty()) {
             self.report(row, format!("empty {column}"));
+        }
+    }
+
+    /// A condition that implies itself says nothing: a slip for another code.
+    fn implication(&mut self, row: &Row) {
+        if row.get("condition") == row.get("implies") {
+            self.report(row, "a condition cannot imply itself".to_owned());
         }
     }
 
@@ -414,6 +422,11 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.one_of(row, "lab", LABS);
         c.one_of(row, "comparator", COMPARATORS);
         c.known(row, "condition", &conditions, "condition");
+    }
+    for row in get("condition_implications") {
+        c.known(row, "condition", &conditions, "condition");
+        c.known(row, "implies", &conditions, "condition");
+        c.implication(row);
     }
 
     for row in get("interactions") {

@@ -257,6 +257,7 @@ impl PatientJson {
                     basis: match basis {
                         ConditionBasis::Stated => "stated".to_owned(),
                         ConditionBasis::Lab(text) => text.clone(),
+                        ConditionBasis::Implied(by) => format!("implied by {by}"),
                     },
                 })
                 .collect(),
