@@ -1063,3 +1063,31 @@ fn a_stated_severe_renal_condition_is_also_renal_impairment() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_row_of_no_one_jurisdiction_does_not_hide_a_stricter_foreign_row() {
+    // US has no row of its own for baclofen in peptic ulcer: the UK
+    // contraindication shows beside the international row.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--condition", "peptic ulcer"]);
+    let f = finding(&doc, "condition", &["baclofen"])
+        .filter(|f| f["condition"] == "peptic-ulcer")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["severity"], "contraindicated", "{f}");
+    // UK has no row of its own for quinine + troleandomycin: the US
+    // "avoid" shows beside the `any` row.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "troleandomycin",
+        "--jurisdiction",
+        "UK",
+    ]);
+    let f = finding(&doc, "interaction", &["quinine", "troleandomycin"])
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(
+        (f["severity"].as_str(), f["action"].as_str()),
+        (Some("major"), Some("avoid")),
+        "{f}"
+    );
+}

@@ -101,9 +101,10 @@ pub struct RuleView<'a> {
 }
 
 /// Keeps the rows that apply under the chosen jurisdiction: rows of that
-/// jurisdiction (and `any`/`intl` rows) when there are any; otherwise the rows
-/// of other jurisdictions, so a fact documented only abroad is still shown
-/// (its sources say where it comes from) rather than silently dropped.
+/// jurisdiction (and `any`/`intl` rows) when it has any; otherwise every
+/// row, so a fact documented only abroad is still shown (its sources say
+/// where it comes from) rather than silently dropped, even beside a row
+/// that belongs to no one jurisdiction.
 pub fn select_jurisdiction<'a>(
     rules: Vec<RuleView<'a>>,
     chosen: Jurisdiction,
@@ -121,15 +122,17 @@ pub fn prefer_jurisdiction<T>(
     if chosen == Jurisdiction::Any {
         return rows;
     }
-    let (applicable, foreign): (Vec<T>, Vec<T>) = rows.into_iter().partition(|r| {
-        let j = jurisdiction_of(r);
-        j == chosen || j == Jurisdiction::Any || j == Jurisdiction::Intl
-    });
-    if applicable.is_empty() {
-        foreign
-    } else {
-        applicable
+    // Rows of no one jurisdiction (`any`, `intl`) always apply; they do not
+    // stand for the chosen label, so alone they do not hide a foreign row.
+    if !rows.iter().any(|r| jurisdiction_of(r) == chosen) {
+        return rows;
     }
+    rows.into_iter()
+        .filter(|r| {
+            let j = jurisdiction_of(r);
+            j == chosen || j == Jurisdiction::Any || j == Jurisdiction::Intl
+        })
+        .collect()
 }
 
 /// The merged rating of several rows for one pair or condition.
