@@ -89,7 +89,7 @@ impl MedText {
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg/24hr?|mcg/24hr?|micrograms?|milligrams?|grams?|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
+        r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg/24hr?|mcg/24hr?|micrograms?|milligrams?|grams?|mgs|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
 static APPLICATION_NUMBER: LazyLock<Regex> =
@@ -108,6 +108,7 @@ fn compile(pattern: &str) -> Regex {
 
 const UNITS: &[&str] = &[
     "mg",
+    "mgs",
     "mcg",
     "µg",
     "ug",
@@ -364,6 +365,11 @@ const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("at night", "nightly", Some(1.0)),
     ("per day", "daily", Some(1.0)),
     ("a day", "daily", Some(1.0)),
+    // Every other day: half a dose a day.
+    ("qod", "qod", Some(0.5)),
+    ("every other day", "qod", Some(0.5)),
+    ("on alternate days", "qod", Some(0.5)),
+    ("alternate days", "qod", Some(0.5)),
 ];
 
 /// Records a frequency word. "As needed" joined to a fixed schedule (`tid
@@ -411,7 +417,7 @@ fn add_every_hours(
 
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &[
-    "take", "by", "mouth", "x", "every", "per", "day", "for", "then",
+    "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac",
 ];
 
 /// "3 times daily", "2x a day", "4 times per day".
@@ -455,7 +461,149 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
+    text = sig_forms(&text);
     FOR_NOTE.replace(&text, " ").into_owned()
+}
+
+/// Number words as sigs write them before `times` or a dose unit.
+static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(one|two|three|four|five|six|half a|half|½) +(times|tabs?|tablets?|caps?|capsules?)(?-u:\b)",
+    )
+});
+/// `6 hourly`, `6-hourly` (UK), `q 6 h`, `every six hours`.
+static HOURLY: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *-? *hourly(?-u:\b)"));
+static Q_SPACED_HOURS: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hours)(?-u:\b)"));
+static EVERY_WORD_HOURS: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours(?-u:\b)"));
+/// A range of hours between doses, `q4-6h`: the shorter interval, the most
+/// doses the patient may take.
+static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hours)(?-u:\b)")
+});
+/// Two schedules as a range (`tid-qid`, `bd/tds`, `three to four times
+/// daily`) or a ceiling (`up to qid`, `max qds`): the most doses a day.
+static SCHEDULE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:od|qd|daily|bid|bd|tid|tds|qid|qds) *(?:-|/|to|or) *(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)",
+    )
+});
+static TIMES_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:[1-6]|one|two|three|four|five|six) *(?:-|to|or) *([1-6]|one|two|three|four|five|six) +times(?-u:\b)",
+    )
+});
+static CEILING: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)")
+});
+/// A leading-dot decimal, `.3 g`.
+static BARE_DECIMAL: LazyLock<Regex> = LazyLock::new(|| compile(r"(^|[\s(])\.([0-9])"));
+/// "with food", "after meals": when to take it, not what.
+static WITH_FOOD: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)(?:with|after|before) +(?:food|meals?)(?-u:\b)"));
+/// "prn muscle spasm": the reason for an as-needed dose, no number in it.
+static PRN_REASON: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u:\b)prn +[^0-9]*$"));
+
+/// The number a number word names.
+fn number_word(word: &str) -> &'static str {
+    match word {
+        "one" => "1",
+        "two" => "2",
+        "three" => "3",
+        "four" => "4",
+        "five" => "5",
+        "six" => "6",
+        "eight" => "8",
+        "twelve" => "12",
+        _ => "0.5",
+    }
+}
+
+/// Rewrites other ways of writing a schedule or count into the forms the
+/// parser reads: `every other day` is read as a frequency word; these are
+/// rewritten (`6 hourly` → `q6h`, `tid-qid` → `qid`, `two tabs` → `2
+/// tabs`, `ii tds` → `2 tab tds`).
+fn sig_forms(text: &str) -> String {
+    let text = text.replace('½', " 0.5 ");
+    let mut text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
+    text = NUMBER_WORD
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            format!("{} {}", number_word(&c[1]), &c[2])
+        })
+        .into_owned();
+    text = HOURLY.replace_all(&text, "q${1}h").into_owned();
+    text = Q_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
+    text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
+    text = EVERY_WORD_HOURS
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            format!("q{}h", number_word(&c[1]))
+        })
+        .into_owned();
+    text = SCHEDULE_RANGE.replace_all(&text, "${1}").into_owned();
+    text = TIMES_RANGE
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            let n = &c[1];
+            let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
+                n
+            } else {
+                number_word(n)
+            };
+            format!("{n} times")
+        })
+        .into_owned();
+    text = CEILING.replace_all(&text, "${1}").into_owned();
+    text = WITH_FOOD.replace_all(&text, " ").into_owned();
+    // Only when no schedule follows (`prn tid` keeps its `tid`).
+    if let Some(found) = PRN_REASON.find(&text)
+        && !found
+            .as_str()
+            .split_whitespace()
+            .skip(1)
+            .any(|w| FREQUENCIES.iter().any(|(f, _, _)| *f == w) || QH.is_match(w))
+    {
+        text.replace_range(found.range(), "prn");
+    }
+    roman_counts(&text)
+}
+
+/// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):
+/// only beside a dose-unit word or before a schedule or route word, as
+/// `i` elsewhere may be part of a name.
+fn roman_counts(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_schedule = |w: Option<&&str>| {
+        w.is_some_and(|w| {
+            FREQUENCIES.iter().any(|(f, _, _)| f == w)
+                || ROUTES.iter().any(|(r, _)| r == w)
+                || QH.is_match(w)
+        })
+    };
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let count = match *word {
+            "i" => "1",
+            "ii" => "2",
+            "iii" => "3",
+            _ => {
+                out.push((*word).to_owned());
+                continue;
+            }
+        };
+        let after_unit = i > 0 && DOSE_UNIT_WORDS.contains(&words[i - 1]);
+        if after_unit {
+            // `tab ii`: the unit word is already there; put the count first.
+            if let Some(unit) = out.pop() {
+                out.push(format!("{count} {unit}"));
+            }
+        } else if is_schedule(words.get(i + 1)) {
+            out.push(format!("{count} tab"));
+        } else {
+            out.push((*word).to_owned());
+        }
+    }
+    out.join(" ")
 }
 
 /// Parses one medication string. Never fails: anything it cannot read is
@@ -484,6 +632,7 @@ pub fn parse_med(input: &str) -> MedText {
             "2" => Some(("bid".to_owned(), 2.0)),
             "3" => Some(("tid".to_owned(), 3.0)),
             "4" => Some(("qid".to_owned(), 4.0)),
+            "5" => Some(("5 times daily".to_owned(), 5.0)),
             "6" => Some(("q4h".to_owned(), 6.0)),
             _ => None,
         };
@@ -680,8 +829,12 @@ fn tokenize(text: &str) -> Vec<String> {
     // detach a trailing unit glued with a space-less slash (rare).
     text.split_whitespace()
         .map(|t| {
-            t.trim_matches(|c: char| matches!(c, '(' | ')' | ';' | ':' | '"'))
-                .to_owned()
+            let t = t.trim_matches(|c: char| matches!(c, '(' | ')' | ';' | ':' | '"'));
+            // `300mg.` ending a sentence; a name keeps its dots (`no.`).
+            match t.starts_with(|c: char| c.is_ascii_digit()) {
+                true => t.trim_end_matches('.').to_owned(),
+                false => t.to_owned(),
+            }
         })
         .filter(|t| !t.is_empty())
         .collect()
@@ -690,7 +843,7 @@ fn tokenize(text: &str) -> Vec<String> {
 fn normalize_unit(unit: &str) -> String {
     match unit {
         "µg" | "ug" | "microgram" | "micrograms" => "mcg",
-        "milligram" | "milligrams" => "mg",
+        "milligram" | "milligrams" | "mgs" => "mg",
         "gm" | "gram" | "grams" => "g",
         "units" | "iu" | "unt" => "unit",
         other => other,
@@ -704,8 +857,6 @@ fn looks_like_dose(tok: &str) -> bool {
     tok.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// Assigns strengths to `n` ingredient parts: "25/100" gives one value per
-/// part; a single strength goes to a single part.
 /// Whether a number with this unit (none, or mL) is a quantity rather than
 /// a strength when a real strength is written too: `1 ML Depo-Provera 150
 /// MG/ML`.
@@ -713,6 +864,8 @@ fn is_quantity_unit(unit: &Option<String>) -> bool {
     matches!(unit.as_deref(), None | Some("ml"))
 }
 
+/// Assigns strengths to `n` ingredient parts: "25/100" gives one value per
+/// part; a single strength goes to a single part.
 fn split_strengths(
     tokens: &[(String, Option<String>)],
     n: usize,
@@ -784,6 +937,62 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn other_ways_of_writing_a_schedule_or_count_are_read() {
+        for (sig, frequency, per_day, units) in [
+            ("i bd", "bid", 2.0, Some(1.0)),
+            ("tab ii po tid", "tid", 3.0, Some(2.0)),
+            ("qod", "qod", 0.5, None),
+            ("every other day", "qod", 0.5, None),
+            ("6 hourly", "q6h", 4.0, None),
+            ("6-hourly", "q6h", 4.0, None),
+            ("q 6 h", "q6h", 4.0, None),
+            ("q6 hrs", "q6h", 4.0, None),
+            ("every six hours", "q6h", 4.0, None),
+            ("q4-6h", "q4h", 6.0, None),
+            ("tid-qid", "qid", 4.0, None),
+            ("three to four times daily", "qid", 4.0, None),
+            ("up to qid", "qid", 4.0, None),
+            ("5 times daily", "5 times daily", 5.0, None),
+            ("five times a day", "5 times daily", 5.0, None),
+            ("two tabs bd", "bid", 2.0, Some(2.0)),
+            ("½ tab od", "daily", 1.0, Some(0.5)),
+            ("qds pc", "qid", 4.0, None),
+            ("tid with food", "tid", 3.0, None),
+        ] {
+            let text = format!("baclofen 20 mg {sig}");
+            let m = parse_med(&text);
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
+            assert_eq!(m.units_per_dose, units, "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // The reason for an as-needed dose is not a name.
+        let m = parse_med("baclofen 10 mg prn muscle spasm");
+        assert_eq!(
+            (names(&m), m.frequency.as_deref()),
+            (vec!["baclofen"], Some("prn"))
+        );
+        // `300 mgs`, `.3 g`, and a full stop after the dose.
+        for text in [
+            "quinine 300 mgs nocte",
+            "quinine .3 g nocte",
+            "quinine 300mg. nocte",
+        ] {
+            let mg = parse_med(text).ingredients[0]
+                .strength
+                .as_ref()
+                .and_then(Strength::as_mg);
+            assert_eq!(mg, Some(300.0), "{text}");
+        }
+        // `iv` stays a route, not a count.
+        assert_eq!(
+            parse_med("magnesium sulfate 2 g iv").route.as_deref(),
+            Some("iv")
+        );
     }
 
     #[test]
@@ -1023,7 +1232,7 @@ mod tests {
         }
         // "on" is a schedule only when it ends the sig after a dose.
         let m = parse_med("baclofen 10 mg on alternate days");
-        assert_eq!(m.frequency, None);
+        assert_eq!(m.frequency.as_deref(), Some("qod"));
         assert_eq!(parse_med("baclofen on").frequency, None);
         // An alias that holds a filler-like word keeps it.
         assert_eq!(
