@@ -824,6 +824,18 @@ fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
             "baclofen",
             "not checked against the 80 mg/day",
         ),
+        // A therapy with no maximum on file, whatever the dose is written
+        // in (a count, a percentage, mL): said, not passed as checked.
+        (
+            "Slow-Mag 2 tabs bd",
+            "magnesium",
+            "no maximum daily dose on file",
+        ),
+        (
+            "albumin 25% 100 ml weekly",
+            "albumin",
+            "no maximum daily dose on file",
+        ),
     ] {
         let title = dose_title(written, drug);
         assert!(title.contains(said), "{written}: {title}");

@@ -99,13 +99,23 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 // unknown. A bare name (`--propose baclofen`) writes no dose.
                 // (A dose that could not be read is said once, above.)
                 let dose_written = med.med.frequency.is_some() || med.med.units_per_dose.is_some();
-                if dose_written
-                    && med.med.unparsed.is_empty()
-                    && (index.is_some() || req.being_written)
-                    && let Some((rule, max)) = rule_for().and_then(|r| Some((r, r.max_mg_per_day?)))
+                if !dose_written
+                    || !med.med.unparsed.is_empty()
+                    || (index.is_none() && !req.being_written)
                 {
-                    let why = "no strength is written, so the amount in a dose is unknown";
-                    findings.push(unchecked(med, index, name, rule, max, why.to_owned()));
+                    continue;
+                }
+                match rule_for().and_then(|r| Some((r, r.max_mg_per_day?))) {
+                    Some((rule, max)) => {
+                        let why = "no strength is written, so the amount in a dose is unknown";
+                        findings.push(unchecked(med, index, name, rule, max, why.to_owned()));
+                    }
+                    // `Slow-Mag 2 tabs bd` proposed: no maximum to check it
+                    // against, said as for a dose with a strength.
+                    None if index.is_none() && kb.is_cramp_therapy(ingredient.drug) => {
+                        findings.push(no_maximum(med, name));
+                    }
+                    None => {}
                 }
                 continue;
             };
@@ -114,10 +124,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 None => {
                     // A cramp therapy's dose being written, and the KB has
                     // no maximum for it: saying nothing would read as checked.
-                    if index.is_none()
-                        && req.being_written
-                        && strength.as_mg().is_some()
-                        && kb.is_cramp_therapy(ingredient.drug)
+                    if index.is_none() && req.being_written && kb.is_cramp_therapy(ingredient.drug)
                     {
                         findings.push(no_maximum(med, name));
                     }

@@ -36,7 +36,9 @@ pub fn verdict_text(verdict: &str) -> &'static str {
     match verdict {
         "avoid" => "do not propose as is: a contraindication or an avoid-level finding",
         "incomplete" => "some medications could not be checked; findings may be missing",
-        "caution" => "findings to act on (monitor, adjust or separate doses)",
+        "caution" => {
+            "findings to act on, none contraindicated or major-and-avoid: each says what to do"
+        }
         _ => "every medication checked; nothing to act on (information only, if any)",
     }
 }
