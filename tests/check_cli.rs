@@ -836,6 +836,13 @@ fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
             "albumin",
             "no maximum daily dose on file",
         ),
+        // A solution's dose in mL, after its strength per mL: 30 mL of
+        // 5 mg/5 mL four times a day is 120 mg.
+        (
+            "baclofen 5 mg/5 mL 30 mL qid",
+            "baclofen",
+            "120 mg/day is above the 80 mg/day maximum",
+        ),
     ] {
         let title = dose_title(written, drug);
         assert!(title.contains(said), "{written}: {title}");

@@ -85,6 +85,7 @@ fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
         frequency: None,
         doses_per_day: None,
         units_per_dose: None,
+        dose_ml: None,
         unparsed: Vec::new(),
     };
     Resolved {

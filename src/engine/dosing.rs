@@ -131,15 +131,21 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     continue;
                 }
             };
-            let Some(mg) = strength.as_mg() else {
-                if med.med.frequency.is_some() || (index.is_none() && req.being_written) {
-                    let unit = strength.unit.as_deref().unwrap_or("no unit");
-                    let why = format!("the dose is written in {unit}, not as a mass");
-                    findings.push(unchecked(med, index, name, rule, max, why));
+            // A mass a tablet, or the mass in the dose's volume of a
+            // solution (`5 mg/5 mL 10 mL`).
+            let in_volume = med.med.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
+            let mg = match (strength.as_mg(), in_volume) {
+                (Some(mg), _) => mg * units,
+                (None, Some(mg)) => mg,
+                (None, None) => {
+                    if med.med.frequency.is_some() || (index.is_none() && req.being_written) {
+                        let unit = strength.unit.as_deref().unwrap_or("no unit");
+                        let why = format!("the dose is written in {unit}, not as a mass");
+                        findings.push(unchecked(med, index, name, rule, max, why));
+                    }
+                    continue;
                 }
-                continue;
             };
-            let mg = mg * units;
             match per_day {
                 Some(per_day) if mg * per_day > max + 1e-9 => {
                     let daily = mg * per_day;

@@ -20,6 +20,21 @@ pub struct Strength {
 }
 
 impl Strength {
+    /// The milligrams in `ml` of a per-volume strength (`5 mg/5ml`, `1
+    /// mg/ml`); `None` for any other strength.
+    pub fn mg_in_volume(&self, ml: f64) -> Option<f64> {
+        let (mass, volume) = self.unit.as_deref()?.split_once('/')?;
+        let per_ml: f64 = match volume.strip_suffix("ml")? {
+            "" => 1.0,
+            n => n.parse().ok().filter(|n: &f64| *n > 0.0)?,
+        };
+        let mass = Strength {
+            value: self.value,
+            unit: Some(mass.to_owned()),
+        };
+        Some(mass.as_mg()? * ml / per_ml)
+    }
+
     /// The strength in milligrams, when the unit allows converting.
     pub fn as_mg(&self) -> Option<f64> {
         match self.unit.as_deref() {
@@ -59,6 +74,10 @@ pub struct MedText {
     /// Tablets or capsules taken per dose (`2 tabs`, `1-2 caps`: 2), when
     /// written; each holds the strength, so a dose is strength × this.
     pub units_per_dose: Option<f64>,
+    /// The volume of one dose in mL, when written after a per-volume
+    /// strength (`5 mg/5 mL 10 mL tds`): the dose is then that much of the
+    /// solution.
+    pub dose_ml: Option<f64>,
     /// Tokens that looked like a dose or schedule but could not be read.
     pub unparsed: Vec<String>,
 }
@@ -622,6 +641,7 @@ pub fn parse_med(input: &str) -> MedText {
     let mut frequency = None;
     let mut doses_per_day = None;
     let mut units_per_dose: Option<f64> = None;
+    let mut dose_ml: Option<f64> = None;
     let mut daily_total = false;
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
@@ -717,6 +737,20 @@ pub fn parse_med(input: &str) -> MedText {
                 }) {
                     unit = Some(normalize_unit(base));
                     daily_total = true;
+                }
+                // A volume after a per-volume strength (`5 mg/5 mL 10 mL`)
+                // is the dose of the solution, not a pack size.
+                let per_volume_before = strength_tokens.iter().any(|(_, u)| {
+                    u.as_deref()
+                        .is_some_and(|u| u.contains('/') && u.ends_with("ml"))
+                });
+                if unit.as_deref() == Some("ml") && per_volume_before {
+                    match num.parse::<f64>().ok().filter(|v| *v > 0.0) {
+                        Some(ml) if dose_ml.is_none() => dose_ml = Some(ml),
+                        _ => unparsed.push(format!("{num}ml")),
+                    }
+                    i += 1;
+                    continue;
                 }
                 // A bare number after a strength (`20 mg 2 qds`, `20 mg 1-2
                 // qds`) or before `x` and a strength (`2 x 20 mg`) is the
@@ -819,6 +853,7 @@ pub fn parse_med(input: &str) -> MedText {
         frequency,
         doses_per_day,
         units_per_dose,
+        dose_ml,
         unparsed,
     }
 }
@@ -937,6 +972,26 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_volume_after_a_per_volume_strength_is_the_dose() {
+        let m = parse_med("baclofen 5 mg/5 mL 30 mL qid");
+        assert_eq!(m.dose_ml, Some(30.0));
+        let strength = m.ingredients[0].strength.clone();
+        assert_eq!(strength.and_then(|s| s.mg_in_volume(30.0)), Some(30.0));
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        // A volume before the strength is the pack (RxNorm).
+        assert_eq!(
+            parse_med("1 ML Depo-Provera 150 MG/ML Injection").dose_ml,
+            None
+        );
+        // A tablet strength has no mass in a volume.
+        let tablet = Strength {
+            value: 10.0,
+            unit: Some("mg".to_owned()),
+        };
+        assert_eq!(tablet.mg_in_volume(5.0), None);
     }
 
     #[test]

@@ -397,6 +397,7 @@ impl<'kb> Resolver<'kb> {
             frequency: sig.frequency,
             doses_per_day: sig.doses_per_day,
             units_per_dose: sig.units_per_dose,
+            dose_ml: sig.dose_ml,
             unparsed: sig.unparsed,
         });
         // A strength written after a single drug's name is its strength; a
