@@ -1110,3 +1110,22 @@ fn a_row_of_no_one_jurisdiction_does_not_hide_a_stricter_foreign_row() {
         "{f}"
     );
 }
+
+#[test]
+fn a_row_about_one_route_of_a_drug_holds_only_for_that_route() {
+    // Diltiazem with dantrolene is about the dantrolene infusion.
+    let pair = |dantrolene: &str| {
+        let (_, doc) = check_json(&["--propose", "diltiazem 30 mg nocte", "--med", dantrolene]);
+        finding(&doc, "interaction", &["diltiazem", "dantrolene"]).cloned()
+    };
+    assert_eq!(pair("dantrolene 25 mg po qid"), None);
+    assert_eq!(
+        pair("Dantrium 50mg caps tds"),
+        None,
+        "capsules are taken by mouth"
+    );
+    for infused_or_unknown in ["dantrolene 1 mg/kg IV", "dantrolene 25 mg qid"] {
+        let f = pair(infused_or_unknown).unwrap_or_else(|| panic!("{infused_or_unknown}"));
+        assert_eq!(f["severity"], "contraindicated", "{infused_or_unknown}");
+    }
+}

@@ -129,6 +129,16 @@ fn verify_names_each_kind_of_broken_row() {
             "a condition cannot imply itself",
         ),
         (
+            "interaction_routes.csv",
+            "no-such-rule,dantrolene,parenteral,voc-rxnorm",
+            "unknown interaction `no-such-rule`",
+        ),
+        (
+            "interaction_routes.csv",
+            "thr-ix-dtz-dantrolene,dantrolene,nasal,voc-rxnorm",
+            "nasal",
+        ),
+        (
             "condition_cautions.csv",
             "zz5,quinine,cirrhosis,-5,major,avoid,label,t,m,do this,US,voc-rxnorm",
             "bad min_age `-5`",
@@ -265,7 +275,7 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .args(["kb", "info"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("schema version: 3"))
+        .stdout(predicate::str::contains("schema version: 4"))
         .stdout(predicate::str::contains("interactions"))
         .stdout(predicate::str::contains("sources ("));
     crampcheck()

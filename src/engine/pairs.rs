@@ -6,7 +6,7 @@ use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction}
 use super::{CheckRequest, PairCheck};
 use crate::clinical::{Action, Evidence, Severity};
 use crate::kb::KbIndex;
-use crate::kb::index::{ClassId, DrugId, InteractionRule};
+use crate::kb::index::{ClassId, DrugId, InteractionRule, RouteNeed};
 use std::collections::BTreeMap;
 
 /// Every interaction row matching the pair (a, b) in either direction.
@@ -79,7 +79,24 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
         let found = if a == b {
             vec![same_ingredient(kb, a, &meds)]
         } else {
-            let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b).into_iter().map(view).collect();
+            // A row that holds only for one route of one of its drugs
+            // (diltiazem with dantrolene *infusion*) is left out when that
+            // drug is written as given another way.
+            let given = |drug: DrugId, need: RouteNeed| {
+                if drug == a {
+                    route_meets(req.proposed.med.route.as_deref(), need)
+                } else if drug == b {
+                    meds.iter()
+                        .any(|&m| route_meets(req.meds[m].med.route.as_deref(), need))
+                } else {
+                    true
+                }
+            };
+            let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b)
+                .into_iter()
+                .filter(|rule| rule.routes.iter().all(|&(drug, need)| given(drug, need)))
+                .map(view)
+                .collect();
             let mut rules = select_jurisdiction(rules, req.jurisdiction);
             // "Separate the doses" rows are about binding in the gut: they
             // do not apply when either drug is given another way (IV
@@ -112,6 +129,19 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
         }
     }
     (findings, per_med)
+}
+
+/// Whether a medication written with `route` may be given by the route a
+/// row needs; a route not written may be any.
+fn route_meets(route: Option<&str>, need: RouteNeed) -> bool {
+    match (route, need) {
+        (None, _) => true,
+        (Some(route), RouteNeed::Parenteral) => matches!(
+            route,
+            "iv" | "im" | "subcutaneous" | "intrathecal" | "parenteral"
+        ),
+        (Some(route), RouteNeed::Oral) => route == "oral",
+    }
 }
 
 fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {

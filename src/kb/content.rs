@@ -177,6 +177,15 @@ pub const TABLES: &[TableSpec] = &[
         table: "condition_implications",
         columns: &[("condition", Text), ("implies", Text), ("sources", Text)],
     },
+    TableSpec {
+        table: "interaction_routes",
+        columns: &[
+            ("rule", Text),
+            ("drug", Text),
+            ("route", Text),
+            ("sources", Text),
+        ],
+    },
 ];
 
 impl TableSpec {
@@ -198,7 +207,8 @@ impl TableSpec {
             "dosing_rules" => "dosing_rules.csv",
             "therapies" => "therapies.csv",
             "therapy_forms" => "therapy_forms.csv",
-            _ => "condition_implications.csv",
+            "condition_implications" => "condition_implications.csv",
+            _ => "interaction_routes.csv",
         }
     }
 }
@@ -221,7 +231,7 @@ macro_rules! embedded {
 }
 
 /// The content compiled into the binary, in [`TABLES`] order.
-const EMBEDDED: [&str; 16] = [
+const EMBEDDED: [&str; 17] = [
     embedded!("meta.csv"),
     embedded!("sources.csv"),
     embedded!("drugs.csv"),
@@ -238,6 +248,7 @@ const EMBEDDED: [&str; 16] = [
     embedded!("therapies.csv"),
     embedded!("therapy_forms.csv"),
     embedded!("condition_implications.csv"),
+    embedded!("interaction_routes.csv"),
 ];
 
 /// The default content, compiled into the binary from `db/`.

@@ -127,6 +127,29 @@ pub struct InteractionRule {
     pub jurisdiction: Jurisdiction,
     /// Cited sources.
     pub sources: Vec<SourceId>,
+    /// Drugs of the row that must be given by a route for it to hold
+    /// (dantrolene by infusion).
+    pub routes: Vec<(DrugId, RouteNeed)>,
+}
+
+/// The route an interaction row needs one of its drugs given by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteNeed {
+    /// Injected or infused.
+    Parenteral,
+    /// By mouth.
+    Oral,
+}
+
+impl RouteNeed {
+    /// Parses the KB spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "parenteral" => Some(RouteNeed::Parenteral),
+            "oral" => Some(RouteNeed::Oral),
+            _ => None,
+        }
+    }
 }
 
 /// A drug–condition caution (contraindication, warning, Beers rule).
@@ -672,6 +695,7 @@ impl KbIndex {
                 management: text(row, 8),
                 jurisdiction: jurisdiction_of(row, 9)?,
                 sources: self.source_list(row, 10)?,
+                routes: Vec::new(),
             };
             let idx = self.interactions.len() as u32;
             self.interactions_by_party
@@ -685,6 +709,18 @@ impl KbIndex {
                     .push(idx);
             }
             self.interactions.push(rule);
+        }
+        for row in tables.rows("interaction_routes") {
+            let id = text(row, 0);
+            let drug = self.drug_id_of(row, &text(row, 1))?;
+            let need = RouteNeed::parse(&text(row, 2))
+                .ok_or_else(|| invalid(row, format!("unknown route `{}`", text(row, 2))))?;
+            let rule = self
+                .interactions
+                .iter_mut()
+                .find(|r| r.id == id)
+                .ok_or_else(|| invalid(row, format!("unknown interaction `{id}`")))?;
+            rule.routes.push((drug, need));
         }
         for row in tables.rows("condition_cautions") {
             let min_age = match row.get(3).cloned().flatten() {

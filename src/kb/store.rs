@@ -23,6 +23,10 @@ const MIGRATIONS: &[&str] = &[
         env!("CARGO_MANIFEST_DIR"),
         "/migrations/0003_condition_implications.sql"
     )),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0004_interaction_routes.sql"
+    )),
 ];
 
 /// The schema version this binary writes and reads.

@@ -43,6 +43,7 @@ const STANDINGS: &[&str] = &[
 const EVIDENCE_LEVELS: &[&str] = &["A", "B", "C", "U"];
 const LABS: &[&str] = &["egfr", "qtc", "potassium", "magnesium", "age"];
 const COMPARATORS: &[&str] = &["lt", "le", "gt", "ge"];
+const ROUTE_NEEDS: &[&str] = &["parenteral", "oral"];
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{4}(-\d{2}(-\d{2})?)?$").unwrap_or_else(|e| panic!("date regex: {e}"))
@@ -50,7 +51,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Each table's key columns, as the schema declares them, plus the pairs
 /// that make a membership or a product ingredient.
-const KEYS: [(&str, &[&str]); 13] = [
+const KEYS: [(&str, &[&str]); 14] = [
     ("sources", &["id"]),
     ("drugs", &["name"]),
     ("classes", &["class"]),
@@ -63,6 +64,7 @@ const KEYS: [(&str, &[&str]); 13] = [
     ("therapies", &["drug", "indication"]),
     ("therapy_forms", &["therapy", "form"]),
     ("condition_implications", &["condition", "implies"]),
+    ("interaction_routes", &["rule", "drug"]),
     ("aliases", &["alias", "drug"]),
 ];
 
@@ -422,6 +424,12 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.one_of(row, "lab", LABS);
         c.one_of(row, "comparator", COMPARATORS);
         c.known(row, "condition", &conditions, "condition");
+    }
+    let interaction_ids = column_set("interactions", "id");
+    for row in get("interaction_routes") {
+        c.known(row, "rule", &interaction_ids, "interaction");
+        c.known(row, "drug", &drugs, "drug");
+        c.one_of(row, "route", ROUTE_NEEDS);
     }
     for row in get("condition_implications") {
         c.known(row, "condition", &conditions, "condition");

@@ -310,6 +310,12 @@ const FORM_WORDS: &[&str] = &[
     "porcine",
 ];
 
+/// Form words of medicines taken by mouth.
+const ORAL_FORMS: &[&str] = &[
+    "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "caplet", "caplets",
+    "syrup", "elixir",
+];
+
 /// Form words that say a drug is injected or infused, whatever the route
 /// (`parenteral` when no route word is written).
 const PARENTERAL_FORMS: &[&str] = &["injection", "injectable", "infusion"];
@@ -838,6 +844,15 @@ pub fn parse_med(input: &str) -> MedText {
             name: String::new(),
             strength: None,
         });
+    }
+    // A tablet, capsule or syrup is taken by mouth, though `po` is not
+    // written (`Dantrium 50 mg caps tds`).
+    if route.is_none()
+        && text
+            .split_whitespace()
+            .any(|w| ORAL_FORMS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
+    {
+        route = Some("oral".to_owned());
     }
     if daily_total {
         // The strength is already the day's total: one "dose" a day.
