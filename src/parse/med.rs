@@ -551,37 +551,62 @@ fn number_word(word: &str) -> &'static str {
 /// rewritten (`6 hourly` → `q6h`, `tid-qid` → `qid`, `two tabs` → `2
 /// tabs`, `ii tds` → `2 tab tds`).
 fn sig_forms(text: &str) -> String {
-    let text = text.replace('½', " 0.5 ");
-    let mut text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
-    text = NUMBER_WORD
-        .replace_all(&text, |c: &regex::Captures<'_>| {
-            format!("{} {}", number_word(&c[1]), &c[2])
-        })
-        .into_owned();
-    text = HOURLY.replace_all(&text, "q${1}h").into_owned();
-    text = Q_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
-    text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
-    text = EVERY_WORD_HOURS
-        .replace_all(&text, |c: &regex::Captures<'_>| {
-            format!("q{}h", number_word(&c[1]))
-        })
-        .into_owned();
-    text = SCHEDULE_RANGE.replace_all(&text, "${1}").into_owned();
-    text = TIMES_RANGE
-        .replace_all(&text, |c: &regex::Captures<'_>| {
-            let n = &c[1];
-            let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
-                n
-            } else {
-                number_word(n)
-            };
-            format!("{n} times")
-        })
-        .into_owned();
-    text = CEILING.replace_all(&text, "${1}").into_owned();
-    text = WITH_FOOD.replace_all(&text, " ").into_owned();
+    // Each pattern is compiled on its first use: a cheap test first keeps
+    // the usual sig (`500 mg bid`) from compiling them all at start-up.
+    let mut text = text.replace('½', " 0.5 ");
+    let has = |text: &str, words: &[&str]| words.iter().any(|w| text.contains(w));
+    if text.contains('.') {
+        text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
+    }
+    if has(
+        &text,
+        &["one", "two", "three", "four", "five", "six", "half"],
+    ) {
+        text = NUMBER_WORD
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                format!("{} {}", number_word(&c[1]), &c[2])
+            })
+            .into_owned();
+    }
+    if text.contains("hourly") {
+        text = HOURLY.replace_all(&text, "q${1}h").into_owned();
+    }
+    if text.contains('q') && has(&text, &[" h", "h ", "hr", "hour"]) {
+        text = Q_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
+        text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
+    }
+    if text.contains("every") {
+        text = EVERY_WORD_HOURS
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                format!("q{}h", number_word(&c[1]))
+            })
+            .into_owned();
+    }
+    if has(&text, &["-", "/", " to ", " or "]) {
+        text = SCHEDULE_RANGE.replace_all(&text, "${1}").into_owned();
+    }
+    if text.contains("times") {
+        text = TIMES_RANGE
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let n = &c[1];
+                let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
+                    n
+                } else {
+                    number_word(n)
+                };
+                format!("{n} times")
+            })
+            .into_owned();
+    }
+    if has(&text, &["up to", "max"]) {
+        text = CEILING.replace_all(&text, "${1}").into_owned();
+    }
+    if has(&text, &["food", "meal"]) {
+        text = WITH_FOOD.replace_all(&text, " ").into_owned();
+    }
     // Only when no schedule follows (`prn tid` keeps its `tid`).
-    if let Some(found) = PRN_REASON.find(&text)
+    if text.contains("prn")
+        && let Some(found) = PRN_REASON.find(&text)
         && !found
             .as_str()
             .split_whitespace()
@@ -694,7 +719,9 @@ pub fn parse_med(input: &str) -> MedText {
             r"(?-u:\b)over +[0-9]+(?:\.[0-9]+)? *(?:minutes|minute|mins|min|hours|hour|hrs|hr|h)(?-u:\b)",
         )
     });
-    text = OVER_DURATION.replace_all(&text, " ").into_owned();
+    if text.contains("over") {
+        text = OVER_DURATION.replace_all(&text, " ").into_owned();
+    }
 
     // RxNorm multi-ingredient strings separate ingredients with " / ".
     let segments: Vec<String> = text.split(" / ").map(|s| s.replace(',', " ")).collect();
