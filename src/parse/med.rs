@@ -571,7 +571,7 @@ fn sig_forms(text: &str) -> String {
     if text.contains("hourly") {
         text = HOURLY.replace_all(&text, "q${1}h").into_owned();
     }
-    if text.contains('q') && has(&text, &[" h", "h ", "hr", "hour"]) {
+    if text.contains('q') && text.contains('h') {
         text = Q_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
         text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
     }
