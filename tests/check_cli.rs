@@ -1009,6 +1009,28 @@ fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
     }
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "Tylenol #3 1 tab q4h prn"]);
     assert_eq!(med(&doc, 0)["frequency"], "q4h prn", "{doc}");
+    // A number that counts tablets or doses is no part of the name:
+    // `Tylenol 2 tabs` is two acetaminophen tablets, not Tylenol #2.
+    for plain in ["Tylenol 2 tabs q6h prn", "Tylenol 3 times daily"] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", plain]);
+        assert_eq!(
+            ingredients(med(&doc, 0)),
+            ["acetaminophen"],
+            "{plain}: {doc}"
+        );
+    }
+    // Several ingredients are read part by part.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "Theo-24 300 mg / clarithromycin 500 mg",
+    ]);
+    assert_eq!(
+        ingredients(med(&doc, 0)),
+        ["theophylline", "clarithromycin"]
+    );
+    assert!(finding(&doc, "interaction", &["quinine", "clarithromycin"]).is_some());
     // A word after the name that is no sig is still reported.
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "tylenol #3 zorblax"]);
     assert_eq!(med(&doc, 0)["status"], "unrecognized");

@@ -652,6 +652,14 @@ fn prefetch_records_about_another_patient_are_left_out_and_said() {
         order["resource"]["subject"] = json!({ "reference": subject });
         order
     };
+    // `context.patientId` as a reference rather than an id: the same
+    // patient.
+    request["context"]["patientId"] = json!("Patient/1");
+    request["prefetch"]["medicationRequests"]["entry"] = json!([clarithromycin("m0", "Patient/1")]);
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "clarithromycin").is_some(), "{got:#?}");
+    assert!(find(&got, "another patient").is_none(), "{got:#?}");
+    request["context"]["patientId"] = json!("1");
     // This patient's, written as an absolute URL with a version: used.
     request["prefetch"]["medicationRequests"]["entry"] = json!([clarithromycin(
         "m1",
@@ -816,6 +824,17 @@ fn one_order_sent_twice_is_one_order_not_duplicate_therapy() {
         .filter(|c| c["summary"].as_str().unwrap_or("").contains("warfarin"))
         .count();
     assert_eq!(pairs, 1, "{got:#?}");
+    // One id for two different drugs is no repeat: both are checked.
+    let request = order_sign(
+        vec![
+            quinine(),
+            draft("q1", "clarithromycin 500 mg", Some((2, 1, "d")), false),
+        ],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(find(&got, "clarithromycin").is_some(), "{got:#?}");
 }
 
 #[test]
@@ -900,25 +919,34 @@ fn a_lab_coded_with_another_name_of_loinc_is_used_and_one_with_no_system_is_said
         "urn:oid:2.16.840.1.113883.6.1",
         "https://loinc.org",
         "http://loinc.org/",
+        "LOINC",
+        "http://LOINC.org",
+        "http://www.loinc.org",
+        "http://loinc.org ",
     ] {
         let got = baclofen_with(json!({"system": system, "code": "62238-1"}));
         assert!(find(&got, beers).is_some(), "{system}: {got:#?}");
         assert!(find(&got, "eGFR not used").is_none(), "{system}: {got:#?}");
     }
-    // No system: maybe LOINC, maybe not. Not used, and said.
-    let got = baclofen_with(json!({"code": "62238-1"}));
-    assert!(find(&got, beers).is_none(), "{got:#?}");
-    let card = find(&got, "eGFR not used").unwrap_or_else(|| panic!("{got:#?}"));
-    assert!(
-        card["detail"]
-            .as_str()
-            .unwrap_or("")
-            .contains("no code system"),
-        "{card:#}"
-    );
-    // Another system's code that happens to match: not a lab of ours.
-    let got = baclofen_with(json!({"system": "http://snomed.info/sct", "code": "62238-1"}));
-    assert!(find(&got, beers).is_none(), "{got:#?}");
+    // No system, or another one: maybe that lab, maybe not. Not used, and
+    // said.
+    for coding in [
+        json!({"code": "62238-1"}),
+        json!({"system": "http://example.org/local-labs", "code": "62238-1"}),
+    ] {
+        let got = baclofen_with(coding.clone());
+        assert!(find(&got, beers).is_none(), "{coding}: {got:#?}");
+        let card = find(&got, "eGFR not used").unwrap_or_else(|| panic!("{coding}: {got:#?}"));
+        assert!(
+            card["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not under the LOINC code system"),
+            "{card:#}"
+        );
+    }
+    // A code that is none of the labs read: nothing to say.
+    let got = baclofen_with(json!({"system": "http://loinc.org", "code": "2345-7"}));
     assert!(find(&got, "not used").is_none(), "{got:#?}");
 }
 

@@ -197,6 +197,11 @@ const DOSE_UNIT_WORDS: &[&str] = &[
     "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps",
 ];
 
+/// Words after which a number is a day or a length of time (`day 1-3`).
+const DAY_WORDS: &[&str] = &[
+    "day", "days", "week", "weeks", "wk", "wks", "month", "months",
+];
+
 /// The most tablets or capsules read as taken in one dose; a larger count
 /// ("28 tablets") is a pack quantity or a slip, and is reported unread.
 const MAX_UNITS_PER_DOSE: f64 = 10.0;
@@ -512,14 +517,34 @@ static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
 /// daily`) or a ceiling (`up to qid`, `max qds`): the most doses a day.
 static SCHEDULE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?-u:\b)(?:od|qd|daily|bid|bd|tid|tds|qid|qds) *(?:-|/|to|or) *(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)",
+        r"(?-u:\b)(od|qd|daily|bid|bd|tid|tds|qid|qds) *(?:-|/|to|or) *(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)",
     )
 });
 static TIMES_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?-u:\b)(?:[1-6]|one|two|three|four|five|six) *(?:-|to|or) *([1-6]|one|two|three|four|five|six) +times(?-u:\b)",
+        r"(?-u:\b)([1-6]|one|two|three|four|five|six) *(?:-|to|or) *([1-6]|one|two|three|four|five|six) +times(?-u:\b)",
     )
 });
+/// `4-6 hourly`, `4 - 6 hourly`: the shorter interval.
+static HOURLY_RANGE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *-? *hourly(?-u:\b)"));
+/// `every 4-6 hours`, `every 4 to 6 hours`.
+static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hrs|hr|h)(?-u:\b)")
+});
+/// `1½`, `1 1/2`, `one and a half`.
+static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)([0-9]+|one|two|three) *(?:½|1/2(?-u:\b)|and a half(?-u:\b))")
+});
+/// Epic sigs: `(10 mg total)`, and a count spelled out after its digits.
+static EPIC_TOTAL: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"\( *[0-9]+(?:\.[0-9]+)? *(?:mg|mcg|g|ml|units?) +total *\)"));
+static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"([0-9]+) *\((?:one|two|three|four|five|six|seven|eight|nine|ten)\)")
+});
+/// `5 mg per 5 mL`, `1 mg per mL`.
+static PER_WORD_VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)")
 });
@@ -553,8 +578,34 @@ fn number_word(word: &str) -> &'static str {
 fn sig_forms(text: &str) -> String {
     // Each pattern is compiled on its first use: a cheap test first keeps
     // the usual sig (`500 mg bid`) from compiling them all at start-up.
-    let mut text = text.replace('½', " 0.5 ");
     let has = |text: &str, words: &[&str]| words.iter().any(|w| text.contains(w));
+    let mut text = text.to_owned();
+    // Mixed numbers first: `1½`, `1 1/2`, `one and a half` are 1.5.
+    if has(&text, &["½", "1/2", "half"]) {
+        text = MIXED_HALF
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let whole = &c[1];
+                let whole = if whole.starts_with(|ch: char| ch.is_ascii_digit()) {
+                    whole
+                } else {
+                    number_word(whole)
+                };
+                format!("{whole}.5")
+            })
+            .into_owned();
+        text = text.replace('½', " 0.5 ");
+    }
+    // Epic's `(10 mg total)` repeats the dose; `3 (three) times` the count.
+    if text.contains('(') {
+        text = EPIC_TOTAL.replace_all(&text, " ").into_owned();
+        text = EPIC_SPELLED.replace_all(&text, "${1}").into_owned();
+    }
+    // `5 mg per 5 mL` is `5 mg/5 mL`.
+    if text.contains("per") {
+        text = PER_WORD_VOLUME
+            .replace_all(&text, "${1}/${2}ml")
+            .into_owned();
+    }
     if text.contains('.') {
         text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
     }
@@ -569,6 +620,7 @@ fn sig_forms(text: &str) -> String {
             .into_owned();
     }
     if text.contains("hourly") {
+        text = HOURLY_RANGE.replace_all(&text, "q${1}h").into_owned();
         text = HOURLY.replace_all(&text, "q${1}h").into_owned();
     }
     if text.contains('q') && text.contains('h') {
@@ -576,6 +628,7 @@ fn sig_forms(text: &str) -> String {
         text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
     }
     if text.contains("every") {
+        text = EVERY_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
         text = EVERY_WORD_HOURS
             .replace_all(&text, |c: &regex::Captures<'_>| {
                 format!("q{}h", number_word(&c[1]))
@@ -583,18 +636,35 @@ fn sig_forms(text: &str) -> String {
             .into_owned();
     }
     if has(&text, &["-", "/", " to ", " or "]) {
-        text = SCHEDULE_RANGE.replace_all(&text, "${1}").into_owned();
+        text = SCHEDULE_RANGE
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let per_day = |w: &str| match w {
+                    "bid" | "bd" => 2,
+                    "tid" | "tds" => 3,
+                    "qid" | "qds" => 4,
+                    _ => 1,
+                };
+                let most = if per_day(&c[1]) >= per_day(&c[2]) {
+                    &c[1]
+                } else {
+                    &c[2]
+                };
+                most.to_owned()
+            })
+            .into_owned();
     }
     if text.contains("times") {
         text = TIMES_RANGE
             .replace_all(&text, |c: &regex::Captures<'_>| {
-                let n = &c[1];
-                let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
-                    n
-                } else {
-                    number_word(n)
+                let read = |n: &str| -> u32 {
+                    let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
+                        n
+                    } else {
+                        number_word(n)
+                    };
+                    n.parse().unwrap_or(0)
                 };
-                format!("{n} times")
+                format!("{} times", read(&c[1]).max(read(&c[2])))
             })
             .into_owned();
     }
@@ -672,7 +742,8 @@ pub fn parse_med(input: &str) -> MedText {
     let mut frequency = None;
     let mut doses_per_day = None;
     let mut units_per_dose: Option<f64> = None;
-    let mut dose_ml: Option<f64> = None;
+    // Volumes written after a per-volume strength.
+    let mut volumes: Vec<f64> = Vec::new();
     let mut daily_total = false;
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
@@ -730,6 +801,9 @@ pub fn parse_med(input: &str) -> MedText {
         let tokens = tokenize(segment);
         let mut names: Vec<String> = Vec::new();
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
+        // A schedule word read in this segment: a bare number after it is
+        // no tablet count (`tid x 5`, `tid 2`).
+        let mut schedule_seen = false;
         let mut i = 0;
         while i < tokens.len() {
             let upper = DOSE_RANGE
@@ -779,8 +853,8 @@ pub fn parse_med(input: &str) -> MedText {
                 });
                 if unit.as_deref() == Some("ml") && per_volume_before {
                     match num.parse::<f64>().ok().filter(|v| *v > 0.0) {
-                        Some(ml) if dose_ml.is_none() => dose_ml = Some(ml),
-                        _ => unparsed.push(format!("{num}ml")),
+                        Some(ml) => volumes.push(ml),
+                        None => unparsed.push(format!("{num}ml")),
                     }
                     i += 1;
                     continue;
@@ -794,22 +868,40 @@ pub fn parse_med(input: &str) -> MedText {
                         .get(i + 2)
                         .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()));
                 if unit.is_none() && (after_strength || before_times) {
-                    match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
-                        Some(count) => {
-                            units_per_dose = Some(units_per_dose.map_or(count, |u| u.max(count)))
+                    let previous = i.checked_sub(1).and_then(|p| tokens.get(p));
+                    let fraction = num.split_once('/');
+                    // `2/52`, `3/7`, `1/12`: weeks, days, months (UK), a
+                    // duration and not a dose.
+                    let duration = fraction.is_some_and(|(_, d)| matches!(d, "7" | "12" | "52"));
+                    // Half or a quarter tablet; any other fraction (a date
+                    // such as `6/15`) is no count.
+                    let count_like =
+                        fraction.is_none_or(|f| matches!(f, ("1", "2") | ("1", "4") | ("3", "4")));
+                    let after_day_word = previous.is_some_and(|p| DAY_WORDS.contains(&p.as_str()));
+                    if duration {
+                    } else if schedule_seen || after_day_word || !count_like {
+                        unparsed.push(tokens[i].clone());
+                    } else {
+                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
+                            Some(count) => {
+                                units_per_dose =
+                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
+                            }
+                            None => unparsed.push(tokens[i].clone()),
                         }
-                        None => unparsed.push(tokens[i].clone()),
                     }
                     i += 1;
                     continue;
                 }
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
+                schedule_seen = true;
                 if !add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]) {
                     unparsed.push(tok.to_owned());
                 }
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
             {
+                schedule_seen = true;
                 add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
             } else if tok == "on" && i + 1 == tokens.len() && !strength_tokens.is_empty() {
                 // The UK "ON" (omni nocte: at night) ending a sig after its
@@ -872,6 +964,16 @@ pub fn parse_med(input: &str) -> MedText {
             strength: None,
         });
     }
+    // One volume with a schedule is the dose (`5 mg/5 mL 10 mL tds`); one
+    // with none is the bottle (`473 mL`); two cannot be told apart.
+    let dose_ml = match volumes.as_slice() {
+        [ml] if frequency.is_some() => Some(*ml),
+        [_] | [] => None,
+        several => {
+            unparsed.extend(several.iter().map(|ml| format!("{ml}ml")));
+            None
+        }
+    };
     // A tablet, capsule or syrup is taken by mouth, though `po` is not
     // written (`Dantrium 50 mg caps tds`).
     if route.is_none()
@@ -907,13 +1009,19 @@ fn tokenize(text: &str) -> Vec<String> {
     text.split_whitespace()
         .map(|t| {
             let t = t.trim_matches(|c: char| matches!(c, '(' | ')' | ';' | ':' | '"'));
-            // `300mg.` ending a sentence; a name keeps its dots (`no.`).
-            match t.starts_with(|c: char| c.is_ascii_digit()) {
-                true => t.trim_end_matches('.').to_owned(),
+            // `300mg.` or `10 mg. tid.` ending a sentence; a name keeps its
+            // dots (`no.`).
+            let bare = t.trim_end_matches('.');
+            let sig_word = UNITS.contains(&bare)
+                || DOSE_UNIT_WORDS.contains(&bare)
+                || FREQUENCIES.iter().any(|(f, _, _)| *f == bare);
+            match t.starts_with(|c: char| c.is_ascii_digit()) || sig_word {
+                true => bare.to_owned(),
                 false => t.to_owned(),
             }
         })
-        .filter(|t| !t.is_empty())
+        // A full stop or dash left alone between words says nothing.
+        .filter(|t| t.chars().any(char::is_alphanumeric) || UNITS.contains(&t.as_str()) || t == "/")
         .collect()
 }
 
@@ -1014,6 +1122,70 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn numbers_that_are_no_tablet_count_are_not_read_as_one() {
+        // A duration (UK `2/52`: two weeks) is no dose; a date is reported.
+        let m = parse_med("baclofen 30 mg qds 2/52");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (None, 0));
+        let m = parse_med("baclofen 20 mg qid 6/15");
+        assert_eq!(
+            (m.units_per_dose, m.unparsed.clone()),
+            (None, vec!["6/15".to_owned()])
+        );
+        // After a schedule or a day word a number is no count: reported.
+        for (text, unread) in [
+            ("baclofen 10 mg tid x 5", "5"),
+            ("baclofen 10 mg tid 2", "2"),
+            ("baclofen 10 mg day 1-3 then qid", "1-3"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, None, "{text}");
+            assert_eq!(m.unparsed, [unread], "{text}");
+        }
+        // Mixed numbers are whole.
+        for text in [
+            "baclofen 20 mg 1½ tabs qds",
+            "baclofen 20 mg 1 1/2 tabs qds",
+            "baclofen 20 mg one and a half tabs qds",
+        ] {
+            assert_eq!(parse_med(text).units_per_dose, Some(1.5), "{text}");
+        }
+        // A range of schedules or hours counts its most doses, either way round.
+        for (text, frequency) in [
+            ("baclofen 30 mg tid or bid", "tid"),
+            ("baclofen 20 mg qid-tid", "qid"),
+            ("baclofen 10 mg 4 - 6 hourly", "q4h"),
+            ("baclofen 10 mg every 4 to 6 hours", "q4h"),
+            ("baclofen 10 mg. 2 tabs tid.", "tid"),
+        ] {
+            assert_eq!(
+                parse_med(text).frequency.as_deref(),
+                Some(frequency),
+                "{text}"
+            );
+        }
+        // Epic's sig: the total in brackets and the spelled-out count.
+        let m = parse_med(
+            "baclofen 10 mg tablet Take 1 tablet (10 mg total) by mouth 3 (three) times daily.",
+        );
+        assert_eq!((m.frequency.as_deref(), m.unparsed.len()), (Some("tid"), 0));
+        assert_eq!(names(&m), ["baclofen"]);
+    }
+
+    #[test]
+    fn a_bottle_is_not_a_dose() {
+        // One volume with a schedule is the dose; with none, the bottle.
+        assert_eq!(
+            parse_med("baclofen 5 mg per 5 mL 30 mL qid").dose_ml,
+            Some(30.0)
+        );
+        assert_eq!(parse_med("Ozobax 5 mg/5 mL 473 mL").dose_ml, None);
+        // Two volumes cannot be told apart: reported.
+        let m = parse_med("baclofen 5 mg/5 mL 150 mL take 10 mL tid");
+        assert_eq!(m.dose_ml, None);
+        assert_eq!(m.unparsed, ["150ml", "10ml"]);
     }
 
     #[test]

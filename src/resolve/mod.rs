@@ -129,6 +129,13 @@ pub struct UnresolvedProposed {
     pub reason: String,
 }
 
+/// Words after a number that make it a count of tablets or doses, or a
+/// strength, rather than part of a product name (`Tylenol 2 tabs`).
+const COUNTED_WORDS: &[&str] = &[
+    "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "times", "x", "mg",
+    "mcg", "g", "ml", "unit", "units",
+];
+
 /// Words that join or qualify names without naming another drug ("insulin
 /// regular, human"; "heparin sodium, porcine").
 const CONNECTOR_WORDS: &[&str] = &[
@@ -379,10 +386,22 @@ impl<'kb> Resolver<'kb> {
     /// name wins; the words after it are read as the sig, and any name left
     /// in them is reported.
     fn numbered_name_then_sig(&self, whole: &str, med: &MedText) -> Option<Resolved> {
+        // Several ingredients (`vitamin B12 1000 mcg / folic acid 1 mg`) are
+        // read part by part.
+        if whole.contains(" / ") {
+            return None;
+        }
         let words: Vec<&str> = whole.split_whitespace().collect();
         let (name, target, rest) = (1..words.len()).rev().find_map(|k| {
             let name = words[..k].join(" ");
             if !name.contains(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            // `Tylenol 2 tabs`, `Tylenol 3 times daily`: the number counts
+            // tablets or doses; it is no part of the name.
+            let counted = words[k - 1].chars().all(|c| c.is_ascii_digit())
+                && COUNTED_WORDS.contains(&words[k].to_lowercase().as_str());
+            if counted {
                 return None;
             }
             let target = self.kb.lookup(&name)?;

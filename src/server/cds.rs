@@ -292,15 +292,17 @@ fn concept_codes(
 /// LOINC, as FHIR names it and as records converted from other standards
 /// (an OID, an `https` or trailing-slash form) name it.
 fn is_loinc(system: Option<&str>) -> bool {
+    let Some(system) = system else {
+        return false;
+    };
+    let system = system.trim().trim_end_matches('/').to_ascii_lowercase();
+    let host = system
+        .strip_prefix("http://")
+        .or_else(|| system.strip_prefix("https://"))
+        .unwrap_or(&system);
     matches!(
-        system,
-        Some(
-            "http://loinc.org"
-                | "http://loinc.org/"
-                | "https://loinc.org"
-                | "https://loinc.org/"
-                | "urn:oid:2.16.840.1.113883.6.1"
-        )
+        host.strip_prefix("www.").unwrap_or(host),
+        "loinc.org" | "loinc" | "urn:oid:2.16.840.1.113883.6.1"
     )
 }
 
@@ -768,9 +770,10 @@ fn observation(
     };
     let cpath = at(path, "code");
     let loinc = concept_codes(code, is_loinc, &cpath, limits)?;
-    // A lab's LOINC code with no code system is most likely that lab, but
-    // not surely: said as not used rather than used or passed over.
-    let unsystemed = concept_codes(code, |system| system.is_none(), &cpath, limits)?;
+    // A lab's LOINC code under no code system, or another, is most likely
+    // that lab, but not surely: said as not used rather than used or passed
+    // over.
+    let unsystemed = concept_codes(code, |system| !is_loinc(system), &cpath, limits)?;
     let Some((lab, systemless)) = lab_of(&loinc)
         .map(|lab| (lab, false))
         .or_else(|| lab_of(&unsystemed).map(|lab| (lab, true)))
@@ -802,7 +805,7 @@ fn observation(
         .map_or(Taken::Text(when.clone()), Taken::At);
     let value = match systemless {
         true => {
-            Err("its code has no code system (`coding.system`), so it may not be LOINC".to_owned())
+            Err("its code is not under the LOINC code system (`coding.system`), so it may be another test".to_owned())
         }
         false => lab_value(resource, lab, path, limits)?,
     };
@@ -961,6 +964,12 @@ pub fn parse_hook_request(
     // it, records of several patients could not be told apart.
     let patient_id = opt_str(context, "patientId", "context", limits)?
         .ok_or_else(|| ApiError::bad_field("context.patientId", "missing"))?;
+    // The spec sends the id (`123`); some EHRs send the reference
+    // (`Patient/123`), which names the same patient.
+    let patient_id = match patient_id.strip_prefix("Patient/") {
+        Some(id) => id.to_owned(),
+        None => patient_id,
+    };
     let mut drafts = Vec::new();
     resources(drafts_value, "context.draftOrders", &mut drafts, limits)?;
     let mut prefetched = Vec::new();
@@ -993,6 +1002,7 @@ pub fn parse_hook_request(
     // One order sent twice (the same id) is one order, not duplicate
     // therapy; the same holds for a record repeated in prefetch.
     let mut orders_seen: HashSet<String> = HashSet::new();
+    let mut draft_names: HashMap<String, Vec<String>> = HashMap::new();
     // A draft order for another patient is not this patient's order: not
     // checked, and said.
     let mut foreign_drafts = Vec::new();
@@ -1010,10 +1020,16 @@ pub fn parse_hook_request(
                 continue;
             }
             let med = fhir_med(r, path, &medications, limits)?;
-            if let Some(reference) = &med.reference
-                && !orders_seen.insert(reference.clone())
-            {
-                continue;
+            // The same id for another drug is a flawed request, not a
+            // repeat: both drugs are checked.
+            if let Some(reference) = &med.reference {
+                if draft_names.get(reference) == Some(&med.names) {
+                    continue;
+                }
+                draft_names
+                    .entry(reference.clone())
+                    .or_insert(med.names.clone());
+                orders_seen.insert(reference.clone());
             }
             let selected = service.hook == "order-sign"
                 || med
