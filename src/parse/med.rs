@@ -546,7 +546,9 @@ static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
 static PER_WORD_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)")
+    compile(
+        r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds|[1-6] *(?:x|times))(?-u:\b)",
+    )
 });
 /// A leading-dot decimal, `.3 g`.
 static BARE_DECIMAL: LazyLock<Regex> = LazyLock::new(|| compile(r"(^|[\s(])\.([0-9])"));
@@ -674,16 +676,29 @@ fn sig_forms(text: &str) -> String {
     if has(&text, &["food", "meal"]) {
         text = WITH_FOOD.replace_all(&text, " ").into_owned();
     }
-    // Only when no schedule follows (`prn tid` keeps its `tid`).
+    // The schedule words after it are kept (`prn spasm tid` is `prn tid`);
+    // a schedule of several words (`twice daily`) leaves it all as written,
+    // to be read or reported.
+    let in_phrase = |w: &str| {
+        FREQUENCIES
+            .iter()
+            .any(|(f, _, _)| f.contains(' ') && f.split(' ').any(|p| p == w))
+    };
     if text.contains("prn")
         && let Some(found) = PRN_REASON.find(&text)
-        && !found
+        && !found.as_str().split_whitespace().skip(1).any(in_phrase)
+    {
+        let schedule: Vec<&str> = found
             .as_str()
             .split_whitespace()
             .skip(1)
-            .any(|w| FREQUENCIES.iter().any(|(f, _, _)| *f == w) || QH.is_match(w))
-    {
-        text.replace_range(found.range(), "prn");
+            .filter(|w| FREQUENCIES.iter().any(|(f, _, _)| f == w) || QH.is_match(w))
+            .collect();
+        let kept = std::iter::once("prn")
+            .chain(schedule)
+            .collect::<Vec<_>>()
+            .join(" ");
+        text.replace_range(found.range(), &kept);
     }
     roman_counts(&text)
 }
@@ -1239,12 +1254,24 @@ mod tests {
             assert_eq!(names(&m), ["baclofen"], "{text}");
             assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
-        // The reason for an as-needed dose is not a name.
-        let m = parse_med("baclofen 10 mg prn muscle spasm");
-        assert_eq!(
-            (names(&m), m.frequency.as_deref()),
-            (vec!["baclofen"], Some("prn"))
-        );
+        // The reason for an as-needed dose is not a name; a schedule after
+        // it is kept, and one of several words is never cut in half.
+        for (text, frequency) in [
+            ("baclofen 10 mg prn muscle spasm", "prn"),
+            ("baclofen 10 mg prn spasm tid", "tid prn"),
+            ("baclofen 10 mg prn twice daily", "bid prn"),
+            ("baclofen 10 mg up to 4 times daily", "qid"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(
+                (names(&m), m.frequency.as_deref()),
+                (vec!["baclofen"], Some(frequency)),
+                "{text}"
+            );
+        }
+        let m = parse_med("baclofen 10 mg prn cramps twice daily");
+        assert_eq!(m.frequency.as_deref(), Some("bid prn"));
+        assert_eq!(names(&m), ["baclofen cramps"], "the reason is reported");
         // `300 mgs`, `.3 g`, and a full stop after the dose.
         for text in [
             "quinine 300 mgs nocte",
