@@ -545,6 +545,13 @@ static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
 /// `5 mg per 5 mL`, `1 mg per mL`.
 static PER_WORD_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
+/// A range of counts in words or numerals before a dose unit or a
+/// schedule (`one to two tabs`, `i-ii tds`, `1 or 2 tabs`).
+static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:one|two|three|[1-3]|i|ii) *(?:-|to|or) *(two|three|four|[2-4]|ii|iii)(?-u:\b)",
+    )
+});
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds|[1-6] *(?:x|times))(?-u:\b)",
@@ -610,6 +617,11 @@ fn sig_forms(text: &str) -> String {
     }
     if text.contains('.') {
         text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
+    }
+    // `one to two tabs`, `i-ii tds`, `1 or 2 tabs`: a range of counts is
+    // its upper end.
+    if has(&text, &[" to ", " or ", "-"]) {
+        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
     }
     if has(
         &text,
@@ -1153,7 +1165,7 @@ mod tests {
         for (text, unread) in [
             ("baclofen 10 mg tid x 5", "5"),
             ("baclofen 10 mg tid 2", "2"),
-            ("baclofen 10 mg day 1-3 then qid", "1-3"),
+            ("baclofen 10 mg day 1-3 then qid", "3"),
         ] {
             let m = parse_med(text);
             assert_eq!(m.units_per_dose, None, "{text}");
@@ -1242,6 +1254,10 @@ mod tests {
             ("5 times daily", "5 times daily", 5.0, None),
             ("five times a day", "5 times daily", 5.0, None),
             ("two tabs bd", "bid", 2.0, Some(2.0)),
+            ("one to two tabs tds", "tid", 3.0, Some(2.0)),
+            ("one or two tablets qds", "qid", 4.0, Some(2.0)),
+            ("i-ii tds", "tid", 3.0, Some(2.0)),
+            ("1 or 2 tabs qds", "qid", 4.0, Some(2.0)),
             ("½ tab od", "daily", 1.0, Some(0.5)),
             ("qds pc", "qid", 4.0, None),
             ("tid with food", "tid", 3.0, None),
