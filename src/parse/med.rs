@@ -552,6 +552,12 @@ static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?-u:\b)(?:one|two|three|[1-3]|i|ii) *(?:-|to|or) *(two|three|four|[2-4]|ii|iii)(?-u:\b)",
     )
 });
+/// A dose and the time of day it is taken: `2 tabs nocte`, `5 mg mane`.
+static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)([0-9]+(?:\.[0-9]+)?) *(mg|tabs?|tablets?|caps?|capsules?) +(?:in the morning|at night|at midday|at lunchtime|at lunch|in the evening|mane|nocte|om|on|am|pm|midday|evening|morning|night)(?-u:\b)",
+    )
+});
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds|[1-6] *(?:x|times))(?-u:\b)",
@@ -682,6 +688,15 @@ fn sig_forms(text: &str) -> String {
             })
             .into_owned();
     }
+    if has(
+        &text,
+        &[
+            "mane", "nocte", "morning", "night", "evening", "midday", "lunch", " om", " on", " am",
+            " pm",
+        ],
+    ) {
+        text = split_doses(&text);
+    }
     if has(&text, &["up to", "max"]) {
         text = CEILING.replace_all(&text, "${1}").into_owned();
     }
@@ -713,6 +728,49 @@ fn sig_forms(text: &str) -> String {
         text.replace_range(found.range(), &kept);
     }
     roman_counts(&text)
+}
+
+/// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,
+/// 10 mg nocte`): the day's total, as `3 tab daily` or `15 mg/day`. Doses
+/// in different units are left as written, to be read or reported.
+fn split_doses(text: &str) -> String {
+    let parts: Vec<regex::Captures<'_>> = TIMED_DOSE.captures_iter(text).collect();
+    if parts.len() < 2 {
+        return text.to_owned();
+    }
+    let unit_of = |c: &regex::Captures<'_>| match &c[2] {
+        "mg" => "mg",
+        _ => "tab",
+    };
+    let unit = unit_of(&parts[0]);
+    if parts.iter().any(|c| unit_of(c) != unit) {
+        return text.to_owned();
+    }
+    let total: f64 = parts.iter().filter_map(|c| c[1].parse::<f64>().ok()).sum();
+    let total = trim_float(total);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (k, c) in parts.iter().enumerate() {
+        let Some(whole) = c.get(0) else {
+            continue;
+        };
+        out.push_str(&text[last..whole.start()]);
+        if k == 0 {
+            out.push_str(&match unit {
+                "mg" => format!("{total} mg/day"),
+                _ => format!("{total} tab daily"),
+            });
+        }
+        last = whole.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A number as written without a trailing `.0`.
+fn trim_float(value: f64) -> String {
+    let text = format!("{value}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }
 
 /// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):
@@ -1199,6 +1257,30 @@ mod tests {
         );
         assert_eq!((m.frequency.as_deref(), m.unparsed.len()), (Some("tid"), 0));
         assert_eq!(names(&m), ["baclofen"]);
+    }
+
+    #[test]
+    fn doses_at_several_times_of_day_add_up() {
+        let mg_a_day = |text: &str| {
+            let m = parse_med(text);
+            let mg = m.ingredients[0]
+                .strength
+                .as_ref()
+                .and_then(Strength::as_mg)?;
+            Some(mg * m.units_per_dose.unwrap_or(1.0) * m.doses_per_day?)
+        };
+        assert_eq!(
+            mg_a_day("baclofen 20 mg 1 tab mane and 2 tabs nocte"),
+            Some(60.0)
+        );
+        assert_eq!(
+            mg_a_day("baclofen 10mg 1 tab om 1 tab midday 2 tabs on"),
+            Some(40.0)
+        );
+        assert_eq!(mg_a_day("baclofen 40 mg mane 50 mg nocte"), Some(90.0));
+        assert_eq!(mg_a_day("magnesium 400 mg am and 400 mg pm"), Some(800.0));
+        // One time of day is one dose.
+        assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
     }
 
     #[test]
