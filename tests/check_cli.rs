@@ -990,7 +990,6 @@ fn a_tablet_count_written_as_a_bare_number_counts_in_the_daily_dose() {
 fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
     for written in [
         "Tylenol #3 1 tab q4h prn",
-        "Tylenol 3 q6h prn",
         "Tylenol #3",
         "Tylenol #4 1 tab q6h",
         "Tylenol No. 4 q4h prn",
@@ -1011,7 +1010,11 @@ fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
     assert_eq!(med(&doc, 0)["frequency"], "q4h prn", "{doc}");
     // A number that counts tablets or doses is no part of the name:
     // `Tylenol 2 tabs` is two acetaminophen tablets, not Tylenol #2.
-    for plain in ["Tylenol 2 tabs q6h prn", "Tylenol 3 times daily"] {
+    for plain in [
+        "Tylenol 2 tabs q6h prn",
+        "Tylenol 3 times daily",
+        "Tylenol 4 hourly prn",
+    ] {
         let (_, doc) = check_json(&["--propose", "baclofen", "--med", plain]);
         assert_eq!(
             ingredients(med(&doc, 0)),
@@ -1019,6 +1022,26 @@ fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
             "{plain}: {doc}"
         );
     }
+    // A bare number with a sig after it could be either: said, not guessed.
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "Tylenol 3 q6h prn"]);
+    assert_eq!(med(&doc, 0)["status"], "ambiguous", "{doc}");
+    assert_eq!(code, 1, "an ambiguous name makes the check incomplete");
+    assert_eq!(
+        med(&doc, 0)["candidates"],
+        serde_json::json!(["acetaminophen + codeine", "acetaminophen"]),
+        "{doc}"
+    );
+    // The brand named beside its generic is one drug, and the strength
+    // stays (Epic writes `baclofen (LIORESAL) 20 MG tablet`).
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen (LIORESAL) 20 MG tablet Take 2 tablets (40 mg total) by mouth 3 (three) times daily.",
+    ]);
+    let dose = finding(&doc, "dose", &["baclofen"]).unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        dose["title"].as_str().unwrap_or("").contains("120 mg/day"),
+        "{dose}"
+    );
     // Several ingredients are read part by part.
     let (_, doc) = check_json(&[
         "--propose",

@@ -136,7 +136,8 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
             let in_volume = med.med.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
             let mg = match (strength.as_mg(), in_volume) {
                 (Some(mg), _) => mg * units,
-                (None, Some(mg)) => mg,
+                // `2 x 15 mL`: two measures of the solution a dose.
+                (None, Some(mg)) => mg * units,
                 (None, None) => {
                     if med.med.frequency.is_some() || (index.is_none() && req.being_written) {
                         let unit = strength.unit.as_deref().unwrap_or("no unit");

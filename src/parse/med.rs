@@ -422,6 +422,16 @@ fn add_frequency(
             *frequency = Some(format!("{norm} prn"));
             *doses_per_day = per_day;
         }
+        // Two fixed schedules (`3 times daily. Take 2 tablets at bedtime`):
+        // both are shown, and the one with more doses is counted, so a
+        // total is never read lower than written.
+        (Some(current), Some(new_per_day))
+            if !as_needed(current)
+                && doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
+        {
+            *frequency = Some(format!("{current} + {norm}"));
+            *doses_per_day = doses_per_day.map(|d| d.max(new_per_day));
+        }
         _ => {
             *frequency = Some(norm.to_owned());
             *doses_per_day = per_day;
@@ -534,7 +544,7 @@ static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// `1½`, `1 1/2`, `one and a half`.
 static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)([0-9]+|one|two|three) *(?:½|1/2(?-u:\b)|and a half(?-u:\b))")
+    compile(r"(^|[^0-9.])([0-9]+|one|two|three) *(?:½|1/2|and a half)([^0-9/]|$)")
 });
 /// Epic sigs: `(10 mg total)`, and a count spelled out after its digits.
 static EPIC_TOTAL: LazyLock<Regex> =
@@ -594,21 +604,23 @@ fn sig_forms(text: &str) -> String {
     // Each pattern is compiled on its first use: a cheap test first keeps
     // the usual sig (`500 mg bid`) from compiling them all at start-up.
     let has = |text: &str, words: &[&str]| words.iter().any(|w| text.contains(w));
-    let mut text = text.to_owned();
+    // `2 × 20 mg` is `2 x 20 mg`.
+    let mut text = text.replace('×', " x ");
     // Mixed numbers first: `1½`, `1 1/2`, `one and a half` are 1.5.
     if has(&text, &["½", "1/2", "half"]) {
         text = MIXED_HALF
             .replace_all(&text, |c: &regex::Captures<'_>| {
-                let whole = &c[1];
+                let whole = &c[2];
                 let whole = if whole.starts_with(|ch: char| ch.is_ascii_digit()) {
                     whole
                 } else {
                     number_word(whole)
                 };
-                format!("{whole}.5")
+                format!("{}{whole}.5{}", &c[1], &c[3])
             })
             .into_owned();
-        text = text.replace('½', " 0.5 ");
+        // `½-1 tab` is a range from a half.
+        text = text.replace("½-", "0.5-").replace('½', " 0.5 ");
     }
     // Epic's `(10 mg total)` repeats the dose; `3 (three) times` the count.
     if text.contains('(') {
@@ -1237,6 +1249,22 @@ mod tests {
         ] {
             assert_eq!(parse_med(text).units_per_dose, Some(1.5), "{text}");
         }
+        // A decimal before a half is no mixed number; `½-1` is up to one.
+        let m = parse_med("Madopar 62.5 1/2 cap tds");
+        assert!(
+            !m.unparsed.iter().any(|u| u.contains("62.5.5")),
+            "{:?}",
+            m.unparsed
+        );
+        assert_eq!(
+            parse_med("baclofen 10 mg ½-1 tab tds").units_per_dose,
+            Some(1.0)
+        );
+        // The multiplication sign is an `x`.
+        assert_eq!(
+            parse_med("baclofen 2 × 20 mg qds").units_per_dose,
+            Some(2.0)
+        );
         // A range of schedules or hours counts its most doses, either way round.
         for (text, frequency) in [
             ("baclofen 30 mg tid or bid", "tid"),
@@ -1279,6 +1307,13 @@ mod tests {
         );
         assert_eq!(mg_a_day("baclofen 40 mg mane 50 mg nocte"), Some(90.0));
         assert_eq!(mg_a_day("magnesium 400 mg am and 400 mg pm"), Some(800.0));
+        // Two schedules in one sig: both shown, the one with more doses
+        // counted, so the total is never read lower than written.
+        let m = parse_med(
+            "baclofen 20 mg Take 1 tablet 3 (three) times daily. Take 2 tablets at bedtime.",
+        );
+        assert_eq!(m.frequency.as_deref(), Some("tid + nightly"));
+        assert_eq!(m.doses_per_day, Some(3.0));
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
     }
@@ -1289,6 +1324,13 @@ mod tests {
         assert_eq!(
             parse_med("baclofen 5 mg per 5 mL 30 mL qid").dose_ml,
             Some(30.0)
+        );
+        // Two measures a dose: a count and a volume.
+        let m = parse_med("baclofen 5 mg/5 mL 2 x 15 mL qds");
+        assert_eq!((m.dose_ml, m.units_per_dose), (Some(15.0), Some(2.0)));
+        assert_eq!(
+            parse_med("baclofen 5 mg/5 mL 7 1/2 mL tds").dose_ml,
+            Some(7.5)
         );
         assert_eq!(parse_med("Ozobax 5 mg/5 mL 473 mL").dose_ml, None);
         // Two volumes cannot be told apart: reported.

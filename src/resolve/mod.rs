@@ -133,7 +133,7 @@ pub struct UnresolvedProposed {
 /// strength, rather than part of a product name (`Tylenol 2 tabs`).
 const COUNTED_WORDS: &[&str] = &[
     "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "times", "x", "mg",
-    "mcg", "g", "ml", "unit", "units",
+    "mcg", "g", "ml", "unit", "units", "hourly",
 ];
 
 /// Words that join or qualify names without naming another drug ("insulin
@@ -407,6 +407,32 @@ impl<'kb> Resolver<'kb> {
             let target = self.kb.lookup(&name)?;
             (!matches!(target, NameTarget::Class(_))).then(|| (name, target, words[k..].join(" ")))
         })?;
+        // `Tylenol 2 q6h`: the product `Tylenol 2`, or two `Tylenol`? Only
+        // `#2` or `No. 2` says which; a bare number with a sig after it is
+        // said to be ambiguous rather than guessed either way.
+        let last = name.rsplit(' ').next().unwrap_or("");
+        if last.chars().all(|c| c.is_ascii_digit())
+            && let Some(without) = name.rsplit_once(' ').map(|(base, _)| base)
+            && let Some(base) = self.kb.lookup(without)
+            && !matches!(base, NameTarget::Class(_))
+        {
+            let mut out = Resolved::new(med.clone());
+            let describe = |target: &NameTarget| -> String {
+                let drugs = match target {
+                    NameTarget::Drug(id, _) => vec![*id],
+                    NameTarget::Product(ids) => ids.clone(),
+                    NameTarget::Class(_) => Vec::new(),
+                };
+                drugs
+                    .iter()
+                    .map(|d| self.kb.drug_name(*d))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            };
+            out.candidates = vec![describe(target), describe(base)];
+            out.status = Status::Ambiguous;
+            return Some(out);
+        }
         let sig = crate::parse::parse_med(&rest);
         let mut out = Resolved::new(MedText {
             input: med.input.clone(),
@@ -635,7 +661,12 @@ impl<'kb> Resolver<'kb> {
                     drugs: d, by: b, ..
                 } => {
                     by = by.max(b);
-                    drugs.extend(d);
+                    // A drug named twice (`baclofen (LIORESAL)`) is one.
+                    for drug in d {
+                        if !drugs.contains(&drug) {
+                            drugs.push(drug);
+                        }
+                    }
                 }
                 PartOutcome::Ambiguous(c) => candidates.extend(c),
                 PartOutcome::NotFound(_) => {}
