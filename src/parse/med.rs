@@ -460,9 +460,9 @@ const FILLER_WORDS: &[&str] = &[
     "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac",
 ];
 
-/// "3 times daily", "2x a day", "4 times per day".
+/// "3 times daily", "2x a day", "4 times per day", "x 4 daily".
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)([1-6]) *(?:x|times) *(?:daily|a day|per day|/day)(?-u:\b)")
+    compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
@@ -846,7 +846,9 @@ pub fn parse_med(input: &str) -> MedText {
     text = normalize_sig(&text, &mut unparsed);
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
         // One to four a day have their words; six is every 4 hours.
-        let word = match &caps[1] {
+        // `3 times daily`, `3x daily`, or `x 3 daily`.
+        let times = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str());
+        let word = match times {
             "1" => Some(("daily".to_owned(), 1.0)),
             "2" => Some(("bid".to_owned(), 2.0)),
             "3" => Some(("tid".to_owned(), 3.0)),
@@ -1265,6 +1267,9 @@ mod tests {
             parse_med("baclofen 2 × 20 mg qds").units_per_dose,
             Some(2.0)
         );
+        // `x 4 daily` is four times a day, not four tablets.
+        let m = parse_med("baclofen 20 mg 2 tabs x 4 daily");
+        assert_eq!((m.units_per_dose, m.doses_per_day), (Some(2.0), Some(4.0)));
         // A range of schedules or hours counts its most doses, either way round.
         for (text, frequency) in [
             ("baclofen 30 mg tid or bid", "tid"),
