@@ -423,14 +423,15 @@ fn add_frequency(
             *doses_per_day = per_day;
         }
         // Two fixed schedules (`3 times daily. Take 2 tablets at bedtime`):
-        // both are shown, and the one with more doses is counted, so a
-        // total is never read lower than written.
+        // both are shown and their doses added, so a total is never read
+        // lower than written (with the larger tablet count, it may be
+        // read higher).
         (Some(current), Some(new_per_day))
             if !as_needed(current)
                 && doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
         {
             *frequency = Some(format!("{current} + {norm}"));
-            *doses_per_day = doses_per_day.map(|d| d.max(new_per_day));
+            *doses_per_day = doses_per_day.map(|d| d + new_per_day);
         }
         _ => {
             *frequency = Some(norm.to_owned());
@@ -1312,13 +1313,13 @@ mod tests {
         );
         assert_eq!(mg_a_day("baclofen 40 mg mane 50 mg nocte"), Some(90.0));
         assert_eq!(mg_a_day("magnesium 400 mg am and 400 mg pm"), Some(800.0));
-        // Two schedules in one sig: both shown, the one with more doses
-        // counted, so the total is never read lower than written.
+        // Two schedules in one sig: both shown, their doses added, so the
+        // total is never read lower than written.
         let m = parse_med(
             "baclofen 20 mg Take 1 tablet 3 (three) times daily. Take 2 tablets at bedtime.",
         );
         assert_eq!(m.frequency.as_deref(), Some("tid + nightly"));
-        assert_eq!(m.doses_per_day, Some(3.0));
+        assert_eq!(m.doses_per_day, Some(4.0));
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
     }
