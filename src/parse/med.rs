@@ -427,8 +427,7 @@ fn add_frequency(
         // lower than written (with the larger tablet count, it may be
         // read higher).
         (Some(current), Some(new_per_day))
-            if !as_needed(current)
-                && doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
+            if doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
         {
             *frequency = Some(format!("{current} + {norm}"));
             *doses_per_day = doses_per_day.map(|d| d + new_per_day);
@@ -1320,6 +1319,21 @@ mod tests {
         );
         assert_eq!(m.frequency.as_deref(), Some("tid + nightly"));
         assert_eq!(m.doses_per_day, Some(4.0));
+        // As needed on a schedule, and another schedule: both counted.
+        let m = parse_med("baclofen 10 mg tid prn and 2 tabs at night");
+        assert_eq!(m.frequency.as_deref(), Some("nightly + tid prn"));
+        assert_eq!(m.doses_per_day, Some(4.0));
+        // One schedule said twice over is one.
+        for text in [
+            "baclofen 10 mg q8h (three times daily)",
+            "baclofen 10 mg daily at bedtime",
+            "baclofen 10 mg bid (twice daily)",
+        ] {
+            assert!(
+                !parse_med(text).frequency.unwrap_or_default().contains('+'),
+                "{text}"
+            );
+        }
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
     }
