@@ -1022,6 +1022,15 @@ fn a_product_named_with_a_number_keeps_its_ingredients_when_a_sig_follows() {
             "{plain}: {doc}"
         );
     }
+    // A count or strength after the number says it is the product's.
+    for product in ["Tylenol 3 1 tab q4h", "Tylenol 3 300/30 mg q4h"] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", product]);
+        assert_eq!(
+            ingredients(med(&doc, 0)),
+            ["acetaminophen", "codeine"],
+            "{product}: {doc}"
+        );
+    }
     // A bare number with a sig after it could be either: said, not guessed.
     let (code, doc) = check_json(&["--propose", "baclofen", "--med", "Tylenol 3 q6h prn"]);
     assert_eq!(med(&doc, 0)["status"], "ambiguous", "{doc}");

@@ -439,6 +439,23 @@ fn add_frequency(
     }
 }
 
+/// The doses a day of one schedule as [`add_frequency`] writes it (`tid`,
+/// `q6h`, `5 times daily`, `tid prn`), when fixed.
+fn per_day_of(norm: &str) -> Option<f64> {
+    let norm = norm.trim_end_matches(" prn");
+    if let Some((_, _, per_day)) = FREQUENCIES.iter().find(|(_, n, _)| *n == norm) {
+        return *per_day;
+    }
+    if let Some(caps) = QH.captures(norm) {
+        return caps[1]
+            .parse::<f64>()
+            .ok()
+            .filter(|h| *h > 0.0)
+            .map(|h| 24.0 / h);
+    }
+    norm.strip_suffix(" times daily")?.parse().ok()
+}
+
 /// Records "every `hours` hours" (`qNh`); `false` when that is no number of
 /// hours above zero.
 fn add_every_hours(
@@ -565,7 +582,13 @@ static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
 /// A dose and the time of day it is taken: `2 tabs nocte`, `5 mg mane`.
 static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?-u:\b)([0-9]+(?:\.[0-9]+)?) *(mg|tabs?|tablets?|caps?|capsules?) +(?:in the morning|at night|at midday|at lunchtime|at lunch|in the evening|mane|nocte|om|on|am|pm|midday|evening|morning|night)(?-u:\b)",
+        r"(^|[^0-9./])([0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?) *(mg|tabs?|tablets?|caps?|capsules?) +(?:in the morning|in the afternoon|in the evening|every morning|every night|every evening|at bedtime|at night|at midday|at noon|at lunchtime|at lunch|mane|nocte|bedtime|qhs|hs|qam|qpm|om|on|am|pm|midday|noon|afternoon|evening|morning|nightly|night|daily)(?-u:\b)",
+    )
+});
+/// Words in brackets that only restate when a dose is taken.
+static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"\((?: *(?:with|before|after|at|and|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening|,))+ *\)",
     )
 });
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
@@ -636,21 +659,6 @@ fn sig_forms(text: &str) -> String {
     if text.contains('.') {
         text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
     }
-    // `one to two tabs`, `i-ii tds`, `1 or 2 tabs`: a range of counts is
-    // its upper end.
-    if has(&text, &[" to ", " or ", "-"]) {
-        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
-    }
-    if has(
-        &text,
-        &["one", "two", "three", "four", "five", "six", "half"],
-    ) {
-        text = NUMBER_WORD
-            .replace_all(&text, |c: &regex::Captures<'_>| {
-                format!("{} {}", number_word(&c[1]), &c[2])
-            })
-            .into_owned();
-    }
     if text.contains("hourly") {
         text = HOURLY_RANGE.replace_all(&text, "q${1}h").into_owned();
         text = HOURLY.replace_all(&text, "q${1}h").into_owned();
@@ -664,6 +672,22 @@ fn sig_forms(text: &str) -> String {
         text = EVERY_WORD_HOURS
             .replace_all(&text, |c: &regex::Captures<'_>| {
                 format!("q{}h", number_word(&c[1]))
+            })
+            .into_owned();
+    }
+    // `one to two tabs`, `i-ii tds`, `1 or 2 tabs`: a range of counts is
+    // its upper end (after the ranges of hours above, whose upper end is
+    // the fewer doses).
+    if has(&text, &[" to ", " or ", "-"]) {
+        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
+    }
+    if has(
+        &text,
+        &["one", "two", "three", "four", "five", "six", "half"],
+    ) {
+        text = NUMBER_WORD
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                format!("{} {}", number_word(&c[1]), &c[2])
             })
             .into_owned();
     }
@@ -700,11 +724,32 @@ fn sig_forms(text: &str) -> String {
             })
             .into_owned();
     }
+    // A schedule restated in brackets, `qid (with meals and at bedtime)`,
+    // is no second schedule.
+    if text.contains('(') {
+        text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
+    }
     if has(
         &text,
         &[
-            "mane", "nocte", "morning", "night", "evening", "midday", "lunch", " om", " on", " am",
+            "mane",
+            "nocte",
+            "morning",
+            "night",
+            "evening",
+            "midday",
+            "lunch",
+            "bedtime",
+            "noon",
+            "afternoon",
+            "daily",
+            "hs",
+            " om",
+            " on",
+            " am",
             " pm",
+            "qam",
+            "qpm",
         ],
     ) {
         text = split_doses(&text);
@@ -750,7 +795,7 @@ fn split_doses(text: &str) -> String {
     if parts.len() < 2 {
         return text.to_owned();
     }
-    let unit_of = |c: &regex::Captures<'_>| match &c[2] {
+    let unit_of = |c: &regex::Captures<'_>| match &c[3] {
         "mg" => "mg",
         _ => "tab",
     };
@@ -758,7 +803,7 @@ fn split_doses(text: &str) -> String {
     if parts.iter().any(|c| unit_of(c) != unit) {
         return text.to_owned();
     }
-    let total: f64 = parts.iter().filter_map(|c| c[1].parse::<f64>().ok()).sum();
+    let total: f64 = parts.iter().filter_map(|c| count_value(&c[2])).sum();
     let total = trim_float(total);
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
@@ -767,6 +812,8 @@ fn split_doses(text: &str) -> String {
             continue;
         };
         out.push_str(&text[last..whole.start()]);
+        // What the pattern took before the number (a space or a comma).
+        out.push_str(&c[1]);
         if k == 0 {
             out.push_str(&match unit {
                 "mg" => format!("{total} mg/day"),
@@ -828,6 +875,9 @@ fn roman_counts(text: &str) -> String {
 pub fn parse_med(input: &str) -> MedText {
     let mut brand_hint = None;
     let mut text = input.to_lowercase();
+    // Steps (`bid x 3 days then tid`) or a ceiling (`tid, max qid`): two
+    // schedules that are never taken on the same day.
+    let one_at_a_time = [" then ", "max", "up to"].iter().any(|w| text.contains(w));
     if let Some(caps) = BRACKET.captures(&text) {
         let inner = caps.get(1).map_or("", |m| m.as_str()).trim().to_owned();
         if !inner.is_empty() {
@@ -1062,6 +1112,13 @@ pub fn parse_med(input: &str) -> MedText {
             name: String::new(),
             strength: None,
         });
+    }
+    if one_at_a_time
+        && let Some(most) = frequency
+            .as_deref()
+            .and_then(|f| f.split(" + ").filter_map(per_day_of).max_by(f64::total_cmp))
+    {
+        doses_per_day = Some(most);
     }
     // One volume with a schedule is the dose (`5 mg/5 mL 10 mL tds`); one
     // with none is the bottle (`473 mL`); two cannot be told apart.
@@ -1333,6 +1390,42 @@ mod tests {
                 !parse_med(text).frequency.unwrap_or_default().contains('+'),
                 "{text}"
             );
+        }
+        // A fraction is a count; bedtime, qhs and every night are times.
+        assert_eq!(
+            mg_a_day("baclofen 20 mg 1/2 tab mane and 5 tabs nocte"),
+            Some(110.0)
+        );
+        assert_eq!(
+            mg_a_day("baclofen 10 mg 2 tabs mane, 2 tabs midday, 5 tabs at bedtime"),
+            Some(90.0)
+        );
+        assert_eq!(
+            mg_a_day("baclofen 10 mg 1 tab qam and 2 tabs qhs"),
+            Some(30.0)
+        );
+        assert_eq!(
+            mg_a_day("baclofen 10 mg 1 tab every morning and 1 tab every night"),
+            Some(20.0)
+        );
+        assert_eq!(
+            mg_a_day("baclofen 10 mg 1 tablet daily and 1 tablet at bedtime"),
+            Some(20.0)
+        );
+        // Steps and ceilings are never taken on one day: the most counts.
+        assert_eq!(mg_a_day("baclofen 20 mg bid x 3 days then tid"), Some(60.0));
+        assert_eq!(mg_a_day("baclofen 20 mg tid, max qid"), Some(80.0));
+        // A schedule restated in brackets is one schedule.
+        assert_eq!(
+            mg_a_day("baclofen 20 mg 1 tab qid (with meals and at bedtime)"),
+            Some(80.0)
+        );
+        // Ranges of hours keep the shorter interval, whatever their form.
+        for text in [
+            "baclofen 10 mg 1 tab every 2-3 hours",
+            "baclofen 10 mg 2-3 hourly",
+        ] {
+            assert_eq!(parse_med(text).frequency.as_deref(), Some("q2h"), "{text}");
         }
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));

@@ -411,7 +411,11 @@ impl<'kb> Resolver<'kb> {
         // `#2` or `No. 2` says which; a bare number with a sig after it is
         // said to be ambiguous rather than guessed either way.
         let last = name.rsplit(' ').next().unwrap_or("");
+        // A count or strength right after it (`Tylenol 3 1 tab`, `Tylenol 3
+        // 300/30 mg`) says the number is the product's.
+        let counted_after = rest.starts_with(|c: char| c.is_ascii_digit());
         if last.chars().all(|c| c.is_ascii_digit())
+            && !counted_after
             && let Some(without) = name.rsplit_once(' ').map(|(base, _)| base)
             && let Some(base) = self.kb.lookup(without)
             && !matches!(base, NameTarget::Class(_))
