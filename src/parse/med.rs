@@ -729,29 +729,32 @@ fn sig_forms(text: &str) -> String {
     if text.contains('(') {
         text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
     }
-    if has(
-        &text,
-        &[
-            "mane",
-            "nocte",
-            "morning",
-            "night",
-            "evening",
-            "midday",
-            "lunch",
-            "bedtime",
-            "noon",
-            "afternoon",
-            "daily",
-            "hs",
-            " om",
-            " on",
-            " am",
-            " pm",
-            "qam",
-            "qpm",
-        ],
-    ) {
+    // Steps (`1 tab daily then 2 tabs daily`) are not taken on one day.
+    if !text.contains(" then ")
+        && has(
+            &text,
+            &[
+                "mane",
+                "nocte",
+                "morning",
+                "night",
+                "evening",
+                "midday",
+                "lunch",
+                "bedtime",
+                "noon",
+                "afternoon",
+                "daily",
+                "hs",
+                " om",
+                " on",
+                " am",
+                " pm",
+                "qam",
+                "qpm",
+            ],
+        )
+    {
         text = split_doses(&text);
     }
     if has(&text, &["up to", "max"]) {
@@ -1415,6 +1418,10 @@ mod tests {
         // Steps and ceilings are never taken on one day: the most counts.
         assert_eq!(mg_a_day("baclofen 20 mg bid x 3 days then tid"), Some(60.0));
         assert_eq!(mg_a_day("baclofen 20 mg tid, max qid"), Some(80.0));
+        assert_eq!(
+            mg_a_day("baclofen 10 mg 1 tab daily x 7 days then 2 tabs daily"),
+            Some(20.0)
+        );
         // A schedule restated in brackets is one schedule.
         assert_eq!(
             mg_a_day("baclofen 20 mg 1 tab qid (with meals and at bedtime)"),
