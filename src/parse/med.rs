@@ -585,6 +585,29 @@ static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
         r"(^|[^0-9./])([0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?) *(mg|tabs?|tablets?|caps?|capsules?) +(?:in the morning|in the afternoon|in the evening|every morning|every night|every evening|at bedtime|at night|at midday|at noon|at lunchtime|at lunch|mane|nocte|bedtime|qhs|hs|qam|qpm|om|on|am|pm|midday|noon|afternoon|evening|morning|nightly|night|daily)(?-u:\b)",
     )
 });
+/// Words that name a time of day in a sig, for a cheap test before
+/// [`TIMED_DOSE`].
+const TIMES_OF_DAY: &[&str] = &[
+    "mane",
+    "nocte",
+    "morning",
+    "night",
+    "evening",
+    "midday",
+    "lunch",
+    "bedtime",
+    "noon",
+    "afternoon",
+    "daily",
+    "hs",
+    " om",
+    " on",
+    " am",
+    " pm",
+    "qam",
+    "qpm",
+];
+
 /// Words in brackets that only restate when a dose is taken.
 static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -730,31 +753,9 @@ fn sig_forms(text: &str) -> String {
         text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
     }
     // Steps (`1 tab daily then 2 tabs daily`) are not taken on one day.
-    if !text.contains(" then ")
-        && has(
-            &text,
-            &[
-                "mane",
-                "nocte",
-                "morning",
-                "night",
-                "evening",
-                "midday",
-                "lunch",
-                "bedtime",
-                "noon",
-                "afternoon",
-                "daily",
-                "hs",
-                " om",
-                " on",
-                " am",
-                " pm",
-                "qam",
-                "qpm",
-            ],
-        )
-    {
+    // Only with two times of day or more: one (`40 mg daily`) is one dose.
+    let times_of_day: usize = TIMES_OF_DAY.iter().map(|w| text.matches(w).count()).sum();
+    if !text.contains(" then ") && times_of_day >= 2 {
         text = split_doses(&text);
     }
     if has(&text, &["up to", "max"]) {
