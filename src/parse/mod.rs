@@ -2,5 +2,6 @@
 //! [`MedText`]; nothing here knows what a name means.
 
 pub mod med;
+mod sig;
 
 pub use med::{IngredientText, MedText, Strength, parse_med};

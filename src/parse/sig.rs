@@ -1,0 +1,361 @@
+//! Other ways of writing a sig, rewritten into the forms the medication
+//! parser reads: ranges and ceilings of schedules and counts, UK and Epic
+//! phrasings, number words and Roman numerals, mixed numbers, doses at
+//! several times of day. Each rewrite keeps what the prescriber wrote; none
+//! guesses (a form that could mean two things is left to be reported).
+
+use super::med::{DOSE_UNIT_WORDS, FREQUENCIES, QH, ROUTES, compile, count_value};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Number words as sigs write them before `times` or a dose unit.
+static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(one|two|three|four|five|six|half a|half|½) +(times|tabs?|tablets?|caps?|capsules?)(?-u:\b)",
+    )
+});
+/// `6 hourly`, `6-hourly` (UK), `q 6 h`, `every six hours`.
+static HOURLY: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *-? *hourly(?-u:\b)"));
+static Q_SPACED_HOURS: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hours)(?-u:\b)"));
+static EVERY_WORD_HOURS: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours(?-u:\b)"));
+/// A range of hours between doses, `q4-6h`: the shorter interval, the most
+/// doses the patient may take.
+static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hours)(?-u:\b)")
+});
+/// Two schedules as a range (`tid-qid`, `bd/tds`, `three to four times
+/// daily`) or a ceiling (`up to qid`, `max qds`): the most doses a day.
+static SCHEDULE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(od|qd|daily|bid|bd|tid|tds|qid|qds) *(?:-|/|to|or) *(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)",
+    )
+});
+static TIMES_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)([1-6]|one|two|three|four|five|six) *(?:-|to|or) *([1-6]|one|two|three|four|five|six) +times(?-u:\b)",
+    )
+});
+/// `4-6 hourly`, `4 - 6 hourly`: the shorter interval.
+static HOURLY_RANGE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *-? *hourly(?-u:\b)"));
+/// `every 4-6 hours`, `every 4 to 6 hours`.
+static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hrs|hr|h)(?-u:\b)")
+});
+/// `1½`, `1 1/2`, `one and a half`.
+static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(^|[^0-9.])([0-9]+|one|two|three) *(?:½|1/2|and a half)([^0-9/]|$)")
+});
+/// Epic sigs: `(10 mg total)`, and a count spelled out after its digits.
+static EPIC_TOTAL: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"\( *[0-9]+(?:\.[0-9]+)? *(?:mg|mcg|g|ml|units?) +total *\)"));
+static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"([0-9]+) *\((?:one|two|three|four|five|six|seven|eight|nine|ten)\)")
+});
+/// `5 mg per 5 mL`, `1 mg per mL`.
+static PER_WORD_VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
+/// A range of counts in words or numerals before a dose unit or a
+/// schedule (`one to two tabs`, `i-ii tds`, `1 or 2 tabs`).
+static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:one|two|three|[1-3]|i|ii) *(?:-|to|or) *(two|three|four|[2-4]|ii|iii)(?-u:\b)",
+    )
+});
+/// A dose and the time of day it is taken: `2 tabs nocte`, `5 mg mane`.
+static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(^|[^0-9./])([0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?) *(mg|tabs?|tablets?|caps?|capsules?) +(?:in the morning|in the afternoon|in the evening|every morning|every night|every evening|at bedtime|at night|at midday|at noon|at lunchtime|at lunch|mane|nocte|bedtime|qhs|hs|qam|qpm|om|on|am|pm|midday|noon|afternoon|evening|morning|nightly|night|daily)(?-u:\b)",
+    )
+});
+/// Words that name a time of day in a sig, for a cheap test before
+/// [`TIMED_DOSE`].
+const TIMES_OF_DAY: &[&str] = &[
+    "mane",
+    "nocte",
+    "morning",
+    "night",
+    "evening",
+    "midday",
+    "lunch",
+    "bedtime",
+    "noon",
+    "afternoon",
+    "daily",
+    "hs",
+    " om",
+    " on",
+    " am",
+    " pm",
+    "qam",
+    "qpm",
+];
+
+/// Words in brackets that only restate when a dose is taken.
+static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"\((?: *(?:with|before|after|at|and|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening|,))+ *\)",
+    )
+});
+static CEILING: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds|[1-6] *(?:x|times))(?-u:\b)",
+    )
+});
+/// A leading-dot decimal, `.3 g`.
+static BARE_DECIMAL: LazyLock<Regex> = LazyLock::new(|| compile(r"(^|[\s(])\.([0-9])"));
+/// "with food", "after meals": when to take it, not what.
+static WITH_FOOD: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)(?:with|after|before) +(?:food|meals?)(?-u:\b)"));
+/// "prn muscle spasm": the reason for an as-needed dose, no number in it.
+static PRN_REASON: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u:\b)prn +[^0-9]*$"));
+
+/// The number a number word names.
+fn number_word(word: &str) -> &'static str {
+    match word {
+        "one" => "1",
+        "two" => "2",
+        "three" => "3",
+        "four" => "4",
+        "five" => "5",
+        "six" => "6",
+        "eight" => "8",
+        "twelve" => "12",
+        _ => "0.5",
+    }
+}
+
+/// Rewrites other ways of writing a schedule or count into the forms the
+/// parser reads: `every other day` is read as a frequency word; these are
+/// rewritten (`6 hourly` → `q6h`, `tid-qid` → `qid`, `two tabs` → `2
+/// tabs`, `ii tds` → `2 tab tds`).
+pub(super) fn sig_forms(text: &str) -> String {
+    // Each pattern is compiled on its first use: a cheap test first keeps
+    // the usual sig (`500 mg bid`) from compiling them all at start-up.
+    let has = |text: &str, words: &[&str]| words.iter().any(|w| text.contains(w));
+    // `2 × 20 mg` is `2 x 20 mg`.
+    let mut text = text.replace('×', " x ");
+    // Mixed numbers first: `1½`, `1 1/2`, `one and a half` are 1.5.
+    if has(&text, &["½", "1/2", "half"]) {
+        text = MIXED_HALF
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let whole = &c[2];
+                let whole = if whole.starts_with(|ch: char| ch.is_ascii_digit()) {
+                    whole
+                } else {
+                    number_word(whole)
+                };
+                format!("{}{whole}.5{}", &c[1], &c[3])
+            })
+            .into_owned();
+        // `½-1 tab` is a range from a half.
+        text = text.replace("½-", "0.5-").replace('½', " 0.5 ");
+    }
+    // Epic's `(10 mg total)` repeats the dose; `3 (three) times` the count.
+    if text.contains('(') {
+        text = EPIC_TOTAL.replace_all(&text, " ").into_owned();
+        text = EPIC_SPELLED.replace_all(&text, "${1}").into_owned();
+    }
+    // `5 mg per 5 mL` is `5 mg/5 mL`.
+    if text.contains("per") {
+        text = PER_WORD_VOLUME
+            .replace_all(&text, "${1}/${2}ml")
+            .into_owned();
+    }
+    if text.contains('.') {
+        text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
+    }
+    if text.contains("hourly") {
+        text = HOURLY_RANGE.replace_all(&text, "q${1}h").into_owned();
+        text = HOURLY.replace_all(&text, "q${1}h").into_owned();
+    }
+    if text.contains('q') && text.contains('h') {
+        text = Q_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
+        text = Q_SPACED_HOURS.replace_all(&text, "q${1}h").into_owned();
+    }
+    if text.contains("every") {
+        text = EVERY_HOURS_RANGE.replace_all(&text, "q${1}h").into_owned();
+        text = EVERY_WORD_HOURS
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                format!("q{}h", number_word(&c[1]))
+            })
+            .into_owned();
+    }
+    // `one to two tabs`, `i-ii tds`, `1 or 2 tabs`: a range of counts is
+    // its upper end (after the ranges of hours above, whose upper end is
+    // the fewer doses).
+    if has(&text, &[" to ", " or ", "-"]) {
+        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
+    }
+    if has(
+        &text,
+        &["one", "two", "three", "four", "five", "six", "half"],
+    ) {
+        text = NUMBER_WORD
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                format!("{} {}", number_word(&c[1]), &c[2])
+            })
+            .into_owned();
+    }
+    if has(&text, &["-", "/", " to ", " or "]) {
+        text = SCHEDULE_RANGE
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let per_day = |w: &str| match w {
+                    "bid" | "bd" => 2,
+                    "tid" | "tds" => 3,
+                    "qid" | "qds" => 4,
+                    _ => 1,
+                };
+                let most = if per_day(&c[1]) >= per_day(&c[2]) {
+                    &c[1]
+                } else {
+                    &c[2]
+                };
+                most.to_owned()
+            })
+            .into_owned();
+    }
+    if text.contains("times") {
+        text = TIMES_RANGE
+            .replace_all(&text, |c: &regex::Captures<'_>| {
+                let read = |n: &str| -> u32 {
+                    let n = if n.starts_with(|ch: char| ch.is_ascii_digit()) {
+                        n
+                    } else {
+                        number_word(n)
+                    };
+                    n.parse().unwrap_or(0)
+                };
+                format!("{} times", read(&c[1]).max(read(&c[2])))
+            })
+            .into_owned();
+    }
+    // A schedule restated in brackets, `qid (with meals and at bedtime)`,
+    // is no second schedule.
+    if text.contains('(') {
+        text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
+    }
+    // Steps (`1 tab daily then 2 tabs daily`) are not taken on one day.
+    // Only with two times of day or more: one (`40 mg daily`) is one dose.
+    let times_of_day: usize = TIMES_OF_DAY.iter().map(|w| text.matches(w).count()).sum();
+    if !text.contains(" then ") && times_of_day >= 2 {
+        text = split_doses(&text);
+    }
+    if has(&text, &["up to", "max"]) {
+        text = CEILING.replace_all(&text, "${1}").into_owned();
+    }
+    if has(&text, &["food", "meal"]) {
+        text = WITH_FOOD.replace_all(&text, " ").into_owned();
+    }
+    // The schedule words after it are kept (`prn spasm tid` is `prn tid`);
+    // a schedule of several words (`twice daily`) leaves it all as written,
+    // to be read or reported.
+    let in_phrase = |w: &str| {
+        FREQUENCIES
+            .iter()
+            .any(|(f, _, _)| f.contains(' ') && f.split(' ').any(|p| p == w))
+    };
+    if text.contains("prn")
+        && let Some(found) = PRN_REASON.find(&text)
+        && !found.as_str().split_whitespace().skip(1).any(in_phrase)
+    {
+        let schedule: Vec<&str> = found
+            .as_str()
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| FREQUENCIES.iter().any(|(f, _, _)| f == w) || QH.is_match(w))
+            .collect();
+        let kept = std::iter::once("prn")
+            .chain(schedule)
+            .collect::<Vec<_>>()
+            .join(" ");
+        text.replace_range(found.range(), &kept);
+    }
+    roman_counts(&text)
+}
+
+/// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,
+/// 10 mg nocte`): the day's total, as `3 tab daily` or `15 mg/day`. Doses
+/// in different units are left as written, to be read or reported.
+fn split_doses(text: &str) -> String {
+    let parts: Vec<regex::Captures<'_>> = TIMED_DOSE.captures_iter(text).collect();
+    if parts.len() < 2 {
+        return text.to_owned();
+    }
+    let unit_of = |c: &regex::Captures<'_>| match &c[3] {
+        "mg" => "mg",
+        _ => "tab",
+    };
+    let unit = unit_of(&parts[0]);
+    if parts.iter().any(|c| unit_of(c) != unit) {
+        return text.to_owned();
+    }
+    let total: f64 = parts.iter().filter_map(|c| count_value(&c[2])).sum();
+    let total = trim_float(total);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (k, c) in parts.iter().enumerate() {
+        let Some(whole) = c.get(0) else {
+            continue;
+        };
+        out.push_str(&text[last..whole.start()]);
+        // What the pattern took before the number (a space or a comma).
+        out.push_str(&c[1]);
+        if k == 0 {
+            out.push_str(&match unit {
+                "mg" => format!("{total} mg/day"),
+                _ => format!("{total} tab daily"),
+            });
+        }
+        last = whole.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A number as written without a trailing `.0`.
+fn trim_float(value: f64) -> String {
+    let text = format!("{value}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+/// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):
+/// only beside a dose-unit word or before a schedule or route word, as
+/// `i` elsewhere may be part of a name.
+fn roman_counts(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_schedule = |w: Option<&&str>| {
+        w.is_some_and(|w| {
+            FREQUENCIES.iter().any(|(f, _, _)| f == w)
+                || ROUTES.iter().any(|(r, _)| r == w)
+                || QH.is_match(w)
+        })
+    };
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let count = match *word {
+            "i" => "1",
+            "ii" => "2",
+            "iii" => "3",
+            _ => {
+                out.push((*word).to_owned());
+                continue;
+            }
+        };
+        let after_unit = i > 0 && DOSE_UNIT_WORDS.contains(&words[i - 1]);
+        if after_unit {
+            // `tab ii`: the unit word is already there; put the count first.
+            if let Some(unit) = out.pop() {
+                out.push(format!("{count} {unit}"));
+            }
+        } else if is_schedule(words.get(i + 1)) {
+            out.push(format!("{count} tab"));
+        } else {
+            out.push((*word).to_owned());
+        }
+    }
+    out.join(" ")
+}
