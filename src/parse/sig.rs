@@ -14,11 +14,13 @@ static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
         r"(?-u:\b)(one|two|three|four|five|six|half a|half|½) +(times|tabs?|tablets?|caps?|capsules?)(?-u:\b)",
     )
 });
-/// `6 hourly`, `6-hourly` (UK), `q 6 h`, `every six hours`.
+/// `6 hourly`, `6-hourly` (UK).
 static HOURLY: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *-? *hourly(?-u:\b)"));
+/// `q 6 h`, `q6 hrs`: every N hours written apart.
 static Q_SPACED_HOURS: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hours)(?-u:\b)"));
+/// `every six hours`: the hours in words.
 static EVERY_WORD_HOURS: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours(?-u:\b)"));
 /// A range of hours between doses, `q4-6h`: the shorter interval, the most
@@ -26,13 +28,15 @@ static EVERY_WORD_HOURS: LazyLock<Regex> =
 static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hours)(?-u:\b)")
 });
-/// Two schedules as a range (`tid-qid`, `bd/tds`, `three to four times
-/// daily`) or a ceiling (`up to qid`, `max qds`): the most doses a day.
+/// Two schedules as a range (`tid-qid`, `bd/tds`, `tid or bid`): the one
+/// with more doses a day.
 static SCHEDULE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)(od|qd|daily|bid|bd|tid|tds|qid|qds) *(?:-|/|to|or) *(od|qd|daily|bid|bd|tid|tds|qid|qds)(?-u:\b)",
     )
 });
+/// A range of times a day (`three to four times daily`, `2-3 times`): the
+/// larger.
 static TIMES_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)([1-6]|one|two|three|four|five|six) *(?:-|to|or) *([1-6]|one|two|three|four|five|six) +times(?-u:\b)",
@@ -49,9 +53,10 @@ static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
 static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(^|[^0-9.])([0-9]+|one|two|three) *(?:½|1/2|and a half)([^0-9/]|$)")
 });
-/// Epic sigs: `(10 mg total)`, and a count spelled out after its digits.
+/// Epic sigs: `(10 mg total)`, the dose of one administration again.
 static EPIC_TOTAL: LazyLock<Regex> =
     LazyLock::new(|| compile(r"\( *[0-9]+(?:\.[0-9]+)? *(?:mg|mcg|g|ml|units?) +total *\)"));
+/// Epic sigs: a count spelled out after its digits, `3 (three) times`.
 static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"([0-9]+) *\((?:one|two|three|four|five|six|seven|eight|nine|ten)\)")
 });
@@ -100,6 +105,8 @@ static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
         r"\((?: *(?:with|before|after|at|and|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening|,))+ *\)",
     )
 });
+/// A ceiling (`up to qid`, `max qds`, `up to 4 times`): the most doses a
+/// day, read as that schedule.
 static CEILING: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)(?:up to|max|maximum) +(od|qd|daily|bid|bd|tid|tds|qid|qds|[1-6] *(?:x|times))(?-u:\b)",
