@@ -210,11 +210,12 @@ pub(super) fn sig_forms(text: &str) -> String {
     if has(&text, &["-", "/", " to ", " or "]) {
         text = SCHEDULE_RANGE
             .replace_all(&text, |c: &regex::Captures<'_>| {
-                let per_day = |w: &str| match w {
-                    "bid" | "bd" => 2,
-                    "tid" | "tds" => 3,
-                    "qid" | "qds" => 4,
-                    _ => 1,
+                let per_day = |w: &str| {
+                    FREQUENCIES
+                        .iter()
+                        .find(|(word, _, _)| *word == w)
+                        .and_then(|(_, _, per_day)| *per_day)
+                        .unwrap_or(0.0)
                 };
                 let most = if per_day(&c[1]) >= per_day(&c[2]) {
                     &c[1]
@@ -301,7 +302,6 @@ fn split_doses(text: &str) -> String {
         return text.to_owned();
     }
     let total: f64 = parts.iter().filter_map(|c| count_value(&c[2])).sum();
-    let total = trim_float(total);
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for (k, c) in parts.iter().enumerate() {
@@ -321,12 +321,6 @@ fn split_doses(text: &str) -> String {
     }
     out.push_str(&text[last..]);
     out
-}
-
-/// A number as written without a trailing `.0`.
-fn trim_float(value: f64) -> String {
-    let text = format!("{value}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }
 
 /// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):

@@ -422,12 +422,7 @@ impl<'kb> Resolver<'kb> {
         {
             let mut out = Resolved::new(med.clone());
             let describe = |target: &NameTarget| -> String {
-                let drugs = match target {
-                    NameTarget::Drug(id, _) => vec![*id],
-                    NameTarget::Product(ids) => ids.clone(),
-                    NameTarget::Class(_) => Vec::new(),
-                };
-                drugs
+                self.target_drugs(target)
                     .iter()
                     .map(|d| self.kb.drug_name(*d))
                     .collect::<Vec<_>>()
