@@ -1120,19 +1120,46 @@ fn a_stated_severe_renal_condition_is_also_renal_impairment() {
         stated["basis"]
             .as_str()
             .unwrap_or("")
-            .contains("implied by severe-renal-impairment: stated"),
+            .contains("implied by severe-renal-impairment: end-stage-renal-disease: stated"),
         "{stated}"
     );
     assert!(renal(&["--condition", "kidney failure"]).is_some());
-    // The patient context says why.
+    // The patient context says why, step by step.
     let (_, doc) = check_json(&["--propose", "albumin", "--condition", "esrd"]);
     let conditions = doc["patient"]["conditions"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert!(
-        conditions.iter().any(|c| c["code"] == "renal-impairment"
-            && c["basis"] == "implied by severe-renal-impairment: stated"),
+    let basis = |code: &str| {
+        conditions
+            .iter()
+            .find(|c| c["code"] == code)
+            .map(|c| c["basis"].clone())
+    };
+    assert_eq!(
+        basis("end-stage-renal-disease"),
+        Some("stated".into()),
+        "{doc}"
+    );
+    assert_eq!(
+        basis("severe-renal-impairment"),
+        Some("implied by end-stage-renal-disease: stated".into()),
+        "{doc}"
+    );
+    assert_eq!(
+        basis("renal-impairment"),
+        Some("implied by severe-renal-impairment: end-stage-renal-disease: stated".into()),
+        "{doc}"
+    );
+    // Stage 4 is severe but not end-stage.
+    let (_, doc) = check_json(&["--propose", "albumin", "--condition", "ckd 4"]);
+    let codes: Vec<&str> = doc["patient"]["conditions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        codes,
+        ["renal-impairment", "severe-renal-impairment"],
         "{doc}"
     );
 }

@@ -176,8 +176,9 @@ fn order_sign_with_an_unknown_medication_warns_that_it_was_not_checked() {
             .is_some_and(|s| s.contains("not checked"))
     );
     // The drug came through medicationReference → Medication; eGFR 25 from
-    // LOINC 33914-3 makes the renal cautions moderate → warning.
-    let renal = find(&cards, "Severe renal impairment: baclofen")
+    // LOINC 33914-3 makes the renal caution moderate → warning (25 is not
+    // end-stage: no contraindication).
+    let renal = find(&cards, "Renal impairment: baclofen")
         .unwrap_or_else(|| panic!("no renal card: {cards:#?}"));
     assert_eq!(renal["indicator"], "warning");
     assert!(renal.get("overrideReasons").is_none());

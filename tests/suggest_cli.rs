@@ -218,6 +218,53 @@ fn baclofen_dose_is_flagged_when_the_renal_rule_applies() {
 }
 
 #[test]
+fn dialysis_under_us_facts_shows_the_foreign_end_stage_rows() {
+    // The US label speaks of renal impairment in general (applied through
+    // the implied renal-impairment); it says nothing of dialysis, so the
+    // Canadian (about 5 mg a day) and German (contraindicated) rows for end-
+    // stage disease must not be hidden by a copy of the general US row.
+    for args in [
+        &["--condition", "dialysis", "--condition", "cirrhosis"][..],
+        &["--condition", "dialysis", "--age", "70"][..],
+        &["--egfr", "10"][..],
+    ] {
+        let (_, doc) = suggest_json(args);
+        assert_eq!(status(&doc, "baclofen"), "contraindicated", "{args:?}");
+        let t = therapy(&doc, "baclofen");
+        let severe = |f: &Value| f["condition"] == "end-stage-renal-disease";
+        assert!(has_finding(t, "condition", severe), "{args:?}: {t}");
+        let findings = t["findings"].as_array().cloned().unwrap_or_default();
+        let rules: Vec<String> = findings
+            .iter()
+            .filter(|f| severe(f))
+            .flat_map(|f| names(&f["rule_ids"]))
+            .collect();
+        assert!(
+            rules.contains(&"bac-cc-dialysis-ca".to_owned())
+                && rules.contains(&"bac-cc-esrd-eu".to_owned()),
+            "{args:?}: {rules:?}"
+        );
+    }
+}
+
+#[test]
+fn the_end_stage_contraindication_does_not_reach_egfr_15_to_29() {
+    // The German label contraindicates baclofen in end-stage renal failure
+    // and asks only for caution below that: eGFR 25 is not end-stage, in
+    // any jurisdiction.
+    for jurisdiction in ["US", "UK", "any"] {
+        let (_, doc) = suggest_json(&["--egfr", "25", "--jurisdiction", jurisdiction]);
+        let t = therapy(&doc, "baclofen");
+        assert_ne!(status(&doc, "baclofen"), "contraindicated", "{t}");
+        assert!(
+            !has_finding(t, "condition", |f| f["severity"] == "contraindicated"),
+            "{t}"
+        );
+        assert!(has_finding(t, "condition", |f| f["condition"] == "renal-impairment"));
+    }
+}
+
+#[test]
 fn clarithromycin_with_long_qtc_contraindicates_quinine() {
     let (_, doc) = suggest_json(&["--med", "clarithromycin 500 mg bid", "--qtc", "480"]);
     let quinine = therapy(&doc, "quinine");
