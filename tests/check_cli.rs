@@ -1210,3 +1210,27 @@ fn a_row_about_one_route_of_a_drug_holds_only_for_that_route() {
         assert_eq!(f["severity"], "contraindicated", "{infused_or_unknown}");
     }
 }
+
+#[test]
+fn partner_labels_that_forbid_quinidine_quinine_or_diltiazem_are_contraindications() {
+    // Each partner's own label forbids the combination (ritonavir, the
+    // azoles, pimozide, lomitapide); before KB 2026.11.26.5 quinidine with
+    // ritonavir or an azole said nothing at all.
+    for (propose, med, partner) in [
+        ("quinidine", "Paxlovid", "ritonavir"),
+        ("quinidine", "Kaletra", "ritonavir"),
+        ("quinidine", "ketoconazole 200 mg daily", "ketoconazole"),
+        ("quinidine", "Sporanox", "itraconazole"),
+        ("quinidine", "voriconazole", "voriconazole"),
+        ("quinidine", "Orap", "pimozide"),
+        ("quinine", "pimozide 2 mg", "pimozide"),
+        ("diltiazem", "Juxtapid 5 mg", "lomitapide"),
+    ] {
+        let (code, doc) = check_json(&["--propose", propose, "--med", med]);
+        assert_eq!(code, 1, "{propose} + {med}: {doc}");
+        let f = finding(&doc, "interaction", &[propose, partner])
+            .unwrap_or_else(|| panic!("{propose} + {med}: {doc}"));
+        assert_eq!(f["severity"], "contraindicated", "{propose} + {med}: {f}");
+        assert_eq!(f["action"], "avoid", "{propose} + {med}: {f}");
+    }
+}
