@@ -1944,3 +1944,170 @@ fn a_patient_checked_early_and_back_after_rows_start_to_scatter_is_gathered_agai
     let piped = batch_in(&dir, Path::new("-"), &[], Some(text.into_bytes()));
     assert_eq!(piped.stdout, run.stdout);
 }
+
+#[test]
+fn a_dose_finding_is_reported_once_with_its_own_rows_when_a_patient_takes_two_therapies() {
+    // Each therapy is checked as proposed, and beside every other therapy
+    // it is a listed medication whose dose is checked again: one finding,
+    // on the therapy's own rows, filed under the therapy.
+    let run = batch(
+        &fixture("two_therapies_doses.csv"),
+        &["--jurisdiction", "UK"],
+    );
+    let doses: Vec<Row> = run
+        .rows()
+        .into_iter()
+        .filter(|r| r.kind == "dose")
+        .collect();
+    let of = |patient: &str, drug: &str| -> Vec<&Row> {
+        doses
+            .iter()
+            .filter(|r| r.patient == patient && r.drugs == drug)
+            .collect()
+    };
+    let baclofen = of("p1", "baclofen");
+    assert_eq!(baclofen.len(), 1, "{doses:#?}");
+    assert_eq!(
+        (baclofen[0].lines.as_str(), baclofen[0].proposed.as_str()),
+        ("3", "baclofen 30 mg qid")
+    );
+    let quinine = of("p1", "quinine");
+    assert_eq!(quinine.len(), 1, "{doses:#?}");
+    assert_eq!(quinine[0].lines, "2");
+    // A dose that could not be read is said once too.
+    let unread = of("p2", "baclofen");
+    assert_eq!(unread.len(), 1, "{doses:#?}");
+    assert_eq!(
+        (unread[0].lines.as_str(), unread[0].proposed.as_str()),
+        ("6", "baclofen 10 mg tid x 5")
+    );
+    // p2's 324 mg of quinine a day is above the UK cramp maximum.
+    assert_eq!(of("p2", "quinine").len(), 1, "{doses:#?}");
+    assert_eq!(
+        run.summary["findings_by_kind"]["dose"], 4,
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient() {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("labs.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug,start,egfr\n\
+         p1,,2024-01-01,25\n\
+         p1,baclofen 10 mg tid,2024-01-01,\n\
+         p2,oxycodone 5 mg,not a date,20\n\
+         p2,baclofen 10 mg tid,2024-01-01,\n\
+         p3,,2024-01-01,abc\n\
+         p3,baclofen 10 mg tid,2024-01-01,\n",
+    )
+    .expect("write");
+    let run = batch_in(
+        &dir,
+        &file,
+        &["--start-col", "start", "--egfr-col", "egfr"],
+        None,
+    );
+    // The rows stay rejected, and say that their context was used.
+    assert_eq!(run.count("rows_rejected"), 3);
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");
+    let detail = |line: &str| -> &str {
+        rejects
+            .lines()
+            .find(|r| r.starts_with(&format!("{line},")))
+            .unwrap_or_default()
+    };
+    assert!(
+        detail("2").contains("still applies to the patient"),
+        "{rejects}"
+    );
+    assert!(
+        detail("4").contains("still applies to the patient"),
+        "{rejects}"
+    );
+    // A bad value on a row without a drug: the row is rejected for its
+    // first fault and says the second.
+    assert!(detail("6").starts_with("6,empty_drug,drug,"), "{rejects}");
+    assert!(
+        detail("6").contains("its egfr could not be used either"),
+        "{rejects}"
+    );
+    assert!(!detail("6").contains("still applies"), "{rejects}");
+    let renal = |patient: &str| {
+        run.rows()
+            .into_iter()
+            .any(|r| r.patient == patient && r.condition == "renal-impairment")
+    };
+    assert!(renal("p1") && renal("p2"), "{:#?}", run.rows());
+    assert!(!renal("p3"));
+    // The same when the rows are scattered (they wait on disk) and when they
+    // come through standard input.
+    let header = "patient_id,drug,egfr\n";
+    let mut scattered = String::from(header);
+    for round in 0..2 {
+        for p in 0..1500u32 {
+            match round {
+                0 => scattered.push_str(&format!("q{p:04},,25\n")),
+                _ => scattered.push_str(&format!("q{p:04},baclofen 10 mg tid,\n")),
+            }
+        }
+    }
+    let apart = dir.path().join("apart.csv");
+    std::fs::write(&apart, &scattered).expect("write");
+    let run = batch_in(&dir, &apart, &["--egfr-col", "egfr"], None);
+    assert_eq!(run.count("rows_rejected"), 1500);
+    let with_renal = run
+        .rows()
+        .iter()
+        .filter(|r| r.condition == "renal-impairment")
+        .count();
+    assert_eq!(with_renal, 1500);
+    let piped = batch_in(
+        &dir,
+        Path::new("-"),
+        &["--egfr-col", "egfr"],
+        Some(scattered.into_bytes()),
+    );
+    assert_eq!(piped.stdout, run.stdout);
+    // A drug proposed for every patient meets the context of a patient
+    // whose every row was rejected, whatever the file's layout: here the
+    // odd patients' second row has no drug either.
+    let rows = |p: u32, round: u32| match (round, p % 2) {
+        (0, _) => format!("s{p:04},,25\n"),
+        (_, 0) => format!("s{p:04},amoxicillin 500 mg,\n"),
+        _ => format!("s{p:04},,\n"),
+    };
+    let mut together = String::from(header);
+    let mut apart = String::from(header);
+    for p in 0..3000u32 {
+        together.push_str(&rows(p, 0));
+        together.push_str(&rows(p, 1));
+    }
+    for round in 0..2 {
+        for p in 0..3000u32 {
+            apart.push_str(&rows(p, round));
+        }
+    }
+    let args = ["--egfr-col", "egfr", "--propose", "baclofen"];
+    let mut outputs = Vec::new();
+    for (name, text) in [("together.csv", together), ("apart.csv", apart)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &text).expect("write");
+        let run = batch_in(&dir, &file, &args, None);
+        assert_eq!(run.count("patients"), 3000, "{name}");
+        let scattered = run.summary["warnings"].to_string().contains("scattered");
+        assert_eq!(scattered, name == "apart.csv", "{}", run.summary);
+        let renal: Vec<String> = run
+            .rows()
+            .into_iter()
+            .filter(|r| r.condition == "renal-impairment")
+            .map(|r| r.patient)
+            .collect();
+        assert_eq!(renal.len(), 3000, "{name}");
+        outputs.push(renal);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}

@@ -171,6 +171,16 @@ pub struct ContextParser<'kb> {
 }
 
 impl<'kb> ContextParser<'kb> {
+    /// Whether `column` (a header name) is one of the context columns: a
+    /// reject naming it was for the row's context.
+    pub fn reads(&self, column: &str) -> bool {
+        self.labs.iter().any(|(_, _, name)| name == column)
+            || self
+                .conditions
+                .as_ref()
+                .is_some_and(|(_, name)| name == column)
+    }
+
     /// A parser for the context columns of a prescription file.
     pub fn new(kb: &'kb KbIndex, layout: &super::reader::Layout) -> Self {
         Self::with_columns(

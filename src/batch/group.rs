@@ -16,7 +16,7 @@
 //! patient.
 
 use super::reader::Day;
-use super::{Mode, NO_MED};
+use super::{CONTEXT_ONLY, Mode, NO_MED};
 use crate::clinical::Jurisdiction;
 use crate::engine::inputs::unresolved_findings;
 use crate::engine::{CheckRequest, Finding, FindingKind, check, report_order};
@@ -86,12 +86,15 @@ impl Group {
         }
     }
 
-    /// Adds a row and merges its context values.
+    /// Adds a row and merges its context values; a row that brings only
+    /// context ([`CONTEXT_ONLY`]) adds no medication.
     pub fn push(&mut self, row: Row, context: &super::context::RowContext, lists: &[Vec<String>]) {
         if !context.is_empty() {
             context.apply(self.context.get_or_insert_default(), lists);
         }
-        self.rows.push(row);
+        if row.med != CONTEXT_ONLY {
+            self.rows.push(row);
+        }
     }
 }
 
@@ -720,6 +723,17 @@ impl Exposure<'_> {
         }
     }
 
+    /// The lines of the medication at `slot` whose rows count, ascending.
+    fn counted_lines(&self, g: &Group, slots: &Slots, slot: usize) -> Vec<u64> {
+        slots
+            .rows_of(slot)
+            .iter()
+            .map(|&i| &g.rows[i])
+            .filter(|row| self.counts(row, slot))
+            .map(|row| row.line)
+            .collect()
+    }
+
     /// The lines behind the co-exposure of the medication at `slot`,
     /// ascending: its rows that count and, for a therapy taken, the
     /// therapy's rows that overlap one of them.
@@ -821,11 +835,17 @@ fn check_one(
         }
         let lines = exposure.lines(g, slots, slot);
         for finding in findings.iter() {
+            // A dose finding is about the medication's own dose: its rows,
+            // not the proposed drug's.
+            let lines = match finding.kind {
+                FindingKind::Dose => exposure.counted_lines(g, slots, slot),
+                _ => lines.clone(),
+            };
             out.push(BatchFinding {
                 proposed: Arc::clone(&label),
                 finding: Arc::clone(finding),
                 medication_indices: vec![slot],
-                lines: lines.clone(),
+                lines,
             });
         }
     }
@@ -870,19 +890,42 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
         && same_set(&a.rule_ids, &b.rule_ids)
 }
 
+/// Whether two findings are one medication's dose found twice: once when it
+/// was checked as the drug proposed, once beside another therapy (or beside
+/// two), the engine calls differing only in where the medication stood.
+fn same_dose(a: &Finding, b: &Finding) -> bool {
+    a.kind == FindingKind::Dose
+        && b.kind == FindingKind::Dose
+        && a.drugs == b.drugs
+        && a.title == b.title
+        && a.severity == b.severity
+        && a.action == b.action
+        && a.rule_ids == b.rule_ids
+        && a.basis == b.basis
+        && a.mechanism == b.mechanism
+        && a.management == b.management
+}
+
 /// Merges repeated findings (lines and medications united; engine findings
-/// are interned, so a repeat is the same pointer or a [`mirrored`] pair;
+/// are interned, so a repeat is the same pointer, a [`mirrored`] pair or
+/// one medication's dose from two engine calls ([`same_dose`]);
 /// `unrecognized` ones are one per medication and never repeat), keeping the
 /// first in input order, then orders them as the engine does
 /// ([`report_order`]), the proposed drug breaking the last ties.
 fn dedupe(findings: Vec<BatchFinding>, meds: &[Resolved], distinct: &[u32]) -> Vec<BatchFinding> {
     let mut out: Vec<BatchFinding> = Vec::with_capacity(findings.len());
     for f in findings {
-        match out
-            .iter_mut()
-            .find(|e| Arc::ptr_eq(&e.finding, &f.finding) || mirrored(&e.finding, &f.finding))
-        {
+        match out.iter_mut().find(|e| {
+            Arc::ptr_eq(&e.finding, &f.finding)
+                || mirrored(&e.finding, &f.finding)
+                || same_dose(&e.finding, &f.finding)
+        }) {
             Some(existing) => {
+                // A dose found when its drug was the one checked is filed
+                // under that drug, whichever call came first.
+                if f.finding.kind == FindingKind::Dose && f.medication_indices.is_empty() {
+                    existing.proposed = Arc::clone(&f.proposed);
+                }
                 existing.lines = union_sorted(&existing.lines, &f.lines);
                 let indices = &mut existing.medication_indices;
                 indices.extend(f.medication_indices);

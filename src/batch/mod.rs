@@ -37,8 +37,8 @@ use crate::resolve::Resolved;
 use context::{ContextParser, PatientTable, RowContext};
 use foldhash::{HashMap, HashMapExt};
 use group::{Group, PatientFindings, Row, Shared};
-use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RowChecker};
-use records::{Record, RecordReader};
+use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RejectReason, RowChecker};
+use records::{Fields, Record, RecordReader};
 use router::{PatientState, Route, RowBatch, Seen};
 use spill::Spill;
 pub use spool::Spool;
@@ -213,6 +213,9 @@ const EARLY_NAMES: usize = 64;
 const INVALID: u32 = u32::MAX;
 /// Marks "no proposed drug" in a row.
 pub(crate) const NO_MED: u32 = u32::MAX;
+/// Marks a row that brings only its patient's context: the row itself was
+/// rejected, but its lab values and conditions still describe the patient.
+pub(crate) const CONTEXT_ONLY: u32 = u32::MAX - 1;
 
 /// Distinct drug strings, each given a dense id the first time it is seen,
 /// so each is resolved once however many rows carry it.
@@ -328,6 +331,76 @@ impl<'a> ReadState<'a> {
         })
     }
 
+    /// The context of a row rejected for its medication part (no drug, a
+    /// bad date or days' supply, text that is not UTF-8), as a row that
+    /// brings only that context to its patient: a lab value on such a row
+    /// still describes the patient. The reject says so. `None` when the
+    /// row's shape, patient id or context is itself at fault, or it carries
+    /// no context.
+    fn salvage<'r>(
+        &mut self,
+        rec: &'r Record<'_>,
+        line: u64,
+        reject: &mut Reject,
+    ) -> Option<ValidRow<'r>> {
+        if !self.with_context
+            || !matches!(
+                reject.reason,
+                RejectReason::EmptyDrug
+                    | RejectReason::MissingDate
+                    | RejectReason::BadDate
+                    | RejectReason::BadValue
+                    | RejectReason::InvalidUtf8
+            )
+            || reject
+                .column
+                .as_deref()
+                .is_some_and(|column| self.context.reads(column))
+        {
+            return None;
+        }
+        let patient = reader::trim(rec.field(self.checker.layout.patient)?);
+        if patient.is_empty() || std::str::from_utf8(patient).is_err() {
+            return None;
+        }
+        let mut note = |note: String| {
+            reject.detail = match reject.detail.is_empty() {
+                true => note,
+                false => format!("{}; {note}", reject.detail),
+            };
+        };
+        let context = match self.context.parse(rec, line) {
+            Ok(context) => context,
+            Err(bad) => {
+                // Said here too: the row is rejected once, for its first
+                // fault.
+                note(format!(
+                    "its {} could not be used either: {}",
+                    bad.column.as_deref().unwrap_or("context"),
+                    bad.detail
+                ));
+                return None;
+            }
+        };
+        if context.is_empty() {
+            return None;
+        }
+        note(
+            "its patient context (lab values, conditions) still applies to the patient".to_owned(),
+        );
+        Some(ValidRow {
+            patient,
+            row: Row {
+                line,
+                med: CONTEXT_ONLY,
+                proposed: NO_MED,
+                start: reader::OPEN_START,
+                end: reader::OPEN_END,
+            },
+            context,
+        })
+    }
+
     /// First read: route a valid row to its patient's group.
     fn route(&mut self, valid: ValidRow<'_>, tx: &Sender) -> Result<(), Reject> {
         if self
@@ -437,6 +510,9 @@ impl<'a> ReadState<'a> {
     /// Counts a routed row, and its drug strings for the summary.
     fn count(&mut self, row: &Row) {
         self.routed += 1;
+        if row.med == CONTEXT_ONLY {
+            return;
+        }
         self.meds.rows[row.med as usize] += 1;
         if row.proposed != NO_MED {
             self.meds.rows[row.proposed as usize] += 1;
@@ -781,9 +857,16 @@ fn read_all(
 ) -> Result<(), BatchError> {
     while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
         counts.rows_read += 1;
-        let outcome = state
-            .validate(&rec, line, true)
-            .and_then(|valid| state.route(valid, tx));
+        let outcome = match state.validate(&rec, line, true) {
+            Ok(valid) => state.route(valid, tx),
+            Err(mut reject) => {
+                if let Some(valid) = state.salvage(&rec, line, &mut reject) {
+                    // Its patient id is UTF-8: routing cannot fail.
+                    let _ = state.route(valid, tx);
+                }
+                Err(reject)
+            }
+        };
         settle(outcome, counts, hooks)?;
         if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
             hooks.progress(counts.rows_read);
@@ -848,14 +931,23 @@ fn read_spilled(
         let mut read = || -> Result<(), BatchError> {
             while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
                 counts.rows_read += 1;
-                let outcome = state.validate(&rec, line, true).and_then(|valid| {
-                    // The routing thread writes ids without looking at
-                    // them: they are checked here.
-                    state.patient_id(&valid)?;
-                    state.count(&valid.row);
-                    batch.push(valid.patient, valid.row, valid.context);
-                    Ok(())
-                });
+                let outcome = match state.validate(&rec, line, true) {
+                    Ok(valid) => {
+                        // The routing thread writes ids without looking
+                        // at them: they are checked here.
+                        state.patient_id(&valid).map(|_| {
+                            state.count(&valid.row);
+                            batch.push(valid.patient, valid.row, valid.context);
+                        })
+                    }
+                    Err(mut reject) => {
+                        if let Some(valid) = state.salvage(&rec, line, &mut reject) {
+                            state.count(&valid.row);
+                            batch.push(valid.patient, valid.row, valid.context);
+                        }
+                        Err(reject)
+                    }
+                };
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
                     let next = empties.try_recv().unwrap_or_default();
@@ -903,8 +995,12 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     // The header.
     rdr.next_record().map_err(read_error)?;
     while let Some((line, rec)) = rdr.next_record().map_err(read_error)? {
-        let Ok(valid) = state.validate(&rec, line, false) else {
-            continue;
+        let valid = match state.validate(&rec, line, false) {
+            Ok(valid) => valid,
+            Err(mut reject) => match state.salvage(&rec, line, &mut reject) {
+                Some(valid) => valid,
+                None => continue,
+            },
         };
         if split.contains(valid.patient) {
             spill.push(valid.patient, &valid.row, &valid.context, true);

@@ -11,6 +11,8 @@
 
 use super::context::{RowContext, merge_later};
 use super::group::{Group, Row};
+use super::reader::{OPEN_END, OPEN_START};
+use super::{CONTEXT_ONLY, NO_MED};
 use crate::patient::PatientInput;
 use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
@@ -99,10 +101,22 @@ impl Spill {
         }
     }
 
-    /// Spills a whole group: its rows, and the context merged from them.
+    /// Spills a whole group: its rows, and the context merged from them. A
+    /// group of context alone (its rows were rejected) is marked by a row
+    /// that brings no medication, so the patient is read back.
     pub fn push_group(&mut self, group: Group) {
         for row in &group.rows {
             self.push(group.id.as_bytes(), row, &RowContext::default(), true);
+        }
+        if group.rows.is_empty() {
+            let marker = Row {
+                line: 0,
+                med: CONTEXT_ONLY,
+                proposed: NO_MED,
+                start: OPEN_START,
+                end: OPEN_END,
+            };
+            self.push(group.id.as_bytes(), &marker, &RowContext::default(), true);
         }
         if let Some(context) = group.context {
             let at = group.pid as usize;
