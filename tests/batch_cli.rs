@@ -2111,3 +2111,95 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
     }
     assert_eq!(outputs[0], outputs[1]);
 }
+
+#[test]
+fn rows_that_disagree_on_a_lab_value_are_counted_and_the_latest_by_date_is_used() {
+    let dir = TempDir::new().expect("temp dir");
+    // Each patient's newer eGFR (25, 2024) and older one (95, 2019), the
+    // older one later in the file for even patients; then the same rows
+    // scattered, so that they wait on disk.
+    let row = |p: u32, newer: bool| match newer {
+        true => format!("d{p:04},amoxicillin 500 mg,2024-06-01,25\n"),
+        false => format!("d{p:04},metoprolol 50 mg bid,2019-01-01,95\n"),
+    };
+    let header = "patient_id,drug,start,egfr\n";
+    let (mut together, mut apart) = (String::from(header), String::from(header));
+    for p in 0..3000u32 {
+        let even = p % 2 == 0;
+        together.push_str(&row(p, even));
+        together.push_str(&row(p, !even));
+    }
+    for round in 0..2 {
+        for p in 0..3000u32 {
+            apart.push_str(&row(p, (p % 2 == 0) == (round == 0)));
+        }
+    }
+    let dated = [
+        "--start-col",
+        "start",
+        "--egfr-col",
+        "egfr",
+        "--propose",
+        "baclofen",
+    ];
+    for (name, text) in [("together.csv", &together), ("apart.csv", &apart)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        let run = batch_in(&dir, &file, &dated, None);
+        assert_eq!(
+            run.summary["patients_with_conflicting_values"],
+            serde_json::json!({"egfr": 3000}),
+            "{name}"
+        );
+        let warnings = run.summary["warnings"].to_string();
+        assert!(
+            warnings.contains("latest start date was used"),
+            "{warnings}"
+        );
+        assert_eq!(
+            warnings.contains("scattered"),
+            name == "apart.csv",
+            "{warnings}"
+        );
+        let renal = run
+            .rows()
+            .iter()
+            .filter(|r| r.condition == "renal-impairment")
+            .count();
+        assert_eq!(renal, 3000, "{name}: the 2024 value is used");
+    }
+    // Without dates, the later row's value is used, and said so.
+    let undated = dir.path().join("undated.csv");
+    std::fs::write(
+        &undated,
+        "patient_id,drug,egfr\np1,amoxicillin,25\np1,clarithromycin,90\n",
+    )
+    .expect("write");
+    let run = batch_in(
+        &dir,
+        &undated,
+        &["--egfr-col", "egfr", "--propose", "baclofen"],
+        None,
+    );
+    assert_eq!(
+        run.summary["patients_with_conflicting_values"],
+        serde_json::json!({"egfr": 1})
+    );
+    assert!(
+        run.summary["warnings"]
+            .to_string()
+            .contains("the later row was used")
+    );
+    assert!(!run.rows().iter().any(|r| r.condition == "renal-impairment"));
+    // Rows that agree are no conflict.
+    std::fs::write(
+        &undated,
+        "patient_id,drug,egfr\np1,amoxicillin,25\np1,clarithromycin,25\n",
+    )
+    .expect("write");
+    let run = batch_in(&dir, &undated, &["--egfr-col", "egfr"], None);
+    assert_eq!(
+        run.summary["patients_with_conflicting_values"],
+        serde_json::json!({})
+    );
+}

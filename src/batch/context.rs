@@ -1,11 +1,13 @@
 //! Patient context in batch files: lab values, age and conditions read from
-//! columns of the prescription file (merged per patient: the last non-empty
-//! value of a lab wins, conditions accumulate) or from a second CSV keyed by
+//! columns of the prescription file (merged per patient: a lab's value from
+//! the row with the latest start date wins, the later row when starts tie or
+//! are not given, and rows that disagree are counted; conditions accumulate)
+//! or from a second CSV keyed by
 //! patient id (`--patients`). Values are validated with the same rules as
 //! `check` ([`PatientInput::into_context`]); a bad value rejects its row.
 
 use super::BatchError;
-use super::reader::{HeaderMap, LabField, Reject, RejectReason, trim};
+use super::reader::{Day, HeaderMap, LabField, Reject, RejectReason, trim};
 use super::records::Fields;
 use crate::kb::KbIndex;
 use crate::kb::index::Lab;
@@ -30,13 +32,28 @@ impl RowContext {
         self.conditions.is_none() && self.labs.iter().all(Option::is_none)
     }
 
-    /// Merges the row into a patient's input.
-    pub fn apply(&self, target: &mut PatientInput, lists: &[Vec<String>]) {
-        for (slot, field) in self.labs.iter().zip(LABS) {
-            if let Some(value) = slot {
+    /// Merges the row, which starts on `day`, into a patient's context.
+    pub fn apply(&self, target: &mut MergedContext, lists: &[Vec<String>], day: Day) {
+        for (i, (value, field)) in self.labs.iter().zip(LABS).enumerate() {
+            if let Some(value) = value {
+                target.take(i, field, *value, day);
+            }
+        }
+        self.add_conditions(&mut target.input, lists);
+    }
+
+    /// Sets the row's values in a patient's input (a `--patients` row,
+    /// where a patient's values never disagree).
+    fn fill(&self, target: &mut PatientInput, lists: &[Vec<String>]) {
+        for (value, field) in self.labs.iter().zip(LABS) {
+            if let Some(value) = value {
                 *lab_mut(target, field) = Some(*value);
             }
         }
+        self.add_conditions(target, lists);
+    }
+
+    fn add_conditions(&self, target: &mut PatientInput, lists: &[Vec<String>]) {
         if let Some(list) = self.conditions.and_then(|i| lists.get(i as usize)) {
             for code in list {
                 if !target.conditions.contains(code) {
@@ -91,18 +108,64 @@ impl RowContext {
 /// (the labs take the bits below it).
 const CONDITIONS_BIT: usize = 5;
 
-/// Merges the context gathered from a patient's later rows over the one
-/// gathered from earlier rows: later lab values win, conditions accumulate
-/// in the order first seen (as if the later rows were merged one by one).
-pub fn merge_later(earlier: &mut PatientInput, later: &PatientInput) {
-    for field in LABS {
-        if let Some(value) = lab(later, field) {
-            *lab_mut(earlier, field) = Some(value);
+/// A patient's context merged from their rows: the values used, the start
+/// day of the row each lab value came from, and the labs on which the rows
+/// disagreed (reported in the summary, not silently settled).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MergedContext {
+    /// The values used.
+    pub input: PatientInput,
+    /// Per lab, in [`LABS`] order: the start day of the row its value came
+    /// from.
+    days: [Day; 5],
+    /// A bit per lab, in [`LABS`] order: the patient's rows gave two
+    /// different values.
+    pub conflicts: u8,
+}
+
+impl MergedContext {
+    /// Takes `value` for the lab at `slot` from a row starting on `day`:
+    /// the latest start wins, the later row when starts tie.
+    fn take(&mut self, slot: usize, field: LabField, value: f64, day: Day) {
+        let current = lab_mut(&mut self.input, field);
+        match *current {
+            Some(old) => {
+                if old != value {
+                    self.conflicts |= 1 << slot;
+                }
+                if day >= self.days[slot] {
+                    *current = Some(value);
+                    self.days[slot] = day;
+                }
+            }
+            None => {
+                *current = Some(value);
+                self.days[slot] = day;
+            }
         }
     }
-    for code in &later.conditions {
-        if !earlier.conditions.contains(code) {
-            earlier.conditions.push(code.clone());
+}
+
+/// The labs' names in the order of a [`MergedContext`]'s `conflicts` bits
+/// (and of counts kept by lab).
+pub fn lab_names() -> impl Iterator<Item = &'static str> {
+    LABS.into_iter().map(LabField::name)
+}
+
+/// Merges the context gathered from a patient's later rows over the one
+/// gathered from earlier rows, as if the later rows were merged one by one:
+/// each lab's value from the latest start (the later rows' on a tie),
+/// disagreements kept, conditions accumulated in the order first seen.
+pub fn merge_later(earlier: &mut MergedContext, later: &MergedContext) {
+    for (slot, field) in LABS.into_iter().enumerate() {
+        if let Some(value) = lab(&later.input, field) {
+            earlier.take(slot, field, value, later.days[slot]);
+        }
+    }
+    earlier.conflicts |= later.conflicts;
+    for code in &later.input.conditions {
+        if !earlier.input.conditions.contains(code) {
+            earlier.input.conditions.push(code.clone());
         }
     }
 }
@@ -451,7 +514,7 @@ pub fn load_patients(
                 entry.2[slot(field)] = line;
             }
         }
-        row.apply(&mut entry.0, parser.conditions());
+        row.fill(&mut entry.0, parser.conditions());
         entry.1 = line;
     }
     let mut table = PatientTable::with_capacity(inputs.len());

@@ -15,6 +15,7 @@
 //! a long list) while the engine runs once per distinct pair, not once per
 //! patient.
 
+use super::context::MergedContext;
 use super::reader::Day;
 use super::{CONTEXT_ONLY, Mode, NO_MED};
 use crate::clinical::Jurisdiction;
@@ -64,7 +65,7 @@ pub struct Group {
     /// Rows in file order.
     pub rows: Vec<Row>,
     /// Context merged from the rows' context columns.
-    pub context: Option<Box<PatientInput>>,
+    pub context: Option<Box<MergedContext>>,
     /// 1 = first read, 2 = gathered in the second read.
     pub pass: u8,
 }
@@ -90,7 +91,7 @@ impl Group {
     /// context ([`CONTEXT_ONLY`]) adds no medication.
     pub fn push(&mut self, row: Row, context: &super::context::RowContext, lists: &[Vec<String>]) {
         if !context.is_empty() {
-            context.apply(self.context.get_or_insert_default(), lists);
+            context.apply(self.context.get_or_insert_default(), lists, row.start);
         }
         if row.med != CONTEXT_ONLY {
             self.rows.push(row);
@@ -651,7 +652,7 @@ fn context_of(s: &Shared<'_>, g: &Group) -> (PatientContext, bool) {
     match &g.context {
         // Every value was validated row by row, so this cannot fail; if it
         // did, the patient is checked without context rather than dropped.
-        Some(input) => match (**input).clone().into_context(s.kb) {
+        Some(merged) => match merged.input.clone().into_context(s.kb) {
             Ok(context) => (context, true),
             Err(_) => (empty(), false),
         },

@@ -785,6 +785,13 @@ pub fn run(
     counts.patients_without_proposed_drug = checked
         .counted
         .unproposed_patients(state.seen.split_patients());
+    counts.patients_with_conflicting_values = checked
+        .counted
+        .conflicting_patients(state.seen.split_patients());
+    counts.warnings.extend(conflict_warning(
+        &counts.patients_with_conflicting_values,
+        opts.columns.start.is_some(),
+    ));
     let (output, stats) = checked
         .spool
         .finish(state.seen.split_patients())
@@ -802,6 +809,30 @@ pub fn run(
         ),
         output,
     })
+}
+
+/// Patients whose rows gave two values of one lab: which value was used,
+/// so that a stale value is not taken silently.
+fn conflict_warning(by_lab: &[u64; 5], dated: bool) -> Option<String> {
+    let patients: u64 = by_lab.iter().sum();
+    if patients == 0 {
+        return None;
+    }
+    let labs: Vec<String> = context::lab_names()
+        .zip(by_lab)
+        .filter(|(_, n)| **n > 0)
+        .map(|(lab, n)| format!("{lab} {n}"))
+        .collect();
+    let rule = match dated {
+        true => {
+            "the value on the row with the latest start date was used (the later row when starts tie)"
+        }
+        false => "the value on the later row was used (give --start-col to use the latest by date)",
+    };
+    Some(format!(
+        "patients whose rows disagree on a lab value ({}): {rule}; see patients_with_conflicting_values",
+        labs.join(", ")
+    ))
 }
 
 /// What the layout of the rows cost, for whoever prepares the file: rows
@@ -1028,6 +1059,11 @@ struct Counted {
     unproposed: Vec<u32>,
     /// With `--propose-col`: second-read patients with no drug to propose.
     unproposed_again: u64,
+    /// First-read patients whose rows disagreed on a lab value, with the
+    /// labs (a [`context::MergedContext`]'s `conflicts`), by number.
+    conflicting: Vec<(u32, u8)>,
+    /// Second-read patients whose rows disagreed on a lab value, by lab.
+    conflicting_again: [u64; 5],
 }
 
 impl Counted {
@@ -1035,6 +1071,27 @@ impl Counted {
         self.without_context += other.without_context;
         self.unproposed.extend(other.unproposed);
         self.unproposed_again += other.unproposed_again;
+        self.conflicting.extend(other.conflicting);
+        for (mine, theirs) in self
+            .conflicting_again
+            .iter_mut()
+            .zip(other.conflicting_again)
+        {
+            *mine += theirs;
+        }
+    }
+
+    /// Patients whose rows disagreed on a lab value, by lab: the first
+    /// read's, less those gathered again (`split`), plus the second read's.
+    fn conflicting_patients(&self, split: &[u32]) -> [u64; 5] {
+        let split: foldhash::HashSet<u32> = split.iter().copied().collect();
+        let mut by_lab = self.conflicting_again;
+        for &(_, labs) in self.conflicting.iter().filter(|(p, _)| !split.contains(p)) {
+            for (slot, n) in by_lab.iter_mut().enumerate() {
+                *n += u64::from(labs >> slot & 1);
+            }
+        }
+        by_lab
     }
 
     /// Patients for whom nothing was proposed: the first read's, less those
@@ -1170,6 +1227,17 @@ fn check_and_render(
         let (findings, has_context) = group::check_patient(shared, g);
         if !has_context && opts.patients.is_some() && g.pass == 1 {
             counted.without_context += 1;
+        }
+        let conflicts = g.context.as_ref().map_or(0, |c| c.conflicts);
+        if conflicts != 0 {
+            match g.pass {
+                1 => counted.conflicting.push((g.pid, conflicts)),
+                _ => {
+                    for (slot, n) in counted.conflicting_again.iter_mut().enumerate() {
+                        *n += u64::from(conflicts >> slot & 1);
+                    }
+                }
+            }
         }
         if matches!(opts.mode, Mode::ProposeColumn) && g.rows.iter().all(|r| r.proposed == NO_MED) {
             match g.pass {

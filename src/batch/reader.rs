@@ -372,6 +372,17 @@ impl LabField {
             LabField::Magnesium => "--magnesium-col",
         }
     }
+
+    /// Its name in the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            LabField::Egfr => "egfr",
+            LabField::Qtc => "qtc",
+            LabField::Age => "age",
+            LabField::Potassium => "potassium",
+            LabField::Magnesium => "magnesium",
+        }
+    }
 }
 
 /// Column positions, resolved once from the header.

@@ -9,11 +9,10 @@
 //! small enough to stay in cache. Memory then holds one partition, not every
 //! row of the file.
 
-use super::context::{RowContext, merge_later};
+use super::context::{MergedContext, RowContext, merge_later};
 use super::group::{Group, Row};
 use super::reader::{OPEN_END, OPEN_START};
 use super::{CONTEXT_ONLY, NO_MED};
-use crate::patient::PatientInput;
 use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
 use std::hash::BuildHasher;
@@ -46,7 +45,7 @@ pub struct Spill {
     record: Vec<u8>,
     /// Context merged before the rows waited here (groups spilled whole),
     /// by patient number.
-    contexts: Vec<Option<Box<PatientInput>>>,
+    contexts: Vec<Option<Box<MergedContext>>>,
     /// The first write error; later rows are not written.
     error: Option<io::Error>,
 }
@@ -248,6 +247,7 @@ fn decode(bytes: &[u8]) -> Option<(Spilled<'_>, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::patient::PatientInput;
 
     fn row(line: u64, med: u32) -> Row {
         Row {
@@ -287,7 +287,7 @@ mod tests {
                         g.pid,
                         g.id.to_string(),
                         g.rows.iter().map(|r| r.line).collect(),
-                        g.context.map(|c| *c),
+                        g.context.map(|c| c.input),
                         g.pass,
                     ));
                 }
@@ -337,12 +337,15 @@ mod tests {
         let mut spill = Spill::new(Some(1));
         let mut group = Group::with_rows(7, "P7".into(), 1, Vec::new());
         group.rows.push(row(2, 1));
-        group.context = Some(Box::new(PatientInput {
-            egfr: Some(50.0),
-            age: Some(80.0),
-            conditions: vec!["ckd".to_owned()],
-            ..PatientInput::default()
-        }));
+        // eGFR 50 and age 80 from a row of the same start as the later ones.
+        let mut earlier = MergedContext::default();
+        let row_context = RowContext {
+            labs: [Some(50.0), None, Some(80.0), None, None],
+            conditions: None,
+        };
+        row_context.apply(&mut earlier, &[], -5);
+        earlier.input.conditions.push("ckd".to_owned());
+        group.context = Some(Box::new(earlier));
         spill.push_group(group);
         // eGFR 30 and the conditions list 0, as a row would carry them.
         let later = RowContext {

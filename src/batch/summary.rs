@@ -34,6 +34,9 @@ pub struct Counts {
     /// With `--propose-col`: patients with no drug to propose on any usable
     /// row, so nothing was checked for them.
     pub patients_without_proposed_drug: u64,
+    /// Patients whose rows gave two different values of a lab, by lab
+    /// (eGFR, QTc, age, potassium, magnesium).
+    pub patients_with_conflicting_values: [u64; 5],
     /// SHA-256 of the raw input bytes, lowercase hex.
     pub sha256: String,
     /// Raw input size.
@@ -141,6 +144,10 @@ pub struct Summary {
     /// row (nothing was checked for them); absent in the other modes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patients_without_proposed_drug: Option<u64>,
+    /// Patients whose rows gave two different values of a lab (`egfr`,
+    /// `qtc`, `age`, `potassium`, `magnesium`; only labs with any), so one
+    /// was chosen (see `warnings`).
+    pub patients_with_conflicting_values: BTreeMap<&'static str, u64>,
     /// All findings.
     pub findings: u64,
     /// Findings by kind.
@@ -236,6 +243,10 @@ impl Summary {
             patients_without_context: counts.patients_without_context,
             patients_without_proposed_drug: matches!(opts.mode, Mode::ProposeColumn)
                 .then_some(counts.patients_without_proposed_drug),
+            patients_with_conflicting_values: super::context::lab_names()
+                .zip(counts.patients_with_conflicting_values)
+                .filter(|(_, n)| *n > 0)
+                .collect(),
             findings: stats.findings,
             findings_by_kind: stats
                 .by_kind
