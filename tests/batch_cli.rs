@@ -477,7 +477,8 @@ fn context_values_with_their_unit_are_read_and_bounds_are_rejected() {
          p1,quinine 324 mg daily,45 mL/min/1.73m2,0.48 s,82 years\n\
          p2,quinine 324 mg daily,45,480,82\n\
          p3,quinine 324 mg daily,<15,,\n\
-         p4,quinine 324 mg daily,45 furlongs,,\n",
+         p4,quinine 324 mg daily,45 furlongs,,\n\
+         p5,quinine 324 mg daily,4.5e1,,\n",
     )
     .expect("write");
     let args = ["--egfr-col", "egfr", "--qtc-col", "qtc", "--age-col", "age"];
@@ -505,7 +506,9 @@ fn context_values_with_their_unit_are_read_and_bounds_are_rejected() {
         run.rejects,
         [
             (4, "bad_value".to_owned(), "egfr".to_owned()),
-            (5, "bad_value".to_owned(), "egfr".to_owned())
+            (5, "bad_value".to_owned(), "egfr".to_owned()),
+            // `check --egfr 4.5e1` refuses it too.
+            (6, "bad_value".to_owned(), "egfr".to_owned())
         ]
     );
     let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");

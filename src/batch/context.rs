@@ -303,12 +303,10 @@ impl<'kb> ContextParser<'kb> {
                 )
             })?;
             // A number, or one with its unit after it (`45 mL/min/1.73m2`,
-            // `82y`), converted to the KB's unit.
-            let value: f64 = match text.parse() {
-                Ok(value) => value,
-                Err(_) => crate::units::read_value(kb_lab(*field), text)
-                    .map_err(|message| Self::reject(line, RejectReason::BadValue, name, message))?,
-            };
+            // `82y`), converted to the KB's unit: read as `check` reads its
+            // flags, so the two accept the same values (not `4.5e1`).
+            let value: f64 = crate::units::read_value(kb_lab(*field), text)
+                .map_err(|message| Self::reject(line, RejectReason::BadValue, name, message))?;
             let kb = self.kb;
             let verdict = self
                 .values
