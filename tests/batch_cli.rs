@@ -536,7 +536,9 @@ fn magnesium_salts_are_checked_as_the_magnesium_therapy() {
             renal.drugs.as_str(),
             renal.lines.as_str()
         ),
-        ("contraindicated", "magnesium oxide", "2")
+        // The therapy's row, and the row whose eGFR was used (the later of
+        // two that agree).
+        ("contraindicated", "magnesium oxide", "2;3")
     );
     let chelation = run
         .find("p2", "interaction", "magnesium citrate;doxycycline")
@@ -2005,7 +2007,8 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
          p2,oxycodone 5 mg,not a date,20\n\
          p2,baclofen 10 mg tid,2024-01-01,\n\
          p3,,2024-01-01,abc\n\
-         p3,baclofen 10 mg tid,2024-01-01,\n",
+         p3,baclofen 10 mg tid,2024-01-01,\n\
+         p5,,2024-01-01,30\n",
     )
     .expect("write");
     let run = batch_in(
@@ -2014,8 +2017,11 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
         &["--start-col", "start", "--egfr-col", "egfr"],
         None,
     );
-    // The rows stay rejected, and say that their context was used.
-    assert_eq!(run.count("rows_rejected"), 3);
+    // The rows stay rejected, and say that their context was used. An id
+    // whose every row was rejected is no patient: nothing to check.
+    assert_eq!(run.count("rows_rejected"), 4);
+    assert_eq!(run.count("patients"), 3);
+    assert!(!run.rows().iter().any(|r| r.patient == "p5"));
     let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");
     let detail = |line: &str| -> &str {
         rejects
@@ -2024,11 +2030,11 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
             .unwrap_or_default()
     };
     assert!(
-        detail("2").contains("still applies to the patient"),
+        detail("2").contains("is used with the patient's other rows"),
         "{rejects}"
     );
     assert!(
-        detail("4").contains("still applies to the patient"),
+        detail("4").contains("is used with the patient's other rows"),
         "{rejects}"
     );
     // A bad value on a row without a drug: the row is rejected for its
@@ -2038,7 +2044,7 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
         detail("6").contains("its egfr could not be used either"),
         "{rejects}"
     );
-    assert!(!detail("6").contains("still applies"), "{rejects}");
+    assert!(!detail("6").contains("is used with"), "{rejects}");
     let renal = |patient: &str| {
         run.rows()
             .into_iter()
@@ -2075,9 +2081,9 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
         Some(scattered.into_bytes()),
     );
     assert_eq!(piped.stdout, run.stdout);
-    // A drug proposed for every patient meets the context of a patient
-    // whose every row was rejected, whatever the file's layout: here the
-    // odd patients' second row has no drug either.
+    // With a drug proposed for every patient, an id whose every row was
+    // rejected (the odd ones here) is still no patient, whatever the file's
+    // layout; the others meet their context.
     let rows = |p: u32, round: u32| match (round, p % 2) {
         (0, _) => format!("s{p:04},,25\n"),
         (_, 0) => format!("s{p:04},amoxicillin 500 mg,\n"),
@@ -2100,7 +2106,7 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
         let file = dir.path().join(name);
         std::fs::write(&file, &text).expect("write");
         let run = batch_in(&dir, &file, &args, None);
-        assert_eq!(run.count("patients"), 3000, "{name}");
+        assert_eq!(run.count("patients"), 1500, "{name}");
         let scattered = run.summary["warnings"].to_string().contains("scattered");
         assert_eq!(scattered, name == "apart.csv", "{}", run.summary);
         let renal: Vec<String> = run
@@ -2109,7 +2115,7 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
             .filter(|r| r.condition == "renal-impairment")
             .map(|r| r.patient)
             .collect();
-        assert_eq!(renal.len(), 3000, "{name}");
+        assert_eq!(renal.len(), 1500, "{name}");
         outputs.push(renal);
     }
     assert_eq!(outputs[0], outputs[1]);
@@ -2194,6 +2200,25 @@ fn rows_that_disagree_on_a_lab_value_are_counted_and_the_latest_by_date_is_used(
             .contains("the later row was used")
     );
     assert!(!run.rows().iter().any(|r| r.condition == "renal-impairment"));
+    // A rejected row's value does not replace a usable row's: it only fills
+    // in what usable rows do not give.
+    std::fs::write(
+        &undated,
+        "patient_id,drug,egfr\np1,baclofen 10 mg tid,12\np1,,80\n",
+    )
+    .expect("write");
+    let run = batch_in(&dir, &undated, &["--egfr-col", "egfr"], None);
+    assert_eq!(
+        run.summary["patients_with_conflicting_values"],
+        serde_json::json!({"egfr": 1})
+    );
+    assert!(
+        run.rows()
+            .iter()
+            .any(|r| r.condition == "end-stage-renal-disease"),
+        "eGFR 12 is used: {:#?}",
+        run.rows()
+    );
     // Rows that agree are no conflict.
     std::fs::write(
         &undated,
@@ -2205,4 +2230,30 @@ fn rows_that_disagree_on_a_lab_value_are_counted_and_the_latest_by_date_is_used(
         run.summary["patients_with_conflicting_values"],
         serde_json::json!({})
     );
+}
+
+#[test]
+fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
+    // p1's eGFR sits on a row with no drug (line 2), p2's condition on its
+    // baclofen row, p3's eGFR 10 on line 6, p4's dialysis on line 7
+    // (end-stage, so severe and plain renal impairment too).
+    let args = ["--egfr-col", "egfr", "--conditions-col", "conditions"];
+    let lines = |run: &Run, patient: &str, condition: &str| -> String {
+        run.rows()
+            .into_iter()
+            .find(|r| r.patient == patient && r.kind == "condition" && r.condition == condition)
+            .map(|r| r.lines)
+            .unwrap_or_else(|| panic!("{patient} {condition}: {:#?}", run.rows()))
+    };
+    let existing = batch(&fixture("context_lines.csv"), &args);
+    assert_eq!(lines(&existing, "p1", "renal-impairment"), "2;3");
+    assert_eq!(lines(&existing, "p2", "seizure-disorder"), "4");
+    let mut with_proposal = args.to_vec();
+    with_proposal.extend(["--propose", "baclofen"]);
+    let proposed = batch(&fixture("context_lines.csv"), &with_proposal);
+    assert_eq!(lines(&proposed, "p1", "renal-impairment"), "2");
+    assert_eq!(lines(&proposed, "p3", "end-stage-renal-disease"), "6");
+    assert_eq!(lines(&proposed, "p3", "renal-impairment"), "6");
+    assert_eq!(lines(&proposed, "p4", "end-stage-renal-disease"), "7");
+    assert_eq!(lines(&proposed, "p4", "renal-impairment"), "7");
 }

@@ -1222,6 +1222,7 @@ fn partner_labels_that_forbid_quinidine_quinine_or_diltiazem_are_contraindicatio
         ("quinidine", "ketoconazole 200 mg daily", "ketoconazole"),
         ("quinidine", "Sporanox", "itraconazole"),
         ("quinidine", "voriconazole", "voriconazole"),
+        ("quinidine", "Noxafil", "posaconazole"),
         ("quinidine", "Orap", "pimozide"),
         ("quinine", "pimozide 2 mg", "pimozide"),
         ("diltiazem", "Juxtapid 5 mg", "lomitapide"),

@@ -10,7 +10,7 @@ use super::BatchError;
 use super::reader::{Day, HeaderMap, LabField, Reject, RejectReason, trim};
 use super::records::Fields;
 use crate::kb::KbIndex;
-use crate::kb::index::Lab;
+use crate::kb::index::{ConditionId, Lab};
 use crate::patient::{PatientContext, PatientInput};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -32,14 +32,26 @@ impl RowContext {
         self.conditions.is_none() && self.labs.iter().all(Option::is_none)
     }
 
-    /// Merges the row, which starts on `day`, into a patient's context.
-    pub fn apply(&self, target: &mut MergedContext, lists: &[Vec<String>], day: Day) {
+    /// Merges the row at `line` into a patient's context: `rank` is its
+    /// start day and whether the row is usable (a rejected row's values
+    /// only fill in what usable rows do not give).
+    pub fn apply(
+        &self,
+        target: &mut MergedContext,
+        lists: &[Vec<String>],
+        rank: (Day, bool),
+        line: u64,
+    ) {
         for (i, (value, field)) in self.labs.iter().zip(LABS).enumerate() {
             if let Some(value) = value {
-                target.take(i, field, *value, day);
+                target.take(i, field, *value, (rank, line));
             }
         }
-        self.add_conditions(&mut target.input, lists);
+        if let Some(list) = self.conditions.and_then(|i| lists.get(i as usize)) {
+            for code in list {
+                target.state(code, line);
+            }
+        }
     }
 
     /// Sets the row's values in a patient's input (a `--patients` row,
@@ -50,10 +62,6 @@ impl RowContext {
                 *lab_mut(target, field) = Some(*value);
             }
         }
-        self.add_conditions(target, lists);
-    }
-
-    fn add_conditions(&self, target: &mut PatientInput, lists: &[Vec<String>]) {
         if let Some(list) = self.conditions.and_then(|i| lists.get(i as usize)) {
             for code in list {
                 if !target.conditions.contains(code) {
@@ -108,39 +116,111 @@ impl RowContext {
 /// (the labs take the bits below it).
 const CONDITIONS_BIT: usize = 5;
 
-/// A patient's context merged from their rows: the values used, the start
-/// day of the row each lab value came from, and the labs on which the rows
+/// A patient's context merged from their rows: the values used, the row
+/// each came from (its start day and line), and the labs on which the rows
 /// disagreed (reported in the summary, not silently settled).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MergedContext {
     /// The values used.
     pub input: PatientInput,
-    /// Per lab, in [`LABS`] order: the start day of the row its value came
-    /// from.
-    days: [Day; 5],
+    /// Per lab, in [`LABS`] order: the rank (start day, usable) and line of
+    /// the row its value came from.
+    from: [((Day, bool), u64); 5],
+    /// The line of the first row stating each of `input.conditions`.
+    condition_lines: Vec<u64>,
     /// A bit per lab, in [`LABS`] order: the patient's rows gave two
     /// different values.
     pub conflicts: u8,
 }
 
 impl MergedContext {
-    /// Takes `value` for the lab at `slot` from a row starting on `day`:
-    /// the latest start wins, the later row when starts tie.
-    fn take(&mut self, slot: usize, field: LabField, value: f64, day: Day) {
+    /// Takes `value` for the lab at `slot` from the row `from` (rank,
+    /// line): the latest start wins, then a usable row over a rejected one,
+    /// then the later row.
+    fn take(&mut self, slot: usize, field: LabField, value: f64, from: ((Day, bool), u64)) {
         let current = lab_mut(&mut self.input, field);
         match *current {
             Some(old) => {
                 if old != value {
                     self.conflicts |= 1 << slot;
                 }
-                if day >= self.days[slot] {
+                if from.0 >= self.from[slot].0 {
                     *current = Some(value);
-                    self.days[slot] = day;
+                    self.from[slot] = from;
                 }
             }
             None => {
                 *current = Some(value);
-                self.days[slot] = day;
+                self.from[slot] = from;
+            }
+        }
+    }
+
+    /// Adds a condition stated on `line`, unless stated before.
+    fn state(&mut self, code: &str, line: u64) {
+        if !self.input.conditions.iter().any(|c| c == code) {
+            self.input.conditions.push(code.to_owned());
+            self.condition_lines.push(line);
+        }
+    }
+
+    /// The lines of the rows that gave the patient `condition`, ascending: a
+    /// row stating it, a row whose lab value meets one of its thresholds,
+    /// and for a condition included in another the patient has (end-stage
+    /// renal disease is severe renal impairment), that one's rows.
+    pub fn lines_for(
+        &self,
+        kb: &KbIndex,
+        has: &dyn Fn(ConditionId) -> bool,
+        condition: ConditionId,
+    ) -> Vec<u64> {
+        let mut lines = Vec::new();
+        self.gather(kb, has, condition, 0, &mut lines);
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
+
+    fn gather(
+        &self,
+        kb: &KbIndex,
+        has: &dyn Fn(ConditionId) -> bool,
+        condition: ConditionId,
+        depth: usize,
+        lines: &mut Vec<u64>,
+    ) {
+        let Some(code) = kb
+            .conditions
+            .get(condition as usize)
+            .map(|c| c.code.as_str())
+        else {
+            return;
+        };
+        if let Some(at) = self.input.conditions.iter().position(|c| c == code) {
+            lines.extend(self.condition_lines.get(at));
+        }
+        for threshold in kb
+            .lab_thresholds
+            .iter()
+            .filter(|t| t.condition == condition)
+        {
+            let Some(slot) = LABS.iter().position(|f| kb_lab(*f) == threshold.lab) else {
+                continue;
+            };
+            if lab(&self.input, LABS[slot])
+                .is_some_and(|v| threshold.comparator.holds(v, threshold.value))
+            {
+                lines.push(self.from[slot].1);
+            }
+        }
+        // Implications chain (a few steps); the depth bounds a cycle.
+        if depth < 8 {
+            for implication in kb
+                .condition_implications
+                .iter()
+                .filter(|m| m.implies == condition && has(m.condition))
+            {
+                self.gather(kb, has, implication.condition, depth + 1, lines);
             }
         }
     }
@@ -159,14 +239,12 @@ pub fn lab_names() -> impl Iterator<Item = &'static str> {
 pub fn merge_later(earlier: &mut MergedContext, later: &MergedContext) {
     for (slot, field) in LABS.into_iter().enumerate() {
         if let Some(value) = lab(&later.input, field) {
-            earlier.take(slot, field, value, later.days[slot]);
+            earlier.take(slot, field, value, later.from[slot]);
         }
     }
     earlier.conflicts |= later.conflicts;
-    for code in &later.input.conditions {
-        if !earlier.input.conditions.contains(code) {
-            earlier.input.conditions.push(code.clone());
-        }
+    for (code, line) in later.input.conditions.iter().zip(&later.condition_lines) {
+        earlier.state(code, *line);
     }
 }
 

@@ -91,7 +91,13 @@ impl Group {
     /// context ([`CONTEXT_ONLY`]) adds no medication.
     pub fn push(&mut self, row: Row, context: &super::context::RowContext, lists: &[Vec<String>]) {
         if !context.is_empty() {
-            context.apply(self.context.get_or_insert_default(), lists, row.start);
+            let usable = row.med != CONTEXT_ONLY;
+            context.apply(
+                self.context.get_or_insert_default(),
+                lists,
+                (row.start, usable),
+                row.line,
+            );
         }
         if row.med != CONTEXT_ONLY {
             self.rows.push(row);
@@ -412,6 +418,9 @@ struct Call<'a> {
     condition_set: u32,
     /// Distinct interned drug ids, first appearance first.
     distinct: &'a [u32],
+    /// Each condition of the patient's (by code) with the lines of the rows
+    /// that gave it (a lab value, a stated condition), ascending.
+    condition_lines: &'a [(&'a str, Vec<u64>)],
 }
 
 /// Checks one patient. Returns the findings (deduplicated, most severe
@@ -420,10 +429,12 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     let (context, has_context) = context_of(s, g);
     let (distinct, row_slot) = distinct_meds(g, s.meds.len());
     let slots = Slots::new(&row_slot, distinct.len());
+    let condition_lines = condition_lines(s.kb, g, &context);
     let call = Call {
         context: &context,
         condition_set: s.probes.condition_set(&context),
         distinct: &distinct,
+        condition_lines: &condition_lines,
     };
     let mut out: Vec<BatchFinding> = Vec::new();
     match s.mode {
@@ -638,6 +649,28 @@ impl Slots {
     }
 }
 
+/// Each of the patient's conditions with the lines of the rows that gave it,
+/// when the context came from the rows (not from a `--patients` file, whose
+/// lines are another file's).
+fn condition_lines<'kb>(
+    kb: &'kb KbIndex,
+    g: &Group,
+    context: &PatientContext,
+) -> Vec<(&'kb str, Vec<u64>)> {
+    let Some(merged) = &g.context else {
+        return Vec::new();
+    };
+    let has = |c: ConditionId| context.conditions.iter().any(|(id, _)| *id == c);
+    context
+        .conditions
+        .iter()
+        .filter_map(|(id, _)| {
+            let code = kb.conditions.get(*id as usize)?.code.as_str();
+            Some((code, merged.lines_for(kb, &has, *id)))
+        })
+        .collect()
+}
+
 fn context_of(s: &Shared<'_>, g: &Group) -> (PatientContext, bool) {
     let empty = || PatientContext {
         input: PatientInput::default(),
@@ -812,11 +845,22 @@ fn check_one(
     let label: Arc<str> = proposed.resolved.med.input.trim().into();
     let mut local = s.probes.take_local(proposed.key, call.condition_set);
     for finding in s.probes.alone(&mut local, s, proposed, call).iter() {
+        // A condition finding also points at the rows that gave the
+        // condition (the eGFR, the stated diagnosis).
+        let given = finding
+            .condition
+            .as_deref()
+            .filter(|_| finding.kind == FindingKind::Condition)
+            .and_then(|code| call.condition_lines.iter().find(|(c, _)| *c == code));
+        let lines = match given {
+            Some((_, lines)) => union_sorted(base, lines),
+            None => base.to_vec(),
+        };
         out.push(BatchFinding {
             proposed: Arc::clone(&label),
             finding: Arc::clone(finding),
             medication_indices: Vec::new(),
-            lines: base.to_vec(),
+            lines,
         });
     }
     // A medication is co-exposed when one of its rows counts: the search

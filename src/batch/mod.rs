@@ -386,7 +386,8 @@ impl<'a> ReadState<'a> {
             return None;
         }
         note(
-            "its patient context (lab values, conditions) still applies to the patient".to_owned(),
+            "its patient context (lab values, conditions) is used with the patient's other rows"
+                .to_owned(),
         );
         Some(ValidRow {
             patient,
@@ -780,7 +781,8 @@ pub fn run(
     let checked = worker_result?;
     record_hash(rdr, &opts.input, &mut counts)?;
     counts.warnings.extend(layout_warnings(&state));
-    counts.patients = (state.seen.len() + state.late_patients) as u64;
+    counts.patients = ((state.seen.len() + state.late_patients) as u64)
+        .saturating_sub(checked.counted.empty_ids(state.seen.split_patients()));
     counts.patients_without_context = checked.counted.without_context;
     counts.patients_without_proposed_drug = checked
         .counted
@@ -1064,6 +1066,11 @@ struct Counted {
     conflicting: Vec<(u32, u8)>,
     /// Second-read patients whose rows disagreed on a lab value, by lab.
     conflicting_again: [u64; 5],
+    /// First-read ids whose every row was rejected (a rejected row's
+    /// context made them a group), by number: not patients.
+    empty: Vec<u32>,
+    /// Second-read ids whose every row was rejected.
+    empty_again: u64,
 }
 
 impl Counted {
@@ -1072,6 +1079,8 @@ impl Counted {
         self.unproposed.extend(other.unproposed);
         self.unproposed_again += other.unproposed_again;
         self.conflicting.extend(other.conflicting);
+        self.empty.extend(other.empty);
+        self.empty_again += other.empty_again;
         for (mine, theirs) in self
             .conflicting_again
             .iter_mut()
@@ -1097,14 +1106,21 @@ impl Counted {
     /// Patients for whom nothing was proposed: the first read's, less those
     /// gathered again (`split`), plus the second read's.
     fn unproposed_patients(&self, split: &[u32]) -> u64 {
-        let split: foldhash::HashSet<u32> = split.iter().copied().collect();
-        let first = self
-            .unproposed
-            .iter()
-            .filter(|p| !split.contains(p))
-            .count();
-        first as u64 + self.unproposed_again
+        first_read_less_split(&self.unproposed, split) + self.unproposed_again
     }
+
+    /// Ids with no usable row (see `empty`), counted as
+    /// [`Counted::unproposed_patients`] counts.
+    fn empty_ids(&self, split: &[u32]) -> u64 {
+        first_read_less_split(&self.empty, split) + self.empty_again
+    }
+}
+
+/// How many of the first read's patients `pids` were not gathered again
+/// (`split`): a patient gathered again is counted from the second read.
+fn first_read_less_split(pids: &[u32], split: &[u32]) -> u64 {
+    let split: foldhash::HashSet<u32> = split.iter().copied().collect();
+    pids.iter().filter(|p| !split.contains(p)).count() as u64
 }
 
 fn check_thread(
@@ -1224,6 +1240,15 @@ fn check_and_render(
     };
     let mut counted = Counted::default();
     for g in groups {
+        if g.rows.is_empty() {
+            // Only rejected rows brought this id context: no medication,
+            // nothing to check, not a patient.
+            match g.pass {
+                1 => counted.empty.push(g.pid),
+                _ => counted.empty_again += 1,
+            }
+            continue;
+        }
         let (findings, has_context) = group::check_patient(shared, g);
         if !has_context && opts.patients.is_some() && g.pass == 1 {
             counted.without_context += 1;

@@ -341,10 +341,9 @@ mod tests {
         let mut earlier = MergedContext::default();
         let row_context = RowContext {
             labs: [Some(50.0), None, Some(80.0), None, None],
-            conditions: None,
+            conditions: Some(0),
         };
-        row_context.apply(&mut earlier, &[], -5);
-        earlier.input.conditions.push("ckd".to_owned());
+        row_context.apply(&mut earlier, &[vec!["ckd".to_owned()]], (-5, true), 2);
         group.context = Some(Box::new(earlier));
         spill.push_group(group);
         // eGFR 30 and the conditions list 0, as a row would carry them.

@@ -27,7 +27,8 @@ pub struct Counts {
     pub rows_checked: u64,
     /// Rows rejected, by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
-    /// Distinct patients with at least one usable row.
+    /// Distinct patients with at least one usable row (an id whose every
+    /// row was rejected is not one).
     pub patients: u64,
     /// Patients missing from the `--patients` file.
     pub patients_without_context: u64,
@@ -132,7 +133,8 @@ pub struct Summary {
     pub rows_rejected: u64,
     /// Rejected rows by reason.
     pub rejected_by_reason: BTreeMap<&'static str, u64>,
-    /// Distinct patients with at least one usable row.
+    /// Distinct patients with at least one usable row (an id whose every
+    /// row was rejected is not one).
     pub patients: u64,
     /// Patients with at least one finding.
     pub patients_with_findings: u64,
