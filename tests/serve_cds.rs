@@ -1004,3 +1004,34 @@ fn a_draft_order_for_another_patient_is_not_checked_and_a_selection_naming_no_dr
         "{got:#?}"
     );
 }
+
+#[test]
+fn an_order_with_several_dosage_instructions_says_its_dose_was_not_checked() {
+    // 10 mg three times a day and 2 tablets more at night: reading only the
+    // first instruction would put the day at 30 mg, under the maximum.
+    let server = TestServer::start();
+    let mut request = fixture("order-sign-baclofen.json");
+    let draft = &mut request["context"]["draftOrders"]["entry"][0]["resource"];
+    assert_eq!(draft["resourceType"], "MedicationRequest");
+    let single = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(&single, "dosage instructions").is_none(),
+        "{single:#?}"
+    );
+    let draft = &mut request["context"]["draftOrders"]["entry"][0]["resource"];
+    if let Some(list) = draft["dosageInstruction"].as_array_mut() {
+        list.push(json!({
+            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}]
+        }));
+    }
+    let several = cards(&server, "crampcheck-order-sign", &request);
+    let card = find(
+        &several,
+        "Dose of baclofen 10 MG Oral Tablet not checked: 2 dosage instructions",
+    )
+    .unwrap_or_else(|| panic!("{several:#?}"));
+    assert_eq!(card["indicator"], "warning");
+    // The interaction and condition cards are still there.
+    assert!(several.len() > 1, "{several:#?}");
+}

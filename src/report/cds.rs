@@ -344,6 +344,36 @@ pub fn unused_value_card(kb_version: &str, what: &str, reason: &str, hook_instan
     }
 }
 
+/// A medication whose record gives several dosage instructions (a morning
+/// and a night dose): its daily dose was not read, so not checked against
+/// the maximum.
+pub fn several_dosages_card(
+    kb_version: &str,
+    name: &str,
+    count: usize,
+    hook_instance: &str,
+) -> Card {
+    Card {
+        uuid: stable_uuid(&[hook_instance, "dosages", name]),
+        summary: summary_line(&format!(
+            "Dose of {name} not checked: {count} dosage instructions"
+        )),
+        detail: format!(
+            "The record of **{}** gives {count} dosage instructions; crampcheck reads one \
+             schedule per medication, so it neither added them up nor checked the daily dose \
+             against the maximum. Interactions and cautions were checked; check the total dose \
+             by hand.",
+            md_escape(name)
+        ),
+        indicator: "warning",
+        source: CardSource {
+            label: format!("crampcheck KB {kb_version}: dose check"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {

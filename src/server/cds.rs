@@ -33,8 +33,8 @@ use crate::kb::KbIndex;
 use crate::kb::index::Lab;
 use crate::parse::parse_med;
 use crate::report::cds::{
-    Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, summary_line,
-    unchecked_card, unused_value_card,
+    Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, several_dosages_card,
+    summary_line, unchecked_card, unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
 use crate::units::in_kb_unit;
@@ -145,6 +145,11 @@ pub struct FhirMed {
     pub frequency: Option<String>,
     /// The amount given per dose, from the dosage's `doseQuantity`.
     pub dose: Option<DoseQuantity>,
+    /// How many `dosageInstruction`s the record holds. With more than one
+    /// (a morning and a night dose) neither frequency nor dose is taken
+    /// from them: one schedule would read the daily dose low, so it is
+    /// said to be unchecked instead.
+    pub dosage_count: usize,
 }
 
 /// A dosage's `doseQuantity` in a form the medication parser reads.
@@ -562,11 +567,20 @@ fn fhir_med(
             names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
         }
     }
+    let dosage_count = opt_array(resource, "dosageInstruction", path)?.len();
+    let (frequency, dose) = match dosage_count {
+        0 | 1 => (
+            frequency(resource, path, limits)?,
+            dose_quantity(resource, path, limits)?,
+        ),
+        _ => (None, None),
+    };
     Ok(FhirMed {
         names,
         reference: reference_of(resource, path, limits)?,
-        frequency: frequency(resource, path, limits)?,
-        dose: dose_quantity(resource, path, limits)?,
+        frequency,
+        dose,
+        dosage_count,
     })
 }
 
@@ -1453,6 +1467,21 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                 &kb.meta.version,
                 u,
                 words,
+                &req.hook_instance,
+            ));
+        }
+    }
+    for med in req.proposed.iter().chain(&req.others) {
+        if med.dosage_count > 1 {
+            let name = med
+                .names
+                .first()
+                .or(med.reference.as_ref())
+                .map_or("a medication", String::as_str);
+            out.push(several_dosages_card(
+                &kb.meta.version,
+                name,
+                med.dosage_count,
                 &req.hook_instance,
             ));
         }
