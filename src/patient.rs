@@ -101,6 +101,44 @@ impl PatientContext {
             })
     }
 
+    /// For a stated condition that the KB defines by a lab threshold, when
+    /// the lab value given does not meet it (`--condition ckd --egfr 75`):
+    /// what the value says instead. The stated condition still applies (a
+    /// missed caution costs more than one too many), but not silently.
+    pub fn unsupported(&self, kb: &KbIndex, condition: ConditionId) -> Option<String> {
+        let stated = self
+            .conditions
+            .iter()
+            .any(|(c, basis)| *c == condition && *basis == ConditionBasis::Stated);
+        if !stated {
+            return None;
+        }
+        let mut given = kb
+            .lab_thresholds
+            .iter()
+            .filter(|t| t.condition == condition)
+            .filter_map(|t| self.input.lab(t.lab).map(|value| (t, value)))
+            .peekable();
+        given.peek()?;
+        let mut against = None;
+        for (t, value) in given {
+            if t.comparator.holds(value, t.value) {
+                return None;
+            }
+            against.get_or_insert_with(|| {
+                format!(
+                    "{} {} {} is not {} {}",
+                    t.lab.label(),
+                    shown(value, |v| !t.comparator.holds(v, t.value)),
+                    t.lab.unit(),
+                    t.comparator.symbol(),
+                    t.value
+                )
+            });
+        }
+        against
+    }
+
     /// The codes of the conditions that apply, in id order.
     pub fn condition_codes(&self, kb: &KbIndex) -> Vec<String> {
         self.conditions

@@ -1235,3 +1235,59 @@ fn partner_labels_that_forbid_quinidine_quinine_or_diltiazem_are_contraindicatio
         assert_eq!(f["action"], "avoid", "{propose} + {med}: {f}");
     }
 }
+
+#[test]
+fn a_stated_condition_that_a_lab_value_contradicts_still_applies_and_says_so() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--egfr",
+        "75",
+        "--condition",
+        "ckd",
+    ]);
+    let conditions = doc["patient"]["conditions"].clone();
+    assert_eq!(
+        conditions,
+        serde_json::json!([{
+            "code": "renal-impairment",
+            "basis": "stated",
+            "note": "eGFR 75 mL/min/1.73m2 is not < 60"
+        }]),
+        "{doc}"
+    );
+    let f = finding(&doc, "condition", &["baclofen"]).unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        f["basis"]
+            .as_str()
+            .is_some_and(|b| b.ends_with("(stated), though eGFR 75 mL/min/1.73m2 is not < 60")),
+        "{f}"
+    );
+    // A value that supports it, or none, adds nothing.
+    for egfr in [&["--egfr", "45"][..], &[][..]] {
+        let mut args = vec!["--propose", "baclofen", "--condition", "ckd"];
+        args.extend(egfr);
+        let (_, doc) = check_json(&args);
+        assert!(
+            doc["patient"]["conditions"][0].get("note").is_none(),
+            "{doc}"
+        );
+    }
+    let text = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "baclofen",
+            "--age",
+            "50",
+            "--condition",
+            "elderly",
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Patient: older-adult (stated, though age 50 years is not >= 65)"),
+        "{text}"
+    );
+}

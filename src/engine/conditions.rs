@@ -55,7 +55,10 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 management: merged.management,
                 sources: merged.sources,
                 rule_ids: merged.rule_ids,
-                basis: Some(basis.describe(&cond.name)),
+                basis: Some(match req.patient.unsupported(kb, *condition) {
+                    Some(note) => format!("{}, though {note}", basis.describe(&cond.name)),
+                    None => basis.describe(&cond.name),
+                }),
             });
         }
     }

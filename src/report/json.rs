@@ -238,6 +238,11 @@ pub struct ConditionJson {
     pub code: String,
     /// `stated` or the lab comparison.
     pub basis: String,
+    /// For a stated condition the lab value given does not support: what
+    /// the value says (`eGFR 75 mL/min/1.73m2 is not < 60`); the condition
+    /// still applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl PatientJson {
@@ -259,6 +264,7 @@ impl PatientJson {
                         ConditionBasis::Lab(text) => text.clone(),
                         ConditionBasis::Implied(by) => format!("implied by {by}"),
                     },
+                    note: p.unsupported(kb, *c),
                 })
                 .collect(),
         }

@@ -52,12 +52,10 @@ pub fn write_patient_line(out: &mut dyn Write, patient: &PatientJson) -> io::Res
     let list: Vec<String> = patient
         .conditions
         .iter()
-        .map(|c| {
-            if c.basis == "stated" {
-                c.code.clone()
-            } else {
-                format!("{} ({})", c.code, c.basis)
-            }
+        .map(|c| match (&c.note, c.basis.as_str()) {
+            (Some(note), basis) => format!("{} ({basis}, though {note})", c.code),
+            (None, "stated") => c.code.clone(),
+            (None, basis) => format!("{} ({basis})", c.code),
         })
         .collect();
     writeln!(out, "Patient: {}", list.join("; "))
