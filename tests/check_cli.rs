@@ -1291,3 +1291,17 @@ fn a_stated_condition_that_a_lab_value_contradicts_still_applies_and_says_so() {
         "{text}"
     );
 }
+
+#[test]
+fn the_uk_position_on_quinine_is_a_label_warning_not_a_boxed_warning() {
+    // UK SmPCs have no boxed warnings; the finding keeps its kind (a public
+    // field) and says what it is.
+    for (jurisdiction, heading) in [("US", "Boxed warning: "), ("UK", "Label warning: ")] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--jurisdiction", jurisdiction]);
+        let f = finding(&doc, "boxed_warning", &["quinine"]).unwrap_or_else(|| panic!("{doc}"));
+        assert!(
+            f["title"].as_str().is_some_and(|t| t.starts_with(heading)),
+            "{jurisdiction}: {f}"
+        );
+    }
+}

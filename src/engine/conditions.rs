@@ -4,6 +4,7 @@
 
 use super::CheckRequest;
 use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction};
+use crate::clinical::Jurisdiction;
 use crate::kb::KbIndex;
 
 /// Condition findings for every proposed ingredient.
@@ -99,6 +100,15 @@ pub fn check_boxed_warnings(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding
             .iter()
             .max_by(|a, b| a.severity.cmp(&b.severity).then(b.id.cmp(a.id)))
             .map(|r| r.effect.to_owned());
+        // A boxed warning is a US (and Canadian) label device; a UK SmPC's
+        // position on the same risk is a warning of the label, not a box.
+        let boxed = rules
+            .iter()
+            .any(|r| matches!(r.jurisdiction, Jurisdiction::US | Jurisdiction::CA));
+        let (heading, weigh) = match boxed {
+            true => ("Boxed warning", "the boxed warning"),
+            false => ("Label warning", "the label's warning"),
+        };
         let Some(merged) = merge(rules) else {
             continue;
         };
@@ -111,11 +121,11 @@ pub fn check_boxed_warnings(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding
             drugs: vec![name.clone()],
             condition: None,
             medication_indices: Vec::new(),
-            title: format!("Boxed warning: {}", title.unwrap_or_default()),
+            title: format!("{heading}: {}", title.unwrap_or_default()),
             mechanism: merged.mechanism,
             effect: String::new(),
             management: format!(
-                "Weigh the boxed warning before proposing {name}; prefer an alternative where the label says the risk outweighs the benefit."
+                "Weigh {weigh} before proposing {name}; prefer an alternative where the label says the risk outweighs the benefit."
             ),
             sources: merged.sources,
             rule_ids: merged.rule_ids,
