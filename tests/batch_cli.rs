@@ -2030,11 +2030,11 @@ fn a_lab_value_on_a_row_rejected_for_its_medication_still_applies_to_the_patient
             .unwrap_or_default()
     };
     assert!(
-        detail("2").contains("is used with the patient's other rows"),
+        detail("2").contains("is kept for the patient's other rows"),
         "{rejects}"
     );
     assert!(
-        detail("4").contains("is used with the patient's other rows"),
+        detail("4").contains("is kept for the patient's other rows"),
         "{rejects}"
     );
     // A bad value on a row without a drug: the row is rejected for its
@@ -2200,25 +2200,35 @@ fn rows_that_disagree_on_a_lab_value_are_counted_and_the_latest_by_date_is_used(
             .contains("the later row was used")
     );
     assert!(!run.rows().iter().any(|r| r.condition == "renal-impairment"));
-    // A rejected row's value does not replace a usable row's: it only fills
-    // in what usable rows do not give.
-    std::fs::write(
-        &undated,
-        "patient_id,drug,egfr\np1,baclofen 10 mg tid,12\np1,,80\n",
-    )
-    .expect("write");
-    let run = batch_in(&dir, &undated, &["--egfr-col", "egfr"], None);
-    assert_eq!(
-        run.summary["patients_with_conflicting_values"],
-        serde_json::json!({"egfr": 1})
-    );
-    assert!(
-        run.rows()
-            .iter()
-            .any(|r| r.condition == "end-stage-renal-disease"),
-        "eGFR 12 is used: {:#?}",
-        run.rows()
-    );
+    // A row rejected for its drug or days' supply keeps its start date: a
+    // lab row with no drug can be the latest. A row whose date cannot be
+    // read counts as the earliest.
+    let dated = dir.path().join("dated.csv");
+    for text in [
+        "p1,baclofen 10 mg tid,2019-01-01,80\np1,,2024-06-01,12\n",
+        "p1,baclofen 10 mg tid,2024-06-01,12\np1,,,80\n",
+        "p1,baclofen 10 mg tid,2024-06-01,12\np1,,2024-13-01,80\n",
+    ] {
+        std::fs::write(&dated, format!("patient_id,drug,start,egfr\n{text}")).expect("write");
+        let run = batch_in(
+            &dir,
+            &dated,
+            &["--start-col", "start", "--egfr-col", "egfr"],
+            None,
+        );
+        assert_eq!(
+            run.summary["patients_with_conflicting_values"],
+            serde_json::json!({"egfr": 1}),
+            "{text}"
+        );
+        assert!(
+            run.rows()
+                .iter()
+                .any(|r| r.condition == "end-stage-renal-disease"),
+            "{text}: eGFR 12 is used: {:#?}",
+            run.rows()
+        );
+    }
     // Rows that agree are no conflict.
     std::fs::write(
         &undated,
@@ -2256,4 +2266,18 @@ fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
     assert_eq!(lines(&proposed, "p3", "renal-impairment"), "6");
     assert_eq!(lines(&proposed, "p4", "end-stage-renal-disease"), "7");
     assert_eq!(lines(&proposed, "p4", "renal-impairment"), "7");
+    // A rule that holds from an age on (Beers: 65 or more, eGFR below 60)
+    // lists the row that gave the age as well as the eGFR's.
+    let beers = batch(
+        &fixture("age_row.csv"),
+        &[
+            "--egfr-col",
+            "egfr",
+            "--age-col",
+            "age",
+            "--propose",
+            "baclofen",
+        ],
+    );
+    assert_eq!(lines(&beers, "p1", "renal-impairment"), "3;4");
 }

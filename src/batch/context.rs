@@ -32,19 +32,13 @@ impl RowContext {
         self.conditions.is_none() && self.labs.iter().all(Option::is_none)
     }
 
-    /// Merges the row at `line` into a patient's context: `rank` is its
-    /// start day and whether the row is usable (a rejected row's values
-    /// only fill in what usable rows do not give).
-    pub fn apply(
-        &self,
-        target: &mut MergedContext,
-        lists: &[Vec<String>],
-        rank: (Day, bool),
-        line: u64,
-    ) {
+    /// Merges the row at `line`, which starts on `day` (the earliest day
+    /// when it has no date or one that cannot be read), into a patient's
+    /// context.
+    pub fn apply(&self, target: &mut MergedContext, lists: &[Vec<String>], day: Day, line: u64) {
         for (i, (value, field)) in self.labs.iter().zip(LABS).enumerate() {
             if let Some(value) = value {
-                target.take(i, field, *value, (rank, line));
+                target.take(i, field, *value, (day, line));
             }
         }
         if let Some(list) = self.conditions.and_then(|i| lists.get(i as usize)) {
@@ -123,9 +117,9 @@ const CONDITIONS_BIT: usize = 5;
 pub struct MergedContext {
     /// The values used.
     pub input: PatientInput,
-    /// Per lab, in [`LABS`] order: the rank (start day, usable) and line of
-    /// the row its value came from.
-    from: [((Day, bool), u64); 5],
+    /// Per lab, in [`LABS`] order: the start day and line of the row its
+    /// value came from.
+    from: [(Day, u64); 5],
     /// The line of the first row stating each of `input.conditions`.
     condition_lines: Vec<u64>,
     /// A bit per lab, in [`LABS`] order: the patient's rows gave two
@@ -134,10 +128,9 @@ pub struct MergedContext {
 }
 
 impl MergedContext {
-    /// Takes `value` for the lab at `slot` from the row `from` (rank,
-    /// line): the latest start wins, then a usable row over a rejected one,
-    /// then the later row.
-    fn take(&mut self, slot: usize, field: LabField, value: f64, from: ((Day, bool), u64)) {
+    /// Takes `value` for the lab at `slot` from the row `from` (start day,
+    /// line): the latest start wins, the later row when starts tie.
+    fn take(&mut self, slot: usize, field: LabField, value: f64, from: (Day, u64)) {
         let current = lab_mut(&mut self.input, field);
         match *current {
             Some(old) => {
@@ -154,6 +147,12 @@ impl MergedContext {
                 self.from[slot] = from;
             }
         }
+    }
+
+    /// The line of the row whose age was used, if one gave an age.
+    pub fn age_line(&self) -> Option<u64> {
+        let slot = LABS.iter().position(|f| *f == LabField::Age)?;
+        self.input.age.map(|_| self.from[slot].1)
     }
 
     /// Adds a condition stated on `line`, unless stated before.

@@ -91,11 +91,10 @@ impl Group {
     /// context ([`CONTEXT_ONLY`]) adds no medication.
     pub fn push(&mut self, row: Row, context: &super::context::RowContext, lists: &[Vec<String>]) {
         if !context.is_empty() {
-            let usable = row.med != CONTEXT_ONLY;
             context.apply(
                 self.context.get_or_insert_default(),
                 lists,
-                (row.start, usable),
+                row.start,
                 row.line,
             );
         }
@@ -421,6 +420,9 @@ struct Call<'a> {
     /// Each condition of the patient's (by code) with the lines of the rows
     /// that gave it (a lab value, a stated condition), ascending.
     condition_lines: &'a [(&'a str, Vec<u64>)],
+    /// The line of the row whose age was used, for rules that hold from an
+    /// age on (Beers).
+    age_line: Option<u64>,
 }
 
 /// Checks one patient. Returns the findings (deduplicated, most severe
@@ -435,6 +437,7 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
         condition_set: s.probes.condition_set(&context),
         distinct: &distinct,
         condition_lines: &condition_lines,
+        age_line: g.context.as_ref().and_then(|c| c.age_line()),
     };
     let mut out: Vec<BatchFinding> = Vec::new();
     match s.mode {
@@ -852,10 +855,21 @@ fn check_one(
             .as_deref()
             .filter(|_| finding.kind == FindingKind::Condition)
             .and_then(|code| call.condition_lines.iter().find(|(c, _)| *c == code));
-        let lines = match given {
+        let mut lines = match given {
             Some((_, lines)) => union_sorted(base, lines),
             None => base.to_vec(),
         };
+        // A rule that holds from an age on: the row that gave the age too.
+        if finding.kind == FindingKind::Condition
+            && let Some(age) = call.age_line
+            && finding.rule_ids.iter().any(|id| {
+                s.kb.condition_rules
+                    .iter()
+                    .any(|r| r.id == *id && r.min_age.is_some())
+            })
+        {
+            lines = union_sorted(&lines, &[age]);
+        }
         out.push(BatchFinding {
             proposed: Arc::clone(&label),
             finding: Arc::clone(finding),

@@ -386,16 +386,20 @@ impl<'a> ReadState<'a> {
             return None;
         }
         note(
-            "its patient context (lab values, conditions) is used with the patient's other rows"
+            "its patient context (lab values, conditions) is kept for the patient's other rows, \
+             if any"
                 .to_owned(),
         );
+        // Its start date, when it can be read, ranks its lab values among
+        // the patient's (a lab row with no drug may be the latest).
+        let start = self.checker.start_day(rec).unwrap_or(reader::OPEN_START);
         Some(ValidRow {
             patient,
             row: Row {
                 line,
                 med: CONTEXT_ONLY,
                 proposed: NO_MED,
-                start: reader::OPEN_START,
+                start,
                 end: reader::OPEN_END,
             },
             context,

@@ -782,6 +782,13 @@ impl RowChecker {
         })
     }
 
+    /// The row's start date, when the file has a start column and the date
+    /// can be read (a row rejected for its stop date or days' supply still
+    /// has one).
+    pub fn start_day(&self, rec: &Record<'_>) -> Option<Day> {
+        parse_day(trim(rec.field(self.layout.start?)?))
+    }
+
     fn window(&self, rec: &Record<'_>, line: u64) -> Result<(Day, Day), Reject> {
         let Some(start_col) = self.layout.start else {
             return Ok((OPEN_START, OPEN_END));

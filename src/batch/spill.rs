@@ -343,7 +343,7 @@ mod tests {
             labs: [Some(50.0), None, Some(80.0), None, None],
             conditions: Some(0),
         };
-        row_context.apply(&mut earlier, &[vec!["ckd".to_owned()]], (-5, true), 2);
+        row_context.apply(&mut earlier, &[vec!["ckd".to_owned()]], -5, 2);
         group.context = Some(Box::new(earlier));
         spill.push_group(group);
         // eGFR 30 and the conditions list 0, as a row would carry them.
