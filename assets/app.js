@@ -113,7 +113,10 @@ function patientLine(p) {
     ["eGFR", p.egfr, "mL/min/1.73 m²"], ["QTc", p.qtc, "ms"], ["K", p.potassium, "mmol/L"],
     ["Mg", p.magnesium, "mg/dL"], ["age", p.age, "years"],
   ].filter(([, v]) => v !== null && v !== undefined).map(([n, v, u]) => `${n} ${v} ${u}`);
-  const conditions = (p.conditions || []).map((c) => c.basis === "stated" ? c.code : `${c.code} (${c.basis})`);
+  const conditions = (p.conditions || []).map((c) => {
+    if (c.note) return `${c.code} (${c.basis}, though ${c.note})`;
+    return c.basis === "stated" ? c.code : `${c.code} (${c.basis})`;
+  });
   const parts = [];
   if (labs.length) parts.push(labs.join(", "));
   if (conditions.length) parts.push(`conditions: ${conditions.join("; ")}`);

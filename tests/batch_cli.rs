@@ -2280,4 +2280,19 @@ fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
         ],
     );
     assert_eq!(lines(&beers, "p1", "renal-impairment"), "3;4");
+    // Age 60 on line 4 does not meet it; `elderly` stated on line 5 does.
+    let stated = batch(
+        &fixture("stated_elderly.csv"),
+        &[
+            "--egfr-col",
+            "egfr",
+            "--age-col",
+            "age",
+            "--conditions-col",
+            "conditions",
+            "--propose",
+            "baclofen",
+        ],
+    );
+    assert_eq!(lines(&stated, "p1", "renal-impairment"), "3;5");
 }

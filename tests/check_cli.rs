@@ -1293,6 +1293,38 @@ fn a_stated_condition_that_a_lab_value_contradicts_still_applies_and_says_so() {
 }
 
 #[test]
+fn an_age_bound_rule_met_only_by_a_stated_older_adult_says_so() {
+    // Beers (65 or more, eGFR below 60: avoid) applies to a stated older
+    // adult whose age is given as 60 — a missed caution costs more — and
+    // the finding says why.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--egfr",
+        "45",
+        "--age",
+        "60",
+        "--condition",
+        "elderly",
+    ]);
+    let f = finding(&doc, "condition", &["baclofen"]).unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["severity"], "major", "{f}");
+    assert!(
+        f["basis"]
+            .as_str()
+            .is_some_and(|b| b
+                .ends_with("; applied for a stated older adult, though age 60 years is below 65")),
+        "{f}"
+    );
+    let (_, doc) = check_json(&["--propose", "baclofen", "--egfr", "45", "--age", "70"]);
+    let f = finding(&doc, "condition", &["baclofen"]).unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        !f["basis"].as_str().unwrap_or("").contains("applied for"),
+        "{f}"
+    );
+}
+
+#[test]
 fn the_uk_position_on_quinine_is_a_label_warning_not_a_boxed_warning() {
     // UK SmPCs have no boxed warnings; the finding keeps its kind (a public
     // field) and says what it is.
@@ -1304,4 +1336,26 @@ fn the_uk_position_on_quinine_is_a_label_warning_not_a_boxed_warning() {
             "{jurisdiction}: {f}"
         );
     }
+    // The text report's tag and the FHIR DetectedIssue say the same.
+    let text = crampcheck()
+        .args(["check", "--propose", "quinine", "--jurisdiction", "UK"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("[label warning · monitor · label]"), "{text}");
+    let fhir = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine",
+            "--jurisdiction",
+            "UK",
+            "--format",
+            "fhir",
+        ])
+        .output()
+        .expect("run");
+    let fhir = String::from_utf8_lossy(&fhir.stdout);
+    assert!(fhir.contains("\"text\": \"Label warning\""), "{fhir}");
+    assert!(!fhir.contains("Boxed warning"), "{fhir}");
 }

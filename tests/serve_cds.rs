@@ -1035,3 +1035,45 @@ fn an_order_with_several_dosage_instructions_says_its_dose_was_not_checked() {
     // The interaction and condition cards are still there.
     assert!(several.len() > 1, "{several:#?}");
 }
+
+#[test]
+fn a_medication_statement_s_dosage_is_read_and_two_of_them_are_said() {
+    // FHIR R4 MedicationStatement keeps its dosages in `dosage`, not
+    // `dosageInstruction`: methocarbamol 1500 mg six times a day (9 g a day)
+    // is above its maximum; given as two dosages, it is said to be unchecked.
+    let server = TestServer::start();
+    let mut request = fixture("order-sign-baclofen.json");
+    let statement = json!({
+        "resourceType": "MedicationStatement", "id": "s2", "status": "active",
+        "medicationCodeableConcept": {"text": "methocarbamol 750 mg tablet"},
+        "subject": {"reference": "Patient/example"},
+        "dosage": [{
+            "timing": {"repeat": {"frequency": 6, "period": 1, "periodUnit": "d"}},
+            "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}]
+        }]
+    });
+    if let Some(entries) = request["prefetch"]["medicationStatements"]["entry"].as_array_mut() {
+        entries.push(json!({"resource": statement}));
+    }
+    let read = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(&read, "methocarbamol 9000 mg/day").is_some(),
+        "{read:#?}"
+    );
+    if let Some(dosages) =
+        request["prefetch"]["medicationStatements"]["entry"][1]["resource"]["dosage"].as_array_mut()
+    {
+        let again = dosages[0].clone();
+        dosages.push(again);
+    }
+    let several = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        find(
+            &several,
+            "Dose of methocarbamol 750 mg tablet not checked: 2 dosage instructions"
+        )
+        .is_some(),
+        "{several:#?}"
+    );
+    assert!(find(&several, "methocarbamol 9000 mg/day").is_none());
+}

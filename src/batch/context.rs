@@ -149,12 +149,6 @@ impl MergedContext {
         }
     }
 
-    /// The line of the row whose age was used, if one gave an age.
-    pub fn age_line(&self) -> Option<u64> {
-        let slot = LABS.iter().position(|f| *f == LabField::Age)?;
-        self.input.age.map(|_| self.from[slot].1)
-    }
-
     /// Adds a condition stated on `line`, unless stated before.
     fn state(&mut self, code: &str, line: u64) {
         if !self.input.conditions.iter().any(|c| c == code) {

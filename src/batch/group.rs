@@ -22,7 +22,7 @@ use crate::clinical::Jurisdiction;
 use crate::engine::inputs::unresolved_findings;
 use crate::engine::{CheckRequest, Finding, FindingKind, check, report_order};
 use crate::kb::KbIndex;
-use crate::kb::index::{ConditionId, DrugId};
+use crate::kb::index::{ConditionId, DrugId, Lab};
 use crate::patient::{PatientContext, PatientInput};
 use crate::resolve::{Resolved, Status};
 use foldhash::HashMap;
@@ -420,9 +420,10 @@ struct Call<'a> {
     /// Each condition of the patient's (by code) with the lines of the rows
     /// that gave it (a lab value, a stated condition), ascending.
     condition_lines: &'a [(&'a str, Vec<u64>)],
-    /// The line of the row whose age was used, for rules that hold from an
+    /// The lines that made the patient an older adult (the age row when
+    /// the age meets it, the row stating it), for rules that hold from an
     /// age on (Beers).
-    age_line: Option<u64>,
+    age_lines: Vec<u64>,
 }
 
 /// Checks one patient. Returns the findings (deduplicated, most severe
@@ -437,7 +438,7 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
         condition_set: s.probes.condition_set(&context),
         distinct: &distinct,
         condition_lines: &condition_lines,
-        age_line: g.context.as_ref().and_then(|c| c.age_line()),
+        age_lines: age_lines(s.kb, &condition_lines),
     };
     let mut out: Vec<BatchFinding> = Vec::new();
     match s.mode {
@@ -674,6 +675,22 @@ fn condition_lines<'kb>(
         .collect()
 }
 
+/// The lines behind the patient's conditions that the KB defines by age
+/// (`older-adult`), united.
+fn age_lines(kb: &KbIndex, condition_lines: &[(&str, Vec<u64>)]) -> Vec<u64> {
+    let by_age: Vec<&str> = kb
+        .lab_thresholds
+        .iter()
+        .filter(|t| t.lab == Lab::Age)
+        .filter_map(|t| kb.conditions.get(t.condition as usize))
+        .map(|c| c.code.as_str())
+        .collect();
+    condition_lines
+        .iter()
+        .filter(|(code, _)| by_age.contains(code))
+        .fold(Vec::new(), |all, (_, lines)| union_sorted(&all, lines))
+}
+
 fn context_of(s: &Shared<'_>, g: &Group) -> (PatientContext, bool) {
     let empty = || PatientContext {
         input: PatientInput::default(),
@@ -859,16 +876,17 @@ fn check_one(
             Some((_, lines)) => union_sorted(base, lines),
             None => base.to_vec(),
         };
-        // A rule that holds from an age on: the row that gave the age too.
+        // A rule that holds from an age on: the rows that made the patient
+        // old enough too.
         if finding.kind == FindingKind::Condition
-            && let Some(age) = call.age_line
+            && !call.age_lines.is_empty()
             && finding.rule_ids.iter().any(|id| {
                 s.kb.condition_rules
                     .iter()
                     .any(|r| r.id == *id && r.min_age.is_some())
             })
         {
-            lines = union_sorted(&lines, &[age]);
+            lines = union_sorted(&lines, &call.age_lines);
         }
         out.push(BatchFinding {
             proposed: Arc::clone(&label),

@@ -38,10 +38,27 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 .iter()
                 .max_by(|a, b| a.severity.cmp(&b.severity).then(b.id.cmp(a.id)))
                 .map(|r| r.effect.to_owned());
+            // An age-bound rule met only through a stated older adult while
+            // the age given is lower (`--condition elderly --age 60`): it
+            // applies, and says why.
+            let below_age = rules.iter().find_map(|r| {
+                let min = kb.condition_rules.iter().find(|c| c.id == r.id)?.min_age?;
+                let age = req.patient.input.age.filter(|age| *age < f64::from(min))?;
+                Some(format!(
+                    "applied for a stated older adult, though age {age} years is below {min}"
+                ))
+            });
             let Some(merged) = merge(rules) else {
                 continue;
             };
             let cond = &kb.conditions[*condition as usize];
+            let mut basis = match req.patient.unsupported(kb, *condition) {
+                Some(note) => format!("{}, though {note}", basis.describe(&cond.name)),
+                None => basis.describe(&cond.name),
+            };
+            if let Some(note) = below_age {
+                basis = format!("{basis}; {note}");
+            }
             findings.push(Finding {
                 kind: FindingKind::Condition,
                 severity: merged.severity,
@@ -56,15 +73,16 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 management: merged.management,
                 sources: merged.sources,
                 rule_ids: merged.rule_ids,
-                basis: Some(match req.patient.unsupported(kb, *condition) {
-                    Some(note) => format!("{}, though {note}", basis.describe(&cond.name)),
-                    None => basis.describe(&cond.name),
-                }),
+                basis: Some(basis),
             });
         }
     }
     findings
 }
+
+/// The heading of a `boxed_warning` finding whose label has no box (a UK
+/// SmPC's warning): reports name it so, not "Boxed warning".
+pub const LABEL_WARNING: &str = "Label warning";
 
 /// Boxed-warning findings for every proposed ingredient.
 pub fn check_boxed_warnings(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
@@ -107,7 +125,7 @@ pub fn check_boxed_warnings(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding
             .any(|r| matches!(r.jurisdiction, Jurisdiction::US | Jurisdiction::CA));
         let (heading, weigh) = match boxed {
             true => ("Boxed warning", "the boxed warning"),
-            false => ("Label warning", "the label's warning"),
+            false => (LABEL_WARNING, "the label's warning"),
         };
         let Some(merged) = merge(rules) else {
             continue;

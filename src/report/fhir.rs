@@ -11,6 +11,7 @@
 //! `evidence` 0..*, `detail` 0..1 string, `reference` 0..1 uri.
 
 use super::json::{CheckJson, FindingJson};
+use crate::engine::conditions::LABEL_WARNING;
 use serde::Serialize;
 
 /// The v3 ActCode code system, where DetectedIssue codes come from.
@@ -312,7 +313,10 @@ fn issue(doc: &CheckJson, f: &FindingJson) -> DetectedIssue {
         status: "final",
         code: CodeableConcept {
             coding: act_code(f.kind).into_iter().collect(),
-            text: kind_text(f.kind).to_owned(),
+            text: match f.title.starts_with(LABEL_WARNING) {
+                true => LABEL_WARNING.to_owned(),
+                false => kind_text(f.kind).to_owned(),
+            },
         },
         severity: fhir_severity(f.severity),
         implicated,

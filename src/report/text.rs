@@ -4,6 +4,7 @@
 //! the caller's `anstream` stream strips it when piped or when `NO_COLOR` is set.
 
 use super::json::{CheckJson, PatientJson};
+use crate::engine::conditions::LABEL_WARNING;
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -157,7 +158,10 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
             .collect::<Vec<_>>()
             .join(", ");
         let tags = [
-            Some(f.kind.replace('_', " ")),
+            Some(match f.title.starts_with(LABEL_WARNING) {
+                true => LABEL_WARNING.to_lowercase(),
+                false => f.kind.replace('_', " "),
+            }),
             Some(f.action.to_owned()),
             f.evidence.map(str::to_owned),
         ]

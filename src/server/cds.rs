@@ -145,7 +145,8 @@ pub struct FhirMed {
     pub frequency: Option<String>,
     /// The amount given per dose, from the dosage's `doseQuantity`.
     pub dose: Option<DoseQuantity>,
-    /// How many `dosageInstruction`s the record holds. With more than one
+    /// How many dosages (`dosageInstruction`, or a statement's `dosage`) the
+    /// record holds. With more than one
     /// (a morning and a night dose) neither frequency nor dose is taken
     /// from them: one schedule would read the daily dose low, so it is
     /// said to be unchecked instead.
@@ -359,13 +360,23 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
 /// A `dosageInstruction` and its path for error messages.
 type Dosage<'a> = (&'a Map<String, Value>, String);
 
-/// A medication's first `dosageInstruction` (the only one read).
+/// Where a record keeps its dosages: `dosageInstruction` in a
+/// MedicationRequest, `dosage` in a MedicationStatement (FHIR R4).
+fn dosage_key(med: &Map<String, Value>) -> &'static str {
+    match resource_type(med) {
+        "MedicationStatement" => "dosage",
+        _ => "dosageInstruction",
+    }
+}
+
+/// A medication's first dosage (the only one read).
 fn first_dosage<'a>(
     med: &'a Map<String, Value>,
     path: &str,
 ) -> Result<Option<Dosage<'a>>, ApiError> {
-    Ok(match opt_array(med, "dosageInstruction", path)?.first() {
-        Some(Value::Object(dosage)) => Some((dosage, format!("{path}.dosageInstruction[0]"))),
+    let key = dosage_key(med);
+    Ok(match opt_array(med, key, path)?.first() {
+        Some(Value::Object(dosage)) => Some((dosage, format!("{path}.{key}[0]"))),
         _ => None,
     })
 }
@@ -567,7 +578,10 @@ fn fhir_med(
             names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
         }
     }
-    let dosage_count = opt_array(resource, "dosageInstruction", path)?.len();
+    let dosage_count = opt_array(resource, dosage_key(resource), path)?
+        .iter()
+        .filter(|d| d.is_object())
+        .count();
     let (frequency, dose) = match dosage_count {
         0 | 1 => (
             frequency(resource, path, limits)?,
@@ -1471,6 +1485,7 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             ));
         }
     }
+    let mut dosages_said: HashSet<&str> = HashSet::new();
     for med in req.proposed.iter().chain(&req.others) {
         if med.dosage_count > 1 {
             let name = med
@@ -1478,6 +1493,9 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                 .first()
                 .or(med.reference.as_ref())
                 .map_or("a medication", String::as_str);
+            if !dosages_said.insert(name) {
+                continue;
+            }
             out.push(several_dosages_card(
                 &kb.meta.version,
                 name,
