@@ -2296,3 +2296,48 @@ fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
     );
     assert_eq!(lines(&stated, "p1", "renal-impairment"), "3;5");
 }
+
+#[test]
+fn as_of_does_not_use_lab_values_taken_after_that_day() {
+    // The 2024 eGFR 12 was not known on 2022-01-01: as of then, the 2019
+    // value (80) stands. Without --as-of the 2024 value is the latest.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("asof.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug,start,stop,egfr\n\
+         P,baclofen 10 mg tid,2019-01-01,,80\n\
+         P,,2024-06-01,,12\n\
+         Q,baclofen 10 mg tid,2019-01-01,,80\n\
+         Q,amoxicillin 500 mg,2024-06-01,2024-06-08,12\n",
+    )
+    .expect("write");
+    let cols = [
+        "--start-col",
+        "start",
+        "--stop-col",
+        "stop",
+        "--egfr-col",
+        "egfr",
+    ];
+    let latest = batch_in(&dir, &file, &cols, None);
+    let end_stage = |run: &Run, patient: &str| {
+        run.rows()
+            .iter()
+            .any(|r| r.patient == patient && r.condition == "end-stage-renal-disease")
+    };
+    assert!(end_stage(&latest, "P") && end_stage(&latest, "Q"));
+    let mut with_as_of = cols.to_vec();
+    with_as_of.extend(["--as-of", "2022-01-01"]);
+    let then = batch_in(&dir, &file, &with_as_of, None);
+    assert!(
+        !end_stage(&then, "P") && !end_stage(&then, "Q"),
+        "{:#?}",
+        then.rows()
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");
+    assert!(
+        rejects.contains("dated after --as-of, so it was not used"),
+        "{rejects}"
+    );
+}

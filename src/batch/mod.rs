@@ -279,6 +279,9 @@ struct ReadState<'a> {
     late_patients: usize,
     sent_any: bool,
     with_context: bool,
+    /// `--as-of`: context on rows that start after it is not used (a lab
+    /// taken later is not what was known that day).
+    as_of: Option<Day>,
 }
 
 impl<'a> ReadState<'a> {
@@ -314,7 +317,11 @@ impl<'a> ReadState<'a> {
             _ => NO_MED,
         };
         let context = if self.with_context {
-            self.context.parse(rec, line)?
+            let context = self.context.parse(rec, line)?;
+            match self.as_of.is_some_and(|day| fields.start > day) {
+                true => RowContext::default(),
+                false => context,
+            }
         } else {
             RowContext::default()
         };
@@ -385,14 +392,18 @@ impl<'a> ReadState<'a> {
         if context.is_empty() {
             return None;
         }
+        // Its start date, when it can be read, ranks its lab values among
+        // the patient's (a lab row with no drug may be the latest).
+        let start = self.checker.start_day(rec).unwrap_or(reader::OPEN_START);
+        if self.as_of.is_some_and(|day| start > day) {
+            note("its patient context is dated after --as-of, so it was not used".to_owned());
+            return None;
+        }
         note(
             "its patient context (lab values, conditions) is kept for the patient's other rows, \
              if any"
                 .to_owned(),
         );
-        // Its start date, when it can be read, ranks its lab values among
-        // the patient's (a lab row with no drug may be the latest).
-        let start = self.checker.start_day(rec).unwrap_or(reader::OPEN_START);
         Some(ValidRow {
             patient,
             row: Row {
@@ -751,6 +762,7 @@ pub fn run(
         late_patients: 0,
         sent_any: false,
         with_context,
+        as_of: opts.as_of,
     };
     let (tx, rx) = mpsc::sync_channel::<Work>(2);
     let worker_result = std::thread::scope(|scope| {
