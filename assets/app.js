@@ -60,7 +60,9 @@ function findingCard(f, medications) {
     .filter((i) => medications && medications[i])
     .map((i) => `#${i + 1} ${medications[i].input.trim()}`)
     .join(", ");
-  const tags = [f.kind.replace(/_/g, " "), f.action, f.evidence].filter(Boolean).join(" · ");
+  // A UK SmPC's warning is no box: the engine titles it "Label warning".
+  const kind = f.title.startsWith("Label warning") ? "label warning" : f.kind.replace(/_/g, " ");
+  const tags = [kind, f.action, f.evidence].filter(Boolean).join(" · ");
   return el("article", { class: `finding sev-${f.severity}`, "data-severity": f.severity },
     el("h3", {}, badge(f.severity), " ", f.title),
     el("p", { class: "tags" }, tags),

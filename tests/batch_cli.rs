@@ -2295,6 +2295,22 @@ fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
         ],
     );
     assert_eq!(lines(&stated, "p1", "renal-impairment"), "3;5");
+    // An age of 10 makes the patient a child, not an older adult: its row
+    // is not behind an age-from-65 rule.
+    let young = batch(
+        &fixture("stated_elderly_young_age.csv"),
+        &[
+            "--egfr-col",
+            "egfr",
+            "--age-col",
+            "age",
+            "--conditions-col",
+            "conditions",
+            "--propose",
+            "baclofen",
+        ],
+    );
+    assert_eq!(lines(&young, "p1", "renal-impairment"), "3;5");
 }
 
 #[test]

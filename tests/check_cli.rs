@@ -1322,6 +1322,20 @@ fn an_age_bound_rule_met_only_by_a_stated_older_adult_says_so() {
         !f["basis"].as_str().unwrap_or("").contains("applied for"),
         "{f}"
     );
+    // When the finding is about the stated old age itself, one note says it.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "orphenadrine",
+        "--condition",
+        "elderly",
+        "--age",
+        "60",
+    ]);
+    let f = finding(&doc, "condition", &["orphenadrine"])
+        .filter(|f| f["condition"] == "older-adult")
+        .unwrap_or_else(|| panic!("{doc}"));
+    let basis = f["basis"].as_str().unwrap_or("");
+    assert_eq!(basis.matches("age 60 years").count(), 1, "{basis}");
 }
 
 #[test]

@@ -1077,3 +1077,52 @@ fn a_medication_statement_s_dosage_is_read_and_two_of_them_are_said() {
     );
     assert!(find(&several, "methocarbamol 9000 mg/day").is_none());
 }
+
+#[test]
+fn dosages_that_say_nothing_are_passed_over() {
+    // A null or empty dosage is no dosage: the one real schedule is read
+    // (baclofen 10 mg, 4 tablets four times a day: 160 mg/day), and no card
+    // claims several dosages.
+    let server = TestServer::start();
+    let mut request = fixture("order-sign-baclofen.json");
+    let real = json!({
+        "timing": {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}},
+        "doseAndRate": [{"doseQuantity": {"value": 4, "unit": "tablet"}}]
+    });
+    for list in [json!([null, real.clone()]), json!([{}, real.clone()])] {
+        request["context"]["draftOrders"]["entry"][0]["resource"]["dosageInstruction"] = list;
+        let read = cards(&server, "crampcheck-order-sign", &request);
+        assert!(find(&read, "baclofen 160 mg/day").is_some(), "{read:#?}");
+        assert!(find(&read, "dosage instructions").is_none(), "{read:#?}");
+    }
+    // A statement's `dosage` that is not a list does not fail the request;
+    // a statement sent with `dosageInstruction` is read as before.
+    let statement = |dosage: (&str, Value)| {
+        let mut s = json!({
+            "resourceType": "MedicationStatement", "id": "s3", "status": "active",
+            "medicationCodeableConcept": {"text": "methocarbamol 750 mg tablet"},
+            "subject": {"reference": "Patient/example"}
+        });
+        s[dosage.0] = dosage.1;
+        s
+    };
+    let six_a_day = json!({
+        "timing": {"repeat": {"frequency": 6, "period": 1, "periodUnit": "d"}},
+        "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}]
+    });
+    for (key, value, flagged) in [
+        ("dosage", six_a_day.clone(), false),
+        ("dosageInstruction", json!([six_a_day.clone()]), true),
+    ] {
+        let mut request = fixture("order-sign-baclofen.json");
+        if let Some(entries) = request["prefetch"]["medicationStatements"]["entry"].as_array_mut() {
+            entries.push(json!({"resource": statement((key, value))}));
+        }
+        let read = cards(&server, "crampcheck-order-sign", &request);
+        assert_eq!(
+            find(&read, "methocarbamol 9000 mg/day").is_some(),
+            flagged,
+            "{key}: {read:#?}"
+        );
+    }
+}

@@ -22,7 +22,7 @@ use crate::clinical::Jurisdiction;
 use crate::engine::inputs::unresolved_findings;
 use crate::engine::{CheckRequest, Finding, FindingKind, check, report_order};
 use crate::kb::KbIndex;
-use crate::kb::index::{ConditionId, DrugId, Lab};
+use crate::kb::index::{Comparator, ConditionId, DrugId, Lab};
 use crate::patient::{PatientContext, PatientInput};
 use crate::resolve::{Resolved, Status};
 use foldhash::HashMap;
@@ -681,7 +681,8 @@ fn age_lines(kb: &KbIndex, condition_lines: &[(&str, Vec<u64>)]) -> Vec<u64> {
     let by_age: Vec<&str> = kb
         .lab_thresholds
         .iter()
-        .filter(|t| t.lab == Lab::Age)
+        // Conditions of old age (`older-adult`: 65 or more), not youth.
+        .filter(|t| t.lab == Lab::Age && matches!(t.comparator, Comparator::Ge | Comparator::Gt))
         .filter_map(|t| kb.conditions.get(t.condition as usize))
         .map(|c| c.code.as_str())
         .collect();

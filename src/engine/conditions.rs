@@ -52,13 +52,13 @@ pub fn check_conditions(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 continue;
             };
             let cond = &kb.conditions[*condition as usize];
-            let mut basis = match req.patient.unsupported(kb, *condition) {
-                Some(note) => format!("{}, though {note}", basis.describe(&cond.name)),
-                None => basis.describe(&cond.name),
+            // One note is enough when the condition is the stated old age
+            // itself.
+            let basis = match (req.patient.unsupported(kb, *condition), below_age) {
+                (Some(note), _) => format!("{}, though {note}", basis.describe(&cond.name)),
+                (None, Some(note)) => format!("{}; {note}", basis.describe(&cond.name)),
+                (None, None) => basis.describe(&cond.name),
             };
-            if let Some(note) = below_age {
-                basis = format!("{basis}; {note}");
-            }
             findings.push(Finding {
                 kind: FindingKind::Condition,
                 severity: merged.severity,

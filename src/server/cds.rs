@@ -360,13 +360,35 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
 /// A `dosageInstruction` and its path for error messages.
 type Dosage<'a> = (&'a Map<String, Value>, String);
 
-/// Where a record keeps its dosages: `dosageInstruction` in a
-/// MedicationRequest, `dosage` in a MedicationStatement (FHIR R4).
-fn dosage_key(med: &Map<String, Value>) -> &'static str {
-    match resource_type(med) {
-        "MedicationStatement" => "dosage",
-        _ => "dosageInstruction",
-    }
+/// A record's dosages that say anything (non-empty objects), with their
+/// paths: a MedicationStatement's `dosage` (FHIR R4), else its or a
+/// MedicationRequest's `dosageInstruction`. A statement's `dosage` that is
+/// not a list is passed over (the dose is then not checked) rather than
+/// failing every card of the request.
+fn dosages<'a>(med: &'a Map<String, Value>, path: &str) -> Result<Vec<Dosage<'a>>, ApiError> {
+    let statement = resource_type(med) == "MedicationStatement";
+    let (key, items) = match med.get("dosage") {
+        Some(Value::Array(items)) if statement => ("dosage", items.as_slice()),
+        Some(Value::Null) | None => (
+            "dosageInstruction",
+            opt_array(med, "dosageInstruction", path)?,
+        ),
+        Some(_) if statement => return Ok(Vec::new()),
+        Some(_) => (
+            "dosageInstruction",
+            opt_array(med, "dosageInstruction", path)?,
+        ),
+    };
+    Ok(items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            Value::Object(dosage) if !dosage.is_empty() => {
+                Some((dosage, format!("{path}.{key}[{i}]")))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// A medication's first dosage (the only one read).
@@ -374,11 +396,7 @@ fn first_dosage<'a>(
     med: &'a Map<String, Value>,
     path: &str,
 ) -> Result<Option<Dosage<'a>>, ApiError> {
-    let key = dosage_key(med);
-    Ok(match opt_array(med, key, path)?.first() {
-        Some(Value::Object(dosage)) => Some((dosage, format!("{path}.{key}[0]"))),
-        _ => None,
-    })
+    Ok(dosages(med, path)?.into_iter().next())
 }
 
 /// The frequency of a dosage as the medication parser reads it: a word for
@@ -578,10 +596,7 @@ fn fhir_med(
             names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
         }
     }
-    let dosage_count = opt_array(resource, dosage_key(resource), path)?
-        .iter()
-        .filter(|d| d.is_object())
-        .count();
+    let dosage_count = dosages(resource, path)?.len();
     let (frequency, dose) = match dosage_count {
         0 | 1 => (
             frequency(resource, path, limits)?,
