@@ -1095,34 +1095,59 @@ fn dosages_that_say_nothing_are_passed_over() {
         assert!(find(&read, "baclofen 160 mg/day").is_some(), "{read:#?}");
         assert!(find(&read, "dosage instructions").is_none(), "{read:#?}");
     }
-    // A statement's `dosage` that is not a list does not fail the request;
-    // a statement sent with `dosageInstruction` is read as before.
-    let statement = |dosage: (&str, Value)| {
+    // A statement sent with `dosageInstruction` (and no `dosage`) is read as
+    // before; a `dosage` that is not a list, or an entry that is not an
+    // object, fails the request naming it, as any malformed field of a
+    // record that is checked.
+    let statement = |key: &str, dosage: Value| {
         let mut s = json!({
             "resourceType": "MedicationStatement", "id": "s3", "status": "active",
             "medicationCodeableConcept": {"text": "methocarbamol 750 mg tablet"},
             "subject": {"reference": "Patient/example"}
         });
-        s[dosage.0] = dosage.1;
+        s[key] = dosage;
         s
     };
     let six_a_day = json!({
         "timing": {"repeat": {"frequency": 6, "period": 1, "periodUnit": "d"}},
         "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}]
     });
-    for (key, value, flagged) in [
-        ("dosage", six_a_day.clone(), false),
-        ("dosageInstruction", json!([six_a_day.clone()]), true),
-    ] {
+    let with = |record: Value| {
         let mut request = fixture("order-sign-baclofen.json");
         if let Some(entries) = request["prefetch"]["medicationStatements"]["entry"].as_array_mut() {
-            entries.push(json!({"resource": statement((key, value))}));
+            entries.push(json!({"resource": record}));
         }
-        let read = cards(&server, "crampcheck-order-sign", &request);
-        assert_eq!(
-            find(&read, "methocarbamol 9000 mg/day").is_some(),
-            flagged,
-            "{key}: {read:#?}"
+        request
+    };
+    let read = cards(
+        &server,
+        "crampcheck-order-sign",
+        &with(statement("dosageInstruction", json!([six_a_day.clone()]))),
+    );
+    assert!(
+        find(&read, "methocarbamol 9000 mg/day").is_some(),
+        "{read:#?}"
+    );
+    let mut empty_dosage = statement("dosageInstruction", json!([six_a_day.clone()]));
+    empty_dosage["dosage"] = json!([null, {}]);
+    let read = cards(&server, "crampcheck-order-sign", &with(empty_dosage));
+    assert!(
+        find(&read, "methocarbamol 9000 mg/day").is_some(),
+        "{read:#?}"
+    );
+    for (key, bad, field) in [
+        ("dosage", six_a_day.clone(), "dosage"),
+        (
+            "dosage",
+            json!(["3 tablets a day", six_a_day.clone()]),
+            "dosage[0]",
+        ),
+    ] {
+        let answer = post_json(
+            &server.url("/cds-services/crampcheck-order-sign"),
+            &with(statement(key, bad)),
         );
+        assert_eq!(answer.status, 400, "{}", answer.text());
+        assert!(answer.text().contains(field), "{}", answer.text());
     }
 }

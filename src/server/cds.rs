@@ -360,35 +360,45 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
 /// A `dosageInstruction` and its path for error messages.
 type Dosage<'a> = (&'a Map<String, Value>, String);
 
-/// A record's dosages that say anything (non-empty objects), with their
-/// paths: a MedicationStatement's `dosage` (FHIR R4), else its or a
-/// MedicationRequest's `dosageInstruction`. A statement's `dosage` that is
-/// not a list is passed over (the dose is then not checked) rather than
-/// failing every card of the request.
-fn dosages<'a>(med: &'a Map<String, Value>, path: &str) -> Result<Vec<Dosage<'a>>, ApiError> {
-    let statement = resource_type(med) == "MedicationStatement";
-    let (key, items) = match med.get("dosage") {
-        Some(Value::Array(items)) if statement => ("dosage", items.as_slice()),
-        Some(Value::Null) | None => (
-            "dosageInstruction",
-            opt_array(med, "dosageInstruction", path)?,
-        ),
-        Some(_) if statement => return Ok(Vec::new()),
-        Some(_) => (
-            "dosageInstruction",
-            opt_array(med, "dosageInstruction", path)?,
-        ),
-    };
-    Ok(items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            Value::Object(dosage) if !dosage.is_empty() => {
-                Some((dosage, format!("{path}.{key}[{i}]")))
+/// The entries of a list that say anything — objects with a value that is
+/// not null — with their paths; a null entry or one with only nulls is no
+/// entry, and an entry of another type fails the request naming it.
+fn entries<'a>(
+    items: &'a [Value],
+    path: &str,
+) -> Result<Vec<(&'a Map<String, Value>, String)>, ApiError> {
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match item {
+            Value::Null => {}
+            Value::Object(map) if map.values().all(Value::is_null) => {}
+            Value::Object(map) => out.push((map, at)),
+            other => {
+                return Err(ApiError::bad_field(
+                    at,
+                    format!("expected an object, found {}", type_name(other)),
+                ));
             }
-            _ => None,
-        })
-        .collect())
+        }
+    }
+    Ok(out)
+}
+
+/// A record's dosages that say anything, with their paths: a
+/// MedicationStatement's `dosage` (FHIR R4), or, when that says nothing,
+/// its or a MedicationRequest's `dosageInstruction`.
+fn dosages<'a>(med: &'a Map<String, Value>, path: &str) -> Result<Vec<Dosage<'a>>, ApiError> {
+    if resource_type(med) == "MedicationStatement" {
+        let found = entries(opt_array(med, "dosage", path)?, &at(path, "dosage"))?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    entries(
+        opt_array(med, "dosageInstruction", path)?,
+        &at(path, "dosageInstruction"),
+    )
 }
 
 /// A medication's first dosage (the only one read).
@@ -624,10 +634,13 @@ fn dose_quantity(
     let Some((dosage, dpath)) = first_dosage(med, path)? else {
         return Ok(None);
     };
-    let Some(Value::Object(rate)) = opt_array(dosage, "doseAndRate", &dpath)?.first() else {
+    let rates = entries(
+        opt_array(dosage, "doseAndRate", &dpath)?,
+        &at(&dpath, "doseAndRate"),
+    )?;
+    let Some((rate, rpath)) = rates.into_iter().next() else {
         return Ok(None);
     };
-    let rpath = format!("{dpath}.doseAndRate[0]");
     let Some(quantity) = opt_object(rate, "doseQuantity", &rpath)? else {
         return Ok(None);
     };
@@ -1500,7 +1513,8 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             ));
         }
     }
-    let mut dosages_said: HashSet<&str> = HashSet::new();
+    // One card per name, with the most dosages any record of it gave.
+    let mut several: Vec<(&str, usize)> = Vec::new();
     for med in req.proposed.iter().chain(&req.others) {
         if med.dosage_count > 1 {
             let name = med
@@ -1508,16 +1522,19 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                 .first()
                 .or(med.reference.as_ref())
                 .map_or("a medication", String::as_str);
-            if !dosages_said.insert(name) {
-                continue;
+            match several.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count = (*count).max(med.dosage_count),
+                None => several.push((name, med.dosage_count)),
             }
-            out.push(several_dosages_card(
-                &kb.meta.version,
-                name,
-                med.dosage_count,
-                &req.hook_instance,
-            ));
         }
+    }
+    for (name, count) in several {
+        out.push(several_dosages_card(
+            &kb.meta.version,
+            name,
+            count,
+            &req.hook_instance,
+        ));
     }
     let mut said: HashSet<&str> = HashSet::new();
     for (what, reason) in &unused {
