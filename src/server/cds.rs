@@ -357,16 +357,13 @@ fn resource_type(resource: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// A `dosageInstruction` and its path for error messages.
+/// An object of a list (a dosage, a `doseAndRate` entry) and its path for error messages.
 type Dosage<'a> = (&'a Map<String, Value>, String);
 
 /// The entries of a list that say anything — objects with a value that is
 /// not null — with their paths; a null entry or one with only nulls is no
 /// entry, and an entry of another type fails the request naming it.
-fn entries<'a>(
-    items: &'a [Value],
-    path: &str,
-) -> Result<Vec<(&'a Map<String, Value>, String)>, ApiError> {
+fn entries<'a>(items: &'a [Value], path: &str) -> Result<Vec<Dosage<'a>>, ApiError> {
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = format!("{path}[{i}]");
