@@ -2357,3 +2357,22 @@ fn as_of_does_not_use_lab_values_taken_after_that_day() {
         "{rejects}"
     );
 }
+
+#[test]
+fn a_name_read_by_its_spelling_is_an_unrecognized_finding_and_listed_in_the_summary() {
+    let run = batch(&fixture("spelling.csv"), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let guessed = run
+        .rows()
+        .into_iter()
+        .find(|r| r.kind == "unrecognized")
+        .unwrap_or_else(|| panic!("{:#?}", run.rows()));
+    assert_eq!(
+        (guessed.patient.as_str(), guessed.lines.as_str()),
+        ("p1", "3")
+    );
+    assert_eq!(
+        run.summary["unrecognized"]["top"],
+        serde_json::json!([{"name": "Dridol", "rows": 1, "status": "fuzzy"}])
+    );
+}

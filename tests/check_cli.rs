@@ -1373,3 +1373,32 @@ fn the_uk_position_on_quinine_is_a_label_warning_not_a_boxed_warning() {
     assert!(fhir.contains("\"text\": \"Label warning\""), "{fhir}");
     assert!(!fhir.contains("Boxed warning"), "{fhir}");
 }
+
+#[test]
+fn a_name_read_by_its_spelling_is_reported_not_passed_as_checked() {
+    // `Dridol` (droperidol, unknown to the KB) is one letter from Drisdol
+    // (ergocalciferol): it is checked as that, and said to be a guess, so
+    // the check is not complete and exits 1.
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "Dridol"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["complete"], false, "{doc}");
+    assert_eq!(doc["verdict"], "incomplete", "{doc}");
+    let f = finding(&doc, "unrecognized", &[]).unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(
+        f["title"],
+        "`Dridol` is not a name the KB knows; it was read by its spelling"
+    );
+    assert!(
+        f["mechanism"]
+            .as_str()
+            .is_some_and(|m| m.contains("`dridol` as `drisdol`")),
+        "{f}"
+    );
+    // An exact name is no guess.
+    let (code, doc) = check_json(&["--propose", "baclofen", "--med", "ergocalciferol"]);
+    assert_eq!(
+        (code, doc["complete"].clone()),
+        (0, serde_json::json!(true)),
+        "{doc}"
+    );
+}

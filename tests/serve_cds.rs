@@ -1151,3 +1151,18 @@ fn dosages_that_say_nothing_are_passed_over() {
         assert!(answer.text().contains(field), "{}", answer.text());
     }
 }
+
+#[test]
+fn a_medication_read_by_its_spelling_gets_a_card() {
+    let server = TestServer::start();
+    let mut request = fixture("order-sign-baclofen.json");
+    request["prefetch"]["medicationStatements"]["entry"][0]["resource"]["medicationCodeableConcept"] =
+        json!({"text": "Dridol"});
+    let read = cards(&server, "crampcheck-order-sign", &request);
+    let card = find(
+        &read,
+        "Check the name: Dridol was read by its spelling as drisdol (ergocalciferol)",
+    )
+    .unwrap_or_else(|| panic!("{read:#?}"));
+    assert_eq!(card["indicator"], "warning");
+}

@@ -525,17 +525,14 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
             }
         }
     }
-    if distinct
-        .iter()
-        .any(|&m| s.meds[m as usize].status != Status::Recognized)
-    {
+    if distinct.iter().any(|&m| !s.meds[m as usize].is_exact()) {
         // Recognized entries only hold places in the list (the findings
         // number medications by position): empty ones cost no allocation.
         let list: Vec<Resolved> = distinct
             .iter()
             .map(|&m| {
                 let med = &s.meds[m as usize];
-                if med.status == Status::Recognized {
+                if med.is_exact() {
                     placeholder()
                 } else {
                     med.clone()

@@ -91,7 +91,8 @@ pub struct NameCount {
     pub name: String,
     /// Rows carrying it.
     pub rows: u64,
-    /// `unrecognized` or `ambiguous`.
+    /// `unrecognized`, `ambiguous`, or `fuzzy` (taken for a known name by
+    /// its spelling, and checked as that drug).
     pub status: &'static str,
 }
 
@@ -186,11 +187,14 @@ impl Summary {
         let mut names: Vec<NameCount> = meds
             .iter()
             .zip(med_rows)
-            .filter(|(m, _)| m.status != Status::Recognized)
+            .filter(|(m, _)| !m.is_exact())
             .map(|(m, rows)| NameCount {
                 name: m.med.input.clone(),
                 rows: *rows,
-                status: m.status.as_str(),
+                status: match m.status {
+                    Status::Recognized => "fuzzy",
+                    other => other.as_str(),
+                },
             })
             .collect();
         names.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.name.cmp(&b.name)));

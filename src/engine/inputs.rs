@@ -14,9 +14,12 @@ pub const CRAMP_CAUSING_CLASS: &str = "cramp-causing-drugs";
 pub fn unresolved_findings(meds: &[Resolved]) -> Vec<Finding> {
     meds.iter()
         .enumerate()
-        .filter(|(_, m)| m.status != Status::Recognized)
+        .filter(|(_, m)| !m.is_exact())
         .map(|(index, med)| {
             let input = med.med.input.trim();
+            if med.status == Status::Recognized {
+                return spelling_finding(index, med);
+            }
             let (title, management) = match med.status {
                 Status::Ambiguous => (
                     format!("`{input}` is ambiguous and was not checked"),
@@ -59,6 +62,37 @@ pub fn unresolved_findings(meds: &[Resolved]) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// The `unrecognized` finding of a name taken for a known one by its
+/// spelling: it was checked as that drug, which may not be the one meant.
+fn spelling_finding(index: usize, med: &Resolved) -> Finding {
+    let input = med.med.input.trim();
+    let read: Vec<String> = med
+        .fuzzy
+        .iter()
+        .map(|(written, matched)| format!("`{written}` as `{matched}`"))
+        .collect();
+    Finding {
+        kind: FindingKind::Unrecognized,
+        severity: Severity::Info,
+        action: Action::Review,
+        evidence: None,
+        drugs: Vec::new(),
+        condition: None,
+        medication_indices: vec![index],
+        title: format!("`{input}` is not a name the KB knows; it was read by its spelling"),
+        mechanism: format!(
+            "Medication {} (`{input}`) was checked as the closest known name ({}), which may be another drug: a drug the KB does not know is then not checked.",
+            index + 1,
+            read.join(", ")
+        ),
+        effect: String::new(),
+        management: "Confirm the drug. If it is not the one read, write its exact name, or add the name to the knowledge base (db/aliases.csv), and run the check again.".to_owned(),
+        sources: Vec::new(),
+        rule_ids: Vec::new(),
+        basis: None,
+    }
 }
 
 /// One `cause` finding per listed ingredient that may be causing the cramps.

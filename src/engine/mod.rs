@@ -144,8 +144,8 @@ pub fn check(kb: &KbIndex, req: &CheckRequest<'_>) -> CheckResult {
         finding::sort_sources_preferring(kb, &mut finding.sources, req.jurisdiction);
     }
     sort_findings(&mut findings, req.meds);
-    let complete = req.proposed.status == Status::Recognized
-        && req.meds.iter().all(|m| m.status == Status::Recognized);
+    let complete =
+        req.proposed.status == Status::Recognized && req.meds.iter().all(Resolved::is_exact);
     let verdict = verdict_of(&findings, complete);
     CheckResult {
         findings,

@@ -16,7 +16,7 @@ use crate::clinical::{Action, Jurisdiction, Severity};
 use crate::kb::KbIndex;
 use crate::kb::index::{DosingRule, DrugId, SourceId, Therapy};
 use crate::patient::PatientContext;
-use crate::resolve::{Resolved, Status};
+use crate::resolve::Resolved;
 use std::cmp::Ordering;
 
 /// How a therapy stands for this patient, best first (the derived order is
@@ -713,7 +713,7 @@ pub fn suggest<'kb>(kb: &'kb KbIndex, req: &SuggestRequest<'_>) -> Suggestion<'k
         therapies,
         list_findings,
         pair_checks,
-        complete: req.meds.iter().all(|m| m.status == Status::Recognized),
+        complete: req.meds.iter().all(Resolved::is_exact),
     }
 }
 

@@ -344,6 +344,29 @@ pub fn unused_value_card(kb_version: &str, what: &str, reason: &str, hook_instan
     }
 }
 
+/// A medication taken for a known name by its spelling (`Dridol` read as
+/// Drisdol): it was checked as that drug, which may not be the one meant.
+pub fn spelling_card(kb_version: &str, name: &str, read: &str, hook_instance: &str) -> Card {
+    Card {
+        uuid: stable_uuid(&[hook_instance, "spelling", name]),
+        summary: summary_line(&format!(
+            "Check the name: {name} was read by its spelling as {read}"
+        )),
+        detail: format!(
+            "**{}** is not a name crampcheck knows; it was checked as the closest known name \
+             ({}). If it is another drug, that drug was **not** checked: confirm the medication.",
+            md_escape(name),
+            md_escape(read)
+        ),
+        indicator: "warning",
+        source: CardSource {
+            label: format!("crampcheck KB {kb_version}: medication names"),
+            url: None,
+        },
+        override_reasons: Vec::new(),
+    }
+}
+
 /// A medication whose record gives several dosage instructions (a morning
 /// and a night dose): its daily dose was not read, so not checked against
 /// the maximum.

@@ -12,7 +12,7 @@ use crate::engine::suggest::{
 };
 use crate::kb::KbIndex;
 use crate::patient::PatientContext;
-use crate::resolve::{Resolved, Status};
+use crate::resolve::Resolved;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -302,7 +302,7 @@ pub fn suggest_json(
         complete: suggestion.complete,
         unresolved: meds
             .iter()
-            .filter(|m| m.status != Status::Recognized)
+            .filter(|m| !m.is_exact())
             .map(|m| m.med.input.trim().to_owned())
             .collect(),
         medications: meds

@@ -98,6 +98,15 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// Whether every name part was a name the KB knows: recognized, and not
+    /// by a close spelling. A name taken by its spelling is checked as that
+    /// drug, but may be another one the KB does not know (`Dridol`,
+    /// droperidol, is one letter from Drisdol): it is reported like an
+    /// unrecognized name, never passed as checked.
+    pub fn is_exact(&self) -> bool {
+        self.status == Status::Recognized && self.matched_by != Some(MatchedBy::Fuzzy)
+    }
+
     /// A medication with nothing resolved yet: recognized until a part
     /// fails. Also serves as a placeholder or a KB-built entry.
     pub fn new(med: MedText) -> Self {

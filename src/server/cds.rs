@@ -34,7 +34,7 @@ use crate::kb::index::Lab;
 use crate::parse::parse_med;
 use crate::report::cds::{
     Card, CdsResponse, Unchecked, finding_card, md_escape, partly_read_card, several_dosages_card,
-    summary_line, unchecked_card, unused_value_card,
+    spelling_card, summary_line, unchecked_card, unused_value_card,
 };
 use crate::resolve::{Resolver, Status};
 use crate::units::in_kb_unit;
@@ -1274,10 +1274,21 @@ fn condition_code(
 /// The name to check for a medication: the first that the KB recognizes,
 /// else the first given; with the dosage frequency when the name has none.
 fn chosen_name(resolver: &Resolver<'_>, med: &FhirMed) -> Option<String> {
-    let recognized = med
+    // A name the KB knows exactly first, then one taken by its spelling.
+    let resolved: Vec<_> = med
         .names
         .iter()
-        .find(|n| resolver.resolve(parse_med(n)).status == Status::Recognized);
+        .map(|n| (n, resolver.resolve(parse_med(n))))
+        .collect();
+    let recognized = resolved
+        .iter()
+        .find(|(_, r)| r.is_exact())
+        .or_else(|| {
+            resolved
+                .iter()
+                .find(|(_, r)| r.status == Status::Recognized)
+        })
+        .map(|(n, _)| *n);
     let name = recognized.or(med.names.first())?;
     let parsed = parse_med(name);
     let mut text = name.clone();
@@ -1319,6 +1330,9 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
     let mut seen: HashSet<String> = HashSet::new();
     let mut unchecked: Vec<Unchecked> = Vec::new();
     let mut partly_read: Vec<(Unchecked, Vec<String>)> = Vec::new();
+    // Medications taken for a known name by their spelling: (as written,
+    // what they were read as).
+    let mut spelled: Vec<(String, String)> = Vec::new();
     let mut patient = req.patient.clone();
     let mut unused: Vec<(String, String)> = req.unused.clone();
     let mut others: Vec<String> = Vec::new();
@@ -1446,6 +1460,19 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                     .doc
                     .medications
                     .iter()
+                    .filter(|m| m.matched_by == Some("fuzzy"))
+                {
+                    let read: Vec<String> =
+                        m.fuzzy_matches.iter().map(|f| f.matched.clone()).collect();
+                    spelled.push((
+                        m.input.clone(),
+                        format!("{} ({})", read.join(", "), m.ingredients.join(" + ")),
+                    ));
+                }
+                for m in run
+                    .doc
+                    .medications
+                    .iter()
                     .filter(|m| m.status != "recognized")
                 {
                     // Checked in part: the drug found, without the words left.
@@ -1532,6 +1559,16 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             count,
             &req.hook_instance,
         ));
+    }
+    for (name, read) in &spelled {
+        if named.insert(name.clone()) {
+            out.push(spelling_card(
+                &kb.meta.version,
+                name,
+                read,
+                &req.hook_instance,
+            ));
+        }
     }
     let mut said: HashSet<&str> = HashSet::new();
     for (what, reason) in &unused {
