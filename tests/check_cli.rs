@@ -1402,3 +1402,32 @@ fn a_name_read_by_its_spelling_is_reported_not_passed_as_checked() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
+    // `Tylenol #1` and `Fiorinal #3` hold codeine; `Sudafed Plus` another
+    // drug. Read as the plain brand, the codeine or the other drug would be
+    // missed without a word.
+    for (med, word) in [
+        ("Tylenol #1", "#1"),
+        ("Fiorinal #3", "#3"),
+        ("Sudafed Plus", "plus"),
+    ] {
+        let (code, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        assert_eq!(code, 1, "{doc}");
+        let m = &doc["medications"][0];
+        assert_eq!(m["status"], "unrecognized", "{m}");
+        assert_eq!(m["unresolved"], serde_json::json!([word]), "{m}");
+    }
+    // The numbered product the KB knows, and a joining word that joins.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "Tylenol #3"]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["acetaminophen", "codeine"])
+    );
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "aspirin plus caffeine"]);
+    assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
+    // A leading `#3` numbers a list.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "#3 warfarin 5 mg"]);
+    assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
+}

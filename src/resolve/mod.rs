@@ -378,6 +378,12 @@ impl<'kb> Resolver<'kb> {
                 &mut ambiguous,
             );
         }
+        // `Tylenol #1`, `Fiorinal #3`: a product number that no KB name
+        // carries (`Tylenol #3` is one) is not read past as a count — the
+        // numbered product may hold another drug (codeine).
+        if let Some(number) = product_number(whole) {
+            out.unresolved.push(number);
+        }
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
         } else if ambiguous {
@@ -509,9 +515,17 @@ impl<'kb> Resolver<'kb> {
                 }
                 // A leftover word inside a recognized name ("zorblax" in
                 // "aspirin zorblax") may be another drug: never drop it silently.
-                let (connectors, others): (Vec<String>, Vec<String>) = ignored
-                    .into_iter()
-                    .partition(|w| CONNECTOR_WORDS.contains(&w.as_str()));
+                // A joining word with nothing after it joins nothing: `Sudafed
+                // Plus`, `Advil Plus` name products with another drug in them.
+                let dangling = name_key(written)
+                    .rsplit(' ')
+                    .next()
+                    .filter(|last| *last == "plus" || *last == "with")
+                    .map(str::to_owned);
+                let (connectors, others): (Vec<String>, Vec<String>) =
+                    ignored.into_iter().partition(|w| {
+                        CONNECTOR_WORDS.contains(&w.as_str()) && dangling.as_deref() != Some(w)
+                    });
                 out.ignored_words.extend(connectors);
                 for word in &others {
                     out.unresolved.push(word.clone());
@@ -767,4 +781,19 @@ impl<'kb> Resolver<'kb> {
         }
         self.outcome_of(best_target, Some(best_key.to_owned()), Vec::new())
     }
+}
+
+/// A product number written `#N` after a name (`Tylenol #1`): the `#` and
+/// its digits. A leading `#3` numbers a list, not a product.
+fn product_number(text: &str) -> Option<String> {
+    let at = text.find('#')?;
+    if !text[..at].contains(|c: char| c.is_alphabetic()) {
+        return None;
+    }
+    let digits: String = text[at + 1..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!digits.is_empty()).then(|| format!("#{digits}"))
 }
