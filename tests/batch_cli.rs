@@ -2375,4 +2375,18 @@ fn a_name_read_by_its_spelling_is_an_unrecognized_finding_and_listed_in_the_summ
         run.summary["unrecognized"]["top"],
         serde_json::json!([{"name": "Dridol", "rows": 1, "status": "fuzzy"}])
     );
+    // A drug to propose is never taken by its spelling: refused for the
+    // whole file, and, from a column, an unrecognized finding, not checked.
+    let refused = batch(&fixture("spelling.csv"), &["--propose", "Dridol"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("propose.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug,propose\np1,clarithromycin 500 mg bid,Dridol\n",
+    )
+    .expect("write");
+    let run = batch_in(&dir, &file, &["--propose-col", "propose"], None);
+    let kinds: Vec<String> = run.rows().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, ["unrecognized"], "{:#?}", run.rows());
 }

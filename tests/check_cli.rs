@@ -1394,6 +1394,15 @@ fn a_name_read_by_its_spelling_is_reported_not_passed_as_checked() {
             .is_some_and(|m| m.contains("`dridol` as `drisdol`")),
         "{f}"
     );
+    // The drug about to be prescribed is not guessed at: exit 2, saying
+    // what it would have been read as.
+    let out = crampcheck()
+        .args(["check", "--propose", "Dridol", "--med", "warfarin"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`dridol` as `drisdol`"), "{stderr}");
     // An exact name is no guess.
     let (code, doc) = check_json(&["--propose", "baclofen", "--med", "ergocalciferol"]);
     assert_eq!(
@@ -1410,7 +1419,7 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     // missed without a word.
     for (med, word) in [
         ("Tylenol #1", "#1"),
-        ("Fiorinal #3", "#3"),
+        ("#2 Tylenol #1", "#1"),
         ("Sudafed Plus", "plus"),
     ] {
         let (code, doc) = check_json(&["--propose", "baclofen", "--med", med]);
@@ -1427,7 +1436,20 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     );
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "aspirin plus caffeine"]);
     assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
-    // A leading `#3` numbers a list.
-    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "#3 warfarin 5 mg"]);
-    assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
+    // A leading `#3` numbers a list; a `#30` after a strength counts what is
+    // dispensed.
+    for med in [
+        "#3 warfarin 5 mg",
+        "oxycodone 5 mg #30",
+        "Percocet 5/325 #20",
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["status"], "recognized",
+            "{med}: {doc}"
+        );
+    }
+    // As the drug proposed, a dispensed count is no obstacle either.
+    let (code, doc) = check_json(&["--propose", "oxycodone 5 mg #30", "--med", "baclofen"]);
+    assert_eq!(code, 1, "{doc}");
 }

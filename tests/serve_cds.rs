@@ -1161,7 +1161,7 @@ fn a_medication_read_by_its_spelling_gets_a_card() {
     let read = cards(&server, "crampcheck-order-sign", &request);
     let card = find(
         &read,
-        "Check the name: Dridol was read by its spelling as drisdol (ergocalciferol)",
+        "Check the name: dridol was read by its spelling as drisdol (ergocalciferol)",
     )
     .unwrap_or_else(|| panic!("{read:#?}"));
     assert_eq!(card["indicator"], "warning");

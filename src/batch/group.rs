@@ -510,10 +510,13 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
                     .map(|r| r.line)
                     .collect();
                 let resolved = &s.meds[id as usize];
-                if resolved.status != Status::Recognized {
+                if !resolved.is_exact() {
                     out.extend(unrecognized_proposed(resolved, &base));
                 }
-                if resolved.ingredients.is_empty() {
+                // A drug to prescribe taken only by its spelling is not
+                // guessed at (as `check --propose` refuses it).
+                let by_spelling = resolved.status == Status::Recognized && !resolved.is_exact();
+                if resolved.ingredients.is_empty() || by_spelling {
                     continue;
                 }
                 let exposure = Exposure::Active {

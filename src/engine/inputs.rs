@@ -64,6 +64,10 @@ pub fn unresolved_findings(meds: &[Resolved]) -> Vec<Finding> {
         .collect()
 }
 
+/// How the title of a name taken by its spelling ends, for reports that
+/// name the finding.
+pub const READ_BY_SPELLING: &str = "it was read by its spelling";
+
 /// The `unrecognized` finding of a name taken for a known one by its
 /// spelling: it was checked as that drug, which may not be the one meant.
 fn spelling_finding(index: usize, med: &Resolved) -> Finding {
@@ -81,7 +85,7 @@ fn spelling_finding(index: usize, med: &Resolved) -> Finding {
         drugs: Vec::new(),
         condition: None,
         medication_indices: vec![index],
-        title: format!("`{input}` is not a name the KB knows; it was read by its spelling"),
+        title: format!("`{input}` is not a name the KB knows; {READ_BY_SPELLING}"),
         mechanism: format!(
             "Medication {} (`{input}`) was checked as the closest known name ({}), which may be another drug: a drug the KB does not know is then not checked.",
             index + 1,

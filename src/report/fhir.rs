@@ -12,6 +12,7 @@
 
 use super::json::{CheckJson, FindingJson};
 use crate::engine::conditions::LABEL_WARNING;
+use crate::engine::inputs::READ_BY_SPELLING;
 use serde::Serialize;
 
 /// The v3 ActCode code system, where DetectedIssue codes come from.
@@ -313,9 +314,12 @@ fn issue(doc: &CheckJson, f: &FindingJson) -> DetectedIssue {
         status: "final",
         code: CodeableConcept {
             coding: act_code(f.kind).into_iter().collect(),
-            text: match f.title.starts_with(LABEL_WARNING) {
-                true => LABEL_WARNING.to_owned(),
-                false => kind_text(f.kind).to_owned(),
+            text: if f.title.starts_with(LABEL_WARNING) {
+                LABEL_WARNING.to_owned()
+            } else if f.kind == "unrecognized" && f.title.ends_with(READ_BY_SPELLING) {
+                "Medication name read by its spelling; confirm it".to_owned()
+            } else {
+                kind_text(f.kind).to_owned()
             },
         },
         severity: fhir_severity(f.severity),

@@ -419,7 +419,7 @@ pub fn write_suggest(out: &mut dyn Write, doc: &SuggestJson) -> io::Result<()> {
         let st = status_style("contraindicated");
         writeln!(
             out,
-            "{st}INCOMPLETE{st:#}: not checked: {} — findings for these may be missing",
+            "{st}INCOMPLETE{st:#}: not checked, or read only by their spelling: {} — findings for these may be missing",
             doc.unresolved
                 .iter()
                 .map(|u| format!("`{u}`"))

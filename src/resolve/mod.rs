@@ -276,12 +276,43 @@ impl<'kb> Resolver<'kb> {
         })
     }
 
+    /// Whether the KB knows products named `base` and a number (`tylenol 3`
+    /// for `tylenol`): then another number after that name is a product the
+    /// KB does not know, not a count.
+    fn has_numbered_products(&self, base: &str) -> bool {
+        let prefix = format!("{base} ");
+        let keys = self.fuzzy_keys();
+        let from = keys.partition_point(|(k, _)| *k < prefix.as_str());
+        keys[from..]
+            .iter()
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .any(|(k, _)| k[prefix.len()..].chars().all(|c| c.is_ascii_digit()))
+    }
+
     /// Resolves the drug about to be proposed; anything but a clear
     /// recognition is an error naming the candidates or close names.
     pub fn resolve_proposed(&self, text: &str) -> Result<Resolved, UnresolvedProposed> {
         let proposed = self.resolve(crate::parse::parse_med(text));
-        if proposed.status == Status::Recognized {
+        if proposed.is_exact() {
             return Ok(proposed);
+        }
+        // Taken by its spelling only: the drug about to be prescribed is not
+        // guessed at.
+        if proposed.status == Status::Recognized {
+            let read: Vec<String> = proposed
+                .fuzzy
+                .iter()
+                .map(|(written, matched)| format!("`{written}` as `{matched}`"))
+                .collect();
+            return Err(UnresolvedProposed {
+                input: text.to_owned(),
+                status: Status::Unrecognized,
+                reason: format!(
+                    "is not a name the KB knows (it would be read by its spelling: {}); write \
+                     the exact name",
+                    read.join(", ")
+                ),
+            });
         }
         let recognized: Vec<&str> = proposed
             .ingredients
@@ -381,7 +412,10 @@ impl<'kb> Resolver<'kb> {
         // `Tylenol #1`, `Fiorinal #3`: a product number that no KB name
         // carries (`Tylenol #3` is one) is not read past as a count — the
         // numbered product may hold another drug (codeine).
-        if let Some(number) = product_number(whole) {
+        if let Some(number) = product_number(whole)
+            .filter(|(base, _)| self.has_numbered_products(base))
+            .map(|(_, number)| number)
+        {
             out.unresolved.push(number);
         }
         out.status = if !out.unresolved.is_empty() {
@@ -783,11 +817,19 @@ impl<'kb> Resolver<'kb> {
     }
 }
 
-/// A product number written `#N` after a name (`Tylenol #1`): the `#` and
-/// its digits. A leading `#3` numbers a list, not a product.
-fn product_number(text: &str) -> Option<String> {
+/// A product number written `#N` right after a name (`Tylenol #1`): the
+/// name's key and `#N`. A leading `#3` numbers a list and is passed over; a
+/// `#30` after a strength or a sig (`oxycodone 5 mg #30`) counts what is
+/// dispensed.
+fn product_number(text: &str) -> Option<(String, String)> {
+    let text = text.trim_start();
+    let text = match text.strip_prefix('#') {
+        Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' '),
+        None => text,
+    };
     let at = text.find('#')?;
-    if !text[..at].contains(|c: char| c.is_alphabetic()) {
+    let base = name_key(&text[..at]);
+    if base.is_empty() || base.contains(|c: char| c.is_ascii_digit()) {
         return None;
     }
     let digits: String = text[at + 1..]
@@ -795,5 +837,5 @@ fn product_number(text: &str) -> Option<String> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    (!digits.is_empty()).then(|| format!("#{digits}"))
+    (!digits.is_empty()).then(|| (base, format!("#{digits}")))
 }

@@ -1462,10 +1462,14 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
                     .iter()
                     .filter(|m| m.matched_by == Some("fuzzy"))
                 {
-                    let read: Vec<String> =
-                        m.fuzzy_matches.iter().map(|f| f.matched.clone()).collect();
+                    // Named by the words read by their spelling, so one
+                    // name written twice (`Dridol`, `dridol bid`) is one card.
+                    let written: Vec<&str> =
+                        m.fuzzy_matches.iter().map(|f| f.written.as_str()).collect();
+                    let read: Vec<&str> =
+                        m.fuzzy_matches.iter().map(|f| f.matched.as_str()).collect();
                     spelled.push((
-                        m.input.clone(),
+                        written.join(", "),
                         format!("{} ({})", read.join(", "), m.ingredients.join(" + ")),
                     ));
                 }
