@@ -1453,3 +1453,22 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     let (code, doc) = check_json(&["--propose", "oxycodone 5 mg #30", "--med", "baclofen"]);
     assert_eq!(code, 1, "{doc}");
 }
+
+#[test]
+fn product_names_once_read_by_their_spelling_are_known_names() {
+    // Refused as guesses once spelling matches stopped passing as checked;
+    // they are names of the KB's therapies.
+    for (propose, drug) in [
+        ("Epsom salts", "magnesium"),
+        ("Albuminar-5", "albumin"),
+        ("Albuminar-20", "albumin"),
+    ] {
+        let (code, doc) = check_json(&["--propose", propose]);
+        assert_ne!(code, 2, "{propose}: {doc}");
+        assert_eq!(
+            doc["proposed"]["ingredients"],
+            serde_json::json!([drug]),
+            "{doc}"
+        );
+    }
+}

@@ -937,9 +937,13 @@ fn unrecognized_proposed(resolved: &Resolved, lines: &[u64]) -> Option<BatchFind
         .into_iter()
         .next()?;
     finding.medication_indices.clear();
+    let input = resolved.med.input.trim();
+    if resolved.status == Status::Recognized {
+        // Close to a known name only: a drug to prescribe is not guessed at.
+        finding.title = format!("`{input}` is not a name the KB knows and was not checked");
+    }
     finding.mechanism = format!(
-        "The proposed drug `{}` could not be resolved to a known ingredient, so it was not checked.",
-        resolved.med.input.trim()
+        "The proposed drug `{input}` could not be resolved to a known ingredient, so it was not checked."
     );
     Some(BatchFinding {
         proposed: resolved.med.input.trim().into(),

@@ -122,7 +122,11 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, rejects: Option<&str>) ->
             n(s.unrecognized.distinct_names)
         )?;
         for name in s.unrecognized.top.iter().take(10) {
-            writeln!(out, "    {:>8}  {}", n(name.rows), name.name)?;
+            let how = match name.status {
+                "unrecognized" => String::new(),
+                other => format!("  ({other})"),
+            };
+            writeln!(out, "    {:>8}  {}{how}", n(name.rows), name.name)?;
         }
     }
     writeln!(out, "  KB           {} ({})", s.kb.version, s.kb.origin)?;
