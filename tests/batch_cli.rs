@@ -2281,35 +2281,21 @@ fn a_condition_finding_lists_the_rows_that_gave_the_condition() {
     );
     assert_eq!(lines(&beers, "p1", "renal-impairment"), "3;4");
     // Age 60 on line 4 does not meet it; `elderly` stated on line 5 does.
-    let stated = batch(
-        &fixture("stated_elderly.csv"),
-        &[
-            "--egfr-col",
-            "egfr",
-            "--age-col",
-            "age",
-            "--conditions-col",
-            "conditions",
-            "--propose",
-            "baclofen",
-        ],
-    );
+    const AGE_CONTEXT: [&str; 8] = [
+        "--egfr-col",
+        "egfr",
+        "--age-col",
+        "age",
+        "--conditions-col",
+        "conditions",
+        "--propose",
+        "baclofen",
+    ];
+    let stated = batch(&fixture("stated_elderly.csv"), &AGE_CONTEXT);
     assert_eq!(lines(&stated, "p1", "renal-impairment"), "3;5");
     // An age of 10 makes the patient a child, not an older adult: its row
     // is not behind an age-from-65 rule.
-    let young = batch(
-        &fixture("stated_elderly_young_age.csv"),
-        &[
-            "--egfr-col",
-            "egfr",
-            "--age-col",
-            "age",
-            "--conditions-col",
-            "conditions",
-            "--propose",
-            "baclofen",
-        ],
-    );
+    let young = batch(&fixture("stated_elderly_young_age.csv"), &AGE_CONTEXT);
     assert_eq!(lines(&young, "p1", "renal-impairment"), "3;5");
 }
 
