@@ -146,10 +146,9 @@ pub struct FhirMed {
     /// The amount given per dose, from the dosage's `doseQuantity`.
     pub dose: Option<DoseQuantity>,
     /// How many dosages (`dosageInstruction`, or a statement's `dosage`) the
-    /// record holds. With more than one
-    /// (a morning and a night dose) neither frequency nor dose is taken
-    /// from them: one schedule would read the daily dose low, so it is
-    /// said to be unchecked instead.
+    /// record holds. With more than one (a morning and a night dose) neither
+    /// frequency nor dose is taken from them: one schedule would read the
+    /// daily dose low, so it is said to be unchecked instead.
     pub dosage_count: usize,
 }
 
@@ -398,29 +397,14 @@ fn dosages<'a>(med: &'a Map<String, Value>, path: &str) -> Result<Vec<Dosage<'a>
     )
 }
 
-/// A medication's first dosage (the only one read).
-fn first_dosage<'a>(
-    med: &'a Map<String, Value>,
-    path: &str,
-) -> Result<Option<Dosage<'a>>, ApiError> {
-    Ok(dosages(med, path)?.into_iter().next())
-}
-
 /// The frequency of a dosage as the medication parser reads it: a word for
 /// one to four doses a day or weekly, `qNh` for a whole number of hours
 /// between doses (six a day is `q4h`), with ` prn` when it is as needed;
 /// `None` when there is no timing, or one the parser cannot say (the dose
 /// is then reported as not checked against the maximum).
-fn frequency(
-    med: &Map<String, Value>,
-    path: &str,
-    limits: &Limits,
-) -> Result<Option<String>, ApiError> {
-    let Some((dosage, dpath)) = first_dosage(med, path)? else {
-        return Ok(None);
-    };
+fn frequency((dosage, dpath): &Dosage<'_>, limits: &Limits) -> Result<Option<String>, ApiError> {
     let as_needed = dosage.get("asNeededBoolean") == Some(&Value::Bool(true));
-    let schedule = timing_word(dosage, &dpath, limits)?;
+    let schedule = timing_word(dosage, dpath, limits)?;
     Ok(match (schedule, as_needed) {
         (Some(word), true) => Some(format!("{word} prn")),
         (Some(word), false) => Some(word),
@@ -603,12 +587,11 @@ fn fhir_med(
             names.extend(concept_names(code, &at(&cpath, "code"), limits)?);
         }
     }
-    let dosage_count = dosages(resource, path)?.len();
-    let (frequency, dose) = match dosage_count {
-        0 | 1 => (
-            frequency(resource, path, limits)?,
-            dose_quantity(resource, path, limits)?,
-        ),
+    let dosages = dosages(resource, path)?;
+    let dosage_count = dosages.len();
+    // Read from the one dosage there is; with several, from none.
+    let (frequency, dose) = match dosages.as_slice() {
+        [only] => (frequency(only, limits)?, dose_quantity(only, limits)?),
         _ => (None, None),
     };
     Ok(FhirMed {
@@ -624,16 +607,12 @@ fn fhir_med(
 /// mass or a count of tablets or capsules (UCUM or the words EHRs send);
 /// any other unit is not used, and the dose is then read from the name.
 fn dose_quantity(
-    med: &Map<String, Value>,
-    path: &str,
+    (dosage, dpath): &Dosage<'_>,
     limits: &Limits,
 ) -> Result<Option<DoseQuantity>, ApiError> {
-    let Some((dosage, dpath)) = first_dosage(med, path)? else {
-        return Ok(None);
-    };
     let rates = entries(
-        opt_array(dosage, "doseAndRate", &dpath)?,
-        &at(&dpath, "doseAndRate"),
+        opt_array(dosage, "doseAndRate", dpath)?,
+        &at(dpath, "doseAndRate"),
     )?;
     let Some((rate, rpath)) = rates.into_iter().next() else {
         return Ok(None);
