@@ -318,7 +318,7 @@ impl<'a> ReadState<'a> {
         };
         let context = if self.with_context {
             let context = self.context.parse(rec, line)?;
-            match self.as_of.is_some_and(|day| fields.start > day) {
+            match self.after_as_of(fields.start) {
                 true => RowContext::default(),
                 false => context,
             }
@@ -395,7 +395,7 @@ impl<'a> ReadState<'a> {
         // Its start date, when it can be read, ranks its lab values among
         // the patient's (a lab row with no drug may be the latest).
         let start = self.checker.start_day(rec).unwrap_or(reader::OPEN_START);
-        if self.as_of.is_some_and(|day| start > day) {
+        if self.after_as_of(start) {
             note("its patient context is dated after --as-of, so it was not used".to_owned());
             return None;
         }
@@ -415,6 +415,12 @@ impl<'a> ReadState<'a> {
             },
             context,
         })
+    }
+
+    /// Whether a row starting on `start` began after `--as-of`: its context
+    /// was not known that day.
+    fn after_as_of(&self, start: Day) -> bool {
+        self.as_of.is_some_and(|day| start > day)
     }
 
     /// First read: route a valid row to its patient's group.

@@ -72,11 +72,6 @@ pub const READ_BY_SPELLING: &str = "it was read by its spelling";
 /// spelling: it was checked as that drug, which may not be the one meant.
 fn spelling_finding(index: usize, med: &Resolved) -> Finding {
     let input = med.med.input.trim();
-    let read: Vec<String> = med
-        .fuzzy
-        .iter()
-        .map(|(written, matched)| format!("`{written}` as `{matched}`"))
-        .collect();
     Finding {
         kind: FindingKind::Unrecognized,
         severity: Severity::Info,
@@ -89,7 +84,7 @@ fn spelling_finding(index: usize, med: &Resolved) -> Finding {
         mechanism: format!(
             "Medication {} (`{input}`) was checked as the closest known name ({}), which may be another drug: a drug the KB does not know is then not checked.",
             index + 1,
-            read.join(", ")
+            med.spelling_reads()
         ),
         effect: String::new(),
         management: "Confirm the drug. If it is not the one read, write its exact name, or add the name to the knowledge base (db/aliases.csv), and run the check again.".to_owned(),

@@ -107,6 +107,16 @@ impl Resolved {
         self.status == Status::Recognized && self.matched_by != Some(MatchedBy::Fuzzy)
     }
 
+    /// What the words taken by their spelling were read as, for messages:
+    /// `` `dridol` as `drisdol` ``, joined.
+    pub fn spelling_reads(&self) -> String {
+        self.fuzzy
+            .iter()
+            .map(|(written, matched)| format!("`{written}` as `{matched}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A medication with nothing resolved yet: recognized until a part
     /// fails. Also serves as a placeholder or a KB-built entry.
     pub fn new(med: MedText) -> Self {
@@ -299,18 +309,13 @@ impl<'kb> Resolver<'kb> {
         // Taken by its spelling only: the drug about to be prescribed is not
         // guessed at.
         if proposed.status == Status::Recognized {
-            let read: Vec<String> = proposed
-                .fuzzy
-                .iter()
-                .map(|(written, matched)| format!("`{written}` as `{matched}`"))
-                .collect();
             return Err(UnresolvedProposed {
                 input: text.to_owned(),
                 status: Status::Unrecognized,
                 reason: format!(
                     "is not a name the KB knows (it would be read by its spelling: {}); write \
                      the exact name",
-                    read.join(", ")
+                    proposed.spelling_reads()
                 ),
             });
         }
@@ -409,9 +414,10 @@ impl<'kb> Resolver<'kb> {
                 &mut ambiguous,
             );
         }
-        // `Tylenol #1`, `Fiorinal #3`: a product number that no KB name
-        // carries (`Tylenol #3` is one) is not read past as a count — the
-        // numbered product may hold another drug (codeine).
+        // `Tylenol #1`: a product number that no KB name carries, after a
+        // name the KB has numbered products of (`Tylenol #3`), is not read
+        // past as a count — the numbered product may hold another drug
+        // (codeine).
         if let Some(number) = product_number(whole)
             .filter(|(base, _)| self.has_numbered_products(base))
             .map(|(_, number)| number)
