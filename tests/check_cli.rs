@@ -1420,7 +1420,11 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     for (med, word) in [
         ("Tylenol #1", "#1"),
         ("#2 Tylenol #1", "#1"),
+        ("Fiorinal #3", "#3"),
+        ("Fioricet #3", "#3"),
         ("Sudafed Plus", "plus"),
+        ("Tylenol with", "with"),
+        ("codeine with", "with"),
     ] {
         let (code, doc) = check_json(&["--propose", "baclofen", "--med", med]);
         assert_eq!(code, 1, "{doc}");
@@ -1436,6 +1440,18 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     );
     let (_, doc) = check_json(&["--propose", "baclofen", "--med", "aspirin plus caffeine"]);
     assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
+    // A number that grades the codeine a name already says.
+    for med in ["Fiorinal with Codeine #3", "Tylenol with Codeine #3"] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        let m = &doc["medications"][0];
+        assert_eq!(m["status"], "recognized", "{med}: {m}");
+        assert!(
+            m["ingredients"]
+                .as_array()
+                .is_some_and(|i| i.contains(&serde_json::json!("codeine"))),
+            "{med}: {m}"
+        );
+    }
     // A leading `#3` numbers a list; a `#30` after a strength counts what is
     // dispensed.
     for med in [
@@ -1452,6 +1468,60 @@ fn a_product_number_or_a_dangling_plus_the_kb_does_not_know_is_reported() {
     // As the drug proposed, a dispensed count is no obstacle either.
     let (code, doc) = check_json(&["--propose", "oxycodone 5 mg #30", "--med", "baclofen"]);
     assert_eq!(code, 1, "{doc}");
+}
+
+#[test]
+fn a_pasted_list_number_is_not_read_as_a_strength_or_product_number() {
+    // `1. Tylenol #3` was read as Tylenol (acetaminophen) of strength 1,
+    // and the codeine the baclofen check must see was lost.
+    for med in [
+        "1. Tylenol #3",
+        "2) Tylenol #3",
+        "#1 Tylenol 3",
+        "#1 Tylenol #3",
+    ] {
+        let (code, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        let m = &doc["medications"][0];
+        assert_eq!(
+            (m["status"].as_str(), m["ingredients"].clone()),
+            (
+                Some("recognized"),
+                serde_json::json!(["acetaminophen", "codeine"])
+            ),
+            "{med}: {m}"
+        );
+        assert_eq!(m["strengths"], serde_json::json!([]), "{med}: {m}");
+        assert_eq!(code, 1, "baclofen + codeine is major: {doc}");
+        assert_eq!(m["input"], med, "the input is reported as written");
+    }
+    // The strength after a list number is the drug's; a leading decimal
+    // is a strength, not a list number.
+    for (med, drug, value) in [
+        ("2. baclofen 10 mg tid", "baclofen", 10.0),
+        ("1.5 mg lorazepam", "lorazepam", 1.5),
+    ] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", med]);
+        let m = &doc["medications"][0];
+        assert_eq!(m["ingredients"], serde_json::json!([drug]), "{med}: {m}");
+        assert_eq!(m["strengths"][0]["value"], value, "{med}: {m}");
+    }
+}
+
+#[test]
+fn a_line_extension_is_read_as_its_own_ingredient() {
+    // Sudafed PE is phenylephrine; the bare brand is pseudoephedrine.
+    for (med, drug) in [
+        ("Sudafed PE", "phenylephrine"),
+        ("Sudafed", "pseudoephedrine"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", med]);
+        let m = &doc["medications"][0];
+        assert_eq!(
+            (m["status"].as_str(), m["ingredients"].clone()),
+            (Some("recognized"), serde_json::json!([drug])),
+            "{med}: {m}"
+        );
+    }
 }
 
 #[test]

@@ -105,6 +105,21 @@ impl MedText {
     }
 }
 
+static LIST_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^\s*(?:#\s*[0-9]{1,3}|[0-9]{1,3}[.)])\s+"));
+
+/// The medication after the number of a pasted list's line (`1. Tylenol
+/// #3`, `2) baclofen 10 mg`, `#1 Tylenol 3`). That number belongs to the
+/// list: read as a strength or a product number it changes the drug
+/// (`1. Tylenol #3` lost its codeine). A number with a unit or a decimal
+/// after it (`1.5 mg lorazepam`) is no list number and is kept.
+pub fn without_list_number(input: &str) -> &str {
+    match LIST_NUMBER.find(input) {
+        Some(m) if input[m.end()..].starts_with(|c: char| c.is_alphabetic()) => &input[m.end()..],
+        _ => input,
+    }
+}
+
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -526,7 +541,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
 /// kept in the name (for resolution to judge) or listed in `unparsed`.
 pub fn parse_med(input: &str) -> MedText {
     let mut brand_hint = None;
-    let mut text = input.to_lowercase();
+    let mut text = without_list_number(input).to_lowercase();
     // Steps (`bid x 3 days then tid`) or a ceiling (`tid, max qid`): two
     // schedules that are never taken on the same day.
     let one_at_a_time = [" then ", "max", "up to"].iter().any(|w| text.contains(w));
@@ -930,6 +945,28 @@ mod tests {
 
     fn names(m: &MedText) -> Vec<&str> {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_list_number_is_passed_over_but_a_leading_strength_is_not() {
+        for (input, rest) in [
+            ("1. Tylenol #3", "Tylenol #3"),
+            (" 12) baclofen 10 mg", "baclofen 10 mg"),
+            ("#1 Tylenol 3", "Tylenol 3"),
+            ("# 2 warfarin", "warfarin"),
+            ("1.5 mg lorazepam", "1.5 mg lorazepam"),
+            ("2 tabs baclofen", "2 tabs baclofen"),
+            ("1. 5 mg", "1. 5 mg"),
+            ("1234. baclofen", "1234. baclofen"),
+        ] {
+            assert_eq!(without_list_number(input), rest, "{input}");
+        }
+        let m = parse_med("2. baclofen 10 mg tid");
+        assert_eq!(names(&m), vec!["baclofen"]);
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().map(|s| s.value),
+            Some(10.0)
+        );
     }
 
     #[test]

@@ -4,4 +4,4 @@
 pub mod med;
 mod sig;
 
-pub use med::{IngredientText, MedText, Strength, parse_med};
+pub use med::{IngredientText, MedText, Strength, parse_med, without_list_number};

@@ -361,9 +361,10 @@ impl<'kb> Resolver<'kb> {
         let mut out = Resolved::new(med.clone());
         // A whole input that is itself a known name ("Tylenol #3", "milk of
         // magnesia") wins over splitting it into name, strength and form.
-        let whole = match med.input.find('[') {
-            Some(bracket) => &med.input[..bracket],
-            None => med.input.as_str(),
+        let input = crate::parse::without_list_number(&med.input);
+        let whole = match input.find('[') {
+            Some(bracket) => &input[..bracket],
+            None => input,
         };
         if let Some(target) = self.kb.lookup(whole)
             && !matches!(target, NameTarget::Class(_))
@@ -414,15 +415,13 @@ impl<'kb> Resolver<'kb> {
                 &mut ambiguous,
             );
         }
-        // `Tylenol #1`: a product number that no KB name carries, after a
-        // name the KB has numbered products of (`Tylenol #3`), is not read
-        // past as a count — the numbered product may hold another drug
-        // (codeine).
-        if let Some(number) = product_number(whole)
-            .filter(|(base, _)| self.has_numbered_products(base))
-            .map(|(_, number)| number)
+        // `Tylenol #1`, `Fiorinal #3`: a product number that no KB name
+        // carries is not read past as a count — the numbered product may
+        // hold another drug (codeine).
+        if let Some((_, number)) = product_number(whole)
+            .filter(|(base, n)| self.has_numbered_products(base) || codeine_grade(base, *n))
         {
-            out.unresolved.push(number);
+            out.unresolved.push(format!("#{number}"));
         }
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
@@ -567,6 +566,15 @@ impl<'kb> Resolver<'kb> {
                         CONNECTOR_WORDS.contains(&w.as_str()) && dangling.as_deref() != Some(w)
                     });
                 out.ignored_words.extend(connectors);
+                // `with` is also a salt word (`with calcium`), so a trailing
+                // one is dropped before the name is looked up: `Tylenol
+                // with` is read as Tylenol with nothing left over.
+                let others: Vec<String> = match dangling {
+                    Some(word) if !others.contains(&word) => {
+                        others.into_iter().chain([word]).collect()
+                    }
+                    _ => others,
+                };
                 for word in &others {
                     out.unresolved.push(word.clone());
                     if let PartOutcome::NotFound(suggestions) = self.fuzzy(word, &[word]) {
@@ -824,15 +832,9 @@ impl<'kb> Resolver<'kb> {
 }
 
 /// A product number written `#N` right after a name (`Tylenol #1`): the
-/// name's key and `#N`. A leading `#3` numbers a list and is passed over; a
-/// `#30` after a strength or a sig (`oxycodone 5 mg #30`) counts what is
-/// dispensed.
-fn product_number(text: &str) -> Option<(String, String)> {
-    let text = text.trim_start();
-    let text = match text.strip_prefix('#') {
-        Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' '),
-        None => text,
-    };
+/// name's key and N. A `#30` after a strength or a sig (`oxycodone 5 mg
+/// #30`) counts what is dispensed and is no product number.
+fn product_number(text: &str) -> Option<(String, u32)> {
     let at = text.find('#')?;
     let base = name_key(&text[..at]);
     if base.is_empty() || base.contains(|c: char| c.is_ascii_digit()) {
@@ -843,5 +845,13 @@ fn product_number(text: &str) -> Option<(String, String)> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    (!digits.is_empty()).then(|| (base, format!("#{digits}")))
+    Some((base, digits.parse().ok()?))
+}
+
+/// Whether `#n` after `base` grades a codeine product (`Tylenol #3`,
+/// `Fiorinal #3`, `Empirin #4`: No. 1 to 4 are codeine 7.5 to 60 mg). A name
+/// that already says codeine (`Fiorinal with Codeine #3`) is graded, not
+/// changed, by it.
+fn codeine_grade(base: &str, n: u32) -> bool {
+    (1..=4).contains(&n) && !base.split(' ').any(|w| w == "codeine")
 }
