@@ -1166,3 +1166,46 @@ fn a_medication_read_by_its_spelling_gets_a_card() {
     .unwrap_or_else(|| panic!("{read:#?}"));
     assert_eq!(card["indicator"], "warning");
 }
+
+#[test]
+fn a_draft_refused_for_its_spelling_is_not_checked_as_another_draft_s_list_entry() {
+    // `Dolantin` (pethidine) is one letter from Dilantin (phenytoin). As a
+    // drug ordered it is refused; the other draft's run must not check it
+    // as phenytoin after all, under a card saying it was not checked.
+    let server = TestServer::start();
+    let request = order_sign(
+        vec![
+            draft("1", "quinine 324 mg", Some((1, 1, "d")), false),
+            draft("2", "Dolantin 50 mg", Some((4, 1, "d")), false),
+        ],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    let summaries: Vec<&str> = got.iter().filter_map(|c| c["summary"].as_str()).collect();
+    assert!(
+        summaries.iter().all(|s| !s.contains("phenytoin")),
+        "{summaries:#?}"
+    );
+    let refused = summaries
+        .iter()
+        .find(|s| s.contains("Dolantin"))
+        .unwrap_or_else(|| panic!("{summaries:#?}"));
+    assert!(refused.contains("not checked"), "{summaries:#?}");
+    // Drafts the KB knows exactly are still checked against each other.
+    let request = order_sign(
+        vec![
+            draft("1", "quinine 324 mg", Some((1, 1, "d")), false),
+            draft("2", "phenytoin 100 mg", Some((3, 1, "d")), false),
+        ],
+        Vec::new(),
+        json!({"resourceType": "Patient", "birthDate": "1950-01-01"}),
+    );
+    let got = cards(&server, "crampcheck-order-sign", &request);
+    assert!(
+        got.iter().any(|c| c["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("phenytoin"))),
+        "{got:#?}"
+    );
+}

@@ -1334,6 +1334,18 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
         .iter()
         .map(|med| chosen_name(&resolver, med))
         .collect();
+    // A draft known only by its spelling is refused, and its card says it
+    // was not checked: it is no list entry of the other drafts either,
+    // where its guessed drug would be checked after all.
+    let refused: Vec<bool> = drafts
+        .iter()
+        .map(|name| {
+            name.as_deref().is_some_and(|n| {
+                let read = resolver.resolve(parse_med(n));
+                read.status == Status::Recognized && !read.is_exact()
+            })
+        })
+        .collect();
     for (at, med) in req.proposed.iter().enumerate() {
         let Some(propose) = drafts[at].clone() else {
             unchecked.push(Unchecked {
@@ -1354,7 +1366,7 @@ pub fn cards(kb: &KbIndex, req: &HookRequest, card_level: Severity) -> CdsRespon
             drafts
                 .iter()
                 .enumerate()
-                .filter(|(other, _)| *other != at)
+                .filter(|(other, _)| *other != at && !refused[*other])
                 .filter_map(|(_, name)| name.clone()),
         );
         let mut input = CheckInput {
