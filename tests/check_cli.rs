@@ -1542,3 +1542,34 @@ fn product_names_once_read_by_their_spelling_are_known_names() {
         );
     }
 }
+
+#[test]
+fn every_way_of_stating_liver_disease_meets_methocarbamol_s_hepatic_caution() {
+    // The row was on cirrhosis only: hepatic impairment, liver failure and
+    // hepatic encephalopathy (which stated nothing at all) passed as OK.
+    for condition in [
+        "cirrhosis",
+        "hepatic impairment",
+        "liver failure",
+        "hepatic encephalopathy",
+    ] {
+        let (code, doc) = check_json(&["--propose", "methocarbamol", "--condition", condition]);
+        let f = finding(&doc, "condition", &["methocarbamol"])
+            .unwrap_or_else(|| panic!("{condition}: {doc}"));
+        assert_eq!(f["severity"], "moderate", "{condition}: {f}");
+        assert_eq!(doc["verdict"], "caution", "{condition}: {doc}");
+        assert_eq!(code, 0, "moderate is below the default --fail-on");
+    }
+    // Hepatic encephalopathy is advanced liver disease: quinine's hepatic
+    // contraindication-level row applies through it.
+    let (code, doc) = check_json(&["--propose", "quinine", "--condition", "hepatic coma"]);
+    let hepatic = findings(&doc)
+        .iter()
+        .find(|f| f["condition"] == "hepatic-impairment")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(
+        (hepatic["severity"].as_str(), hepatic["action"].as_str()),
+        (Some("major"), Some("avoid"))
+    );
+    assert_eq!(code, 1);
+}
