@@ -1573,3 +1573,28 @@ fn every_way_of_stating_liver_disease_meets_methocarbamol_s_hepatic_caution() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn pimozide_s_uk_label_forbids_quinine_and_quinidine_under_uk_facts_too() {
+    // The contraindication was a US-label row, so under UK facts the UK
+    // quinine QT row (moderate, monitor) hid it and the check exited 0.
+    for proposed in ["quinine", "quinidine"] {
+        for jurisdiction in ["US", "UK"] {
+            let (code, doc) = check_json(&[
+                "--propose",
+                proposed,
+                "--med",
+                "pimozide 2 mg daily",
+                "--jurisdiction",
+                jurisdiction,
+            ]);
+            let f = finding(&doc, "interaction", &[proposed, "pimozide"])
+                .unwrap_or_else(|| panic!("{proposed} {jurisdiction}: {doc}"));
+            assert_eq!(
+                f["severity"], "contraindicated",
+                "{proposed} {jurisdiction}: {f}"
+            );
+            assert_eq!(code, 1, "{proposed} {jurisdiction}");
+        }
+    }
+}
