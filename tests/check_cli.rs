@@ -1598,3 +1598,49 @@ fn pimozide_s_uk_label_forbids_quinine_and_quinidine_under_uk_facts_too() {
         }
     }
 }
+
+#[test]
+fn a_proposal_of_several_drugs_is_checked_within_itself() {
+    // Each drug named is about to be prescribed: "baclofen and oxycodone"
+    // was OK with exit 0, though the pair is major/avoid as a list entry.
+    for (proposal, pair, kind, severity) in [
+        (
+            "baclofen and oxycodone",
+            ["baclofen", "oxycodone"],
+            "interaction",
+            "major",
+        ),
+        (
+            "baclofen/oxycodone 10/5 mg tid",
+            ["baclofen", "oxycodone"],
+            "interaction",
+            "major",
+        ),
+        (
+            "diltiazem + simvastatin",
+            ["diltiazem", "simvastatin"],
+            "interaction",
+            "major",
+        ),
+        (
+            "quinine and quinidine",
+            ["quinine", "quinidine"],
+            "duplicate",
+            "moderate",
+        ),
+    ] {
+        let (code, doc) = check_json(&["--propose", proposal]);
+        let f = finding(&doc, kind, &pair).unwrap_or_else(|| panic!("{proposal}: {doc}"));
+        assert_eq!(f["severity"], severity, "{proposal}: {f}");
+        assert_eq!(f["medication_indices"], serde_json::json!([]), "{f}");
+        assert_eq!(code, 1, "{proposal}");
+    }
+    // A marketed combination puts its ingredients together by design:
+    // Nuedexta's quinidine raises its dextromethorphan on purpose.
+    let (_, doc) = check_json(&["--propose", "Nuedexta"]);
+    assert!(
+        finding(&doc, "interaction", &["dextromethorphan", "quinidine"]).is_none()
+            && finding(&doc, "interaction", &["quinidine", "dextromethorphan"]).is_none(),
+        "{doc}"
+    );
+}

@@ -6,7 +6,7 @@ use super::finding::{Finding, FindingKind, RuleView, merge, select_jurisdiction}
 use super::{CheckRequest, PairCheck};
 use crate::clinical::{Action, Evidence, Severity};
 use crate::kb::KbIndex;
-use crate::kb::index::{ClassId, DrugId, InteractionRule, RouteNeed};
+use crate::kb::index::{ClassId, DrugId, InteractionRule, RouteNeed, SourceId};
 use std::collections::BTreeMap;
 
 /// Every interaction row matching the pair (a, b) in either direction.
@@ -74,8 +74,6 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
     let mut findings = Vec::new();
     let mut per_med = vec![PairCheck::NoneOnFile; req.meds.len()];
     for ((a, b), meds) in pairs {
-        let name_a = kb.drug_name(a).to_owned();
-        let name_b = kb.drug_name(b).to_owned();
         let found = if a == b {
             vec![same_ingredient(kb, a, &meds)]
         } else {
@@ -92,33 +90,17 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
                     true
                 }
             };
-            let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b)
-                .into_iter()
-                .filter(|rule| rule.routes.iter().all(|&(drug, need)| given(drug, need)))
-                .map(view)
-                .collect();
-            let mut rules = select_jurisdiction(rules, req.jurisdiction);
-            // "Separate the doses" rows are about binding in the gut: they
-            // do not apply when either drug is given another way (IV
-            // magnesium sulfate with oral quinine).
             let in_gut_together = req.proposed.med.may_reach_gut()
                 && meds.iter().any(|&m| req.meds[m].med.may_reach_gut());
-            if !in_gut_together {
-                rules.retain(|r| r.action != Action::SeparateDoses);
-            }
-            let (none_rows, risk_rows): (Vec<_>, Vec<_>) = rules
-                .into_iter()
-                .partition(|r| r.severity == Severity::None);
-            let duplicate_classes = shared_duplicate_classes(kb, a, b);
-            if risk_rows.is_empty() && duplicate_classes.is_empty() {
-                if let Some(merged) = merge(none_rows) {
+            match pair_verdict(kb, req, (a, b), given, in_gut_together, &meds) {
+                PairVerdict::Findings(found) => found,
+                PairVerdict::NoneExpected(sources) => {
                     for &m in &meds {
-                        per_med[m].record_none_expected(merged.sources.clone());
+                        per_med[m].record_none_expected(sources.clone());
                     }
+                    Vec::new()
                 }
-                Vec::new()
-            } else {
-                pair_findings(kb, (&name_a, &name_b), risk_rows, &duplicate_classes, &meds)
+                PairVerdict::NoneOnFile => Vec::new(),
             }
         };
         if !found.is_empty() {
@@ -128,7 +110,87 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
             findings.extend(found);
         }
     }
+    findings.extend(within_proposal(kb, req));
     (findings, per_med)
+}
+
+/// The ingredients of a proposal written as several drugs (`baclofen and
+/// oxycodone`) against each other: each is about to be prescribed, so
+/// their pair is as much a risk as a pair with the list. Ingredients that
+/// a marketed product in the KB combines (Nuedexta's dextromethorphan and
+/// quinidine) are put together by design, and are not checked.
+fn within_proposal(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
+    let ingredients = &req.proposed.ingredients;
+    let route = req.proposed.med.route.as_deref();
+    let mut found = Vec::new();
+    for (i, first) in ingredients.iter().enumerate() {
+        for second in &ingredients[i + 1..] {
+            let (a, b) = (first.drug, second.drug);
+            if a == b || kb.combined_in_a_product(a, b) {
+                continue;
+            }
+            let given = |_: DrugId, need: RouteNeed| route_meets(route, need);
+            let in_gut = req.proposed.med.may_reach_gut();
+            if let PairVerdict::Findings(more) = pair_verdict(kb, req, (a, b), given, in_gut, &[]) {
+                found.extend(more);
+            }
+        }
+    }
+    found
+}
+
+/// What the KB says about one pair of different drugs.
+enum PairVerdict {
+    /// Interaction or duplicate-therapy findings.
+    Findings(Vec<Finding>),
+    /// Rows saying no interaction is expected, with their sources.
+    NoneExpected(Vec<SourceId>),
+    /// No row at all.
+    NoneOnFile,
+}
+
+/// The rows for the pair (a, b) under the request's jurisdiction, turned
+/// into findings on the medications `meds`. `given` says whether a drug is
+/// written as given by a route a row needs; `in_gut_together` whether both
+/// may meet in the gut (else "separate the doses" rows do not apply).
+fn pair_verdict(
+    kb: &KbIndex,
+    req: &CheckRequest<'_>,
+    (a, b): (DrugId, DrugId),
+    given: impl Fn(DrugId, RouteNeed) -> bool,
+    in_gut_together: bool,
+    meds: &[usize],
+) -> PairVerdict {
+    let rules: Vec<RuleView<'_>> = matching_rules(kb, a, b)
+        .into_iter()
+        .filter(|rule| rule.routes.iter().all(|&(drug, need)| given(drug, need)))
+        .map(view)
+        .collect();
+    let mut rules = select_jurisdiction(rules, req.jurisdiction);
+    // "Separate the doses" rows are about binding in the gut: they do not
+    // apply when either drug is given another way (IV magnesium sulfate
+    // with oral quinine).
+    if !in_gut_together {
+        rules.retain(|r| r.action != Action::SeparateDoses);
+    }
+    let (none_rows, risk_rows): (Vec<_>, Vec<_>) = rules
+        .into_iter()
+        .partition(|r| r.severity == Severity::None);
+    let duplicate_classes = shared_duplicate_classes(kb, a, b);
+    if risk_rows.is_empty() && duplicate_classes.is_empty() {
+        return match merge(none_rows) {
+            Some(merged) => PairVerdict::NoneExpected(merged.sources),
+            None => PairVerdict::NoneOnFile,
+        };
+    }
+    let names = (kb.drug_name(a), kb.drug_name(b));
+    PairVerdict::Findings(pair_findings(
+        kb,
+        names,
+        risk_rows,
+        &duplicate_classes,
+        meds,
+    ))
 }
 
 /// Whether a medication written with `route` may be given by the route a

@@ -884,6 +884,14 @@ impl KbIndex {
                 .any(|f| has_row(f.therapy) && self.party_covers(f.form, drug))
     }
 
+    /// Whether a combination product in the KB holds both drugs: such a
+    /// pair is put together by design, not a co-prescription to check.
+    pub fn combined_in_a_product(&self, a: DrugId, b: DrugId) -> bool {
+        self.names.values().any(|target| {
+            matches!(target, NameTarget::Product(ids) if ids.contains(&a) && ids.contains(&b))
+        })
+    }
+
     /// The parties a drug takes part in: itself and each of its classes.
     pub fn parties_of(&self, drug: DrugId) -> Vec<Party> {
         let mut parties = vec![Party::Drug(drug)];
