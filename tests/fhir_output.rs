@@ -306,6 +306,28 @@ fn interaction_condition_and_boxed_warning_become_valid_detected_issues() {
             _ => "low",
         };
         assert_eq!(issue["severity"], expected, "{finding}");
+        // R4 has one `high` for contraindicated and major, and no action:
+        // both are carried as extensions.
+        let extensions: Vec<(&str, &str)> = issue["extension"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some((e["url"].as_str()?, e["valueCode"].as_str()?)))
+            .collect();
+        assert_eq!(
+            extensions,
+            [
+                (
+                    "urn:crampcheck:extension:severity",
+                    finding["severity"].as_str().unwrap_or("")
+                ),
+                (
+                    "urn:crampcheck:extension:action",
+                    finding["action"].as_str().unwrap_or("")
+                ),
+            ],
+            "{issue:?}"
+        );
         assert_eq!(issue["status"], "final");
         let detail = issue["detail"].as_str().unwrap_or("");
         if let Some(m) = finding["mechanism"].as_str().filter(|m| !m.is_empty()) {
@@ -363,6 +385,32 @@ fn interaction_condition_and_boxed_warning_become_valid_detected_issues() {
             .as_str()
             .is_some_and(|t| t.contains("QTc 480"))
     );
+}
+
+#[test]
+fn a_listed_order_s_dose_problem_implicates_that_order_alone() {
+    // Under UK facts the listed quinine 2,400 mg/day is over the maximum;
+    // the proposed quinine 200 mg nightly is not, and was implicated too.
+    let bundle = fhir(&[
+        "--propose",
+        "quinine 200 mg nightly",
+        "--med",
+        "quinine 600 mg qid",
+        "--jurisdiction",
+        "UK",
+    ]);
+    let issues = validate(&bundle);
+    let dose = issues
+        .iter()
+        .find(|i| i["code"]["coding"][0]["code"] == "DOSE")
+        .unwrap_or_else(|| panic!("{bundle:#}"));
+    let implicated: Vec<&str> = dose["implicated"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["display"].as_str())
+        .collect();
+    assert_eq!(implicated, ["quinine (quinine 600 mg qid)"], "{dose:?}");
 }
 
 #[test]

@@ -66,6 +66,9 @@ pub struct DetectedIssue {
     pub code: CodeableConcept,
     /// `high` | `moderate` | `low`.
     pub severity: &'static str,
+    /// crampcheck's own severity and action (`contraindicated` and `major`
+    /// are both `high` in R4's value set; the action is in no R4 element).
+    pub extension: Vec<Extension>,
     /// The medications involved (display-only references).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub implicated: Vec<Reference>,
@@ -78,6 +81,22 @@ pub struct DetectedIssue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
+
+/// A FHIR `extension` carrying a code.
+#[derive(Debug, Serialize)]
+pub struct Extension {
+    /// What the code means: [`SEVERITY_EXTENSION`] or [`ACTION_EXTENSION`].
+    pub url: &'static str,
+    /// The code, as in the JSON format.
+    #[serde(rename = "valueCode")]
+    pub value_code: &'static str,
+}
+
+/// Extension url of a finding's crampcheck severity (`contraindicated`,
+/// `major`, `moderate`, `minor`, `info`).
+pub const SEVERITY_EXTENSION: &str = "urn:crampcheck:extension:severity";
+/// Extension url of a finding's action (`avoid`, `adjust-dose`, `monitor`, …).
+pub const ACTION_EXTENSION: &str = "urn:crampcheck:extension:action";
 
 /// A FHIR `Identifier`.
 #[derive(Debug, Serialize)]
@@ -226,7 +245,11 @@ fn detail_text(f: &FindingJson) -> String {
 
 fn issue(doc: &CheckJson, f: &FindingJson) -> DetectedIssue {
     let mut implicated = Vec::new();
+    // A dose finding on a listed medication is about that order alone,
+    // even when it is the same drug as the one proposed.
+    let on_a_listed_order = f.kind == "dose" && !f.medication_indices.is_empty();
     let about_proposed = !matches!(f.kind, "cause" | "unrecognized")
+        && !on_a_listed_order
         && f.drugs.iter().any(|d| doc.proposed.ingredients.contains(d));
     if about_proposed {
         implicated.push(Reference {
@@ -323,6 +346,16 @@ fn issue(doc: &CheckJson, f: &FindingJson) -> DetectedIssue {
             },
         },
         severity: fhir_severity(f.severity),
+        extension: vec![
+            Extension {
+                url: SEVERITY_EXTENSION,
+                value_code: f.severity,
+            },
+            Extension {
+                url: ACTION_EXTENSION,
+                value_code: f.action,
+            },
+        ],
         implicated,
         evidence,
         detail: detail_text(f),
