@@ -1644,3 +1644,29 @@ fn a_proposal_of_several_drugs_is_checked_within_itself() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_condition_finding_does_not_repeat_its_title_as_its_effect() {
+    // A condition finding's effect is its rows' titles as sentences: the
+    // text, FHIR and CDS formats printed the headline twice.
+    let out = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "methocarbamol",
+            "--condition",
+            "elderly",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let title = "Beers 2023: skeletal muscle relaxant in an older adult";
+    assert_eq!(text.matches(title).count(), 1, "{text}");
+    assert!(!text.contains("Effect: "), "{text}");
+    // An effect that says more than the title is still printed.
+    let out = crampcheck()
+        .args(["check", "--propose", "quinine", "--med", "clarithromycin"])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Effect: "));
+}

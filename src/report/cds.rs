@@ -170,8 +170,8 @@ pub fn finding_card(doc: &CheckJson, f: &FindingJson, hook_instance: &str) -> Ca
     if !f.mechanism.is_empty() {
         detail.push_str(&format!("\n\n**Why:** {}", md_escape(&f.mechanism)));
     }
-    if !f.effect.is_empty() && f.effect != f.title {
-        detail.push_str(&format!("\n\n**Effect:** {}", md_escape(&f.effect)));
+    if let Some(effect) = f.effect_beyond_title() {
+        detail.push_str(&format!("\n\n**Effect:** {}", md_escape(effect)));
     }
     if !f.management.is_empty() {
         detail.push_str(&format!("\n\n**What to do:** {}", md_escape(&f.management)));

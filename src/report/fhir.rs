@@ -234,8 +234,8 @@ fn detail_text(f: &FindingJson) -> String {
     if !f.mechanism.is_empty() {
         parts.push(format!("Mechanism: {}", f.mechanism));
     }
-    if !f.effect.is_empty() && f.effect != f.title {
-        parts.push(format!("Effect: {}", f.effect));
+    if let Some(effect) = f.effect_beyond_title() {
+        parts.push(format!("Effect: {effect}"));
     }
     if !f.management.is_empty() {
         parts.push(format!("Management: {}", f.management));

@@ -192,6 +192,14 @@ pub struct FindingJson {
 }
 
 impl FindingJson {
+    /// The effect, when it says more than the title: a condition finding's
+    /// effect is its rows' titles as sentences, which would repeat the
+    /// headline word for word.
+    pub fn effect_beyond_title(&self) -> Option<&str> {
+        let effect = self.effect.trim_end_matches('.');
+        (!effect.is_empty() && effect != self.title.trim_end_matches('.')).then_some(&self.effect)
+    }
+
     /// The JSON form of a finding.
     pub fn of(kb: &KbIndex, f: &Finding) -> Self {
         FindingJson {

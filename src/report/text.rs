@@ -179,8 +179,8 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
         if !f.mechanism.is_empty() {
             writeln!(out, "    Why: {}", f.mechanism)?;
         }
-        if !f.effect.is_empty() && f.effect != f.title {
-            writeln!(out, "    Effect: {}", f.effect)?;
+        if let Some(effect) = f.effect_beyond_title() {
+            writeln!(out, "    Effect: {effect}")?;
         }
         if !f.management.is_empty() {
             writeln!(out, "    Do: {}", f.management)?;
