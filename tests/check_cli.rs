@@ -442,13 +442,18 @@ fn meds_file_and_stdin_are_read_line_by_line() {
     // first medication.
     std::fs::write(
         &path,
-        "\u{feff}clarithromycin 500 mg bid\n# current list\n\nwarfarin 5 mg\n",
+        "\u{feff}clarithromycin 500 mg bid\n# current list\n\nwarfarin 5 mg\n#3 digoxin\n",
     )
     .unwrap_or_else(|e| panic!("write: {e}"));
     let path = path.to_string_lossy().into_owned();
     let (_, doc) = check_json(&["--propose", "quinine", "--meds-file", &path]);
-    assert_eq!(doc["medications"].as_array().map(Vec::len), Some(2));
+    // `#3 digoxin` numbers a list: it is a medication, not a comment.
+    assert_eq!(doc["medications"].as_array().map(Vec::len), Some(3));
     assert_eq!(med(&doc, 0)["input"], "clarithromycin 500 mg bid");
+    assert!(
+        finding(&doc, "interaction", &["quinine", "digoxin"]).is_some(),
+        "{doc}"
+    );
     let out = crampcheck()
         .args([
             "check",
@@ -1479,6 +1484,12 @@ fn a_pasted_list_number_is_not_read_as_a_strength_or_product_number() {
         "2) Tylenol #3",
         "#1 Tylenol 3",
         "#1 Tylenol #3",
+        "#1. Tylenol #4",
+        "#1 - Tylenol #4",
+        "(1) Tylenol #3",
+        "1: Tylenol #3",
+        "#2 (Tylenol #2)",
+        "2 tabs Tylenol #4 q6h",
     ] {
         let (code, doc) = check_json(&["--propose", "baclofen", "--med", med]);
         let m = &doc["medications"][0];
@@ -1494,6 +1505,19 @@ fn a_pasted_list_number_is_not_read_as_a_strength_or_product_number() {
         assert_eq!(code, 1, "baclofen + codeine is major: {doc}");
         assert_eq!(m["input"], med, "the input is reported as written");
     }
+    // `#4 Tylenol` may be Tylenol #4 written the other way round: said,
+    // not guessed; a list number before a name with no numbered products
+    // is only a list number.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "#4 Tylenol"]);
+    assert_eq!(
+        doc["medications"][0]["unresolved"],
+        serde_json::json!(["#4"])
+    );
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "#1 warfarin"]);
+    assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
+    // A number after a name that holds codeine grades it.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "co-codamol #3"]);
+    assert_eq!(doc["medications"][0]["status"], "recognized", "{doc}");
     // The strength after a list number is the drug's; a leading decimal
     // is a strength, not a list number.
     for (med, drug, value) in [
@@ -1628,6 +1652,20 @@ fn a_proposal_of_several_drugs_is_checked_within_itself() {
             "duplicate",
             "moderate",
         ),
+        // The text's one route is the last written: every row applies.
+        (
+            "dantrolene iv and diltiazem po",
+            ["dantrolene", "diltiazem"],
+            "interaction",
+            "contraindicated",
+        ),
+        // A drug named by a salt word is not the salt of the one before.
+        (
+            "quinine + magnesium",
+            ["quinine", "magnesium"],
+            "interaction",
+            "moderate",
+        ),
     ] {
         let (code, doc) = check_json(&["--propose", proposal]);
         let f = finding(&doc, kind, &pair).unwrap_or_else(|| panic!("{proposal}: {doc}"));
@@ -1635,6 +1673,18 @@ fn a_proposal_of_several_drugs_is_checked_within_itself() {
         assert_eq!(f["medication_indices"], serde_json::json!([]), "{f}");
         assert_eq!(code, 1, "{proposal}");
     }
+    // A pair with a drug also on the list is that list pair, said once.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "diltiazem + simvastatin",
+        "--med",
+        "simvastatin 40 mg",
+    ]);
+    let pairs = findings(&doc)
+        .iter()
+        .filter(|f| f["kind"] == "interaction" && f["title"] == "diltiazem + simvastatin")
+        .count();
+    assert_eq!(pairs, 1, "{doc}");
     // A marketed combination puts its ingredients together by design:
     // Nuedexta's quinidine raises its dextromethorphan on purpose.
     let (_, doc) = check_json(&["--propose", "Nuedexta"]);
@@ -1669,4 +1719,29 @@ fn a_condition_finding_does_not_repeat_its_title_as_its_effect() {
         .output()
         .unwrap_or_else(|e| panic!("run: {e}"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Effect: "));
+}
+
+#[test]
+fn the_text_report_shows_every_lab_value_it_used() {
+    // A value that meets no threshold (magnesium 4.8 mg/dL: the KB has only
+    // a low one) was shown nowhere in the text report.
+    let out = crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "magnesium oxide 400 mg bid",
+            "--magnesium",
+            "4.8",
+            "--egfr",
+            "45",
+            "--age",
+            "70",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Labs: eGFR 45 mL/min/1.73 m², magnesium 4.8 mg/dL, age 70 years"),
+        "{text}"
+    );
 }

@@ -41,9 +41,11 @@ pub fn load_kb(db: Option<&Path>, src: Option<&Path>) -> Result<KbIndex> {
     Ok(crate::kb::load(&source)?)
 }
 
-/// Reads medication lines from a file or stdin (`-`): blank lines and lines
-/// starting with `#` are skipped, and a leading byte-order mark; every other
-/// line is one medication.
+/// Reads medication lines from a file or stdin (`-`): blank lines, comment
+/// lines (`#` then anything but a number) and a leading byte-order mark are
+/// skipped; every other line is one medication. `#2 warfarin 5 mg` is the
+/// second entry of a numbered list, not a comment: skipping it would leave
+/// warfarin unchecked without a word.
 pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(std::io::BufReader::new(std::io::stdin()))
@@ -62,7 +64,10 @@ pub fn read_meds_file(path: &Path) -> Result<Vec<String>> {
             _ => &line,
         };
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        let comment = trimmed
+            .strip_prefix('#')
+            .is_some_and(|rest| !rest.trim_start().starts_with(|c: char| c.is_ascii_digit()));
+        if trimmed.is_empty() || comment {
             continue;
         }
         meds.push(trimmed.to_owned());

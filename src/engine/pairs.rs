@@ -116,22 +116,30 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
 
 /// The ingredients of a proposal written as several drugs (`baclofen and
 /// oxycodone`) against each other: each is about to be prescribed, so
-/// their pair is as much a risk as a pair with the list. Ingredients that
-/// a marketed product in the KB combines (Nuedexta's dextromethorphan and
-/// quinidine) are put together by design, and are not checked.
+/// their pair is as much a risk as a pair with the list. Left out: pairs
+/// that a marketed product in the KB combines (Nuedexta's dextromethorphan
+/// and quinidine are put together by design), and pairs in which either
+/// drug is also on the list (that pair was checked with the list).
 fn within_proposal(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     let ingredients = &req.proposed.ingredients;
-    let route = req.proposed.med.route.as_deref();
+    let listed = |drug: DrugId| {
+        req.meds
+            .iter()
+            .any(|m| m.ingredients.iter().any(|i| i.drug == drug))
+    };
     let mut found = Vec::new();
     for (i, first) in ingredients.iter().enumerate() {
         for second in &ingredients[i + 1..] {
             let (a, b) = (first.drug, second.drug);
-            if a == b || kb.combined_in_a_product(a, b) {
+            if a == b || kb.combined_in_a_product(a, b) || listed(a) || listed(b) {
                 continue;
             }
-            let given = |_: DrugId, need: RouteNeed| route_meets(route, need);
-            let in_gut = req.proposed.med.may_reach_gut();
-            if let PairVerdict::Findings(more) = pair_verdict(kb, req, (a, b), given, in_gut, &[]) {
+            // One text holds one route, the last written (`dantrolene iv
+            // and diltiazem po`): which drug it belongs to is unknown, so
+            // every row applies, whatever its route.
+            let any_route = |_: DrugId, _: RouteNeed| true;
+            if let PairVerdict::Findings(more) = pair_verdict(kb, req, (a, b), any_route, true, &[])
+            {
                 found.extend(more);
             }
         }

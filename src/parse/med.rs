@@ -105,14 +105,18 @@ impl MedText {
     }
 }
 
-static LIST_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"^\s*(?:#\s*[0-9]{1,3}|[0-9]{1,3}[.)])\s+"));
+static LIST_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^\s*(?:\(\s*[0-9]{1,3}\s*\)|#\s*[0-9]{1,3}(?:\s*[.):,-])?|[0-9]{1,3}(?:\.\)|\s*[.):]|\s+-))\s*",
+    )
+});
 
 /// The medication after the number of a pasted list's line (`1. Tylenol
-/// #3`, `2) baclofen 10 mg`, `#1 Tylenol 3`). That number belongs to the
-/// list: read as a strength or a product number it changes the drug
-/// (`1. Tylenol #3` lost its codeine). A number with a unit or a decimal
-/// after it (`1.5 mg lorazepam`) is no list number and is kept.
+/// #3`, `2) baclofen 10 mg`, `(3) warfarin`, `4: digoxin`, `5 - aspirin`,
+/// `#1 Tylenol 3`, `#1. Tylenol #4`). That number belongs to the list: read
+/// as a strength or a product number it changes the drug (`1. Tylenol #3`
+/// lost its codeine). Only a name may follow: a number with a unit or a
+/// decimal after it (`1.5 mg lorazepam`, `2) 10 mg baclofen`) is kept.
 pub fn without_list_number(input: &str) -> &str {
     match LIST_NUMBER.find(input) {
         Some(m) if input[m.end()..].starts_with(|c: char| c.is_alphabetic()) => &input[m.end()..],
@@ -843,6 +847,9 @@ fn tokenize(text: &str) -> Vec<String> {
                 false => t.to_owned(),
             }
         })
+        // A `+` alone joins two names (`quinine + magnesium`): kept as the
+        // word that says so, for the resolver to read each name.
+        .map(|t| if t == "+" { "and".to_owned() } else { t })
         // A full stop or dash left alone between words says nothing.
         .filter(|t| t.chars().any(char::is_alphanumeric) || UNITS.contains(&t.as_str()) || t == "/")
         .collect()
@@ -954,7 +961,16 @@ mod tests {
             (" 12) baclofen 10 mg", "baclofen 10 mg"),
             ("#1 Tylenol 3", "Tylenol 3"),
             ("# 2 warfarin", "warfarin"),
+            ("(3) warfarin", "warfarin"),
+            ("4: digoxin", "digoxin"),
+            ("5 - aspirin", "aspirin"),
+            ("1.) Tylenol #3", "Tylenol #3"),
+            ("#1. Tylenol #4", "Tylenol #4"),
+            ("#1 - Tylenol #4", "Tylenol #4"),
             ("1.5 mg lorazepam", "1.5 mg lorazepam"),
+            ("2) 10 mg baclofen", "2) 10 mg baclofen"),
+            ("5 - 10 mg", "5 - 10 mg"),
+            ("1 Tylenol #3", "1 Tylenol #3"),
             ("2 tabs baclofen", "2 tabs baclofen"),
             ("1. 5 mg", "1. 5 mg"),
             ("1234. baclofen", "1234. baclofen"),

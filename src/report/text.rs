@@ -44,9 +44,32 @@ pub fn verdict_text(verdict: &str) -> &'static str {
     }
 }
 
-/// Writes the "Patient:" line — the conditions that applied and why — when
-/// there are any.
+/// Writes the "Labs:" line — every lab value and the age the check used,
+/// with its unit — so a value that met no threshold is still seen to have
+/// been read, and read in the unit meant.
+fn write_labs_line(out: &mut dyn Write, patient: &PatientJson) -> io::Result<()> {
+    let labs: Vec<String> = [
+        ("eGFR", patient.egfr, "mL/min/1.73 m²"),
+        ("QTc", patient.qtc, "ms"),
+        ("potassium", patient.potassium, "mmol/L"),
+        ("magnesium", patient.magnesium, "mg/dL"),
+        ("age", patient.age, "years"),
+    ]
+    .into_iter()
+    // As given, to the last digit (a rounded value could seem to sit on
+    // the other side of a threshold); `-0` is 0.
+    .filter_map(|(name, value, unit)| value.map(|v| format!("{name} {} {unit}", v + 0.0)))
+    .collect();
+    if labs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Labs: {}", labs.join(", "))
+}
+
+/// Writes the "Labs:" line and the "Patient:" line — the conditions that
+/// applied and why — when there are any.
 pub fn write_patient_line(out: &mut dyn Write, patient: &PatientJson) -> io::Result<()> {
+    write_labs_line(out, patient)?;
     if patient.conditions.is_empty() {
         return Ok(());
     }

@@ -351,6 +351,35 @@ impl<'kb> Resolver<'kb> {
         })
     }
 
+    /// A product number after a name (`Tylenol #3`, `Fiorinal #3`): the
+    /// numbered product's ingredients when the KB knows it (a count or a
+    /// list number before the name kept it from being read whole), else the
+    /// number is reported — the product may hold another drug (codeine) —
+    /// unless it only grades the codeine the name already holds.
+    fn apply_product_number(&self, out: &mut Resolved, base: &str, number: u32) {
+        if let Some(target) = self.kb.lookup(&format!("{base} #{number}"))
+            && !matches!(target, NameTarget::Class(_))
+        {
+            for drug in self.target_drugs(target) {
+                if !out.ingredients.iter().any(|i| i.drug == drug) {
+                    out.ingredients.push(ResolvedIngredient {
+                        drug,
+                        strength: None,
+                    });
+                }
+            }
+            out.matched_by = out.matched_by.max(Some(MatchedBy::Product));
+            return;
+        }
+        let holds_codeine = out
+            .ingredients
+            .iter()
+            .any(|i| self.kb.drug_name(i.drug) == "codeine");
+        if self.has_numbered_products(base) || (codeine_grade(number) && !holds_codeine) {
+            out.unresolved.push(format!("#{number}"));
+        }
+    }
+
     /// The knowledge base this resolver reads.
     pub fn kb(&self) -> &'kb KbIndex {
         self.kb
@@ -358,14 +387,30 @@ impl<'kb> Resolver<'kb> {
 
     /// Resolves every ingredient part of a parsed medication.
     pub fn resolve(&self, med: MedText) -> Resolved {
-        let mut out = Resolved::new(med.clone());
-        // A whole input that is itself a known name ("Tylenol #3", "milk of
-        // magnesia") wins over splitting it into name, strength and form.
         let input = crate::parse::without_list_number(&med.input);
         let whole = match input.find('[') {
             Some(bracket) => &input[..bracket],
             None => input,
         };
+        let first = numbered_first(&med.input, whole);
+        let mut out = self.read_names(med.clone(), whole);
+        // `#4 Tylenol`: a list number, or Tylenol #4 written the other way
+        // round? Only a name the KB has numbered products of makes it matter.
+        if let Some((base, number)) = first
+            && self.has_numbered_products(&base)
+        {
+            out.unresolved.push(format!("#{number}"));
+            out.status = Status::Unrecognized;
+        }
+        out
+    }
+
+    /// Reads the names of `med`, whose text without a list number and a
+    /// bracketed brand is `whole`.
+    fn read_names(&self, med: MedText, whole: &str) -> Resolved {
+        let mut out = Resolved::new(med.clone());
+        // A whole input that is itself a known name ("Tylenol #3", "milk of
+        // magnesia") wins over splitting it into name, strength and form.
         if let Some(target) = self.kb.lookup(whole)
             && !matches!(target, NameTarget::Class(_))
         {
@@ -415,13 +460,8 @@ impl<'kb> Resolver<'kb> {
                 &mut ambiguous,
             );
         }
-        // `Tylenol #1`, `Fiorinal #3`: a product number that no KB name
-        // carries is not read past as a count — the numbered product may
-        // hold another drug (codeine).
-        if let Some((_, number)) = product_number(whole)
-            .filter(|(base, n)| self.has_numbered_products(base) || codeine_grade(base, *n))
-        {
-            out.unresolved.push(format!("#{number}"));
+        for (base, number) in product_numbers(whole) {
+            self.apply_product_number(&mut out, &base, number);
         }
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
@@ -663,6 +703,9 @@ impl<'kb> Resolver<'kb> {
         if let Some(found) = self.exact(&key) {
             return found;
         }
+        if let Some(found) = self.joined(name) {
+            return found;
+        }
         let words: Vec<&str> = key.split(' ').collect();
         let kept: Vec<&str> = words
             .iter()
@@ -687,6 +730,54 @@ impl<'kb> Resolver<'kb> {
             return found;
         }
         self.fuzzy(&key, &kept)
+    }
+
+    /// Names joined by `and`, `with` or `+` (`quinine and magnesium`,
+    /// `Slow-Mag with calcium`), each read on its own: read as one name, a
+    /// drug named by a salt word (magnesium, calcium, potassium) was taken
+    /// for the salt of the name before it and dropped without a word.
+    /// `None` when the key joins nothing, when any side is ambiguous, or
+    /// when no side is known (the whole is then read as before).
+    fn joined(&self, name: &str) -> Option<PartOutcome> {
+        let key = us_spelling(&name_key(&name.replace('+', " and ")));
+        let words: Vec<&str> = key.split(' ').collect();
+        let sides: Vec<&[&str]> = words.split(|w| matches!(*w, "and" | "with")).collect();
+        if sides.len() < 2 || sides.iter().any(|side| side.is_empty()) {
+            return None;
+        }
+        let mut drugs: Vec<DrugId> = Vec::new();
+        let mut by = MatchedBy::Generic;
+        let mut ignored = Vec::new();
+        let mut fuzzy = None;
+        let mut known = false;
+        for side in sides {
+            match self.resolve_part(&side.join(" ")) {
+                PartOutcome::Found {
+                    drugs: found,
+                    by: side_by,
+                    ignored: side_ignored,
+                    fuzzy: side_fuzzy,
+                } => {
+                    known = true;
+                    by = by.max(side_by);
+                    for drug in found {
+                        if !drugs.contains(&drug) {
+                            drugs.push(drug);
+                        }
+                    }
+                    ignored.extend(side_ignored);
+                    fuzzy = fuzzy.or(side_fuzzy);
+                }
+                PartOutcome::Ambiguous(_) => return None,
+                PartOutcome::NotFound(_) => ignored.extend(side.iter().map(|w| (*w).to_owned())),
+            }
+        }
+        known.then_some(PartOutcome::Found {
+            drugs,
+            by,
+            ignored,
+            fuzzy,
+        })
     }
 
     /// Finds the longest known names inside a multi-word name ("biaxin
@@ -831,27 +922,67 @@ impl<'kb> Resolver<'kb> {
     }
 }
 
-/// A product number written `#N` right after a name (`Tylenol #1`): the
-/// name's key and N. A `#30` after a strength or a sig (`oxycodone 5 mg
-/// #30`) counts what is dispensed and is no product number.
-fn product_number(text: &str) -> Option<(String, u32)> {
-    let at = text.find('#')?;
-    let base = name_key(&text[..at]);
-    if base.is_empty() || base.contains(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    let digits: String = text[at + 1..]
+/// Each product number written `#N` right after a name (`Tylenol #1`, `2
+/// tabs Tylenol #4 q6h`): the key of the name words just before it, and N.
+/// A `#30` after a strength or a sig (`oxycodone 5 mg #30`) counts what is
+/// dispensed and is no product number; a `#` with no name before it
+/// numbers a list.
+fn product_numbers(text: &str) -> Vec<(String, u32)> {
+    text.match_indices('#')
+        .filter_map(|(at, _)| {
+            let digits: String = text[at + 1..]
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            let number = digits.parse().ok()?;
+            let mut name: Vec<&str> = text[..at]
+                .split_whitespace()
+                .rev()
+                .take_while(|w| {
+                    !w.contains(|c: char| c.is_ascii_digit())
+                        && !COUNTED_WORDS.contains(&w.to_lowercase().as_str())
+                })
+                .collect();
+            name.reverse();
+            let base = name_key(&name.join(" "));
+            (!base.is_empty()).then_some((base, number))
+        })
+        .collect()
+}
+
+/// A `#N` list number stripped from the front of `input`, with the key of
+/// the name words after it (`#4 Tylenol` → `tylenol`, 4), when the rest
+/// carries no product number of its own.
+fn numbered_first(input: &str, rest: &str) -> Option<(String, u32)> {
+    let digits: String = input
+        .trim_start()
+        .strip_prefix('#')?
         .trim_start()
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    Some((base, digits.parse().ok()?))
+    if rest.contains('#') || rest.len() == input.len() {
+        return None;
+    }
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let name_len = words
+        .iter()
+        .take_while(|w| !w.contains(|c: char| c.is_ascii_digit()))
+        .count();
+    // `#2 Tylenol 3`: the product has its number; the first one is the list's.
+    if words
+        .get(name_len)
+        .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    let base = name_key(&words[..name_len].join(" "));
+    (!base.is_empty()).then_some((base, digits.parse().ok()?))
 }
 
-/// Whether `#n` after `base` grades a codeine product (`Tylenol #3`,
-/// `Fiorinal #3`, `Empirin #4`: No. 1 to 4 are codeine 7.5 to 60 mg). A name
-/// that already says codeine (`Fiorinal with Codeine #3`) is graded, not
-/// changed, by it.
-fn codeine_grade(base: &str, n: u32) -> bool {
-    (1..=4).contains(&n) && !base.split(' ').any(|w| w == "codeine")
+/// Whether `#n` may grade a codeine product (`Tylenol #3`, `Fiorinal #3`,
+/// `Empirin #4`: No. 1 to 4 are codeine 7.5 to 60 mg).
+fn codeine_grade(n: u32) -> bool {
+    (1..=4).contains(&n)
 }
