@@ -1745,3 +1745,22 @@ fn the_text_report_shows_every_lab_value_it_used() {
         "{text}"
     );
 }
+
+#[test]
+fn a_ckd_stage_written_against_its_letters_is_that_stage() {
+    // `CKD4` was refused while `ckd 4` and `CKD-4` were read.
+    for (written, code) in [
+        ("CKD4", "severe-renal-impairment"),
+        ("ckd5", "end-stage-renal-disease"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--condition", written]);
+        let stated: Vec<&str> = doc["patient"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["basis"] == "stated")
+            .filter_map(|c| c["code"].as_str())
+            .collect();
+        assert_eq!(stated, [code], "{written}: {doc}");
+    }
+}

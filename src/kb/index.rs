@@ -865,12 +865,14 @@ impl KbIndex {
     /// SNOMED CT semantic tag after it.
     pub fn condition_by_name(&self, text: &str) -> Option<ConditionId> {
         let found = |t: &str| self.condition_names.get(&name_key(t)).copied();
-        found(text).or_else(|| {
-            // SNOMED CT names carry a semantic tag, as Synthea and EHR
-            // Condition displays do: "Myasthenia gravis (disorder)".
-            let (name, tag) = text.trim_end().strip_suffix(')')?.rsplit_once(" (")?;
-            SNOMED_TAGS.contains(&tag).then(|| found(name)).flatten()
-        })
+        found(text)
+            .or_else(|| {
+                // SNOMED CT names carry a semantic tag, as Synthea and EHR
+                // Condition displays do: "Myasthenia gravis (disorder)".
+                let (name, tag) = text.trim_end().strip_suffix(')')?.rsplit_once(" (")?;
+                SNOMED_TAGS.contains(&tag).then(|| found(name)).flatten()
+            })
+            .or_else(|| found(&stage_apart(text)))
     }
 
     /// Whether `drug` is a cramp therapy: it has a row in the therapies
@@ -953,4 +955,19 @@ fn jurisdiction_of(row: &Row, i: usize) -> Result<Jurisdiction, KbError> {
     Jurisdiction::parse(&value)
         .filter(|_| !value.is_empty())
         .ok_or_else(|| invalid(row, format!("unknown jurisdiction `{value}`")))
+}
+
+/// A stage number written against its letters set apart (`CKD4` →
+/// `CKD 4`), as condition names write it.
+fn stage_apart(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        if c.is_ascii_digit() && previous.is_some_and(|p| p.is_alphabetic()) {
+            out.push(' ');
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
 }
