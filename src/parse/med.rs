@@ -417,44 +417,95 @@ pub(super) const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("alternate days", "qod", Some(0.5)),
 ];
 
-/// Records a frequency word. "As needed" joined to a fixed schedule (`tid
-/// prn`) keeps the schedule's doses a day, the most the patient may take, so
-/// the daily total is still checked; otherwise the last word wins.
-fn add_frequency(
-    frequency: &mut Option<String>,
-    doses_per_day: &mut Option<f64>,
-    norm: &str,
-    per_day: Option<f64>,
-) {
-    let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
-    match (frequency.as_deref(), per_day) {
-        // "tid prn as needed": said twice, still as needed on that schedule.
-        (Some(current), None) if norm == "prn" && as_needed(current) => {}
-        (Some(fixed), None) if norm == "prn" && !as_needed(fixed) && doses_per_day.is_some() => {
-            *frequency = Some(format!("{fixed} prn"));
-        }
-        (Some("prn"), Some(_)) => {
-            *frequency = Some(format!("{norm} prn"));
-            *doses_per_day = per_day;
-        }
-        // Two fixed schedules (`3 times daily. Take 2 tablets at bedtime`):
-        // both are shown and their doses added, so a total is never read
-        // lower than written (with the larger tablet count, it may be
-        // read higher).
-        (Some(current), Some(new_per_day))
-            if doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
-        {
-            *frequency = Some(format!("{current} + {norm}"));
-            *doses_per_day = doses_per_day.map(|d| d + new_per_day);
-        }
-        _ => {
-            *frequency = Some(norm.to_owned());
-            *doses_per_day = per_day;
-        }
+/// The schedule read so far from a sig: the frequency as shown, the doses
+/// a day it adds up to, and the times of day of its once-a-day words, so a
+/// second once-a-day word can be told apart as another dose (`mane and
+/// nocte`) or the same one said again (`nocte at night`).
+#[derive(Debug, Default)]
+struct Schedule {
+    frequency: Option<String>,
+    doses_per_day: Option<f64>,
+    times: Vec<&'static str>,
+}
+
+/// When in the day a once-a-day schedule word is taken (`mane`: morning,
+/// `qhs`: night); `any` for a word that names no time (`daily`, `od`).
+fn time_of_day(word: &str) -> &'static str {
+    match word {
+        "qam" | "mane" | "om" | "every morning" | "each morning" | "in the morning" => "morning",
+        "qpm" | "every evening" => "evening",
+        "qhs" | "hs" | "nightly" | "at bedtime" | "nocte" | "every night" | "each night"
+        | "once nightly" | "at night" | "on" => "night",
+        _ => "any",
     }
 }
 
-/// The doses a day of one schedule as [`add_frequency`] writes it (`tid`,
+impl Schedule {
+    /// Records a frequency: `word` as written, `norm` its normalized form.
+    /// "As needed" joined to a fixed schedule (`tid prn`) keeps the
+    /// schedule's doses a day, the most the patient may take, so the daily
+    /// total is still checked. Two schedules are added (see
+    /// [`Schedule::adds_to`]); one said again is one.
+    fn add(&mut self, word: &str, norm: &str, per_day: Option<f64>) {
+        let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
+        let time = (per_day == Some(1.0)).then(|| time_of_day(word));
+        match (self.frequency.as_deref(), per_day) {
+            // "tid prn as needed": said twice, still as needed on that schedule.
+            (Some(current), None) if norm == "prn" && as_needed(current) => {}
+            (Some(fixed), None)
+                if norm == "prn" && !as_needed(fixed) && self.doses_per_day.is_some() =>
+            {
+                self.frequency = Some(format!("{fixed} prn"));
+            }
+            (Some("prn"), Some(_)) => {
+                self.frequency = Some(format!("{norm} prn"));
+                self.doses_per_day = per_day;
+            }
+            // The same time of day again (`nocte at night`, `daily ... once
+            // a day`): one dose said twice.
+            (Some(_), Some(_)) if time.is_some_and(|t| self.times.contains(&t)) => {}
+            (Some(current), Some(new_per_day)) if self.adds_to(new_per_day, time) => {
+                self.frequency = Some(format!("{current} + {norm}"));
+                self.doses_per_day = self.doses_per_day.map(|d| d + new_per_day);
+            }
+            _ => {
+                self.frequency = Some(norm.to_owned());
+                self.doses_per_day = per_day;
+            }
+        }
+        self.times.extend(time);
+    }
+
+    /// Whether a schedule of `per_day` doses (at `time` of day, for one a
+    /// day) is another dose on top of the one read, not the same said
+    /// again. Two fixed schedules of different doses a day (`3 times daily.
+    /// Take 2 tablets at bedtime`) are both taken; so are two once-a-day
+    /// schedules at different times (`qam and qpm`, `mane and nocte`,
+    /// `daily and at bedtime`): a total is never read lower than written
+    /// (with the larger tablet count, it may be read higher). One schedule
+    /// restated (`bid (twice daily)`, `tid three times a day`) is one.
+    fn adds_to(&self, per_day: f64, time: Option<&str>) -> bool {
+        let differs = self
+            .doses_per_day
+            .is_some_and(|d| (d - per_day).abs() > 1e-9);
+        let another_time = time.is_some() && !self.times.is_empty();
+        differs || another_time
+    }
+
+    /// Records "every `hours` hours" (`qNh`); `false` when that is no number
+    /// of hours above zero.
+    fn add_every_hours(&mut self, hours: &str) -> bool {
+        let per_dose: f64 = hours.parse().unwrap_or(0.0);
+        if per_dose <= 0.0 {
+            return false;
+        }
+        let norm = format!("q{hours}h");
+        self.add(&norm, &norm, Some(24.0 / per_dose));
+        true
+    }
+}
+
+/// The doses a day of one schedule as [`Schedule::add`] writes it (`tid`,
 /// `q6h`, `5 times daily`, `tid prn`), when fixed.
 fn per_day_of(norm: &str) -> Option<f64> {
     let norm = norm.trim_end_matches(" prn");
@@ -469,22 +520,6 @@ fn per_day_of(norm: &str) -> Option<f64> {
             .map(|h| 24.0 / h);
     }
     norm.strip_suffix(" times daily")?.parse().ok()
-}
-
-/// Records "every `hours` hours" (`qNh`); `false` when that is no number of
-/// hours above zero.
-fn add_every_hours(
-    frequency: &mut Option<String>,
-    doses_per_day: &mut Option<f64>,
-    hours: &str,
-) -> bool {
-    let per_dose: f64 = hours.parse().unwrap_or(0.0);
-    if per_dose <= 0.0 {
-        return false;
-    }
-    let norm = format!("q{hours}h");
-    add_frequency(frequency, doses_per_day, &norm, Some(24.0 / per_dose));
-    true
 }
 
 /// Words people add that carry no drug meaning.
@@ -553,8 +588,7 @@ pub fn parse_med(input: &str) -> MedText {
         text = BRACKET.replace_all(&text, " ").into_owned();
     }
     let mut route = None;
-    let mut frequency = None;
-    let mut doses_per_day = None;
+    let mut schedule = Schedule::default();
     let mut units_per_dose: Option<f64> = None;
     // Volumes written after a per-volume strength.
     let mut volumes: Vec<f64> = Vec::new();
@@ -575,7 +609,7 @@ pub fn parse_med(input: &str) -> MedText {
             _ => None,
         };
         if let (Some((word, per_day)), Some(m)) = (word, caps.get(0)) {
-            add_frequency(&mut frequency, &mut doses_per_day, &word, Some(per_day));
+            schedule.add(&word, &word, Some(per_day));
             text.replace_range(m.range(), " ");
         }
     }
@@ -584,17 +618,17 @@ pub fn parse_med(input: &str) -> MedText {
     // ("three times daily as needed" holds two).
     for (phrase, norm, per_day) in FREQUENCIES.iter().filter(|(p, _, _)| p.contains(' ')) {
         if let Some(pos) = find_phrase(&text, phrase) {
-            add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
+            schedule.add(phrase, norm, *per_day);
             text.replace_range(pos..pos + phrase.len(), " ");
         }
     }
     // "every 8 hours" → q8h.
     static EVERY_HOURS: LazyLock<Regex> =
         LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hrs|hr|h)(?-u:\b)"));
-    if frequency.as_deref().is_none_or(|f| f == "prn")
+    if schedule.frequency.as_deref().is_none_or(|f| f == "prn")
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
-        add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]);
+        schedule.add_every_hours(&caps[1]);
         if let Some(m) = caps.get(0) {
             text.replace_range(m.range(), " ");
         }
@@ -712,17 +746,17 @@ pub fn parse_med(input: &str) -> MedText {
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
                 schedule_seen = true;
-                if !add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]) {
+                if !schedule.add_every_hours(&caps[1]) {
                     unparsed.push(tok.to_owned());
                 }
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
             {
                 schedule_seen = true;
-                add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
+                schedule.add(tok, norm, *per_day);
             } else if tok == "on" && i + 1 == tokens.len() && !strength_tokens.is_empty() {
                 // The UK "ON" (omni nocte: at night) ending a sig after its
                 // dose, `quinine sulphate 300 mg ON`; elsewhere "on" is a word.
-                add_frequency(&mut frequency, &mut doses_per_day, "nightly", Some(1.0));
+                schedule.add("on", "nightly", Some(1.0));
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
             {
@@ -780,6 +814,11 @@ pub fn parse_med(input: &str) -> MedText {
             strength: None,
         });
     }
+    let Schedule {
+        mut frequency,
+        mut doses_per_day,
+        ..
+    } = schedule;
     if one_at_a_time
         && let Some(most) = frequency
             .as_deref()
@@ -1122,6 +1161,48 @@ mod tests {
         }
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
+    }
+
+    #[test]
+    fn two_once_a_day_times_are_two_doses() {
+        let per_day = |text: &str| parse_med(text).doses_per_day;
+        for text in [
+            "baclofen 50 mg qam and qpm",
+            "baclofen 50 mg mane and nocte",
+            "baclofen 50 mg om and on",
+            "baclofen 50 mg in the morning and at night",
+            "baclofen 50 mg daily and at bedtime",
+            "baclofen 45 mg qam and qhs",
+            "quinine 200 mg every morning and every night",
+            "baclofen 45 mg nocte and 1 tab mane",
+            "baclofen 25 mg daily, 3 tabs at bedtime",
+        ] {
+            assert_eq!(per_day(text), Some(2.0), "{text}");
+        }
+        assert_eq!(
+            parse_med("baclofen 50 mg mane and nocte")
+                .frequency
+                .as_deref(),
+            Some("daily + nightly")
+        );
+        // One time of day said twice, or a daily dose said with its time,
+        // is one dose; a schedule restated is one schedule.
+        for text in [
+            "baclofen 10 mg daily at bedtime",
+            "baclofen 10 mg once daily in the morning",
+            "baclofen 10 mg qhs daily",
+            "baclofen 10 mg nocte at night",
+            "baclofen 10 mg qhs (at bedtime)",
+        ] {
+            assert_eq!(per_day(text), Some(1.0), "{text}");
+        }
+        for (text, doses) in [
+            ("baclofen 10 mg bid (twice daily)", 2.0),
+            ("baclofen 10 mg tid three times a day", 3.0),
+            ("baclofen 10 mg twice daily at bedtime", 3.0),
+        ] {
+            assert_eq!(per_day(text), Some(doses), "{text}");
+        }
     }
 
     #[test]

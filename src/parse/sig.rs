@@ -99,6 +99,17 @@ const TIMES_OF_DAY: &[&str] = &[
     "qpm",
 ];
 
+/// A once-a-day schedule said with its time of day, either way round
+/// (`daily at bedtime`, `once a day in the morning`, `qhs daily`): one dose,
+/// at that time. The word before is taken too, so that `twice daily at
+/// bedtime` (two schedules) is told apart and left as written.
+static ONCE_A_DAY_AT: LazyLock<Regex> = LazyLock::new(|| {
+    let once = "once daily|once a day|every day|each day|daily|od|qd";
+    let at = "qam|qpm|qhs|hs|nightly|at bedtime|mane|om|every morning|each morning|in the morning|nocte|every night|each night|every evening|once nightly|at night";
+    compile(&format!(
+        r"(?:(\S+) +)?(?-u:\b)(?:(?:{once}) +({at})|({at}) +(?:{once}))(?-u:\b)"
+    ))
+});
 /// Words in brackets that only restate when a dose is taken.
 static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -246,6 +257,11 @@ pub(super) fn sig_forms(text: &str) -> String {
     if text.contains('(') {
         text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
     }
+    if has(&text, &["daily", "od", "qd", " day"]) {
+        text = ONCE_A_DAY_AT
+            .replace_all(&text, |c: &regex::Captures<'_>| once_a_day_at(c))
+            .into_owned();
+    }
     // Steps (`1 tab daily then 2 tabs daily`) are not taken on one day.
     // Only with two times of day or more: one (`40 mg daily`) is one dose.
     let times_of_day: usize = TIMES_OF_DAY.iter().map(|w| text.matches(w).count()).sum();
@@ -283,6 +299,22 @@ pub(super) fn sig_forms(text: &str) -> String {
         text.replace_range(found.range(), &kept);
     }
     roman_counts(&text)
+}
+
+/// What [`ONCE_A_DAY_AT`] leaves of its match: the time of day alone, as
+/// one dose; the whole match when the word before makes `daily` part of
+/// another schedule (`twice daily`, `3 times daily`, `2x daily`).
+fn once_a_day_at(c: &regex::Captures<'_>) -> String {
+    let before = c.get(1).map_or("", |m| m.as_str());
+    let counted = ["times", "twice", "thrice", "x"].contains(&before)
+        || before.ends_with('x') && before.starts_with(|ch: char| ch.is_ascii_digit())
+        || before.ends_with('/');
+    let time = c.get(2).or(c.get(3)).map_or("", |m| m.as_str());
+    match (counted, c.get(1)) {
+        (true, _) => c[0].to_owned(),
+        (false, Some(_)) => format!("{before} {time}"),
+        (false, None) => time.to_owned(),
+    }
 }
 
 /// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,

@@ -1,0 +1,114 @@
+//! End-to-end tests of how `crampcheck check` reads the dose in a sig: the
+//! real binary on the embedded KB. Each case was once read lower than
+//! written (a dose over the maximum passed as checked) or dropped without a
+//! word; each asserts the daily total the finding states, or the words
+//! reported as unread.
+
+mod common;
+
+use common::check_json;
+use serde_json::Value;
+
+/// The titles of the dose findings in a `check` document.
+fn dose_titles(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "dose")
+        .filter_map(|f| f["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Runs `check` on a proposed drug (with `extra` arguments) and returns
+/// the exit code and the dose findings' titles.
+fn propose(sig: &str, extra: &[&str]) -> (i32, Vec<String>) {
+    let mut args = vec!["--propose", sig];
+    args.extend_from_slice(extra);
+    let (code, doc) = check_json(&args);
+    (code, dose_titles(&doc))
+}
+
+/// Asserts that `sig`, proposed, is flagged as `amount` (e.g. `100 mg/day`)
+/// above `max` mg/day.
+fn assert_flagged(sig: &str, extra: &[&str], amount: &str, max: &str) {
+    let (code, titles) = propose(sig, extra);
+    let want = format!("{amount} is above the {max} mg/day maximum");
+    assert!(
+        titles.iter().any(|t| t.contains(&want)),
+        "{sig}: exit {code}, want `{want}` in {titles:?}"
+    );
+}
+
+/// Runs `check` with `sig` as a listed medication (diltiazem proposed) and
+/// returns the dose findings' titles about it.
+fn listed(sig: &str) -> Vec<String> {
+    let (_, doc) = check_json(&["--propose", "diltiazem", "--med", sig]);
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "dose" && f["medication_indices"] == serde_json::json!([0]))
+        .filter_map(|f| f["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn two_once_a_day_times_add_up_and_one_said_again_does_not() {
+    for sig in [
+        "baclofen 50 mg qam and qpm",
+        "baclofen 50 mg mane and nocte",
+        "baclofen 50 mg om and on",
+        "baclofen 50 mg in the morning and at night",
+        "baclofen 50 mg daily and at bedtime",
+    ] {
+        assert_flagged(sig, &[], "baclofen 100 mg/day", "80");
+    }
+    assert_flagged(
+        "baclofen 45 mg qam and qhs",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 45 mg nocte and 1 tab mane",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "quinine 200 mg mane and nocte",
+        &["--jurisdiction", "UK"],
+        "quinine 400 mg/day",
+        "300",
+    );
+    assert_flagged(
+        "quinine 200 mg every morning and every night",
+        &["--jurisdiction", "UK"],
+        "quinine 400 mg/day",
+        "300",
+    );
+    let titles = listed("baclofen 50 mg qam and qpm");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 100 mg/day is above")),
+        "{titles:?}"
+    );
+    // A schedule said again is not doubled. 40 mg bid is 80 mg/day, at the maximum: doubled it would be flagged.
+    for sig in [
+        "baclofen 40 mg bid (twice daily)",
+        "baclofen 80 mg daily at bedtime",
+        "baclofen 80 mg once daily in the morning",
+    ] {
+        let (code, titles) = propose(sig, &[]);
+        assert_eq!((code, titles), (0, Vec::<String>::new()), "{sig}");
+    }
+    // 90 mg/day, not 180.
+    assert_flagged(
+        "baclofen 30 mg tid three times a day",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+}
