@@ -112,3 +112,30 @@ fn two_once_a_day_times_add_up_and_one_said_again_does_not() {
         "80",
     );
 }
+
+#[test]
+fn a_dose_taken_less_than_daily_is_held_whole_to_the_days_maximum() {
+    for (sig, amount) in [
+        ("baclofen 150 mg qod", "baclofen 150 mg in one dose"),
+        ("baclofen 100 mg weekly", "baclofen 100 mg in one dose"),
+        ("baclofen 60 mg 2 tabs qod", "baclofen 120 mg in one dose"),
+        ("baclofen 100 mg q48h", "baclofen 100 mg in one dose"),
+        // Not `100 mg/day`: 300 mg are taken on the day.
+        ("baclofen 300 mg q72h", "baclofen 300 mg in one dose"),
+    ] {
+        assert_flagged(sig, &[], amount, "80");
+    }
+    for sig in ["quinine 400 mg weekly", "quinine 600 mg on alternate days"] {
+        let amount = format!("quinine {} mg in one dose", &sig[8..11]);
+        assert_flagged(sig, &["--jurisdiction", "UK"], &amount, "300");
+    }
+    let titles = listed("baclofen 150 mg qod");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 150 mg in one dose is above")),
+        "{titles:?}"
+    );
+    // Within the maximum on its day: nothing to say.
+    assert_eq!(propose("baclofen 80 mg qod", &[]), (0, Vec::new()));
+}
