@@ -139,3 +139,33 @@ fn a_dose_taken_less_than_daily_is_held_whole_to_the_days_maximum() {
     // Within the maximum on its day: nothing to say.
     assert_eq!(propose("baclofen 80 mg qod", &[]), (0, Vec::new()));
 }
+
+#[test]
+fn every_day_each_day_and_every_n_hour_are_read() {
+    assert_flagged(
+        "baclofen 30 mg every 4 hour",
+        &[],
+        "baclofen 180 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 50 mg 2 tabs every day",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+    assert_flagged("baclofen 90 mg each day", &[], "baclofen 90 mg/day", "80");
+    // Listed, a medication with no frequency read is not reported at all.
+    for (sig, amount) in [
+        ("baclofen 30 mg every 4 hour", "baclofen 180 mg/day"),
+        ("baclofen 50 mg 2 tabs every day", "baclofen 100 mg/day"),
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.contains(&format!("{amount} is above"))),
+            "{sig}: {titles:?}"
+        );
+    }
+}

@@ -374,6 +374,8 @@ pub(super) const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("daily", "daily", Some(1.0)),
     ("once daily", "daily", Some(1.0)),
     ("once a day", "daily", Some(1.0)),
+    ("every day", "daily", Some(1.0)),
+    ("each day", "daily", Some(1.0)),
     ("qam", "daily", Some(1.0)),
     ("qpm", "daily", Some(1.0)),
     ("qhs", "nightly", Some(1.0)),
@@ -622,9 +624,9 @@ pub fn parse_med(input: &str) -> MedText {
             text.replace_range(pos..pos + phrase.len(), " ");
         }
     }
-    // "every 8 hours" → q8h.
+    // "every 8 hours" (or "hour", as sigs also write it) → q8h.
     static EVERY_HOURS: LazyLock<Regex> =
-        LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hrs|hr|h)(?-u:\b)"));
+        LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hour|hrs|hr|h)(?-u:\b)"));
     if schedule.frequency.as_deref().is_none_or(|f| f == "prn")
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
@@ -1202,6 +1204,28 @@ mod tests {
             ("baclofen 10 mg twice daily at bedtime", 3.0),
         ] {
             assert_eq!(per_day(text), Some(doses), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_day_each_day_and_every_n_hour_are_read() {
+        for (sig, frequency, per_day, units) in [
+            ("every day", "daily", 1.0, None),
+            ("each day", "daily", 1.0, None),
+            ("2 tabs every day", "daily", 1.0, Some(2.0)),
+            ("every day at bedtime", "nightly", 1.0, None),
+            ("every 4 hour", "q4h", 6.0, None),
+            ("q 6 hour", "q6h", 4.0, None),
+            ("every six hour", "q6h", 4.0, None),
+            ("every 4-6 hour", "q4h", 6.0, None),
+        ] {
+            let text = format!("baclofen 30 mg {sig}");
+            let m = parse_med(&text);
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
+            assert_eq!(m.units_per_dose, units, "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
     }
 

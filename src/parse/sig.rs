@@ -19,14 +19,14 @@ static HOURLY: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *-? *hourly(?-u:\b)"));
 /// `q 6 h`, `q6 hrs`: every N hours written apart.
 static Q_SPACED_HOURS: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hours)(?-u:\b)"));
+    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hour|hours)(?-u:\b)"));
 /// `every six hours`: the hours in words.
 static EVERY_WORD_HOURS: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours(?-u:\b)"));
+    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours?(?-u:\b)"));
 /// A range of hours between doses, `q4-6h`: the shorter interval, the most
 /// doses the patient may take.
 static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hours)(?-u:\b)")
+    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hour|hours)(?-u:\b)")
 });
 /// Two schedules as a range (`tid-qid`, `bd/tds`, `tid or bid`): the one
 /// with more doses a day.
@@ -47,7 +47,7 @@ static HOURLY_RANGE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *-? *hourly(?-u:\b)"));
 /// `every 4-6 hours`, `every 4 to 6 hours`.
 static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hrs|hr|h)(?-u:\b)")
+    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hour|hrs|hr|h)(?-u:\b)")
 });
 /// `1½`, `1 1/2`, `one and a half`.
 static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
