@@ -169,3 +169,18 @@ fn every_day_each_day_and_every_n_hour_are_read() {
         );
     }
 }
+
+#[test]
+fn a_schedule_after_an_indication_note_is_read() {
+    let sig = "baclofen 30 mg for spasticity qid";
+    assert_flagged(sig, &[], "baclofen 120 mg/day", "80");
+    let titles = listed(sig);
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 120 mg/day is above")),
+        "{titles:?}"
+    );
+    let (_, doc) = check_json(&["--propose", "diltiazem", "--med", sig]);
+    assert_eq!(doc["medications"][0]["frequency"], "qid");
+}

@@ -543,18 +543,54 @@ static DIGIT_COMMA: LazyLock<Regex> = LazyLock::new(|| {
 /// Dotted abbreviations: `t.i.d.`, `b.i.d`, `q.h.s.`.
 static DOTTED: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)(?:[a-z]\.){1,3}[a-z]?\.?(?:\s|$)"));
-/// "for leg cramps", "(for spasticity)": an indication note after the dose,
-/// with no number in it.
 /// A per-volume strength written with a space, `5 mg/5 mL`: the volume is
 /// joined to its ratio (`mg/5ml`), as labels of oral solutions write it.
 static PER_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"/\s*([0-9]+(?:\.[0-9]+)?)\s+(ml|l)\b"));
-static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*$"));
+/// "for leg cramps", "(for spasticity)": an indication note after the dose,
+/// up to the first number (see [`without_for_note`]).
+static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*"));
+/// A schedule written with a number (`q6h`, `3 times`, `3x`, `x 3`,
+/// `every 4 hours`), for [`schedule_start`].
+static NUMBERED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)(?:q[0-9]{1,2}(?:h|hr|hrs)|[1-6] *(?:x|times)|x *[1-6]|every +[0-9])(?-u:\b)")
+});
+
+/// The sig without its `for ...` indication note. A note is read past when
+/// it ends the sig or a schedule follows it, which is kept: `30 mg for
+/// spasticity qid` is qid, `for leg cramps at night` nightly (cut to the
+/// end, the schedule was lost, and a listed drug went unchecked). A note
+/// with a dose after it (`for spasticity 2 tabs qid`) is left as written,
+/// its words reported.
+fn without_for_note(text: &str) -> String {
+    for note in FOR_NOTE.find_iter(text) {
+        let schedule = schedule_start(&text[note.start()..]).map(|at| note.start() + at);
+        let end = match schedule {
+            Some(at) if at <= note.end() => at,
+            _ if note.end() == text.len() => note.end(),
+            _ => continue,
+        };
+        return format!("{} {}", &text[..note.start()], &text[end..]);
+    }
+    text.to_owned()
+}
+
+/// Where the first schedule (`qid`, `at night`, `as needed`, `q6h`, `3
+/// times a day`) begins in `text`, if any.
+fn schedule_start(text: &str) -> Option<usize> {
+    let numbered = NUMBERED_SCHEDULE.find(text).map(|m| m.start());
+    FREQUENCIES
+        .iter()
+        .filter_map(|(phrase, _, _)| find_phrase(text, phrase))
+        .chain(numbered)
+        .min()
+}
 
 /// Rewrites what a prescriber writes around a dose into the forms the
 /// parser reads: dotted abbreviations lose their dots, a thousands comma
-/// goes, a trailing "for ..." indication note is dropped; a comma between
-/// digits that is no thousands separator is listed as unread.
+/// goes, a "for ..." indication note is dropped (not a schedule after it);
+/// a comma between digits that is no thousands separator is listed as
+/// unread.
 fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     let mut text = DOTTED
         .replace_all(text, |caps: &regex::Captures<'_>| {
@@ -571,7 +607,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
     text = super::sig::sig_forms(&text);
-    FOR_NOTE.replace(&text, " ").into_owned()
+    without_for_note(&text)
 }
 
 /// Parses one medication string. Never fails: anything it cannot read is
@@ -1227,6 +1263,42 @@ mod tests {
             assert_eq!(names(&m), ["baclofen"], "{text}");
             assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
+    }
+
+    #[test]
+    fn a_schedule_after_an_indication_note_is_kept() {
+        for (text, frequency, per_day) in [
+            ("baclofen 30 mg for spasticity qid", "qid", Some(4.0)),
+            (
+                "baclofen 30 mg for spasticity three times a day",
+                "tid",
+                Some(3.0),
+            ),
+            (
+                "baclofen 30 mg for spasticity every 6 hours",
+                "q6h",
+                Some(4.0),
+            ),
+            ("baclofen 30 mg for spasticity q6h", "q6h", Some(4.0)),
+            (
+                "baclofen 10 mg for leg cramps at night",
+                "nightly",
+                Some(1.0),
+            ),
+            ("baclofen 10 mg (for spasticity) bid", "bid", Some(2.0)),
+            ("baclofen 10 mg for spasms as needed", "prn", None),
+            // A trailing note is read past, as before.
+            ("baclofen 10 mg tid for leg cramps", "tid", Some(3.0)),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, per_day, "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // A dose after the note: the note is left, to be reported.
+        let m = parse_med("baclofen 30 mg for spasticity 2 tabs qid");
+        assert_eq!(names(&m), ["baclofen spasticity"]);
     }
 
     #[test]
