@@ -184,3 +184,18 @@ fn a_schedule_after_an_indication_note_is_read() {
     let (_, doc) = check_json(&["--propose", "diltiazem", "--med", sig]);
     assert_eq!(doc["medications"][0]["frequency"], "qid");
 }
+
+#[test]
+fn a_dose_scheme_of_three_counts_is_reported_not_read_as_a_range() {
+    for (sig, scheme) in [
+        ("baclofen 25 mg 2-2-2 daily", "2-2-2"),
+        ("baclofen 25 mg 1-2-1 daily", "1-2-1"),
+        ("baclofen 25 mg 1-2-2 tabs daily", "1-2-2"),
+    ] {
+        let want = format!("Dose not read in `{sig}`: `{scheme}`");
+        let (_, titles) = propose(sig, &[]);
+        assert!(titles.contains(&want), "{sig}: {titles:?}");
+        let titles = listed(sig);
+        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+    }
+}

@@ -70,6 +70,11 @@ static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?-u:\b)(?:one|two|three|[1-3]|i|ii) *(?:-|to|or) *(two|three|four|[2-4]|ii|iii)(?-u:\b)",
     )
 });
+/// A dose scheme of three counts or more, one for each time of day (`1-0-1`,
+/// `2-2-2`, `1 - 2 - 1`): no range.
+static DOSE_SCHEME: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)[0-9]+(?:\.[0-9]+)?(?: *- *[0-9]+(?:\.[0-9]+)?){2,}(?-u:\b)")
+});
 /// A dose and the time of day it is taken: `2 tabs nocte`, `5 mg mane`.
 static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -206,7 +211,7 @@ pub(super) fn sig_forms(text: &str) -> String {
     // its upper end (after the ranges of hours above, whose upper end is
     // the fewer doses).
     if has(&text, &[" to ", " or ", "-"]) {
-        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
+        text = count_ranges(&text);
     }
     if has(
         &text,
@@ -317,6 +322,28 @@ fn once_a_day_at(c: &regex::Captures<'_>) -> String {
     }
 }
 
+/// Reads each range of counts ([`COUNT_RANGE`]) as its upper end, but
+/// leaves a dose scheme ([`DOSE_SCHEME`]) whole, written without spaces,
+/// for the parser to report: read as a range, `2-2-2 daily` was 2 tablets
+/// once a day (6 were written) and `1-2-1` was 1.
+fn count_ranges(text: &str) -> String {
+    let text = DOSE_SCHEME.replace_all(text, |c: &regex::Captures<'_>| c[0].replace(' ', ""));
+    let schemes: Vec<std::ops::Range<usize>> =
+        DOSE_SCHEME.find_iter(&text).map(|m| m.range()).collect();
+    COUNT_RANGE
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            let range = c.get(0).map_or(0..0, |m| m.range());
+            let in_scheme = schemes
+                .iter()
+                .any(|s| s.start < range.end && range.start < s.end);
+            match in_scheme {
+                true => c[0].to_owned(),
+                false => c[1].to_owned(),
+            }
+        })
+        .into_owned()
+}
+
 /// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,
 /// 10 mg nocte`): the day's total, as `3 tab daily` or `15 mg/day`. Doses
 /// in different units are left as written, to be read or reported.
@@ -391,4 +418,29 @@ fn roman_counts(text: &str) -> String {
         }
     }
     out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::med::parse_med;
+    use super::*;
+
+    #[test]
+    fn a_dose_scheme_is_no_range_and_is_reported() {
+        assert_eq!(count_ranges("25 mg 2-2-2 daily"), "25 mg 2-2-2 daily");
+        assert_eq!(count_ranges("25 mg 1 - 2 - 1 daily"), "25 mg 1-2-1 daily");
+        // A range of two counts is still its upper end.
+        assert_eq!(count_ranges("1-2 tabs tds"), "2 tabs tds");
+        for (sig, unread) in [
+            ("baclofen 25 mg 2-2-2 daily", "2-2-2"),
+            ("baclofen 25 mg 1-2-1 daily", "1-2-1"),
+            ("baclofen 25 mg 1-2-2 tabs daily", "1-2-2"),
+            ("baclofen 25 mg 1 - 2 - 1", "1-2-1"),
+            ("baclofen 25 mg 1-1-1", "1-1-1"),
+        ] {
+            let m = parse_med(sig);
+            assert_eq!(m.unparsed, [unread], "{sig}");
+            assert_eq!(m.units_per_dose, None, "{sig}");
+        }
+    }
 }
