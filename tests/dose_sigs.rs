@@ -199,3 +199,18 @@ fn a_dose_scheme_of_three_counts_is_reported_not_read_as_a_range() {
         assert!(titles.contains(&want), "listed {sig}: {titles:?}");
     }
 }
+
+#[test]
+fn a_second_count_beside_a_bare_one_is_reported_not_the_larger_taken() {
+    for (sig, unread) in [
+        ("baclofen 20 mg 2 tabs 3 a day", "3"),
+        ("baclofen 20 mg 2 tabs 3 per day", "3"),
+        ("baclofen 20 mg 2 tabs 3 daily", "3"),
+    ] {
+        let want = format!("Dose not read in `{sig}`: `{unread}`");
+        let (_, titles) = propose(sig, &[]);
+        assert!(titles.contains(&want), "{sig}: {titles:?}");
+        let titles = listed(sig);
+        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+    }
+}

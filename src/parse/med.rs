@@ -507,6 +507,31 @@ impl Schedule {
     }
 }
 
+/// The tablets or capsules a dose, from the counts read in a sig.
+#[derive(Debug, Default)]
+struct Counts {
+    units: Option<f64>,
+    /// Whether a count was a bare number (`20 mg 2 qds`, `2 x 20 mg`).
+    bare: bool,
+}
+
+impl Counts {
+    /// Records a count; `bare` for a number with no `tabs` or `caps` word.
+    /// Two `N tabs` counts (`1 tablet tid. 2 tablets at bedtime`) keep the
+    /// larger, as their schedules are added. A bare number beside another
+    /// count (`2 tabs 3 a day`: 3 tablets, or 3 times a day?) cannot be
+    /// told apart: `false`, for the caller to report it. Taking the larger
+    /// read `2 tabs 3 a day` as 3 tablets once a day, lower than written.
+    fn add(&mut self, count: f64, bare: bool) -> bool {
+        if self.units.is_some() && (bare || self.bare) {
+            return false;
+        }
+        self.units = Some(self.units.map_or(count, |u| u.max(count)));
+        self.bare |= bare;
+        true
+    }
+}
+
 /// The doses a day of one schedule as [`Schedule::add`] writes it (`tid`,
 /// `q6h`, `5 times daily`, `tid prn`), when fixed.
 fn per_day_of(norm: &str) -> Option<f64> {
@@ -627,7 +652,7 @@ pub fn parse_med(input: &str) -> MedText {
     }
     let mut route = None;
     let mut schedule = Schedule::default();
-    let mut units_per_dose: Option<f64> = None;
+    let mut counts = Counts::default();
     // Volumes written after a per-volume strength.
     let mut volumes: Vec<f64> = Vec::new();
     let mut daily_total = false;
@@ -706,12 +731,9 @@ pub fn parse_med(input: &str) -> MedText {
                 // "1 tablet" / "2 puffs" a quantity: neither is a strength.
                 if unit.is_none() && next.is_some_and(|n| QUANTITY_WORDS.contains(&n)) {
                     if let Some(word) = next.filter(|n| DOSE_UNIT_WORDS.contains(n)) {
-                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
-                            Some(count) => {
-                                units_per_dose =
-                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
-                            }
-                            None => unparsed.push(format!("{} {word}", tokens[i])),
+                        let count = count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE);
+                        if !count.is_some_and(|c| counts.add(c, false)) {
+                            unparsed.push(format!("{} {word}", tokens[i]));
                         }
                     }
                     i += 2;
@@ -770,12 +792,9 @@ pub fn parse_med(input: &str) -> MedText {
                     } else if schedule_seen || after_day_word || !count_like {
                         unparsed.push(tokens[i].clone());
                     } else {
-                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
-                            Some(count) => {
-                                units_per_dose =
-                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
-                            }
-                            None => unparsed.push(tokens[i].clone()),
+                        let count = count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE);
+                        if !count.is_some_and(|c| counts.add(c, true)) {
+                            unparsed.push(tokens[i].clone());
                         }
                     }
                     i += 1;
@@ -857,6 +876,7 @@ pub fn parse_med(input: &str) -> MedText {
         mut doses_per_day,
         ..
     } = schedule;
+    let mut units_per_dose = counts.units;
     if one_at_a_time
         && let Some(most) = frequency
             .as_deref()
@@ -1299,6 +1319,24 @@ mod tests {
         // A dose after the note: the note is left, to be reported.
         let m = parse_med("baclofen 30 mg for spasticity 2 tabs qid");
         assert_eq!(names(&m), ["baclofen spasticity"]);
+    }
+
+    #[test]
+    fn a_second_count_beside_a_bare_one_is_reported() {
+        for (text, units, unread) in [
+            ("baclofen 20 mg 2 tabs 3 a day", 2.0, "3"),
+            ("baclofen 20 mg 2 tabs 3 per day", 2.0, "3"),
+            ("baclofen 20 mg 2 tabs 3 daily", 2.0, "3"),
+            ("baclofen 20 mg 3 a day 2 tabs", 3.0, "2 tabs"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, Some(units), "{text}");
+            assert_eq!(m.unparsed, [unread], "{text}");
+        }
+        // Two counts with their unit words, each with its schedule: the
+        // larger, as before.
+        let m = parse_med("baclofen 10 mg 1 tab tid and 2 tabs at night");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (Some(2.0), 0));
     }
 
     #[test]
