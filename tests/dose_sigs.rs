@@ -214,3 +214,20 @@ fn a_second_count_beside_a_bare_one_is_reported_not_the_larger_taken() {
         assert!(titles.contains(&want), "listed {sig}: {titles:?}");
     }
 }
+
+#[test]
+fn a_bare_count_before_the_strength_is_read_or_reported() {
+    for sig in [
+        "baclofen 2 20 mg tabs tid",
+        "baclofen take 2 20mg tablets three times daily",
+        "2 baclofen 20 mg tabs tid",
+    ] {
+        assert_flagged(sig, &[], "baclofen 120 mg/day", "80");
+    }
+    // 2 x 250 mg, or 2,250 mg with a thousands space: not guessed.
+    let sig = "methocarbamol 2 250 mg qid";
+    let want = format!("Dose not read in `{sig}`: `2`");
+    let (_, titles) = propose(sig, &[]);
+    assert!(titles.contains(&want), "{titles:?}");
+    assert!(listed(sig).contains(&want));
+}

@@ -800,6 +800,23 @@ pub fn parse_med(input: &str) -> MedText {
                     i += 1;
                     continue;
                 }
+                if unit.is_none() && !after_strength {
+                    match leading_count(&tokens, i, &num) {
+                        Leading::Count(count) => {
+                            if !counts.add(count, true) {
+                                unparsed.push(tokens[i].clone());
+                            }
+                            i += 1;
+                            continue;
+                        }
+                        Leading::Unsure => {
+                            unparsed.push(tokens[i].clone());
+                            i += 1;
+                            continue;
+                        }
+                        Leading::No => {}
+                    }
+                }
                 strength_tokens.push((num, unit));
             } else if let Some(caps) = QH.captures(tok) {
                 schedule_seen = true;
@@ -919,6 +936,51 @@ pub fn parse_med(input: &str) -> MedText {
         units_per_dose,
         dose_ml,
         unparsed,
+    }
+}
+
+/// What a bare number before the strength is.
+#[derive(Debug, PartialEq)]
+enum Leading {
+    /// The tablets a dose: `2 20 mg tabs`, `take 2 20mg tablets`, `2
+    /// baclofen 20 mg`.
+    Count(f64),
+    /// A count, or the thousands of the number after it written with a
+    /// space (`2 250 mg`: 2 x 250 mg, or 2250 mg?): reported.
+    Unsure,
+    /// No count: the next number is no mass (`1 ML ... 150 MG/ML`, a
+    /// package), or it is above ten.
+    No,
+}
+
+/// Reads the bare number `num` at `tokens[i]`, written before any
+/// strength. Dropped as a package quantity, `2 20 mg tabs tid` was read as
+/// one tablet, half the dose written.
+fn leading_count(tokens: &[String], i: usize, num: &str) -> Leading {
+    let Some(count) = count_value(num).filter(|c| *c <= MAX_UNITS_PER_DOSE) else {
+        return Leading::No;
+    };
+    let Some(j) =
+        (i + 1..tokens.len()).find(|&j| tokens[j].starts_with(|c: char| c.is_ascii_digit()))
+    else {
+        return Leading::No;
+    };
+    let Some(caps) = NUMBER_UNIT.captures(&tokens[j]) else {
+        return Leading::No;
+    };
+    let unit = caps
+        .name("unit")
+        .map(|m| m.as_str())
+        .or(tokens.get(j + 1).map(String::as_str))
+        .map(normalize_unit);
+    if !matches!(unit.as_deref(), Some("mg" | "mcg" | "g")) {
+        return Leading::No;
+    }
+    let digits = |n: &str| n.bytes().all(|b| b.is_ascii_digit());
+    let thousands = j == i + 1 && digits(num) && caps["num"].len() == 3 && digits(&caps["num"]);
+    match thousands {
+        true => Leading::Unsure,
+        false => Leading::Count(count),
     }
 }
 
@@ -1337,6 +1399,32 @@ mod tests {
         // larger, as before.
         let m = parse_med("baclofen 10 mg 1 tab tid and 2 tabs at night");
         assert_eq!((m.units_per_dose, m.unparsed.len()), (Some(2.0), 0));
+    }
+
+    #[test]
+    fn a_bare_count_before_the_strength_is_read_or_reported() {
+        for text in [
+            "baclofen 2 20 mg tabs tid",
+            "baclofen take 2 20mg tablets three times daily",
+            "2 baclofen 20 mg tabs tid",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, Some(2.0), "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // `2 250 mg`: 2 x 250 mg, or 2250 mg written with a space?
+        let m = parse_med("methocarbamol 2 250 mg qid");
+        assert_eq!(
+            (m.units_per_dose, m.unparsed.clone()),
+            (None, vec!["2".to_owned()])
+        );
+        // A count with its word, and another before the strength: reported.
+        let m = parse_med("baclofen 2 20 mg 1 tab tid");
+        assert_eq!(m.unparsed, ["1 tab"]);
+        // A package before a strength per volume is no count.
+        let m = parse_med("1 ML Depo-Provera 150 MG/ML Injection");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (None, 0));
     }
 
     #[test]
