@@ -231,3 +231,21 @@ fn a_bare_count_before_the_strength_is_read_or_reported() {
     assert!(titles.contains(&want), "{titles:?}");
     assert!(listed(sig).contains(&want));
 }
+
+#[test]
+fn a_volume_after_a_mass_strength_is_read_or_reported() {
+    // `5 mg in 5 mL` is a strength per volume: 25 mL is 25 mg a dose.
+    for sig in [
+        "baclofen 5 mg in 5 mL 25 mL qds",
+        "baclofen oral solution 5 mg in 5 mL, 25 mL qds",
+        "baclofen 5mg in 5ml oral solution 25ml qds",
+    ] {
+        assert_flagged(sig, &[], "baclofen 100 mg/day", "80");
+    }
+    // No strength per mL: the volume is reported, not the tablet read.
+    let sig = "baclofen 5 mg 25 mL qds";
+    let want = format!("Dose not read in `{sig}`: `25ml`");
+    let (_, titles) = propose(sig, &[]);
+    assert!(titles.contains(&want), "{titles:?}");
+    assert!(listed(sig).contains(&want));
+}

@@ -726,6 +726,7 @@ pub fn parse_med(input: &str) -> MedText {
             let next = tokens.get(i + 1).map(String::as_str);
             if let Some(caps) = NUMBER_UNIT.captures(tok) {
                 let num = caps["num"].to_owned();
+                let after_in = i > 0 && tokens[i - 1] == "in";
                 let mut unit = caps.name("unit").map(|m| normalize_unit(m.as_str()));
                 // "24 HR" / "12 hour" is a release duration, and "120 ACTUAT" /
                 // "1 tablet" / "2 puffs" a quantity: neither is a strength.
@@ -766,6 +767,18 @@ pub fn parse_med(input: &str) -> MedText {
                         Some(ml) => volumes.push(ml),
                         None => unparsed.push(format!("{num}ml")),
                     }
+                    i += 1;
+                    continue;
+                }
+                // A volume after a strength that is a mass (`5 mg 25 mL
+                // qds`) is a dose in mL with no strength per mL: reported,
+                // not dropped as a pack size (the mass was read as the
+                // dose). `4 g in 100 mL` says what the dose is in.
+                let mass_before = strength_tokens
+                    .iter()
+                    .any(|(_, u)| matches!(u.as_deref(), Some("mg" | "mcg" | "g")));
+                if unit.as_deref() == Some("ml") && mass_before && !after_in {
+                    unparsed.push(format!("{num}ml"));
                     i += 1;
                     continue;
                 }
@@ -1425,6 +1438,25 @@ mod tests {
         // A package before a strength per volume is no count.
         let m = parse_med("1 ML Depo-Provera 150 MG/ML Injection");
         assert_eq!((m.units_per_dose, m.unparsed.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_volume_after_a_mass_strength_is_reported() {
+        for (text, unread) in [
+            ("baclofen 5 mg 25 mL qds", "25ml"),
+            ("baclofen 10 mg, 20 ml tid", "20ml"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.unparsed, [unread], "{text}");
+            assert_eq!(m.dose_ml, None, "{text}");
+        }
+        // What the mass is in: the mass is the dose, as before.
+        let m = parse_med("magnesium sulfate 4 g in 100 mL IV");
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().and_then(Strength::as_mg),
+            Some(4000.0)
+        );
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
     }
 
     #[test]

@@ -63,6 +63,13 @@ static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
 /// `5 mg per 5 mL`, `1 mg per mL`.
 static PER_WORD_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
+/// `5 mg in 5 mL`: a mass in a volume, as UK labels and the BNF write a
+/// strength per volume.
+static MASS_IN_VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(mg|mcg|g) +in +([0-9]+(?:\.[0-9]+)?) *ml(?-u:\b)"));
+/// A volume written with its number (`25 mL`, `25ml`).
+static VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)[0-9]+(?:\.[0-9]+)? *ml(?-u:\b)"));
 /// A range of counts in words or numerals before a dose unit or a
 /// schedule (`one to two tabs`, `i-ii tds`, `1 or 2 tabs`).
 static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
@@ -187,6 +194,9 @@ pub(super) fn sig_forms(text: &str) -> String {
         text = PER_WORD_VOLUME
             .replace_all(&text, "${1}/${2}ml")
             .into_owned();
+    }
+    if text.contains(" in ") {
+        text = mass_in_volume(&text);
     }
     if text.contains('.') {
         text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
@@ -322,6 +332,30 @@ fn once_a_day_at(c: &regex::Captures<'_>) -> String {
     }
 }
 
+/// `5 mg in 5 mL 25 mL qds` is `5 mg/5 mL 25 mL qds`: with a volume after
+/// it (the dose), a mass in a volume is the strength per volume. Alone
+/// (`magnesium sulfate 4 g in 100 mL`), the mass is the dose, and it is
+/// left as written. Read as a tablet strength, `5 mg in 5 mL 25 mL` was 5
+/// mg a dose, not 25.
+fn mass_in_volume(text: &str) -> String {
+    let Some(found) = MASS_IN_VOLUME.captures(text) else {
+        return text.to_owned();
+    };
+    let Some(whole) = found.get(0) else {
+        return text.to_owned();
+    };
+    if !VOLUME.is_match(&text[whole.end()..]) {
+        return text.to_owned();
+    }
+    format!(
+        "{}{}/{}ml{}",
+        &text[..whole.start()],
+        &found[1],
+        &found[2],
+        &text[whole.end()..]
+    )
+}
+
 /// Reads each range of counts ([`COUNT_RANGE`]) as its upper end, but
 /// leaves a dose scheme ([`DOSE_SCHEME`]) whole, written without spaces,
 /// for the parser to report: read as a range, `2-2-2 daily` was 2 tablets
@@ -424,6 +458,30 @@ fn roman_counts(text: &str) -> String {
 mod tests {
     use super::super::med::parse_med;
     use super::*;
+
+    #[test]
+    fn a_mass_in_a_volume_with_a_dose_volume_after_it_is_per_volume() {
+        assert_eq!(
+            mass_in_volume("baclofen 5 mg in 5 ml 25 ml qds"),
+            "baclofen 5 mg/5ml 25 ml qds"
+        );
+        assert_eq!(
+            mass_in_volume("magnesium sulfate 4 g in 100 ml iv"),
+            "magnesium sulfate 4 g in 100 ml iv"
+        );
+        for sig in [
+            "baclofen 5 mg in 5 mL 25 mL qds",
+            "baclofen oral solution 5 mg in 5 mL, 25 mL qds",
+            "baclofen 5mg in 5ml oral solution 25ml qds",
+        ] {
+            let m = parse_med(sig);
+            assert_eq!(m.dose_ml, Some(25.0), "{sig}");
+            let strength = m.ingredients[0].strength.clone();
+            let mg = strength.and_then(|s| s.mg_in_volume(25.0));
+            assert_eq!(mg, Some(25.0), "{sig}");
+            assert!(m.unparsed.is_empty(), "{sig}: {:?}", m.unparsed);
+        }
+    }
 
     #[test]
     fn a_dose_scheme_is_no_range_and_is_reported() {
