@@ -249,3 +249,36 @@ fn a_volume_after_a_mass_strength_is_read_or_reported() {
     assert!(titles.contains(&want), "{titles:?}");
     assert!(listed(sig).contains(&want));
 }
+
+#[test]
+fn a_daily_total_beside_a_schedule_does_not_throw_the_schedule_away() {
+    for sig in [
+        "baclofen 40 mg tid (120 mg/day)",
+        "baclofen 40 mg tid = 120 mg/day",
+        "baclofen 10 mg tablets: 50 mg mane, 50 mg nocte",
+    ] {
+        let (_, titles) = propose(sig, &[]);
+        assert!(
+            !titles.iter().any(|t| t.starts_with("Dose not read")),
+            "{sig}: {titles:?}"
+        );
+    }
+    assert_flagged(
+        "baclofen 40 mg tid (120 mg/day)",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 40 mg tid = 120 mg/day",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 10 mg tablets: 50 mg mane, 50 mg nocte",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+}

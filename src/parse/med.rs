@@ -656,6 +656,9 @@ pub fn parse_med(input: &str) -> MedText {
     // Volumes written after a per-volume strength.
     let mut volumes: Vec<f64> = Vec::new();
     let mut daily_total = false;
+    // Daily totals written beside a strength a dose, with the index of
+    // their ingredient.
+    let mut stated_totals: Vec<(usize, (String, Option<String>))> = Vec::new();
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
@@ -714,6 +717,8 @@ pub fn parse_med(input: &str) -> MedText {
         let tokens = tokenize(segment);
         let mut names: Vec<String> = Vec::new();
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
+        // Daily totals (`120 mg/day`), kept apart from the strength a dose.
+        let mut totals: Vec<(String, Option<String>)> = Vec::new();
         // A schedule word read in this segment: a bare number after it is
         // no tablet count (`tid x 5`, `tid 2`).
         let mut schedule_seen = false;
@@ -747,14 +752,15 @@ pub fn parse_med(input: &str) -> MedText {
                     unit = Some(normalize_unit(n));
                     i += 1;
                 }
-                // "200 mg/day" is the day's total, whatever schedule is written.
+                // "200 mg/day" is the day's total (see [`settle_daily_totals`]).
+                let mut is_total = false;
                 if let Some(base) = unit.as_deref().and_then(|u| {
                     ["/day", "/d", "/24h", "/24hr"]
                         .iter()
                         .find_map(|per_day| u.strip_suffix(per_day))
                 }) {
                     unit = Some(normalize_unit(base));
-                    daily_total = true;
+                    is_total = true;
                 }
                 // A volume after a per-volume strength (`5 mg/5 mL 10 mL`)
                 // is the dose of the solution, not a pack size.
@@ -830,7 +836,10 @@ pub fn parse_med(input: &str) -> MedText {
                         Leading::No => {}
                     }
                 }
-                strength_tokens.push((num, unit));
+                match is_total {
+                    true => totals.push((num, unit)),
+                    false => strength_tokens.push((num, unit)),
+                }
             } else if let Some(caps) = QH.captures(tok) {
                 schedule_seen = true;
                 if !schedule.add_every_hours(&caps[1]) {
@@ -884,7 +893,17 @@ pub fn parse_med(input: &str) -> MedText {
         } else {
             vec![name_text.as_str()]
         };
+        // With no strength a dose, the total is the strength: one "dose" a
+        // day. Beside one, it is settled against the schedule below.
+        if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
+            daily_total = true;
+            strength_tokens.append(&mut totals);
+        }
         let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
+        match parts.len() {
+            1 => stated_totals.extend(totals.into_iter().map(|t| (ingredients.len(), t))),
+            _ => unparsed.extend(totals.iter().map(written_total)),
+        }
         for (k, part) in parts.iter().enumerate() {
             if part.is_empty() && strengths.get(k).cloned().flatten().is_none() {
                 continue;
@@ -932,6 +951,14 @@ pub fn parse_med(input: &str) -> MedText {
             .any(|w| ORAL_FORMS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
     {
         route = Some("oral".to_owned());
+    }
+    if let Some(ingredient) = stated_totals
+        .first()
+        .and_then(|(k, _)| ingredients.get_mut(*k))
+    {
+        let totals: Vec<_> = stated_totals.into_iter().map(|(_, t)| t).collect();
+        let reading = (doses_per_day, units_per_dose);
+        daily_total |= settle_daily_totals(ingredient, &totals, reading, &mut unparsed);
     }
     if daily_total {
         // The strength is already the day's total: one "dose" a day.
@@ -995,6 +1022,60 @@ fn leading_count(tokens: &[String], i: usize, num: &str) -> Leading {
         true => Leading::Unsure,
         false => Leading::Count(count),
     }
+}
+
+/// A daily total as written, `120mg/day`, to report it.
+fn written_total((num, unit): &(String, Option<String>)) -> String {
+    format!("{num}{}/day", unit.as_deref().unwrap_or(""))
+}
+
+/// Daily totals written beside a strength a dose (`40 mg tid (120 mg/day)`,
+/// `10 mg tablets: 100 mg/day`), for `ingredient`, given the `(doses a
+/// day, tablets a dose)` read. With a schedule, the strength a dose and the
+/// schedule stand: a total that agrees restates them, one that does not is
+/// reported. With no schedule, the first total is the day's amount and
+/// becomes the strength: `true`. (Every total had made the strength a dose
+/// the day's amount, throwing the schedule away: `40 mg tid (120 mg/day)`
+/// was 40 mg/day.)
+fn settle_daily_totals(
+    ingredient: &mut IngredientText,
+    totals: &[(String, Option<String>)],
+    (doses_per_day, units): (Option<f64>, Option<f64>),
+    unparsed: &mut Vec<String>,
+) -> bool {
+    let as_strength = |(num, unit): &(String, Option<String>)| {
+        let value = num.parse::<f64>().ok()?;
+        Some(Strength {
+            value,
+            unit: unit.clone(),
+        })
+    };
+    let Some(per_day) = doses_per_day else {
+        let Some((first, rest)) = totals.split_first() else {
+            return false;
+        };
+        match as_strength(first) {
+            Some(total) => ingredient.strength = Some(total),
+            None => unparsed.push(written_total(first)),
+        }
+        unparsed.extend(rest.iter().map(written_total));
+        return true;
+    };
+    let read = ingredient
+        .strength
+        .as_ref()
+        .and_then(Strength::as_mg)
+        .map(|mg| mg * units.unwrap_or(1.0) * per_day);
+    for total in totals {
+        let stated = as_strength(total).as_ref().and_then(Strength::as_mg);
+        let agrees = read
+            .zip(stated)
+            .is_some_and(|(read, stated)| (read - stated).abs() <= 1e-6 * stated.max(1.0));
+        if !agrees {
+            unparsed.push(written_total(total));
+        }
+    }
+    false
 }
 
 /// Splits the text into tokens on white space, keeping "/" inside tokens.
@@ -1457,6 +1538,39 @@ mod tests {
             Some(4000.0)
         );
         assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+    }
+
+    #[test]
+    fn a_daily_total_beside_a_schedule_keeps_the_schedule() {
+        let mg_a_day = |m: &MedText| {
+            let mg = m.ingredients[0]
+                .strength
+                .as_ref()
+                .and_then(Strength::as_mg)?;
+            Some(mg * m.units_per_dose.unwrap_or(1.0) * m.doses_per_day?)
+        };
+        for text in [
+            "baclofen 40 mg tid (120 mg/day)",
+            "baclofen 40 mg tid = 120 mg/day",
+            "baclofen 20 mg 2 tabs tid (120 mg/day)",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.frequency.as_deref(), Some("tid"), "{text}");
+            assert_eq!(mg_a_day(&m), Some(120.0), "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // A total that disagrees with the schedule is reported.
+        let m = parse_med("baclofen 40 mg tid (150 mg/day)");
+        assert_eq!(
+            (mg_a_day(&m), m.unparsed.clone()),
+            (Some(120.0), vec!["150mg/day".to_owned()])
+        );
+        // With no schedule, the total is the day's amount.
+        let m = parse_med("baclofen 10 mg tablets: 50 mg mane, 50 mg nocte");
+        assert_eq!(mg_a_day(&m), Some(100.0));
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        // A total alone, with or without a schedule, is the day's amount.
+        assert_eq!(mg_a_day(&parse_med("baclofen 200mg/day tid")), Some(200.0));
     }
 
     #[test]
