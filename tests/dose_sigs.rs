@@ -282,3 +282,20 @@ fn a_daily_total_beside_a_schedule_does_not_throw_the_schedule_away() {
         "80",
     );
 }
+
+#[test]
+fn a_dose_added_to_a_schedule_is_not_read_as_a_restatement_or_a_limit() {
+    // 25 mg tid is 75 (within 80); with the bedtime dose, 100.
+    assert_flagged(
+        "baclofen 25 mg tid (and at night)",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+    // `tid and prn` has no most doses a day: not checked, and said so.
+    let sig = "baclofen 20 mg tid and prn";
+    let (_, titles) = propose(sig, &[]);
+    let want = "Daily dose of baclofen not checked against the 80 mg/day maximum";
+    assert!(titles.iter().any(|t| t.starts_with(want)), "{titles:?}");
+    assert!(listed(sig).iter().any(|t| t.starts_with(want)));
+}

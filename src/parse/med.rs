@@ -558,6 +558,9 @@ const FILLER_WORDS: &[&str] = &[
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
+/// `and prn`, `plus as needed` after a schedule: doses beyond it.
+static AND_AS_NEEDED: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)(?:and|plus|\+|&) +(?:prn|as needed)(?-u:\b)"));
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
 /// A comma between digits that is not a thousands separator (`1,5`: a
@@ -661,6 +664,11 @@ pub fn parse_med(input: &str) -> MedText {
     let mut stated_totals: Vec<(usize, (String, Option<String>))> = Vec::new();
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
+    // `tid and prn`: doses on top of the schedule, as many as needed.
+    let beyond_schedule = AND_AS_NEEDED.is_match(&text);
+    if beyond_schedule {
+        text = AND_AS_NEEDED.replace_all(&text, " ").into_owned();
+    }
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
         // One to four a day have their words; six is every 4 hours.
         // `3 times daily`, `3x daily`, or `x 3 daily`.
@@ -959,6 +967,15 @@ pub fn parse_med(input: &str) -> MedText {
         let totals: Vec<_> = stated_totals.into_iter().map(|(_, t)| t).collect();
         let reading = (doses_per_day, units_per_dose);
         daily_total |= settle_daily_totals(ingredient, &totals, reading, &mut unparsed);
+    }
+    if beyond_schedule {
+        // `tid and prn`: not at most tid, as `tid prn` is; the day's total
+        // has no bound, so it is not checked (and said so).
+        frequency = Some(match frequency {
+            Some(fixed) => format!("{fixed} + prn"),
+            None => "prn".to_owned(),
+        });
+        doses_per_day = None;
     }
     if daily_total {
         // The strength is already the day's total: one "dose" a day.
@@ -1571,6 +1588,27 @@ mod tests {
         assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
         // A total alone, with or without a schedule, is the day's amount.
         assert_eq!(mg_a_day(&parse_med("baclofen 200mg/day tid")), Some(200.0));
+    }
+
+    #[test]
+    fn a_dose_added_to_a_schedule_is_not_read_as_a_restatement_or_a_limit() {
+        let m = parse_med("baclofen 25 mg tid (and at night)");
+        assert_eq!(m.frequency.as_deref(), Some("nightly + tid"));
+        assert_eq!(m.doses_per_day, Some(4.0));
+        // Said again in brackets, as before: one schedule.
+        let m = parse_med("baclofen 20 mg qid (with meals and at bedtime)");
+        assert_eq!(m.doses_per_day, Some(4.0));
+        for text in [
+            "baclofen 20 mg tid and prn",
+            "baclofen 20 mg tid plus as needed",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.frequency.as_deref(), Some("tid + prn"), "{text}");
+            assert_eq!(m.doses_per_day, None, "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+        }
+        // `tid prn` is at most tid, as before.
+        assert_eq!(parse_med("baclofen 20 mg tid prn").doses_per_day, Some(3.0));
     }
 
     #[test]

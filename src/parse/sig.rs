@@ -122,11 +122,11 @@ static ONCE_A_DAY_AT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:(\S+) +)?(?-u:\b)(?:(?:{once}) +({at})|({at}) +(?:{once}))(?-u:\b)"
     ))
 });
-/// Words in brackets that only restate when a dose is taken.
+/// Words in brackets that only restate when a dose is taken. Not when
+/// they begin with `and`: `tid (and at night)` adds a dose.
 static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"\((?: *(?:with|before|after|at|and|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening|,))+ *\)",
-    )
+    let when = "with|before|after|at|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening";
+    compile(&format!(r"\( *(?:{when})(?: *(?:{when}|and|,))* *\)"))
 });
 /// A ceiling (`up to qid`, `max qds`, `up to 4 times`): the most doses a
 /// day, read as that schedule.
