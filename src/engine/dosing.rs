@@ -148,11 +148,12 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 }
             };
             match per_day {
-                Some(per_day) if mg * per_day > max + 1e-9 => {
-                    let daily = mg * per_day;
-                    findings.push(above_max(kb, med, index, name, rule, daily, max, false));
+                Some(per_day) if on_a_dosing_day(mg, per_day) > max + 1e-9 => {
+                    let daily = on_a_dosing_day(mg, per_day);
+                    let one_dose = per_day < 1.0;
+                    findings.push(above_max(kb, med, index, name, rule, daily, max, one_dose));
                 }
-                // One dose alone above the day's maximum, whatever the schedule.
+                // No schedule: one dose alone above the day's maximum.
                 None if mg > max + 1e-9 => {
                     findings.push(above_max(kb, med, index, name, rule, mg, max, true));
                 }
@@ -172,8 +173,16 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     findings
 }
 
-/// A daily dose above the rule's maximum; `one_dose` when a single dose,
-/// with no schedule written, is already above it.
+/// The mg taken on a day a dose is taken, `mg` a dose at `per_day` doses a
+/// day. With fewer than one dose a day (`qod`, `weekly`, `q72h`) that day
+/// holds the whole dose: averaged over the days between (150 mg qod as 75
+/// mg/day), a dose above the day's maximum would pass.
+fn on_a_dosing_day(mg: f64, per_day: f64) -> f64 {
+    mg * per_day.max(1.0)
+}
+
+/// A daily dose above the rule's maximum; `one_dose` when a single dose is
+/// already above it (no schedule written, or fewer than one dose a day).
 #[allow(clippy::too_many_arguments)]
 fn above_max(
     kb: &KbIndex,
@@ -362,4 +371,20 @@ pub fn rule_for_indication<'kb>(
             })
     };
     best(&|p| patient_conditions.iter().any(|c| c == p)).or_else(|| best(&|p| p == "any"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dose_taken_less_than_daily_counts_whole_on_its_day() {
+        // qod, weekly, q72h: the one dose, not its average over the days.
+        assert_eq!(on_a_dosing_day(150.0, 0.5), 150.0);
+        assert_eq!(on_a_dosing_day(100.0, 1.0 / 7.0), 100.0);
+        assert_eq!(on_a_dosing_day(300.0, 24.0 / 72.0), 300.0);
+        // One dose a day or more: every dose of the day.
+        assert_eq!(on_a_dosing_day(50.0, 1.0), 50.0);
+        assert_eq!(on_a_dosing_day(40.0, 3.0), 120.0);
+    }
 }

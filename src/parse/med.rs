@@ -378,6 +378,8 @@ pub(super) const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("daily", "daily", Some(1.0)),
     ("once daily", "daily", Some(1.0)),
     ("once a day", "daily", Some(1.0)),
+    ("every day", "daily", Some(1.0)),
+    ("each day", "daily", Some(1.0)),
     ("qam", "daily", Some(1.0)),
     ("qpm", "daily", Some(1.0)),
     ("qhs", "nightly", Some(1.0)),
@@ -421,44 +423,120 @@ pub(super) const FREQUENCIES: &[(&str, &str, Option<f64>)] = &[
     ("alternate days", "qod", Some(0.5)),
 ];
 
-/// Records a frequency word. "As needed" joined to a fixed schedule (`tid
-/// prn`) keeps the schedule's doses a day, the most the patient may take, so
-/// the daily total is still checked; otherwise the last word wins.
-fn add_frequency(
-    frequency: &mut Option<String>,
-    doses_per_day: &mut Option<f64>,
-    norm: &str,
-    per_day: Option<f64>,
-) {
-    let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
-    match (frequency.as_deref(), per_day) {
-        // "tid prn as needed": said twice, still as needed on that schedule.
-        (Some(current), None) if norm == "prn" && as_needed(current) => {}
-        (Some(fixed), None) if norm == "prn" && !as_needed(fixed) && doses_per_day.is_some() => {
-            *frequency = Some(format!("{fixed} prn"));
-        }
-        (Some("prn"), Some(_)) => {
-            *frequency = Some(format!("{norm} prn"));
-            *doses_per_day = per_day;
-        }
-        // Two fixed schedules (`3 times daily. Take 2 tablets at bedtime`):
-        // both are shown and their doses added, so a total is never read
-        // lower than written (with the larger tablet count, it may be
-        // read higher).
-        (Some(current), Some(new_per_day))
-            if doses_per_day.is_some_and(|d| (d - new_per_day).abs() > 1e-9) =>
-        {
-            *frequency = Some(format!("{current} + {norm}"));
-            *doses_per_day = doses_per_day.map(|d| d + new_per_day);
-        }
-        _ => {
-            *frequency = Some(norm.to_owned());
-            *doses_per_day = per_day;
-        }
+/// The schedule read so far from a sig: the frequency as shown, the doses
+/// a day it adds up to, and the times of day of its once-a-day words, so a
+/// second once-a-day word can be told apart as another dose (`mane and
+/// nocte`) or the same one said again (`nocte at night`).
+#[derive(Debug, Default)]
+struct Schedule {
+    frequency: Option<String>,
+    doses_per_day: Option<f64>,
+    times: Vec<&'static str>,
+}
+
+/// When in the day a once-a-day schedule word is taken (`mane`: morning,
+/// `qhs`: night); `any` for a word that names no time (`daily`, `od`).
+fn time_of_day(word: &str) -> &'static str {
+    match word {
+        "qam" | "mane" | "om" | "every morning" | "each morning" | "in the morning" => "morning",
+        "qpm" | "every evening" => "evening",
+        "qhs" | "hs" | "nightly" | "at bedtime" | "nocte" | "every night" | "each night"
+        | "once nightly" | "at night" | "on" => "night",
+        _ => "any",
     }
 }
 
-/// The doses a day of one schedule as [`add_frequency`] writes it (`tid`,
+impl Schedule {
+    /// Records a frequency: `word` as written, `norm` its normalized form.
+    /// "As needed" joined to a fixed schedule (`tid prn`) keeps the
+    /// schedule's doses a day, the most the patient may take, so the daily
+    /// total is still checked. Two schedules are added (see
+    /// [`Schedule::adds_to`]); one said again is one.
+    fn add(&mut self, word: &str, norm: &str, per_day: Option<f64>) {
+        let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
+        let time = (per_day == Some(1.0)).then(|| time_of_day(word));
+        match (self.frequency.as_deref(), per_day) {
+            // "tid prn as needed": said twice, still as needed on that schedule.
+            (Some(current), None) if norm == "prn" && as_needed(current) => {}
+            (Some(fixed), None)
+                if norm == "prn" && !as_needed(fixed) && self.doses_per_day.is_some() =>
+            {
+                self.frequency = Some(format!("{fixed} prn"));
+            }
+            (Some("prn"), Some(_)) => {
+                self.frequency = Some(format!("{norm} prn"));
+                self.doses_per_day = per_day;
+            }
+            // The same time of day again (`nocte at night`, `daily ... once
+            // a day`): one dose said twice.
+            (Some(_), Some(_)) if time.is_some_and(|t| self.times.contains(&t)) => {}
+            (Some(current), Some(new_per_day)) if self.adds_to(new_per_day, time) => {
+                self.frequency = Some(format!("{current} + {norm}"));
+                self.doses_per_day = self.doses_per_day.map(|d| d + new_per_day);
+            }
+            _ => {
+                self.frequency = Some(norm.to_owned());
+                self.doses_per_day = per_day;
+            }
+        }
+        self.times.extend(time);
+    }
+
+    /// Whether a schedule of `per_day` doses (at `time` of day, for one a
+    /// day) is another dose on top of the one read, not the same said
+    /// again. Two fixed schedules of different doses a day (`3 times daily.
+    /// Take 2 tablets at bedtime`) are both taken; so are two once-a-day
+    /// schedules at different times (`qam and qpm`, `mane and nocte`,
+    /// `daily and at bedtime`): a total is never read lower than written
+    /// (with the larger tablet count, it may be read higher). One schedule
+    /// restated (`bid (twice daily)`, `tid three times a day`) is one.
+    fn adds_to(&self, per_day: f64, time: Option<&str>) -> bool {
+        let differs = self
+            .doses_per_day
+            .is_some_and(|d| (d - per_day).abs() > 1e-9);
+        let another_time = time.is_some() && !self.times.is_empty();
+        differs || another_time
+    }
+
+    /// Records "every `hours` hours" (`qNh`); `false` when that is no number
+    /// of hours above zero.
+    fn add_every_hours(&mut self, hours: &str) -> bool {
+        let per_dose: f64 = hours.parse().unwrap_or(0.0);
+        if per_dose <= 0.0 {
+            return false;
+        }
+        let norm = format!("q{hours}h");
+        self.add(&norm, &norm, Some(24.0 / per_dose));
+        true
+    }
+}
+
+/// The tablets or capsules a dose, from the counts read in a sig.
+#[derive(Debug, Default)]
+struct Counts {
+    units: Option<f64>,
+    /// Whether a count was a bare number (`20 mg 2 qds`, `2 x 20 mg`).
+    bare: bool,
+}
+
+impl Counts {
+    /// Records a count; `bare` for a number with no `tabs` or `caps` word.
+    /// Two `N tabs` counts (`1 tablet tid. 2 tablets at bedtime`) keep the
+    /// larger, as their schedules are added. A bare number beside another
+    /// count (`2 tabs 3 a day`: 3 tablets, or 3 times a day?) cannot be
+    /// told apart: `false`, for the caller to report it. Taking the larger
+    /// read `2 tabs 3 a day` as 3 tablets once a day, lower than written.
+    fn add(&mut self, count: f64, bare: bool) -> bool {
+        if self.units.is_some() && (bare || self.bare) {
+            return false;
+        }
+        self.units = Some(self.units.map_or(count, |u| u.max(count)));
+        self.bare |= bare;
+        true
+    }
+}
+
+/// The doses a day of one schedule as [`Schedule::add`] writes it (`tid`,
 /// `q6h`, `5 times daily`, `tid prn`), when fixed.
 fn per_day_of(norm: &str) -> Option<f64> {
     let norm = norm.trim_end_matches(" prn");
@@ -475,22 +553,6 @@ fn per_day_of(norm: &str) -> Option<f64> {
     norm.strip_suffix(" times daily")?.parse().ok()
 }
 
-/// Records "every `hours` hours" (`qNh`); `false` when that is no number of
-/// hours above zero.
-fn add_every_hours(
-    frequency: &mut Option<String>,
-    doses_per_day: &mut Option<f64>,
-    hours: &str,
-) -> bool {
-    let per_dose: f64 = hours.parse().unwrap_or(0.0);
-    if per_dose <= 0.0 {
-        return false;
-    }
-    let norm = format!("q{hours}h");
-    add_frequency(frequency, doses_per_day, &norm, Some(24.0 / per_dose));
-    true
-}
-
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &[
     "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac",
@@ -500,6 +562,9 @@ const FILLER_WORDS: &[&str] = &[
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
+/// `and prn`, `plus as needed` after a schedule: doses beyond it.
+static AND_AS_NEEDED: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)(?:and|plus|\+|&) +(?:prn|as needed)(?-u:\b)"));
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
 /// A comma between digits that is not a thousands separator (`1,5`: a
@@ -510,18 +575,54 @@ static DIGIT_COMMA: LazyLock<Regex> = LazyLock::new(|| {
 /// Dotted abbreviations: `t.i.d.`, `b.i.d`, `q.h.s.`.
 static DOTTED: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)(?:[a-z]\.){1,3}[a-z]?\.?(?:\s|$)"));
-/// "for leg cramps", "(for spasticity)": an indication note after the dose,
-/// with no number in it.
 /// A per-volume strength written with a space, `5 mg/5 mL`: the volume is
 /// joined to its ratio (`mg/5ml`), as labels of oral solutions write it.
 static PER_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"/\s*([0-9]+(?:\.[0-9]+)?)\s+(ml|l)\b"));
-static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*$"));
+/// "for leg cramps", "(for spasticity)": an indication note after the dose,
+/// up to the first number (see [`without_for_note`]).
+static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*"));
+/// A schedule written with a number (`q6h`, `3 times`, `3x`, `x 3`,
+/// `every 4 hours`), for [`schedule_start`].
+static NUMBERED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)(?:q[0-9]{1,2}(?:h|hr|hrs)|[1-6] *(?:x|times)|x *[1-6]|every +[0-9])(?-u:\b)")
+});
+
+/// The sig without its `for ...` indication note. A note is read past when
+/// it ends the sig or a schedule follows it, which is kept: `30 mg for
+/// spasticity qid` is qid, `for leg cramps at night` nightly (cut to the
+/// end, the schedule was lost, and a listed drug went unchecked). A note
+/// with a dose after it (`for spasticity 2 tabs qid`) is left as written,
+/// its words reported.
+fn without_for_note(text: &str) -> String {
+    for note in FOR_NOTE.find_iter(text) {
+        let schedule = schedule_start(&text[note.start()..]).map(|at| note.start() + at);
+        let end = match schedule {
+            Some(at) if at <= note.end() => at,
+            _ if note.end() == text.len() => note.end(),
+            _ => continue,
+        };
+        return format!("{} {}", &text[..note.start()], &text[end..]);
+    }
+    text.to_owned()
+}
+
+/// Where the first schedule (`qid`, `at night`, `as needed`, `q6h`, `3
+/// times a day`) begins in `text`, if any.
+fn schedule_start(text: &str) -> Option<usize> {
+    let numbered = NUMBERED_SCHEDULE.find(text).map(|m| m.start());
+    FREQUENCIES
+        .iter()
+        .filter_map(|(phrase, _, _)| find_phrase(text, phrase))
+        .chain(numbered)
+        .min()
+}
 
 /// Rewrites what a prescriber writes around a dose into the forms the
 /// parser reads: dotted abbreviations lose their dots, a thousands comma
-/// goes, a trailing "for ..." indication note is dropped; a comma between
-/// digits that is no thousands separator is listed as unread.
+/// goes, a "for ..." indication note is dropped (not a schedule after it);
+/// a comma between digits that is no thousands separator is listed as
+/// unread.
 fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     let mut text = DOTTED
         .replace_all(text, |caps: &regex::Captures<'_>| {
@@ -538,7 +639,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
     text = super::sig::sig_forms(&text);
-    FOR_NOTE.replace(&text, " ").into_owned()
+    without_for_note(&text)
 }
 
 /// Parses one medication string. Never fails: anything it cannot read is
@@ -557,14 +658,21 @@ pub fn parse_med(input: &str) -> MedText {
         text = BRACKET.replace_all(&text, " ").into_owned();
     }
     let mut route = None;
-    let mut frequency = None;
-    let mut doses_per_day = None;
-    let mut units_per_dose: Option<f64> = None;
+    let mut schedule = Schedule::default();
+    let mut counts = Counts::default();
     // Volumes written after a per-volume strength.
     let mut volumes: Vec<f64> = Vec::new();
     let mut daily_total = false;
+    // Daily totals written beside a strength a dose, with the index of
+    // their ingredient.
+    let mut stated_totals: Vec<(usize, (String, Option<String>))> = Vec::new();
     let mut unparsed = Vec::new();
     text = normalize_sig(&text, &mut unparsed);
+    // `tid and prn`: doses on top of the schedule, as many as needed.
+    let beyond_schedule = AND_AS_NEEDED.is_match(&text);
+    if beyond_schedule {
+        text = AND_AS_NEEDED.replace_all(&text, " ").into_owned();
+    }
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
         // One to four a day have their words; six is every 4 hours.
         // `3 times daily`, `3x daily`, or `x 3 daily`.
@@ -579,7 +687,7 @@ pub fn parse_med(input: &str) -> MedText {
             _ => None,
         };
         if let (Some((word, per_day)), Some(m)) = (word, caps.get(0)) {
-            add_frequency(&mut frequency, &mut doses_per_day, &word, Some(per_day));
+            schedule.add(&word, &word, Some(per_day));
             text.replace_range(m.range(), " ");
         }
     }
@@ -588,17 +696,17 @@ pub fn parse_med(input: &str) -> MedText {
     // ("three times daily as needed" holds two).
     for (phrase, norm, per_day) in FREQUENCIES.iter().filter(|(p, _, _)| p.contains(' ')) {
         if let Some(pos) = find_phrase(&text, phrase) {
-            add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
+            schedule.add(phrase, norm, *per_day);
             text.replace_range(pos..pos + phrase.len(), " ");
         }
     }
-    // "every 8 hours" → q8h.
+    // "every 8 hours" (or "hour", as sigs also write it) → q8h.
     static EVERY_HOURS: LazyLock<Regex> =
-        LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hrs|hr|h)(?-u:\b)"));
-    if frequency.as_deref().is_none_or(|f| f == "prn")
+        LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hour|hrs|hr|h)(?-u:\b)"));
+    if schedule.frequency.as_deref().is_none_or(|f| f == "prn")
         && let Some(caps) = EVERY_HOURS.captures(&text.clone())
     {
-        add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]);
+        schedule.add_every_hours(&caps[1]);
         if let Some(m) = caps.get(0) {
             text.replace_range(m.range(), " ");
         }
@@ -621,6 +729,8 @@ pub fn parse_med(input: &str) -> MedText {
         let tokens = tokenize(segment);
         let mut names: Vec<String> = Vec::new();
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
+        // Daily totals (`120 mg/day`), kept apart from the strength a dose.
+        let mut totals: Vec<(String, Option<String>)> = Vec::new();
         // A schedule word read in this segment: a bare number after it is
         // no tablet count (`tid x 5`, `tid 2`).
         let mut schedule_seen = false;
@@ -633,17 +743,15 @@ pub fn parse_med(input: &str) -> MedText {
             let next = tokens.get(i + 1).map(String::as_str);
             if let Some(caps) = NUMBER_UNIT.captures(tok) {
                 let num = caps["num"].to_owned();
+                let after_in = i > 0 && tokens[i - 1] == "in";
                 let mut unit = caps.name("unit").map(|m| normalize_unit(m.as_str()));
                 // "24 HR" / "12 hour" is a release duration, and "120 ACTUAT" /
                 // "1 tablet" / "2 puffs" a quantity: neither is a strength.
                 if unit.is_none() && next.is_some_and(|n| QUANTITY_WORDS.contains(&n)) {
                     if let Some(word) = next.filter(|n| DOSE_UNIT_WORDS.contains(n)) {
-                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
-                            Some(count) => {
-                                units_per_dose =
-                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
-                            }
-                            None => unparsed.push(format!("{} {word}", tokens[i])),
+                        let count = count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE);
+                        if !count.is_some_and(|c| counts.add(c, false)) {
+                            unparsed.push(format!("{} {word}", tokens[i]));
                         }
                     }
                     i += 2;
@@ -656,14 +764,15 @@ pub fn parse_med(input: &str) -> MedText {
                     unit = Some(normalize_unit(n));
                     i += 1;
                 }
-                // "200 mg/day" is the day's total, whatever schedule is written.
+                // "200 mg/day" is the day's total (see [`settle_daily_totals`]).
+                let mut is_total = false;
                 if let Some(base) = unit.as_deref().and_then(|u| {
                     ["/day", "/d", "/24h", "/24hr"]
                         .iter()
                         .find_map(|per_day| u.strip_suffix(per_day))
                 }) {
                     unit = Some(normalize_unit(base));
-                    daily_total = true;
+                    is_total = true;
                 }
                 // A volume after a per-volume strength (`5 mg/5 mL 10 mL`)
                 // is the dose of the solution, not a pack size.
@@ -676,6 +785,18 @@ pub fn parse_med(input: &str) -> MedText {
                         Some(ml) => volumes.push(ml),
                         None => unparsed.push(format!("{num}ml")),
                     }
+                    i += 1;
+                    continue;
+                }
+                // A volume after a strength that is a mass (`5 mg 25 mL
+                // qds`) is a dose in mL with no strength per mL: reported,
+                // not dropped as a pack size (the mass was read as the
+                // dose). `4 g in 100 mL` says what the dose is in.
+                let mass_before = strength_tokens
+                    .iter()
+                    .any(|(_, u)| matches!(u.as_deref(), Some("mg" | "mcg" | "g")));
+                if unit.as_deref() == Some("ml") && mass_before && !after_in {
+                    unparsed.push(format!("{num}ml"));
                     i += 1;
                     continue;
                 }
@@ -702,31 +823,48 @@ pub fn parse_med(input: &str) -> MedText {
                     } else if schedule_seen || after_day_word || !count_like {
                         unparsed.push(tokens[i].clone());
                     } else {
-                        match count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE) {
-                            Some(count) => {
-                                units_per_dose =
-                                    Some(units_per_dose.map_or(count, |u| u.max(count)))
-                            }
-                            None => unparsed.push(tokens[i].clone()),
+                        let count = count_value(&num).filter(|c| *c <= MAX_UNITS_PER_DOSE);
+                        if !count.is_some_and(|c| counts.add(c, true)) {
+                            unparsed.push(tokens[i].clone());
                         }
                     }
                     i += 1;
                     continue;
                 }
-                strength_tokens.push((num, unit));
+                if unit.is_none() && !after_strength {
+                    match leading_count(&tokens, i, &num) {
+                        Leading::Count(count) => {
+                            if !counts.add(count, true) {
+                                unparsed.push(tokens[i].clone());
+                            }
+                            i += 1;
+                            continue;
+                        }
+                        Leading::Unsure => {
+                            unparsed.push(tokens[i].clone());
+                            i += 1;
+                            continue;
+                        }
+                        Leading::No => {}
+                    }
+                }
+                match is_total {
+                    true => totals.push((num, unit)),
+                    false => strength_tokens.push((num, unit)),
+                }
             } else if let Some(caps) = QH.captures(tok) {
                 schedule_seen = true;
-                if !add_every_hours(&mut frequency, &mut doses_per_day, &caps[1]) {
+                if !schedule.add_every_hours(&caps[1]) {
                     unparsed.push(tok.to_owned());
                 }
             } else if let Some((_, norm, per_day)) = FREQUENCIES.iter().find(|(w, _, _)| *w == tok)
             {
                 schedule_seen = true;
-                add_frequency(&mut frequency, &mut doses_per_day, norm, *per_day);
+                schedule.add(tok, norm, *per_day);
             } else if tok == "on" && i + 1 == tokens.len() && !strength_tokens.is_empty() {
                 // The UK "ON" (omni nocte: at night) ending a sig after its
                 // dose, `quinine sulphate 300 mg ON`; elsewhere "on" is a word.
-                add_frequency(&mut frequency, &mut doses_per_day, "nightly", Some(1.0));
+                schedule.add("on", "nightly", Some(1.0));
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
             {
@@ -767,7 +905,17 @@ pub fn parse_med(input: &str) -> MedText {
         } else {
             vec![name_text.as_str()]
         };
+        // With no strength a dose, the total is the strength: one "dose" a
+        // day. Beside one, it is settled against the schedule below.
+        if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
+            daily_total = true;
+            strength_tokens.append(&mut totals);
+        }
         let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
+        match parts.len() {
+            1 => stated_totals.extend(totals.into_iter().map(|t| (ingredients.len(), t))),
+            _ => unparsed.extend(totals.iter().map(written_total)),
+        }
         for (k, part) in parts.iter().enumerate() {
             if part.is_empty() && strengths.get(k).cloned().flatten().is_none() {
                 continue;
@@ -784,6 +932,12 @@ pub fn parse_med(input: &str) -> MedText {
             strength: None,
         });
     }
+    let Schedule {
+        mut frequency,
+        mut doses_per_day,
+        ..
+    } = schedule;
+    let mut units_per_dose = counts.units;
     if one_at_a_time
         && let Some(most) = frequency
             .as_deref()
@@ -810,6 +964,23 @@ pub fn parse_med(input: &str) -> MedText {
     {
         route = Some("oral".to_owned());
     }
+    if let Some(ingredient) = stated_totals
+        .first()
+        .and_then(|(k, _)| ingredients.get_mut(*k))
+    {
+        let totals: Vec<_> = stated_totals.into_iter().map(|(_, t)| t).collect();
+        let reading = (doses_per_day, units_per_dose);
+        daily_total |= settle_daily_totals(ingredient, &totals, reading, &mut unparsed);
+    }
+    if beyond_schedule {
+        // `tid and prn`: not at most tid, as `tid prn` is; the day's total
+        // has no bound, so it is not checked (and said so).
+        frequency = Some(match frequency {
+            Some(fixed) => format!("{fixed} + prn"),
+            None => "prn".to_owned(),
+        });
+        doses_per_day = None;
+    }
     if daily_total {
         // The strength is already the day's total: one "dose" a day.
         frequency.get_or_insert_with(|| "daily".to_owned());
@@ -827,6 +998,105 @@ pub fn parse_med(input: &str) -> MedText {
         dose_ml,
         unparsed,
     }
+}
+
+/// What a bare number before the strength is.
+#[derive(Debug, PartialEq)]
+enum Leading {
+    /// The tablets a dose: `2 20 mg tabs`, `take 2 20mg tablets`, `2
+    /// baclofen 20 mg`.
+    Count(f64),
+    /// A count, or the thousands of the number after it written with a
+    /// space (`2 250 mg`: 2 x 250 mg, or 2250 mg?): reported.
+    Unsure,
+    /// No count: the next number is no mass (`1 ML ... 150 MG/ML`, a
+    /// package), or it is above ten.
+    No,
+}
+
+/// Reads the bare number `num` at `tokens[i]`, written before any
+/// strength. Dropped as a package quantity, `2 20 mg tabs tid` was read as
+/// one tablet, half the dose written.
+fn leading_count(tokens: &[String], i: usize, num: &str) -> Leading {
+    let Some(count) = count_value(num).filter(|c| *c <= MAX_UNITS_PER_DOSE) else {
+        return Leading::No;
+    };
+    let Some(j) =
+        (i + 1..tokens.len()).find(|&j| tokens[j].starts_with(|c: char| c.is_ascii_digit()))
+    else {
+        return Leading::No;
+    };
+    let Some(caps) = NUMBER_UNIT.captures(&tokens[j]) else {
+        return Leading::No;
+    };
+    let unit = caps
+        .name("unit")
+        .map(|m| m.as_str())
+        .or(tokens.get(j + 1).map(String::as_str))
+        .map(normalize_unit);
+    if !matches!(unit.as_deref(), Some("mg" | "mcg" | "g")) {
+        return Leading::No;
+    }
+    let digits = |n: &str| n.bytes().all(|b| b.is_ascii_digit());
+    let thousands = j == i + 1 && digits(num) && caps["num"].len() == 3 && digits(&caps["num"]);
+    match thousands {
+        true => Leading::Unsure,
+        false => Leading::Count(count),
+    }
+}
+
+/// A daily total as written, `120mg/day`, to report it.
+fn written_total((num, unit): &(String, Option<String>)) -> String {
+    format!("{num}{}/day", unit.as_deref().unwrap_or(""))
+}
+
+/// Daily totals written beside a strength a dose (`40 mg tid (120 mg/day)`,
+/// `10 mg tablets: 100 mg/day`), for `ingredient`, given the `(doses a
+/// day, tablets a dose)` read. With a schedule, the strength a dose and the
+/// schedule stand: a total that agrees restates them, one that does not is
+/// reported. With no schedule, the first total is the day's amount and
+/// becomes the strength: `true`. (Every total had made the strength a dose
+/// the day's amount, throwing the schedule away: `40 mg tid (120 mg/day)`
+/// was 40 mg/day.)
+fn settle_daily_totals(
+    ingredient: &mut IngredientText,
+    totals: &[(String, Option<String>)],
+    (doses_per_day, units): (Option<f64>, Option<f64>),
+    unparsed: &mut Vec<String>,
+) -> bool {
+    let as_strength = |(num, unit): &(String, Option<String>)| {
+        let value = num.parse::<f64>().ok()?;
+        Some(Strength {
+            value,
+            unit: unit.clone(),
+        })
+    };
+    let Some(per_day) = doses_per_day else {
+        let Some((first, rest)) = totals.split_first() else {
+            return false;
+        };
+        match as_strength(first) {
+            Some(total) => ingredient.strength = Some(total),
+            None => unparsed.push(written_total(first)),
+        }
+        unparsed.extend(rest.iter().map(written_total));
+        return true;
+    };
+    let read = ingredient
+        .strength
+        .as_ref()
+        .and_then(Strength::as_mg)
+        .map(|mg| mg * units.unwrap_or(1.0) * per_day);
+    for total in totals {
+        let stated = as_strength(total).as_ref().and_then(Strength::as_mg);
+        let agrees = read
+            .zip(stated)
+            .is_some_and(|(read, stated)| (read - stated).abs() <= 1e-6 * stated.max(1.0));
+        if !agrees {
+            unparsed.push(written_total(total));
+        }
+    }
+    false
 }
 
 /// Splits the text into tokens on white space, keeping "/" inside tokens.
@@ -1138,6 +1408,223 @@ mod tests {
         }
         // One time of day is one dose.
         assert_eq!(mg_a_day("baclofen 10 mg 2 tabs nocte"), Some(20.0));
+    }
+
+    #[test]
+    fn two_once_a_day_times_are_two_doses() {
+        let per_day = |text: &str| parse_med(text).doses_per_day;
+        for text in [
+            "baclofen 50 mg qam and qpm",
+            "baclofen 50 mg mane and nocte",
+            "baclofen 50 mg om and on",
+            "baclofen 50 mg in the morning and at night",
+            "baclofen 50 mg daily and at bedtime",
+            "baclofen 45 mg qam and qhs",
+            "quinine 200 mg every morning and every night",
+            "baclofen 45 mg nocte and 1 tab mane",
+            "baclofen 25 mg daily, 3 tabs at bedtime",
+        ] {
+            assert_eq!(per_day(text), Some(2.0), "{text}");
+        }
+        assert_eq!(
+            parse_med("baclofen 50 mg mane and nocte")
+                .frequency
+                .as_deref(),
+            Some("daily + nightly")
+        );
+        // One time of day said twice, or a daily dose said with its time,
+        // is one dose; a schedule restated is one schedule.
+        for text in [
+            "baclofen 10 mg daily at bedtime",
+            "baclofen 10 mg once daily in the morning",
+            "baclofen 10 mg qhs daily",
+            "baclofen 10 mg nocte at night",
+            "baclofen 10 mg qhs (at bedtime)",
+        ] {
+            assert_eq!(per_day(text), Some(1.0), "{text}");
+        }
+        for (text, doses) in [
+            ("baclofen 10 mg bid (twice daily)", 2.0),
+            ("baclofen 10 mg tid three times a day", 3.0),
+            ("baclofen 10 mg twice daily at bedtime", 3.0),
+        ] {
+            assert_eq!(per_day(text), Some(doses), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_day_each_day_and_every_n_hour_are_read() {
+        for (sig, frequency, per_day, units) in [
+            ("every day", "daily", 1.0, None),
+            ("each day", "daily", 1.0, None),
+            ("2 tabs every day", "daily", 1.0, Some(2.0)),
+            ("every day at bedtime", "nightly", 1.0, None),
+            ("every 4 hour", "q4h", 6.0, None),
+            ("q 6 hour", "q6h", 4.0, None),
+            ("every six hour", "q6h", 4.0, None),
+            ("every 4-6 hour", "q4h", 6.0, None),
+        ] {
+            let text = format!("baclofen 30 mg {sig}");
+            let m = parse_med(&text);
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
+            assert_eq!(m.units_per_dose, units, "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+    }
+
+    #[test]
+    fn a_schedule_after_an_indication_note_is_kept() {
+        for (text, frequency, per_day) in [
+            ("baclofen 30 mg for spasticity qid", "qid", Some(4.0)),
+            (
+                "baclofen 30 mg for spasticity three times a day",
+                "tid",
+                Some(3.0),
+            ),
+            (
+                "baclofen 30 mg for spasticity every 6 hours",
+                "q6h",
+                Some(4.0),
+            ),
+            ("baclofen 30 mg for spasticity q6h", "q6h", Some(4.0)),
+            (
+                "baclofen 10 mg for leg cramps at night",
+                "nightly",
+                Some(1.0),
+            ),
+            ("baclofen 10 mg (for spasticity) bid", "bid", Some(2.0)),
+            ("baclofen 10 mg for spasms as needed", "prn", None),
+            // A trailing note is read past, as before.
+            ("baclofen 10 mg tid for leg cramps", "tid", Some(3.0)),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+            assert_eq!(m.doses_per_day, per_day, "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // A dose after the note: the note is left, to be reported.
+        let m = parse_med("baclofen 30 mg for spasticity 2 tabs qid");
+        assert_eq!(names(&m), ["baclofen spasticity"]);
+    }
+
+    #[test]
+    fn a_second_count_beside_a_bare_one_is_reported() {
+        for (text, units, unread) in [
+            ("baclofen 20 mg 2 tabs 3 a day", 2.0, "3"),
+            ("baclofen 20 mg 2 tabs 3 per day", 2.0, "3"),
+            ("baclofen 20 mg 2 tabs 3 daily", 2.0, "3"),
+            ("baclofen 20 mg 3 a day 2 tabs", 3.0, "2 tabs"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, Some(units), "{text}");
+            assert_eq!(m.unparsed, [unread], "{text}");
+        }
+        // Two counts with their unit words, each with its schedule: the
+        // larger, as before.
+        let m = parse_med("baclofen 10 mg 1 tab tid and 2 tabs at night");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (Some(2.0), 0));
+    }
+
+    #[test]
+    fn a_bare_count_before_the_strength_is_read_or_reported() {
+        for text in [
+            "baclofen 2 20 mg tabs tid",
+            "baclofen take 2 20mg tablets three times daily",
+            "2 baclofen 20 mg tabs tid",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.units_per_dose, Some(2.0), "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // `2 250 mg`: 2 x 250 mg, or 2250 mg written with a space?
+        let m = parse_med("methocarbamol 2 250 mg qid");
+        assert_eq!(
+            (m.units_per_dose, m.unparsed.clone()),
+            (None, vec!["2".to_owned()])
+        );
+        // A count with its word, and another before the strength: reported.
+        let m = parse_med("baclofen 2 20 mg 1 tab tid");
+        assert_eq!(m.unparsed, ["1 tab"]);
+        // A package before a strength per volume is no count.
+        let m = parse_med("1 ML Depo-Provera 150 MG/ML Injection");
+        assert_eq!((m.units_per_dose, m.unparsed.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_volume_after_a_mass_strength_is_reported() {
+        for (text, unread) in [
+            ("baclofen 5 mg 25 mL qds", "25ml"),
+            ("baclofen 10 mg, 20 ml tid", "20ml"),
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.unparsed, [unread], "{text}");
+            assert_eq!(m.dose_ml, None, "{text}");
+        }
+        // What the mass is in: the mass is the dose, as before.
+        let m = parse_med("magnesium sulfate 4 g in 100 mL IV");
+        assert_eq!(
+            m.ingredients[0].strength.as_ref().and_then(Strength::as_mg),
+            Some(4000.0)
+        );
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+    }
+
+    #[test]
+    fn a_daily_total_beside_a_schedule_keeps_the_schedule() {
+        let mg_a_day = |m: &MedText| {
+            let mg = m.ingredients[0]
+                .strength
+                .as_ref()
+                .and_then(Strength::as_mg)?;
+            Some(mg * m.units_per_dose.unwrap_or(1.0) * m.doses_per_day?)
+        };
+        for text in [
+            "baclofen 40 mg tid (120 mg/day)",
+            "baclofen 40 mg tid = 120 mg/day",
+            "baclofen 20 mg 2 tabs tid (120 mg/day)",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.frequency.as_deref(), Some("tid"), "{text}");
+            assert_eq!(mg_a_day(&m), Some(120.0), "{text}");
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
+        // A total that disagrees with the schedule is reported.
+        let m = parse_med("baclofen 40 mg tid (150 mg/day)");
+        assert_eq!(
+            (mg_a_day(&m), m.unparsed.clone()),
+            (Some(120.0), vec!["150mg/day".to_owned()])
+        );
+        // With no schedule, the total is the day's amount.
+        let m = parse_med("baclofen 10 mg tablets: 50 mg mane, 50 mg nocte");
+        assert_eq!(mg_a_day(&m), Some(100.0));
+        assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+        // A total alone, with or without a schedule, is the day's amount.
+        assert_eq!(mg_a_day(&parse_med("baclofen 200mg/day tid")), Some(200.0));
+    }
+
+    #[test]
+    fn a_dose_added_to_a_schedule_is_not_read_as_a_restatement_or_a_limit() {
+        let m = parse_med("baclofen 25 mg tid (and at night)");
+        assert_eq!(m.frequency.as_deref(), Some("nightly + tid"));
+        assert_eq!(m.doses_per_day, Some(4.0));
+        // Said again in brackets, as before: one schedule.
+        let m = parse_med("baclofen 20 mg qid (with meals and at bedtime)");
+        assert_eq!(m.doses_per_day, Some(4.0));
+        for text in [
+            "baclofen 20 mg tid and prn",
+            "baclofen 20 mg tid plus as needed",
+        ] {
+            let m = parse_med(text);
+            assert_eq!(m.frequency.as_deref(), Some("tid + prn"), "{text}");
+            assert_eq!(m.doses_per_day, None, "{text}");
+            assert_eq!(names(&m), ["baclofen"], "{text}");
+        }
+        // `tid prn` is at most tid, as before.
+        assert_eq!(parse_med("baclofen 20 mg tid prn").doses_per_day, Some(3.0));
     }
 
     #[test]

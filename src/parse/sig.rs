@@ -19,14 +19,14 @@ static HOURLY: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *-? *hourly(?-u:\b)"));
 /// `q 6 h`, `q6 hrs`: every N hours written apart.
 static Q_SPACED_HOURS: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hours)(?-u:\b)"));
+    LazyLock::new(|| compile(r"(?-u:\b)q *([0-9]{1,2}) +(?:h|hr|hrs|hour|hours)(?-u:\b)"));
 /// `every six hours`: the hours in words.
 static EVERY_WORD_HOURS: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours(?-u:\b)"));
+    LazyLock::new(|| compile(r"(?-u:\b)every +(two|three|four|six|eight|twelve) +hours?(?-u:\b)"));
 /// A range of hours between doses, `q4-6h`: the shorter interval, the most
 /// doses the patient may take.
 static Q_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hours)(?-u:\b)")
+    compile(r"(?-u:\b)q *([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:h|hr|hrs|hour|hours)(?-u:\b)")
 });
 /// Two schedules as a range (`tid-qid`, `bd/tds`, `tid or bid`): the one
 /// with more doses a day.
@@ -47,7 +47,7 @@ static HOURLY_RANGE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?-u:\b)([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *-? *hourly(?-u:\b)"));
 /// `every 4-6 hours`, `every 4 to 6 hours`.
 static EVERY_HOURS_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hrs|hr|h)(?-u:\b)")
+    compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:-|to) *[0-9]{1,2} *(?:hours|hour|hrs|hr|h)(?-u:\b)")
 });
 /// `1½`, `1 1/2`, `one and a half`.
 static MIXED_HALF: LazyLock<Regex> = LazyLock::new(|| {
@@ -63,12 +63,24 @@ static EPIC_SPELLED: LazyLock<Regex> = LazyLock::new(|| {
 /// `5 mg per 5 mL`, `1 mg per mL`.
 static PER_WORD_VOLUME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(mg|mcg|g) +per +([0-9]+(?:\.[0-9]+)?)? *ml(?-u:\b)"));
+/// `5 mg in 5 mL`: a mass in a volume, as UK labels and the BNF write a
+/// strength per volume.
+static MASS_IN_VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(mg|mcg|g) +in +([0-9]+(?:\.[0-9]+)?) *ml(?-u:\b)"));
+/// A volume written with its number (`25 mL`, `25ml`).
+static VOLUME: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)[0-9]+(?:\.[0-9]+)? *ml(?-u:\b)"));
 /// A range of counts in words or numerals before a dose unit or a
 /// schedule (`one to two tabs`, `i-ii tds`, `1 or 2 tabs`).
 static COUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?-u:\b)(?:one|two|three|[1-3]|i|ii) *(?:-|to|or) *(two|three|four|[2-4]|ii|iii)(?-u:\b)",
     )
+});
+/// A dose scheme of three counts or more, one for each time of day (`1-0-1`,
+/// `2-2-2`, `1 - 2 - 1`): no range.
+static DOSE_SCHEME: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?-u:\b)[0-9]+(?:\.[0-9]+)?(?: *- *[0-9]+(?:\.[0-9]+)?){2,}(?-u:\b)")
 });
 /// A dose and the time of day it is taken: `2 tabs nocte`, `5 mg mane`.
 static TIMED_DOSE: LazyLock<Regex> = LazyLock::new(|| {
@@ -99,11 +111,22 @@ const TIMES_OF_DAY: &[&str] = &[
     "qpm",
 ];
 
-/// Words in brackets that only restate when a dose is taken.
+/// A once-a-day schedule said with its time of day, either way round
+/// (`daily at bedtime`, `once a day in the morning`, `qhs daily`): one dose,
+/// at that time. The word before is taken too, so that `twice daily at
+/// bedtime` (two schedules) is told apart and left as written.
+static ONCE_A_DAY_AT: LazyLock<Regex> = LazyLock::new(|| {
+    let once = "once daily|once a day|every day|each day|daily|od|qd";
+    let at = "qam|qpm|qhs|hs|nightly|at bedtime|mane|om|every morning|each morning|in the morning|nocte|every night|each night|every evening|once nightly|at night";
+    compile(&format!(
+        r"(?:(\S+) +)?(?-u:\b)(?:(?:{once}) +({at})|({at}) +(?:{once}))(?-u:\b)"
+    ))
+});
+/// Words in brackets that only restate when a dose is taken. Not when
+/// they begin with `and`: `tid (and at night)` adds a dose.
 static RESTATED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"\((?: *(?:with|before|after|at|and|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening|,))+ *\)",
-    )
+    let when = "with|before|after|at|meals?|food|breakfast|lunch|dinner|supper|bedtime|night|morning|evening";
+    compile(&format!(r"\( *(?:{when})(?: *(?:{when}|and|,))* *\)"))
 });
 /// A ceiling (`up to qid`, `max qds`, `up to 4 times`): the most doses a
 /// day, read as that schedule.
@@ -172,6 +195,9 @@ pub(super) fn sig_forms(text: &str) -> String {
             .replace_all(&text, "${1}/${2}ml")
             .into_owned();
     }
+    if text.contains(" in ") {
+        text = mass_in_volume(&text);
+    }
     if text.contains('.') {
         text = BARE_DECIMAL.replace_all(&text, "${1}0.${2}").into_owned();
     }
@@ -195,7 +221,7 @@ pub(super) fn sig_forms(text: &str) -> String {
     // its upper end (after the ranges of hours above, whose upper end is
     // the fewer doses).
     if has(&text, &[" to ", " or ", "-"]) {
-        text = COUNT_RANGE.replace_all(&text, "${1}").into_owned();
+        text = count_ranges(&text);
     }
     if has(
         &text,
@@ -246,6 +272,11 @@ pub(super) fn sig_forms(text: &str) -> String {
     if text.contains('(') {
         text = RESTATED_SCHEDULE.replace_all(&text, " ").into_owned();
     }
+    if has(&text, &["daily", "od", "qd", " day"]) {
+        text = ONCE_A_DAY_AT
+            .replace_all(&text, |c: &regex::Captures<'_>| once_a_day_at(c))
+            .into_owned();
+    }
     // Steps (`1 tab daily then 2 tabs daily`) are not taken on one day.
     // Only with two times of day or more: one (`40 mg daily`) is one dose.
     let times_of_day: usize = TIMES_OF_DAY.iter().map(|w| text.matches(w).count()).sum();
@@ -283,6 +314,68 @@ pub(super) fn sig_forms(text: &str) -> String {
         text.replace_range(found.range(), &kept);
     }
     roman_counts(&text)
+}
+
+/// What [`ONCE_A_DAY_AT`] leaves of its match: the time of day alone, as
+/// one dose; the whole match when the word before makes `daily` part of
+/// another schedule (`twice daily`, `3 times daily`, `2x daily`).
+fn once_a_day_at(c: &regex::Captures<'_>) -> String {
+    let before = c.get(1).map_or("", |m| m.as_str());
+    let counted = ["times", "twice", "thrice", "x"].contains(&before)
+        || before.ends_with('x') && before.starts_with(|ch: char| ch.is_ascii_digit())
+        || before.ends_with('/');
+    let time = c.get(2).or(c.get(3)).map_or("", |m| m.as_str());
+    match (counted, c.get(1)) {
+        (true, _) => c[0].to_owned(),
+        (false, Some(_)) => format!("{before} {time}"),
+        (false, None) => time.to_owned(),
+    }
+}
+
+/// `5 mg in 5 mL 25 mL qds` is `5 mg/5 mL 25 mL qds`: with a volume after
+/// it (the dose), a mass in a volume is the strength per volume. Alone
+/// (`magnesium sulfate 4 g in 100 mL`), the mass is the dose, and it is
+/// left as written. Read as a tablet strength, `5 mg in 5 mL 25 mL` was 5
+/// mg a dose, not 25.
+fn mass_in_volume(text: &str) -> String {
+    let Some(found) = MASS_IN_VOLUME.captures(text) else {
+        return text.to_owned();
+    };
+    let Some(whole) = found.get(0) else {
+        return text.to_owned();
+    };
+    if !VOLUME.is_match(&text[whole.end()..]) {
+        return text.to_owned();
+    }
+    format!(
+        "{}{}/{}ml{}",
+        &text[..whole.start()],
+        &found[1],
+        &found[2],
+        &text[whole.end()..]
+    )
+}
+
+/// Reads each range of counts ([`COUNT_RANGE`]) as its upper end, but
+/// leaves a dose scheme ([`DOSE_SCHEME`]) whole, written without spaces,
+/// for the parser to report: read as a range, `2-2-2 daily` was 2 tablets
+/// once a day (6 were written) and `1-2-1` was 1.
+fn count_ranges(text: &str) -> String {
+    let text = DOSE_SCHEME.replace_all(text, |c: &regex::Captures<'_>| c[0].replace(' ', ""));
+    let schemes: Vec<std::ops::Range<usize>> =
+        DOSE_SCHEME.find_iter(&text).map(|m| m.range()).collect();
+    COUNT_RANGE
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            let range = c.get(0).map_or(0..0, |m| m.range());
+            let in_scheme = schemes
+                .iter()
+                .any(|s| s.start < range.end && range.start < s.end);
+            match in_scheme {
+                true => c[0].to_owned(),
+                false => c[1].to_owned(),
+            }
+        })
+        .into_owned()
 }
 
 /// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,
@@ -359,4 +452,53 @@ fn roman_counts(text: &str) -> String {
         }
     }
     out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::med::parse_med;
+    use super::*;
+
+    #[test]
+    fn a_mass_in_a_volume_with_a_dose_volume_after_it_is_per_volume() {
+        assert_eq!(
+            mass_in_volume("baclofen 5 mg in 5 ml 25 ml qds"),
+            "baclofen 5 mg/5ml 25 ml qds"
+        );
+        assert_eq!(
+            mass_in_volume("magnesium sulfate 4 g in 100 ml iv"),
+            "magnesium sulfate 4 g in 100 ml iv"
+        );
+        for sig in [
+            "baclofen 5 mg in 5 mL 25 mL qds",
+            "baclofen oral solution 5 mg in 5 mL, 25 mL qds",
+            "baclofen 5mg in 5ml oral solution 25ml qds",
+        ] {
+            let m = parse_med(sig);
+            assert_eq!(m.dose_ml, Some(25.0), "{sig}");
+            let strength = m.ingredients[0].strength.clone();
+            let mg = strength.and_then(|s| s.mg_in_volume(25.0));
+            assert_eq!(mg, Some(25.0), "{sig}");
+            assert!(m.unparsed.is_empty(), "{sig}: {:?}", m.unparsed);
+        }
+    }
+
+    #[test]
+    fn a_dose_scheme_is_no_range_and_is_reported() {
+        assert_eq!(count_ranges("25 mg 2-2-2 daily"), "25 mg 2-2-2 daily");
+        assert_eq!(count_ranges("25 mg 1 - 2 - 1 daily"), "25 mg 1-2-1 daily");
+        // A range of two counts is still its upper end.
+        assert_eq!(count_ranges("1-2 tabs tds"), "2 tabs tds");
+        for (sig, unread) in [
+            ("baclofen 25 mg 2-2-2 daily", "2-2-2"),
+            ("baclofen 25 mg 1-2-1 daily", "1-2-1"),
+            ("baclofen 25 mg 1-2-2 tabs daily", "1-2-2"),
+            ("baclofen 25 mg 1 - 2 - 1", "1-2-1"),
+            ("baclofen 25 mg 1-1-1", "1-1-1"),
+        ] {
+            let m = parse_med(sig);
+            assert_eq!(m.unparsed, [unread], "{sig}");
+            assert_eq!(m.units_per_dose, None, "{sig}");
+        }
+    }
 }

@@ -1,0 +1,301 @@
+//! End-to-end tests of how `crampcheck check` reads the dose in a sig: the
+//! real binary on the embedded KB. Each case was once read lower than
+//! written (a dose over the maximum passed as checked) or dropped without a
+//! word; each asserts the daily total the finding states, or the words
+//! reported as unread.
+
+mod common;
+
+use common::check_json;
+use serde_json::Value;
+
+/// The titles of the dose findings in a `check` document.
+fn dose_titles(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "dose")
+        .filter_map(|f| f["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Runs `check` on a proposed drug (with `extra` arguments) and returns
+/// the exit code and the dose findings' titles.
+fn propose(sig: &str, extra: &[&str]) -> (i32, Vec<String>) {
+    let mut args = vec!["--propose", sig];
+    args.extend_from_slice(extra);
+    let (code, doc) = check_json(&args);
+    (code, dose_titles(&doc))
+}
+
+/// Asserts that `sig`, proposed, is flagged as `amount` (e.g. `100 mg/day`)
+/// above `max` mg/day.
+fn assert_flagged(sig: &str, extra: &[&str], amount: &str, max: &str) {
+    let (code, titles) = propose(sig, extra);
+    let want = format!("{amount} is above the {max} mg/day maximum");
+    assert!(
+        titles.iter().any(|t| t.contains(&want)),
+        "{sig}: exit {code}, want `{want}` in {titles:?}"
+    );
+}
+
+/// Runs `check` with `sig` as a listed medication (diltiazem proposed) and
+/// returns the dose findings' titles about it.
+fn listed(sig: &str) -> Vec<String> {
+    let (_, doc) = check_json(&["--propose", "diltiazem", "--med", sig]);
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "dose" && f["medication_indices"] == serde_json::json!([0]))
+        .filter_map(|f| f["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn two_once_a_day_times_add_up_and_one_said_again_does_not() {
+    for sig in [
+        "baclofen 50 mg qam and qpm",
+        "baclofen 50 mg mane and nocte",
+        "baclofen 50 mg om and on",
+        "baclofen 50 mg in the morning and at night",
+        "baclofen 50 mg daily and at bedtime",
+    ] {
+        assert_flagged(sig, &[], "baclofen 100 mg/day", "80");
+    }
+    assert_flagged(
+        "baclofen 45 mg qam and qhs",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 45 mg nocte and 1 tab mane",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "quinine 200 mg mane and nocte",
+        &["--jurisdiction", "UK"],
+        "quinine 400 mg/day",
+        "300",
+    );
+    assert_flagged(
+        "quinine 200 mg every morning and every night",
+        &["--jurisdiction", "UK"],
+        "quinine 400 mg/day",
+        "300",
+    );
+    let titles = listed("baclofen 50 mg qam and qpm");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 100 mg/day is above")),
+        "{titles:?}"
+    );
+    // A schedule said again is not doubled. 40 mg bid is 80 mg/day, at the maximum: doubled it would be flagged.
+    for sig in [
+        "baclofen 40 mg bid (twice daily)",
+        "baclofen 80 mg daily at bedtime",
+        "baclofen 80 mg once daily in the morning",
+    ] {
+        let (code, titles) = propose(sig, &[]);
+        assert_eq!((code, titles), (0, Vec::<String>::new()), "{sig}");
+    }
+    // 90 mg/day, not 180.
+    assert_flagged(
+        "baclofen 30 mg tid three times a day",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+}
+
+#[test]
+fn a_dose_taken_less_than_daily_is_held_whole_to_the_days_maximum() {
+    for (sig, amount) in [
+        ("baclofen 150 mg qod", "baclofen 150 mg in one dose"),
+        ("baclofen 100 mg weekly", "baclofen 100 mg in one dose"),
+        ("baclofen 60 mg 2 tabs qod", "baclofen 120 mg in one dose"),
+        ("baclofen 100 mg q48h", "baclofen 100 mg in one dose"),
+        // Not `100 mg/day`: 300 mg are taken on the day.
+        ("baclofen 300 mg q72h", "baclofen 300 mg in one dose"),
+    ] {
+        assert_flagged(sig, &[], amount, "80");
+    }
+    for sig in ["quinine 400 mg weekly", "quinine 600 mg on alternate days"] {
+        let amount = format!("quinine {} mg in one dose", &sig[8..11]);
+        assert_flagged(sig, &["--jurisdiction", "UK"], &amount, "300");
+    }
+    let titles = listed("baclofen 150 mg qod");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 150 mg in one dose is above")),
+        "{titles:?}"
+    );
+    // Within the maximum on its day: nothing to say.
+    assert_eq!(propose("baclofen 80 mg qod", &[]), (0, Vec::new()));
+}
+
+#[test]
+fn every_day_each_day_and_every_n_hour_are_read() {
+    assert_flagged(
+        "baclofen 30 mg every 4 hour",
+        &[],
+        "baclofen 180 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 50 mg 2 tabs every day",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+    assert_flagged("baclofen 90 mg each day", &[], "baclofen 90 mg/day", "80");
+    // Listed, a medication with no frequency read is not reported at all.
+    for (sig, amount) in [
+        ("baclofen 30 mg every 4 hour", "baclofen 180 mg/day"),
+        ("baclofen 50 mg 2 tabs every day", "baclofen 100 mg/day"),
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.contains(&format!("{amount} is above"))),
+            "{sig}: {titles:?}"
+        );
+    }
+}
+
+#[test]
+fn a_schedule_after_an_indication_note_is_read() {
+    let sig = "baclofen 30 mg for spasticity qid";
+    assert_flagged(sig, &[], "baclofen 120 mg/day", "80");
+    let titles = listed(sig);
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("baclofen 120 mg/day is above")),
+        "{titles:?}"
+    );
+    let (_, doc) = check_json(&["--propose", "diltiazem", "--med", sig]);
+    assert_eq!(doc["medications"][0]["frequency"], "qid");
+}
+
+#[test]
+fn a_dose_scheme_of_three_counts_is_reported_not_read_as_a_range() {
+    for (sig, scheme) in [
+        ("baclofen 25 mg 2-2-2 daily", "2-2-2"),
+        ("baclofen 25 mg 1-2-1 daily", "1-2-1"),
+        ("baclofen 25 mg 1-2-2 tabs daily", "1-2-2"),
+    ] {
+        let want = format!("Dose not read in `{sig}`: `{scheme}`");
+        let (_, titles) = propose(sig, &[]);
+        assert!(titles.contains(&want), "{sig}: {titles:?}");
+        let titles = listed(sig);
+        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+    }
+}
+
+#[test]
+fn a_second_count_beside_a_bare_one_is_reported_not_the_larger_taken() {
+    for (sig, unread) in [
+        ("baclofen 20 mg 2 tabs 3 a day", "3"),
+        ("baclofen 20 mg 2 tabs 3 per day", "3"),
+        ("baclofen 20 mg 2 tabs 3 daily", "3"),
+    ] {
+        let want = format!("Dose not read in `{sig}`: `{unread}`");
+        let (_, titles) = propose(sig, &[]);
+        assert!(titles.contains(&want), "{sig}: {titles:?}");
+        let titles = listed(sig);
+        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+    }
+}
+
+#[test]
+fn a_bare_count_before_the_strength_is_read_or_reported() {
+    for sig in [
+        "baclofen 2 20 mg tabs tid",
+        "baclofen take 2 20mg tablets three times daily",
+        "2 baclofen 20 mg tabs tid",
+    ] {
+        assert_flagged(sig, &[], "baclofen 120 mg/day", "80");
+    }
+    // 2 x 250 mg, or 2,250 mg with a thousands space: not guessed.
+    let sig = "methocarbamol 2 250 mg qid";
+    let want = format!("Dose not read in `{sig}`: `2`");
+    let (_, titles) = propose(sig, &[]);
+    assert!(titles.contains(&want), "{titles:?}");
+    assert!(listed(sig).contains(&want));
+}
+
+#[test]
+fn a_volume_after_a_mass_strength_is_read_or_reported() {
+    // `5 mg in 5 mL` is a strength per volume: 25 mL is 25 mg a dose.
+    for sig in [
+        "baclofen 5 mg in 5 mL 25 mL qds",
+        "baclofen oral solution 5 mg in 5 mL, 25 mL qds",
+        "baclofen 5mg in 5ml oral solution 25ml qds",
+    ] {
+        assert_flagged(sig, &[], "baclofen 100 mg/day", "80");
+    }
+    // No strength per mL: the volume is reported, not the tablet read.
+    let sig = "baclofen 5 mg 25 mL qds";
+    let want = format!("Dose not read in `{sig}`: `25ml`");
+    let (_, titles) = propose(sig, &[]);
+    assert!(titles.contains(&want), "{titles:?}");
+    assert!(listed(sig).contains(&want));
+}
+
+#[test]
+fn a_daily_total_beside_a_schedule_does_not_throw_the_schedule_away() {
+    for sig in [
+        "baclofen 40 mg tid (120 mg/day)",
+        "baclofen 40 mg tid = 120 mg/day",
+        "baclofen 10 mg tablets: 50 mg mane, 50 mg nocte",
+    ] {
+        let (_, titles) = propose(sig, &[]);
+        assert!(
+            !titles.iter().any(|t| t.starts_with("Dose not read")),
+            "{sig}: {titles:?}"
+        );
+    }
+    assert_flagged(
+        "baclofen 40 mg tid (120 mg/day)",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 40 mg tid = 120 mg/day",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    assert_flagged(
+        "baclofen 10 mg tablets: 50 mg mane, 50 mg nocte",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+}
+
+#[test]
+fn a_dose_added_to_a_schedule_is_not_read_as_a_restatement_or_a_limit() {
+    // 25 mg tid is 75 (within 80); with the bedtime dose, 100.
+    assert_flagged(
+        "baclofen 25 mg tid (and at night)",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+    // `tid and prn` has no most doses a day: not checked, and said so.
+    let sig = "baclofen 20 mg tid and prn";
+    let (_, titles) = propose(sig, &[]);
+    let want = "Daily dose of baclofen not checked against the 80 mg/day maximum";
+    assert!(titles.iter().any(|t| t.starts_with(want)), "{titles:?}");
+    assert!(listed(sig).iter().any(|t| t.starts_with(want)));
+}
