@@ -299,3 +299,25 @@ fn a_dose_added_to_a_schedule_is_not_read_as_a_restatement_or_a_limit() {
     assert!(titles.iter().any(|t| t.starts_with(want)), "{titles:?}");
     assert!(listed(sig).iter().any(|t| t.starts_with(want)));
 }
+
+#[test]
+fn quinine_in_severe_renal_impairment_is_held_to_the_label_s_reduced_regimen() {
+    // The US renal row (648 mg load, then 324 mg every 12 hours) had no
+    // maximum, so 1,944 mg/day at eGFR 20 was checked against the full
+    // malaria dose and passed. Day 1, with the loading dose, is the most
+    // on any day: 972 mg.
+    let (_, titles) = propose("quinine 648 mg tid", &["--egfr", "20"]);
+    assert!(
+        titles.iter().any(|t| t
+            == "quinine 1944 mg/day is above the 972 mg/day maximum (malaria, severe-renal-impairment)"),
+        "{titles:?}"
+    );
+    assert_eq!(
+        propose("quinine 324 mg bid", &["--egfr", "20"]).1,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        propose("quinine 648 mg tid", &["--egfr", "50"]).1,
+        Vec::<String>::new()
+    );
+}

@@ -213,7 +213,7 @@ fn above_max(
             trim_number(daily),
             if one_dose { " in one dose" } else { "/day" },
             trim_number(max),
-            rule.indication
+            rule_scope(rule)
         ),
         mechanism: if one_dose {
             format!(
@@ -233,6 +233,16 @@ fn above_max(
         sources: rule.sources.clone(),
         rule_ids: vec![rule.id.clone()],
         basis: None,
+    }
+}
+
+/// What a dosing rule's maximum is for, as a title says it: the indication,
+/// and the population when the rule is for one (`malaria,
+/// severe-renal-impairment`).
+fn rule_scope(rule: &DosingRule) -> String {
+    match rule.population.as_str() {
+        "any" => rule.indication.clone(),
+        population => format!("{}, {population}", rule.indication),
     }
 }
 
@@ -257,7 +267,7 @@ fn unchecked(
             format!(
                 "Daily dose of {name} not checked against the {} mg/day maximum ({})",
                 trim_number(max),
-                rule.indication
+                rule_scope(rule)
             ),
             format!("In `{}` {why}.", med.med.input.trim()),
             format!(
