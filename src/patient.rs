@@ -148,14 +148,6 @@ impl PatientContext {
     }
 }
 
-/// Plausible ranges: values outside are typing errors or wrong units.
-const RANGES: [(Lab, &str, f64, f64); 4] = [
-    (Lab::Egfr, "eGFR", 0.0, 200.0),
-    (Lab::Qtc, "QTc", 200.0, 800.0),
-    (Lab::Potassium, "potassium", 1.0, 10.0),
-    (Lab::Magnesium, "magnesium", 0.2, 10.0),
-];
-
 impl PatientInput {
     fn lab(&self, lab: Lab) -> Option<f64> {
         match lab {
@@ -170,29 +162,19 @@ impl PatientInput {
     /// Validates the values and maps labs and stated conditions onto the
     /// KB's conditions.
     pub fn into_context(self, kb: &KbIndex) -> Result<PatientContext, PatientError> {
-        for (lab, what, min, max) in RANGES {
+        for lab in Lab::ALL {
+            let (min, max) = lab.plausible_range();
             if let Some(value) = self.lab(lab)
                 && !(min..=max).contains(&value)
             {
                 return Err(PatientError::OutOfRange {
-                    what,
+                    what: lab.label(),
                     value,
                     min,
                     max,
                     unit: lab.unit(),
                 });
             }
-        }
-        if let Some(age) = self.age
-            && !(0.0..=130.0).contains(&age)
-        {
-            return Err(PatientError::OutOfRange {
-                what: "age",
-                value: age,
-                min: 0.0,
-                max: 130.0,
-                unit: "years",
-            });
         }
         let mut conditions: Vec<(ConditionId, ConditionBasis)> = Vec::new();
         for given in &self.conditions {

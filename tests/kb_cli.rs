@@ -435,3 +435,104 @@ fn verify_refuses_empty_rule_ids_and_dosing_plans_that_cannot_be_followed() {
         assert!(stdout.contains(&expected), "{expected} in {stdout}");
     }
 }
+
+/// Replaces the first line of `file` that starts with `prefix` by `line`;
+/// returns its line number.
+fn replace_line(dir: &Path, file: &str, prefix: &str, line: &str) -> usize {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read: {e}"));
+    let mut at = 0;
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if at == 0 && l.starts_with(prefix) {
+                at = i + 1;
+                line.to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    assert!(at > 0, "no line starting with {prefix} in {file}");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("write: {e}"));
+    at
+}
+
+#[test]
+fn verify_refuses_rows_that_would_switch_a_check_off_silently() {
+    // Each of these passed verify and then hid or changed check answers.
+    let dir = content_copy();
+    let d = dir.path();
+    let nan_threshold = replace_line(
+        d,
+        "lab_thresholds.csv",
+        "egfr,lt,60,",
+        "egfr,lt,NaN,renal-impairment,bac-thr-kdigo-2012",
+    );
+    let inf_max = replace_line(
+        d,
+        "dosing_rules.csv",
+        "bac-dose-spasticity-us,",
+        "bac-dose-spasticity-us,baclofen,spasticity,any,15,15,3,inf,5 mg tid,,US,bac-us-label",
+    );
+    let same_name = append(d, "drugs.csv", "st johns wort,herbal product,qui-us-di");
+    let spaced_alias = append(d, "aliases.csv", "war farin,aspirin,brand,qui-us-di");
+    let class_alias = append(d, "aliases.csv", "macrolides,aspirin,brand,qui-us-di");
+    let cycle = append(
+        d,
+        "condition_implications.csv",
+        "renal-impairment,severe-renal-impairment,bac-thr-kdigo-2012",
+    );
+    let no_action = replace_line(
+        d,
+        "interactions.csv",
+        "qui-i-warfarin-us,",
+        "qui-i-warfarin-us,quinine,warfarin,contraindicated,no-action,label,A mechanism.,An effect.,Nothing.,US,qui-us-pi-8",
+    );
+    let (code, stdout) = verify_src(d);
+    assert_eq!(code, 1, "{stdout}");
+    for expected in [
+        format!("lab_thresholds.csv:{nan_threshold}: threshold `NaN` is outside"),
+        format!("dosing_rules.csv:{inf_max}: max_mg_per_day `inf` must be a finite amount"),
+        format!(
+            "drugs.csv:{same_name}: drug `st johns wort` has the same name as drug `st. john's wort`"
+        ),
+        format!("aliases.csv:{spaced_alias}: alias `war farin` is the generic name of `warfarin`"),
+        format!("aliases.csv:{class_alias}: `macrolides` is the name of a class"),
+        format!("condition_implications.csv:{cycle}: implications form a cycle"),
+        format!("interactions.csv:{no_action}: action `no-action` is for severity `none`"),
+    ] {
+        assert!(stdout.contains(&expected), "{expected} in {stdout}");
+    }
+    // A route row must name one of its rule's drugs, and a KB with no
+    // interactions at all is no KB to check against.
+    let dir = content_copy();
+    let d = dir.path();
+    let route = std::fs::read_to_string(d.join("interaction_routes.csv"))
+        .unwrap_or_else(|e| panic!("read: {e}"))
+        .replace(",dantrolene,parenteral,", ",warfarin,parenteral,");
+    std::fs::write(d.join("interaction_routes.csv"), route).unwrap_or_else(|e| panic!("{e}"));
+    let header = std::fs::read_to_string(d.join("interactions.csv"))
+        .unwrap_or_else(|e| panic!("read: {e}"))
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, stdout) = verify_src(d);
+    assert!(
+        stdout.contains(
+            "interaction_routes.csv:2: drug `warfarin` is not one of the rule's two drugs"
+        ),
+        "{stdout}"
+    );
+    std::fs::write(d.join("interactions.csv"), header + "\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        d.join("interaction_routes.csv"),
+        "rule,drug,route,sources\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout) = verify_src(d);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("table `interactions` is empty"), "{stdout}");
+}

@@ -312,6 +312,28 @@ impl Lab {
         }
     }
 
+    /// Every lab, in report order.
+    pub const ALL: [Lab; 5] = [
+        Lab::Egfr,
+        Lab::Qtc,
+        Lab::Potassium,
+        Lab::Magnesium,
+        Lab::Age,
+    ];
+
+    /// The values a patient can have, in [`Lab::unit`]: outside them a
+    /// value is a typing error or a wrong unit, whether given for a patient
+    /// or written as a KB threshold.
+    pub fn plausible_range(self) -> (f64, f64) {
+        match self {
+            Lab::Egfr => (0.0, 200.0),
+            Lab::Qtc => (200.0, 800.0),
+            Lab::Potassium => (1.0, 10.0),
+            Lab::Magnesium => (0.2, 10.0),
+            Lab::Age => (0.0, 130.0),
+        }
+    }
+
     /// Unit of the value.
     pub fn unit(self) -> &'static str {
         match self {

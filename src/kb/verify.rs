@@ -4,7 +4,8 @@
 //! content change in one pass.
 
 use super::content::{TABLES, TableSpec};
-use super::names::{name_key, split_aliases};
+use super::index::Lab;
+use super::names::{compact_key, name_key, split_aliases};
 use super::tables::Tables;
 use crate::clinical::{Action, Evidence, Severity};
 use regex::Regex;
@@ -51,7 +52,8 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Each table's key columns, as the schema declares them, plus the pairs
 /// that make a membership or a product ingredient.
-const KEYS: [(&str, &[&str]); 14] = [
+const KEYS: [(&str, &[&str]); 15] = [
+    ("kb_meta", &["key"]),
     ("sources", &["id"]),
     ("drugs", &["name"]),
     ("classes", &["class"]),
@@ -109,10 +111,22 @@ impl Checker {
         }
     }
 
-    /// A dosing plan that can be followed: no start above the maximum, a
-    /// step that raises the dose, a whole number of days between steps.
+    /// A dosing plan that can be followed: finite amounts above zero, no
+    /// start above the maximum, a step that raises the dose, a whole number
+    /// of days between steps. A maximum of `NaN` or `inf` would pass every
+    /// dose without a word.
     fn dose_plan(&mut self, row: &Row) {
         let number = |column: &str| row.get(column).and_then(|v| v.parse::<f64>().ok());
+        for column in ["start_mg_per_day", "max_mg_per_day"] {
+            if let Some(value) = number(column)
+                && !(value.is_finite() && value > 0.0)
+            {
+                self.report(
+                    row,
+                    format!("{column} `{value}` must be a finite amount above zero"),
+                );
+            }
+        }
         if let (Some(start), Some(max)) = (number("start_mg_per_day"), number("max_mg_per_day"))
             && start > max
         {
@@ -121,13 +135,15 @@ impl Checker {
                 format!("start {start} mg/day is above the maximum {max} mg/day"),
             );
         }
-        if number("step_mg_per_day").is_some_and(|step| step <= 0.0) {
+        if number("step_mg_per_day").is_some_and(|step| !(step.is_finite() && step > 0.0)) {
             self.report(row, "step_mg_per_day must be above zero".to_owned());
         }
-        if number("step_every_days").is_some_and(|days| days < 1.0 || days.fract() != 0.0) {
+        if number("step_every_days")
+            .is_some_and(|days| !(1.0..=3650.0).contains(&days) || days.fract() != 0.0)
+        {
             self.report(
                 row,
-                "step_every_days must be a whole number of days, 1 or more".to_owned(),
+                "step_every_days must be a whole number of days, from 1 to 3650".to_owned(),
             );
         }
     }
@@ -184,6 +200,15 @@ impl Checker {
             Some(Severity::None) if row.get("action").map(String::as_str) != Some("no-action") => {
                 self.report(row, "severity `none` needs action `no-action`".to_owned())
             }
+            Some(level)
+                if level != Severity::None
+                    && row.get("action").map(String::as_str) == Some("no-action") =>
+            {
+                self.report(
+                row,
+                    format!("action `no-action` is for severity `none`, not `{severity}`"),
+                )
+            }
             Some(_) => {}
         }
         let action = row.get("action").cloned().unwrap_or_default();
@@ -207,6 +232,41 @@ impl Checker {
         }
         self.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
     }
+}
+
+/// The implication rows that lie on a cycle (`a` implies `b`, which implies
+/// `a`): a patient with the milder condition would be given the graver one.
+fn implication_cycles(rows: &[Row]) -> Vec<&Row> {
+    let edge = |r: &Row| {
+        (
+            r.get("condition").cloned().unwrap_or_default(),
+            r.get("implies").cloned().unwrap_or_default(),
+        )
+    };
+    let reaches = |from: &str, to: &str| {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(at) = stack.pop() {
+            if at == to {
+                return true;
+            }
+            if seen.insert(at.clone()) {
+                stack.extend(
+                    rows.iter()
+                        .map(edge)
+                        .filter(|(c, _)| *c == at)
+                        .map(|(_, i)| i),
+                );
+            }
+        }
+        false
+    };
+    rows.iter()
+        .filter(|r| {
+            let (condition, implies) = edge(r);
+            condition != implies && reaches(&implies, &condition)
+        })
+        .collect()
 }
 
 /// Checks every integrity rule and returns the problems found, sorted by row.
@@ -314,9 +374,44 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         }
     }
 
-    // Name keys of generic names and products, to detect clashing aliases.
-    let generic_keys: HashMap<String, String> =
-        drugs.iter().map(|d| (name_key(d), d.clone())).collect();
+    // Name keys of generic names, to detect clashing aliases; two drugs
+    // whose names differ only in case, punctuation or spaces are one name
+    // to the resolver, which would keep one of them.
+    let mut generic_keys: HashMap<String, String> = HashMap::new();
+    let mut compact_generics: HashMap<String, String> = HashMap::new();
+    for row in get("drugs") {
+        let name = row.get("name").cloned().unwrap_or_default();
+        for (keys, key) in [
+            (&mut generic_keys, name_key(&name)),
+            (&mut compact_generics, compact_key(&name_key(&name))),
+        ] {
+            match keys.get(&key) {
+                Some(other) if *other != name => c.report(
+                    row,
+                    format!("drug `{name}` has the same name as drug `{other}` to the resolver"),
+                ),
+                Some(_) => {}
+                None => {
+                    keys.insert(key, name.clone());
+                }
+            }
+        }
+    }
+    // A class name (`macrolides`) is reported as ambiguous with its
+    // members; a drug, alias or product of that name would hide that.
+    let class_keys: HashSet<String> = classes.iter().map(|c| compact_key(&name_key(c))).collect();
+    for (table, column) in [
+        ("drugs", "name"),
+        ("aliases", "alias"),
+        ("products", "product"),
+    ] {
+        for row in get(table) {
+            let name = row.get(column).cloned().unwrap_or_default();
+            if class_keys.contains(&compact_key(&name_key(&name))) {
+                c.report(row, format!("`{name}` is the name of a class"));
+            }
+        }
+    }
     let mut alias_targets: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for row in get("aliases") {
         c.known(row, "drug", &drugs, "drug");
@@ -328,7 +423,9 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
             c.report(row, "empty alias".to_owned());
             continue;
         }
-        if let Some(generic) = generic_keys.get(&key)
+        if let Some(generic) = generic_keys
+            .get(&key)
+            .or_else(|| compact_generics.get(&compact_key(&key)))
             && *generic != drug
         {
             c.report(
@@ -336,8 +433,10 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
                 format!("alias `{alias}` is the generic name of `{generic}` but maps to `{drug}`"),
             );
         }
+        // The resolver also reads a name without its spaces (`co
+        // trimoxazole`, `cotrimoxazole`): aliases are grouped that way too.
         alias_targets
-            .entry(key)
+            .entry(compact_key(&key))
             .or_default()
             .push((drug, row.get("origin").cloned().unwrap_or_default()));
     }
@@ -371,7 +470,7 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
                 format!("product name clashes with the generic name `{generic}`"),
             );
         }
-        if alias_targets.contains_key(&key) {
+        if alias_targets.contains_key(&compact_key(&key)) {
             c.report(
                 row,
                 "product name is also an alias of a single drug".to_owned(),
@@ -424,17 +523,83 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.one_of(row, "lab", LABS);
         c.one_of(row, "comparator", COMPARATORS);
         c.known(row, "condition", &conditions, "condition");
+        // A threshold a patient's value can never meet (`NaN`, `inf`, an
+        // eGFR of -60, an age of 650) would switch its condition off.
+        let value = row.get("value").cloned().unwrap_or_default();
+        if let Some(lab) = row.get("lab").and_then(|l| Lab::parse(l)) {
+            let (min, max) = lab.plausible_range();
+            if !value.parse::<f64>().is_ok_and(|v| (min..=max).contains(&v)) {
+                c.report(
+                    row,
+                    format!(
+                        "threshold `{value}` is outside the values a patient can have ({min} to {max} {})",
+                        lab.unit()
+                    ),
+                );
+            }
+        }
     }
     let interaction_ids = column_set("interactions", "id");
+    let in_class = |drug: &str, class: &str| {
+        get("class_members").iter().any(|m| {
+            m.get("class").map(String::as_str) == Some(class)
+                && m.get("drug").map(String::as_str) == Some(drug)
+        })
+    };
     for row in get("interaction_routes") {
         c.known(row, "rule", &interaction_ids, "interaction");
         c.known(row, "drug", &drugs, "drug");
         c.one_of(row, "route", ROUTE_NEEDS);
+        // The route is that of one of the rule's two drugs; any other drug
+        // is never in the pair, and the restriction would say nothing.
+        let drug = row.get("drug").cloned().unwrap_or_default();
+        let rule = get("interactions")
+            .iter()
+            .find(|r| r.get("id") == row.get("rule"));
+        if let Some(rule) = rule {
+            let covers = |party: Option<&String>| {
+                party.is_some_and(|p| match p.strip_prefix("class:") {
+                    Some(class) => in_class(&drug, class),
+                    None => *p == drug,
+                })
+            };
+            if !covers(rule.get("drug")) && !covers(rule.get("interacts_with")) {
+                c.report(
+                    row,
+                    format!("drug `{drug}` is not one of the rule's two drugs"),
+                );
+            }
+        }
     }
     for row in get("condition_implications") {
         c.known(row, "condition", &conditions, "condition");
         c.known(row, "implies", &conditions, "condition");
         c.implication(row);
+    }
+    for cycle_row in implication_cycles(get("condition_implications")) {
+        c.report(
+            cycle_row,
+            "implications form a cycle: a condition would imply conditions that include it"
+                .to_owned(),
+        );
+    }
+    // A KB without any of its rules answers "nothing found" for every
+    // patient, under its version as usual.
+    for table in [
+        "interactions",
+        "condition_cautions",
+        "boxed_warnings",
+        "dosing_rules",
+        "therapies",
+        "conditions",
+        "lab_thresholds",
+    ] {
+        if get(table).is_empty() {
+            c.problems.push(Problem {
+                origin: table.to_owned(),
+                message: format!("table `{table}` is empty: every check would find nothing in it"),
+            });
+        }
     }
 
     for row in get("interactions") {
