@@ -1764,3 +1764,53 @@ fn a_ckd_stage_written_against_its_letters_is_that_stage() {
         assert_eq!(stated, [code], "{written}: {doc}");
     }
 }
+
+#[test]
+fn a_proposal_s_own_route_bound_pair_stands_beside_a_listed_drug_by_another_route() {
+    // The listed oral dantrolene meets no parenteral-only row; the proposed
+    // IV dantrolene does, and its contraindication with diltiazem was lost.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "diltiazem and dantrolene iv",
+        "--med",
+        "dantrolene 25 mg po daily",
+    ]);
+    let f = finding(&doc, "interaction", &["diltiazem", "dantrolene"])
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["severity"], "contraindicated", "{f}");
+}
+
+#[test]
+fn review_regressions_a_count_before_a_numbered_product_and_joined_names() {
+    // `2 tabs Tylenol 3` is two Tylenol No. 3: its codeine was lost.
+    for med in ["2 tabs Tylenol 3 q6h", "1 tab Tylenol 3"] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["ingredients"],
+            serde_json::json!(["acetaminophen", "codeine"]),
+            "{med}: {doc}"
+        );
+    }
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "#3 Tylenol 2 tabs q6h"]);
+    assert_eq!(
+        doc["medications"][0]["unresolved"],
+        serde_json::json!(["#3"])
+    );
+    // `&` and `plus` join names too; a side that is a class is reported,
+    // not dropped.
+    for med in ["digoxin & magnesium", "digoxin plus magnesium"] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["ingredients"],
+            serde_json::json!(["digoxin", "magnesium"]),
+            "{med}: {doc}"
+        );
+    }
+    let (code, doc) = check_json(&["--propose", "quinine", "--med", "digoxin and macrolides"]);
+    assert_eq!(
+        doc["medications"][0]["unresolved"],
+        serde_json::json!(["macrolides"]),
+        "{doc}"
+    );
+    assert_eq!(code, 1);
+}

@@ -321,3 +321,92 @@ fn quinine_in_severe_renal_impairment_is_held_to_the_label_s_reduced_regimen() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn review_regressions_every_n_hours_beside_every_day_and_a_day_word_with_its_time() {
+    // `every day` beside `every 6 hrs` hid the q6h: read once a day, OK.
+    for (sig, amount) in [
+        (
+            "baclofen 30 mg every 6 hrs every day",
+            "baclofen 120 mg/day",
+        ),
+        (
+            "baclofen 30 mg every day, every 6 hrs",
+            "baclofen 120 mg/day",
+        ),
+        ("baclofen 30 mg every 8 hr every day", "baclofen 90 mg/day"),
+        ("baclofen 25 mg q6h every day", "baclofen 100 mg/day"),
+    ] {
+        assert_flagged(sig, &[], amount, "80");
+        assert_eq!(listed(sig).len(), 1, "{sig} as a listed medication");
+    }
+    // A day word restates a schedule of several doses; with its time after a
+    // comma or in brackets it is one dose at that time, not two.
+    for sig in [
+        "baclofen 25 mg tid every day",
+        "baclofen 50 mg daily (in the morning)",
+        "baclofen 50 mg once a day, in the morning",
+        "baclofen 50 mg daily, at bedtime",
+    ] {
+        assert_eq!(propose(sig, &[]).1, Vec::<String>::new(), "{sig}");
+    }
+}
+
+#[test]
+fn review_regressions_a_count_in_words_inside_a_for_note_is_no_note() {
+    // Cut as part of the note, `ii tabs` was lost: 60 mg/day read for 120.
+    for sig in [
+        "baclofen 20 mg for spasm ii tabs tds",
+        "baclofen 20 mg for spasm double dose tid",
+    ] {
+        let out = common::crampcheck()
+            .args(["check", "--propose", sig])
+            .output()
+            .unwrap_or_else(|e| panic!("run: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sig}: {stderr}");
+        assert!(stderr.contains("read only in part"), "{sig}: {stderr}");
+    }
+    assert_flagged(
+        "baclofen 30 mg for spasticity qid",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+}
+
+#[test]
+fn review_regressions_a_drug_joined_after_a_strength_keeps_each_strength() {
+    // `+ magnesium` had made the baclofen strength nobody's: not checked.
+    for (sig, amount) in [
+        (
+            "baclofen 30 mg tid + magnesium 400 mg daily",
+            "baclofen 90 mg/day",
+        ),
+        ("baclofen 30 mg tid and magnesium", "baclofen 90 mg/day"),
+        ("baclofen 100 mg tid with calcium", "baclofen 300 mg/day"),
+    ] {
+        assert_flagged(sig, &[], amount, "80");
+    }
+}
+
+#[test]
+fn review_regressions_a_spaced_range_and_prn_on_top_of_a_schedule() {
+    // `5 - 10 mg` is a range (its upper bound is read), not 5 tablets.
+    assert_eq!(
+        propose("baclofen 5 - 10 mg tid", &[]).1,
+        Vec::<String>::new()
+    );
+    assert_flagged("baclofen 10 - 30 mg tid", &[], "baclofen 90 mg/day", "80");
+    assert_flagged("baclofen 10 to 30 mg tid", &[], "baclofen 90 mg/day", "80");
+    // Doses as needed on top of a schedule have no fixed total: said.
+    for sig in ["baclofen 25 mg tid + prn", "baclofen 25 mg tid & prn"] {
+        let (_, titles) = propose(sig, &[]);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("Daily dose of baclofen not checked")),
+            "{sig}: {titles:?}"
+        );
+    }
+}

@@ -110,7 +110,17 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
             findings.extend(found);
         }
     }
-    findings.extend(within_proposal(kb, req));
+    // A proposal's own pair found with the list too (`diltiazem +
+    // simvastatin` with simvastatin listed) is said once, on the list.
+    let own: Vec<Finding> = within_proposal(kb, req)
+        .into_iter()
+        .filter(|f| {
+            !findings
+                .iter()
+                .any(|g| g.kind == f.kind && g.title == f.title && g.rule_ids == f.rule_ids)
+        })
+        .collect();
+    findings.extend(own);
     (findings, per_med)
 }
 
@@ -118,20 +128,14 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
 /// oxycodone`) against each other: each is about to be prescribed, so
 /// their pair is as much a risk as a pair with the list. Left out: pairs
 /// that a marketed product in the KB combines (Nuedexta's dextromethorphan
-/// and quinidine are put together by design), and pairs in which either
-/// drug is also on the list (that pair was checked with the list).
+/// and quinidine are put together by design).
 fn within_proposal(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     let ingredients = &req.proposed.ingredients;
-    let listed = |drug: DrugId| {
-        req.meds
-            .iter()
-            .any(|m| m.ingredients.iter().any(|i| i.drug == drug))
-    };
     let mut found = Vec::new();
     for (i, first) in ingredients.iter().enumerate() {
         for second in &ingredients[i + 1..] {
             let (a, b) = (first.drug, second.drug);
-            if a == b || kb.combined_in_a_product(a, b) || listed(a) || listed(b) {
+            if a == b || kb.combined_in_a_product(a, b) {
                 continue;
             }
             // One text holds one route, the last written (`dantrolene iv

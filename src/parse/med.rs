@@ -470,6 +470,19 @@ impl Schedule {
             // The same time of day again (`nocte at night`, `daily ... once
             // a day`): one dose said twice.
             (Some(_), Some(_)) if time.is_some_and(|t| self.times.contains(&t)) => {}
+            // `every 6 hrs every day`, `tid every day`: a day word with no
+            // time beside a schedule of several doses says the schedule is
+            // kept every day, not that one more dose is taken.
+            (Some(_), Some(1.0))
+                if time == Some("any") && self.doses_per_day.is_some_and(|d| d > 1.0) => {}
+            (Some(_), Some(new_per_day))
+                if new_per_day > 1.0 && self.times == ["any"] && !norm.contains('+') =>
+            {
+                self.frequency = Some(norm.to_owned());
+                self.doses_per_day = per_day;
+                self.times.clear();
+                return;
+            }
             (Some(current), Some(new_per_day)) if self.adds_to(new_per_day, time) => {
                 self.frequency = Some(format!("{current} + {norm}"));
                 self.doses_per_day = self.doses_per_day.map(|d| d + new_per_day);
@@ -564,7 +577,7 @@ static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// `and prn`, `plus as needed` after a schedule: doses beyond it.
 static AND_AS_NEEDED: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)(?:and|plus|\+|&) +(?:prn|as needed)(?-u:\b)"));
+    LazyLock::new(|| compile(r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:prn|as needed)(?-u:\b)"));
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
 /// A comma between digits that is not a thousands separator (`1,5`: a
@@ -602,10 +615,80 @@ fn without_for_note(text: &str) -> String {
             _ if note.end() == text.len() => note.end(),
             _ => continue,
         };
+        // `for spasm ii tabs tds`, `for night cramps, two at night`: a count
+        // in words is a dose, not part of the note; cut, it was lost and the
+        // dose read lower than written.
+        let says_a_dose = text[note.start()..end]
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| COUNT_WORDS.contains(&word));
+        if says_a_dose {
+            continue;
+        }
         return format!("{} {}", &text[..note.start()], &text[end..]);
     }
     text.to_owned()
 }
+
+/// A segment cut where another drug is joined after a strength (`baclofen
+/// 30 mg tid + magnesium 400 mg`, `baclofen 30 mg and magnesium`): each
+/// drug keeps its own strength. Read as one name, the two drugs' strength
+/// could not be given to either, and the over-maximum baclofen dose went
+/// unchecked. A joining word before any number (`acetaminophen and
+/// codeine 300/30`) joins one product's names, and stays.
+fn split_joined(segment: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = segment;
+    loop {
+        let cut = [" + ", " and ", " with ", " & "]
+            .iter()
+            .filter_map(|joiner| {
+                rest.match_indices(joiner).find_map(|(at, _)| {
+                    let before = &rest[..at];
+                    let after = rest[at + joiner.len()..].trim_start();
+                    let first = after.split_whitespace().next().unwrap_or_default();
+                    (before.contains(|c: char| c.is_ascii_digit())
+                        && first.starts_with(|c: char| c.is_alphabetic())
+                        && !is_sig_word(first))
+                    .then_some((at, joiner.len()))
+                })
+            })
+            .min();
+        match cut {
+            Some((at, len)) => {
+                parts.push(rest[..at].to_owned());
+                rest = &rest[at + len..];
+            }
+            None => {
+                parts.push(rest.to_owned());
+                return parts;
+            }
+        }
+    }
+}
+
+/// Whether `word` belongs to a sig (`on` at night, `tabs`, `po`, `at`):
+/// after a joining word it goes on with the dose, it names no drug.
+fn is_sig_word(word: &str) -> bool {
+    const SIG_WORDS: &[&str] = &[
+        "at", "in", "on", "every", "each", "then", "as", "per", "by", "po", "iv", "im", "sc",
+        "orally", "mouth", "x", "take", "prn", "up", "max", "one", "two", "three", "four", "half",
+        "ii",
+    ];
+    let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+    SIG_WORDS.contains(&word)
+        || UNITS.contains(&word)
+        || DOSE_UNIT_WORDS.contains(&word)
+        || QUANTITY_WORDS.contains(&word)
+        || FREQUENCIES.iter().any(|(f, _, _)| *f == word)
+}
+
+/// Words that count tablets or doses: inside a `for ...` note they say the
+/// note is no mere indication.
+const COUNT_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "half", "double", "triple", "dozen", "ii", "iii",
+    "iv", "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "dose",
+    "doses",
+];
 
 /// Where the first schedule (`qid`, `at night`, `as needed`, `q6h`, `3
 /// times a day`) begins in `text`, if any.
@@ -638,9 +721,18 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
+    text = SPACED_RANGE.replace_all(&text, "${1}-${2}").into_owned();
     text = super::sig::sig_forms(&text);
     without_for_note(&text)
 }
+
+/// A range written with spaces or `to` (`5 - 10 mg`, `5 – 10 mg`, `1 to 2
+/// tabs`), joined as a range is written (`5-10 mg`), whose upper bound is
+/// read. Apart, its lower number looked like a tablet count before the
+/// strength: `5 - 10 mg tid` was read as 150 mg/day.
+static SPACED_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"([0-9]+(?:\.[0-9]+)?) *(?:-|–|(?-u:\b)to(?-u:\b)) *([0-9]+(?:\.[0-9]+)?)")
+});
 
 /// Parses one medication string. Never fails: anything it cannot read is
 /// kept in the name (for resolution to judge) or listed in `unparsed`.
@@ -700,12 +792,11 @@ pub fn parse_med(input: &str) -> MedText {
             text.replace_range(pos..pos + phrase.len(), " ");
         }
     }
-    // "every 8 hours" (or "hour", as sigs also write it) → q8h.
+    // "every 8 hours" (or "hour", as sigs also write it) → q8h, whatever
+    // was read before it (`every 6 hrs every day`).
     static EVERY_HOURS: LazyLock<Regex> =
         LazyLock::new(|| compile(r"(?-u:\b)every +([0-9]{1,2}) *(?:hours|hour|hrs|hr|h)(?-u:\b)"));
-    if schedule.frequency.as_deref().is_none_or(|f| f == "prn")
-        && let Some(caps) = EVERY_HOURS.captures(&text.clone())
-    {
+    if let Some(caps) = EVERY_HOURS.captures(&text.clone()) {
         schedule.add_every_hours(&caps[1]);
         if let Some(m) = caps.get(0) {
             text.replace_range(m.range(), " ");
@@ -723,7 +814,11 @@ pub fn parse_med(input: &str) -> MedText {
     }
 
     // RxNorm multi-ingredient strings separate ingredients with " / ".
-    let segments: Vec<String> = text.split(" / ").map(|s| s.replace(',', " ")).collect();
+    let segments: Vec<String> = text
+        .split(" / ")
+        .flat_map(split_joined)
+        .map(|s| s.replace(',', " "))
+        .collect();
     let mut ingredients = Vec::new();
     for segment in &segments {
         let tokens = tokenize(segment);
@@ -1117,9 +1212,15 @@ fn tokenize(text: &str) -> Vec<String> {
                 false => t.to_owned(),
             }
         })
-        // A `+` alone joins two names (`quinine + magnesium`): kept as the
+        // A `+` or `&` alone joins two names (`quinine + magnesium`): kept as the
         // word that says so, for the resolver to read each name.
-        .map(|t| if t == "+" { "and".to_owned() } else { t })
+        .map(|t| {
+            if t == "+" || t == "&" {
+                "and".to_owned()
+            } else {
+                t
+            }
+        })
         // A full stop or dash left alone between words says nothing.
         .filter(|t| t.chars().any(char::is_alphanumeric) || UNITS.contains(&t.as_str()) || t == "/")
         .collect()

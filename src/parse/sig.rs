@@ -112,14 +112,16 @@ const TIMES_OF_DAY: &[&str] = &[
 ];
 
 /// A once-a-day schedule said with its time of day, either way round
-/// (`daily at bedtime`, `once a day in the morning`, `qhs daily`): one dose,
-/// at that time. The word before is taken too, so that `twice daily at
-/// bedtime` (two schedules) is told apart and left as written.
+/// (`daily at bedtime`, `once a day in the morning`, `qhs daily`, `daily,
+/// at bedtime`, `daily (in the morning)`): one dose, at that time. Only
+/// `and` between them adds a dose (`daily and at bedtime`). The word before
+/// is taken too, so that `twice daily at bedtime` (two schedules) is told
+/// apart and left as written.
 static ONCE_A_DAY_AT: LazyLock<Regex> = LazyLock::new(|| {
     let once = "once daily|once a day|every day|each day|daily|od|qd";
     let at = "qam|qpm|qhs|hs|nightly|at bedtime|mane|om|every morning|each morning|in the morning|nocte|every night|each night|every evening|once nightly|at night";
     compile(&format!(
-        r"(?:(\S+) +)?(?-u:\b)(?:(?:{once}) +({at})|({at}) +(?:{once}))(?-u:\b)"
+        r"(?:(\S+) +)?(?-u:\b)(?:(?:{once})(?: *[,(] *| +)({at})|({at})(?: *[,(] *| +)(?:{once}))(?-u:\b)"
     ))
 });
 /// Words in brackets that only restate when a dose is taken. Not when

@@ -485,8 +485,11 @@ impl<'kb> Resolver<'kb> {
         if whole.contains(" / ") {
             return None;
         }
-        let words: Vec<&str> = whole.split_whitespace().collect();
-        let (name, target, rest) = (1..words.len()).rev().find_map(|k| {
+        // A count first (`2 tabs Tylenol 3 q6h`) belongs to the sig.
+        let all: Vec<&str> = whole.split_whitespace().collect();
+        let lead = leading_count_words(&all);
+        let words = &all[lead..];
+        let (name, target, rest) = (1..=words.len()).rev().find_map(|k| {
             let name = words[..k].join(" ");
             if !name.contains(|c: char| c.is_ascii_digit()) {
                 return None;
@@ -494,12 +497,16 @@ impl<'kb> Resolver<'kb> {
             // `Tylenol 2 tabs`, `Tylenol 3 times daily`: the number counts
             // tablets or doses; it is no part of the name.
             let counted = words[k - 1].chars().all(|c| c.is_ascii_digit())
-                && COUNTED_WORDS.contains(&words[k].to_lowercase().as_str());
+                && words
+                    .get(k)
+                    .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()));
             if counted {
                 return None;
             }
             let target = self.kb.lookup(&name)?;
-            (!matches!(target, NameTarget::Class(_))).then(|| (name, target, words[k..].join(" ")))
+            let rest = all[..lead].iter().chain(&words[k..]).copied();
+            (!matches!(target, NameTarget::Class(_)))
+                .then(|| (name, target, rest.collect::<Vec<_>>().join(" ")))
         })?;
         // `Tylenol 2 q6h`: the product `Tylenol 2`, or two `Tylenol`? Only
         // `#2` or `No. 2` says which; a bare number with a sig after it is
@@ -508,8 +515,10 @@ impl<'kb> Resolver<'kb> {
         // A count or strength right after it (`Tylenol 3 1 tab`, `Tylenol 3
         // 300/30 mg`) says the number is the product's.
         let counted_after = rest.starts_with(|c: char| c.is_ascii_digit());
+        let counted_before = lead > 0;
         if last.chars().all(|c| c.is_ascii_digit())
             && !counted_after
+            && !counted_before
             && let Some(without) = name.rsplit_once(' ').map(|(base, _)| base)
             && let Some(base) = self.kb.lookup(without)
             && !matches!(base, NameTarget::Class(_))
@@ -736,12 +745,15 @@ impl<'kb> Resolver<'kb> {
     /// `Slow-Mag with calcium`), each read on its own: read as one name, a
     /// drug named by a salt word (magnesium, calcium, potassium) was taken
     /// for the salt of the name before it and dropped without a word.
-    /// `None` when the key joins nothing, when any side is ambiguous, or
-    /// when no side is known (the whole is then read as before).
+    /// A side that is ambiguous or unknown is reported as words not read.
+    /// `None` when the key joins nothing or no side is known (the whole is
+    /// then read as before).
     fn joined(&self, name: &str) -> Option<PartOutcome> {
-        let key = us_spelling(&name_key(&name.replace('+', " and ")));
+        let key = us_spelling(&name_key(&name.replace(['+', '&'], " and ")));
         let words: Vec<&str> = key.split(' ').collect();
-        let sides: Vec<&[&str]> = words.split(|w| matches!(*w, "and" | "with")).collect();
+        let sides: Vec<&[&str]> = words
+            .split(|w| matches!(*w, "and" | "with" | "plus"))
+            .collect();
         if sides.len() < 2 || sides.iter().any(|side| side.is_empty()) {
             return None;
         }
@@ -768,8 +780,11 @@ impl<'kb> Resolver<'kb> {
                     ignored.extend(side_ignored);
                     fuzzy = fuzzy.or(side_fuzzy);
                 }
-                PartOutcome::Ambiguous(_) => return None,
-                PartOutcome::NotFound(_) => ignored.extend(side.iter().map(|w| (*w).to_owned())),
+                // `digoxin and macrolides`: the class is not guessed at; its
+                // words are reported as not read, the other side checked.
+                PartOutcome::Ambiguous(_) | PartOutcome::NotFound(_) => {
+                    ignored.extend(side.iter().map(|w| (*w).to_owned()))
+                }
             }
         }
         known.then_some(PartOutcome::Found {
@@ -970,15 +985,36 @@ fn numbered_first(input: &str, rest: &str) -> Option<(String, u32)> {
         .iter()
         .take_while(|w| !w.contains(|c: char| c.is_ascii_digit()))
         .count();
-    // `#2 Tylenol 3`: the product has its number; the first one is the list's.
+    // `#2 Tylenol 3`: the product has its number; the first one is the
+    // list's. A number that counts tablets (`#3 Tylenol 2 tabs`) is no
+    // product number.
+    let counts_units = words
+        .get(name_len + 1)
+        .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()));
     if words
         .get(name_len)
         .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+        && !counts_units
     {
         return None;
     }
     let base = name_key(&words[..name_len].join(" "));
     (!base.is_empty()).then_some((base, digits.parse().ok()?))
+}
+
+/// How many of the first words count what is taken (`2`, `2 tabs`, `1
+/// cap`): the sig's, before a name (`2 tabs Tylenol 3 q6h`).
+fn leading_count_words(words: &[&str]) -> usize {
+    let is_count = |w: &&str| w.chars().all(|c| c.is_ascii_digit());
+    match words {
+        [n, unit, _, ..]
+            if is_count(n) && COUNTED_WORDS.contains(&unit.to_lowercase().as_str()) =>
+        {
+            2
+        }
+        [n, next, ..] if is_count(n) && !is_count(next) => 1,
+        _ => 0,
+    }
 }
 
 /// Whether `#n` may grade a codeine product (`Tylenol #3`, `Fiorinal #3`,
