@@ -536,3 +536,25 @@ fn verify_refuses_rows_that_would_switch_a_check_off_silently() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("table `interactions` is empty"), "{stdout}");
 }
+
+#[test]
+fn kb_info_refuses_content_that_fails_verify_like_every_command() {
+    // It printed a KB with an alias of two drugs, exit 0.
+    let dir = content_copy();
+    append(
+        dir.path(),
+        "aliases.csv",
+        "coumadin,aspirin,brand,qui-us-di",
+    );
+    let out = crampcheck()
+        .args(["kb", "info", "--src"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("coumadin"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -80,8 +80,9 @@ fn run_verify(source: &KbSource) -> Result<Outcome> {
 }
 
 fn info(source: &KbSource) -> Result<Outcome> {
-    let (content, schema_version) = tables(source)?;
-    let kb = KbIndex::from_tables(&content, &source.label(), schema_version)?;
+    // Loaded as every command loads it: content that fails verify is refused.
+    let kb = crate::kb::load(source)?;
+    let (content, _) = tables(source)?;
     let counts: Vec<(&str, usize)> = TABLES
         .iter()
         .map(|spec| (spec.table, content.rows(spec.table).len()))
