@@ -1814,3 +1814,36 @@ fn review_regressions_a_count_before_a_numbered_product_and_joined_names() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn review_3_regressions_a_drug_after_a_numbered_product_and_counts_in_words() {
+    // After `2 tabs Tylenol #3`, simvastatin was reported as not read and
+    // its interaction with diltiazem lost.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "diltiazem",
+        "--med",
+        "2 tabs Tylenol #3 and simvastatin",
+    ]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["acetaminophen", "codeine", "simvastatin"]),
+        "{doc}"
+    );
+    assert!(
+        finding(&doc, "interaction", &["diltiazem", "simvastatin"]).is_some(),
+        "{doc}"
+    );
+    for med in [
+        "1-2 tabs Tylenol 3 q6h",
+        "two tabs Tylenol 3",
+        "1/2 tab Tylenol 3",
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["ingredients"],
+            serde_json::json!(["acetaminophen", "codeine"]),
+            "{med}: {doc}"
+        );
+    }
+}

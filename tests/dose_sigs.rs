@@ -379,9 +379,11 @@ fn review_regressions_a_count_in_words_inside_a_for_note_is_no_note() {
 fn review_regressions_a_drug_joined_after_a_strength_keeps_each_strength() {
     // `+ magnesium` had made the baclofen strength nobody's: not checked.
     for (sig, amount) in [
+        // One sig has one schedule: magnesium's `daily` is added to it, read
+        // higher than written, never lower.
         (
             "baclofen 30 mg tid + magnesium 400 mg daily",
-            "baclofen 90 mg/day",
+            "baclofen 120 mg/day",
         ),
         ("baclofen 30 mg tid and magnesium", "baclofen 90 mg/day"),
         ("baclofen 100 mg tid with calcium", "baclofen 300 mg/day"),
@@ -409,4 +411,50 @@ fn review_regressions_a_spaced_range_and_prn_on_top_of_a_schedule() {
             "{sig}: {titles:?}"
         );
     }
+}
+
+#[test]
+fn review_3_regressions_joined_totals_daily_doses_ranges_and_prn_counts() {
+    // A day's total written for a joined second drug is not the first
+    // drug's schedule: baclofen 30 mg tid stays 90 mg/day.
+    assert_flagged(
+        "baclofen 30 mg tid with calcium 1200 mg/day",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    // `daily` beside another schedule with `and` is one more dose.
+    assert_flagged(
+        "baclofen 30 mg 1 tab bid and 1 tab daily",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    // A range written high to low is read at its larger number.
+    assert_flagged("baclofen 30 to 20 mg tid", &[], "baclofen 90 mg/day", "80");
+    // `tid and 1 tab prn`: doses beyond the schedule, no fixed total.
+    for sig in [
+        "baclofen 20 mg tid and 1 tab prn",
+        "baclofen 20 mg tid + 1 tab prn",
+    ] {
+        let (_, titles) = propose(sig, &[]);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("Daily dose of baclofen not checked")),
+            "{sig}: {titles:?}"
+        );
+    }
+    // `twice` in a `for` note is a count: the note is not cut.
+    let out = common::crampcheck()
+        .args([
+            "check",
+            "--propose",
+            "quinine 200 mg for cramps, twice at night",
+            "--jurisdiction",
+            "UK",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -432,6 +432,16 @@ struct Schedule {
     frequency: Option<String>,
     doses_per_day: Option<f64>,
     times: Vec<&'static str>,
+    /// Whether the only schedule read is `every day` / `each day`, which a
+    /// schedule of several doses after it restates.
+    every_day_only: bool,
+}
+
+/// `every day`, `each day`: a day word that, beside a schedule of several
+/// doses (`every 6 hrs every day`), says the schedule is kept every day.
+/// `daily` and `once daily` are doses: `bid and 1 tab daily` is three.
+fn is_every_day(word: &str) -> bool {
+    matches!(word, "every day" | "each day")
 }
 
 /// When in the day a once-a-day schedule word is taken (`mane`: morning,
@@ -455,6 +465,12 @@ impl Schedule {
     fn add(&mut self, word: &str, norm: &str, per_day: Option<f64>) {
         let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
         let time = (per_day == Some(1.0)).then(|| time_of_day(word));
+        let after_every_day = self.every_day_only;
+        if self.frequency.is_none() {
+            self.every_day_only = is_every_day(word);
+        } else if !is_every_day(word) {
+            self.every_day_only = false;
+        }
         match (self.frequency.as_deref(), per_day) {
             // "tid prn as needed": said twice, still as needed on that schedule.
             (Some(current), None) if norm == "prn" && as_needed(current) => {}
@@ -474,10 +490,8 @@ impl Schedule {
             // time beside a schedule of several doses says the schedule is
             // kept every day, not that one more dose is taken.
             (Some(_), Some(1.0))
-                if time == Some("any") && self.doses_per_day.is_some_and(|d| d > 1.0) => {}
-            (Some(_), Some(new_per_day))
-                if new_per_day > 1.0 && self.times == ["any"] && !norm.contains('+') =>
-            {
+                if is_every_day(word) && self.doses_per_day.is_some_and(|d| d > 1.0) => {}
+            (Some(_), Some(new_per_day)) if new_per_day > 1.0 && after_every_day => {
                 self.frequency = Some(norm.to_owned());
                 self.doses_per_day = per_day;
                 self.times.clear();
@@ -576,8 +590,11 @@ static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
 /// `and prn`, `plus as needed` after a schedule: doses beyond it.
-static AND_AS_NEEDED: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:prn|as needed)(?-u:\b)"));
+static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+ *(?:tabs?|tablets?|caps?|capsules?) +)?(?:prn|as needed)(?-u:\b)",
+    )
+});
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
 /// A comma between digits that is not a thousands separator (`1,5`: a
@@ -670,9 +687,62 @@ fn split_joined(segment: &str) -> Vec<String> {
 /// after a joining word it goes on with the dose, it names no drug.
 fn is_sig_word(word: &str) -> bool {
     const SIG_WORDS: &[&str] = &[
-        "at", "in", "on", "every", "each", "then", "as", "per", "by", "po", "iv", "im", "sc",
-        "orally", "mouth", "x", "take", "prn", "up", "max", "one", "two", "three", "four", "half",
+        "at",
+        "in",
+        "on",
+        "every",
+        "each",
+        "then",
+        "as",
+        "per",
+        "by",
+        "po",
+        "iv",
+        "im",
+        "sc",
+        "orally",
+        "mouth",
+        "x",
+        "take",
+        "prn",
+        "up",
+        "max",
+        "maximum",
+        "one",
+        "two",
+        "three",
+        "four",
+        "half",
         "ii",
+        "a",
+        "an",
+        "the",
+        "or",
+        "water",
+        "milk",
+        "juice",
+        "food",
+        "meals",
+        "meal",
+        "glass",
+        "increase",
+        "increasing",
+        "titrate",
+        "titrating",
+        "repeat",
+        "reduce",
+        "taper",
+        "if",
+        "when",
+        "without",
+        "after",
+        "before",
+        "breakfast",
+        "lunch",
+        "dinner",
+        "supper",
+        "dose",
+        "doses",
     ];
     let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
     SIG_WORDS.contains(&word)
@@ -685,9 +755,9 @@ fn is_sig_word(word: &str) -> bool {
 /// Words that count tablets or doses: inside a `for ...` note they say the
 /// note is no mere indication.
 const COUNT_WORDS: &[&str] = &[
-    "one", "two", "three", "four", "five", "six", "half", "double", "triple", "dozen", "ii", "iii",
-    "iv", "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "dose",
-    "doses",
+    "one", "two", "three", "four", "five", "six", "half", "double", "triple", "dozen", "twice",
+    "thrice", "couple", "pair", "ii", "iii", "iv", "tab", "tabs", "tablet", "tablets", "cap",
+    "caps", "capsule", "capsules", "dose", "doses",
 ];
 
 /// Where the first schedule (`qid`, `at night`, `as needed`, `q6h`, `3
@@ -721,7 +791,17 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
-    text = SPACED_RANGE.replace_all(&text, "${1}-${2}").into_owned();
+    text = SPACED_RANGE
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            // Written high to low (`30 to 20 mg`), the larger is still the
+            // upper bound read.
+            let (a, b) = (&c[1], &c[2]);
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) if x > y => format!("{b}-{a}"),
+                _ => format!("{a}-{b}"),
+            }
+        })
+        .into_owned();
     text = super::sig::sig_forms(&text);
     without_for_note(&text)
 }
@@ -819,6 +899,10 @@ pub fn parse_med(input: &str) -> MedText {
         .flat_map(split_joined)
         .map(|s| s.replace(',', " "))
         .collect();
+    // Drugs joined in one sig (`baclofen 30 mg tid with calcium 1200
+    // mg/day`) share its one schedule: a day's total written for one of them
+    // cannot be the schedule of all, and is reported instead.
+    let joined_drugs = segments.len() > text.split(" / ").count();
     let mut ingredients = Vec::new();
     for segment in &segments {
         let tokens = tokenize(segment);
@@ -1003,8 +1087,12 @@ pub fn parse_med(input: &str) -> MedText {
         // With no strength a dose, the total is the strength: one "dose" a
         // day. Beside one, it is settled against the schedule below.
         if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
-            daily_total = true;
-            strength_tokens.append(&mut totals);
+            if joined_drugs {
+                unparsed.extend(totals.drain(..).map(|t| written_total(&t)));
+            } else {
+                daily_total = true;
+                strength_tokens.append(&mut totals);
+            }
         }
         let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
         match parts.len() {

@@ -550,9 +550,13 @@ impl<'kb> Resolver<'kb> {
         // A strength written after a single drug's name is its strength; a
         // combination's strength cannot be split among its ingredients.
         let mut strength = None;
+        // Another drug named after the sig (`Tylenol #3 2 tabs and
+        // simvastatin`) is read as a drug, with its own strength.
+        let mut others = Vec::new();
         for part in sig.ingredients {
             if !name_key(&part.name).is_empty() {
-                out.unresolved.push(name_key(&part.name));
+                others.push(part);
+                continue;
             }
             if let Some(written) = part.strength {
                 match target {
@@ -568,8 +572,14 @@ impl<'kb> Resolver<'kb> {
         let mut ambiguous = false;
         let outcome = self.outcome_of(target, None, Vec::new());
         self.apply(&mut out, &name, outcome, strength, &mut ambiguous);
+        for part in others {
+            let outcome = self.resolve_part(&part.name);
+            self.apply(&mut out, &part.name, outcome, part.strength, &mut ambiguous);
+        }
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
+        } else if ambiguous {
+            Status::Ambiguous
         } else {
             Status::Recognized
         };
@@ -1005,7 +1015,18 @@ fn numbered_first(input: &str, rest: &str) -> Option<(String, u32)> {
 /// How many of the first words count what is taken (`2`, `2 tabs`, `1
 /// cap`): the sig's, before a name (`2 tabs Tylenol 3 q6h`).
 fn leading_count_words(words: &[&str]) -> usize {
-    let is_count = |w: &&str| w.chars().all(|c| c.is_ascii_digit());
+    // `2`, `1-2`, `1/2`, `0.5`, `two`, `ii`.
+    let is_count = |w: &&str| {
+        let w = w.to_lowercase();
+        (!w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.')))
+            && w.starts_with(|c: char| c.is_ascii_digit())
+            || matches!(
+                w.as_str(),
+                "one" | "two" | "three" | "four" | "half" | "i" | "ii" | "iii"
+            )
+    };
     match words {
         [n, unit, _, ..]
             if is_count(n) && COUNTED_WORDS.contains(&unit.to_lowercase().as_str()) =>
