@@ -1838,6 +1838,8 @@ fn review_3_regressions_a_drug_after_a_numbered_product_and_counts_in_words() {
         "1-2 tabs Tylenol 3 q6h",
         "two tabs Tylenol 3",
         "1/2 tab Tylenol 3",
+        "1 to 2 tabs Tylenol 3 q4h",
+        "take 2 tabs Tylenol 3",
     ] {
         let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
         assert_eq!(

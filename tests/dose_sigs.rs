@@ -40,6 +40,16 @@ fn assert_flagged(sig: &str, extra: &[&str], amount: &str, max: &str) {
     );
 }
 
+/// Asserts that `sig`, proposed and listed, has `unread` reported as a
+/// dose not read.
+fn assert_reported(sig: &str, unread: &str) {
+    let want = format!("Dose not read in `{sig}`: `{unread}`");
+    let (_, titles) = propose(sig, &[]);
+    assert!(titles.contains(&want), "{sig}: {titles:?}");
+    let titles = listed(sig);
+    assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+}
+
 /// Runs `check` with `sig` as a listed medication (diltiazem proposed) and
 /// returns the dose findings' titles about it.
 fn listed(sig: &str) -> Vec<String> {
@@ -192,11 +202,7 @@ fn a_dose_scheme_of_three_counts_is_reported_not_read_as_a_range() {
         ("baclofen 25 mg 1-2-1 daily", "1-2-1"),
         ("baclofen 25 mg 1-2-2 tabs daily", "1-2-2"),
     ] {
-        let want = format!("Dose not read in `{sig}`: `{scheme}`");
-        let (_, titles) = propose(sig, &[]);
-        assert!(titles.contains(&want), "{sig}: {titles:?}");
-        let titles = listed(sig);
-        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+        assert_reported(sig, scheme);
     }
 }
 
@@ -207,11 +213,7 @@ fn a_second_count_beside_a_bare_one_is_reported_not_the_larger_taken() {
         ("baclofen 20 mg 2 tabs 3 per day", "3"),
         ("baclofen 20 mg 2 tabs 3 daily", "3"),
     ] {
-        let want = format!("Dose not read in `{sig}`: `{unread}`");
-        let (_, titles) = propose(sig, &[]);
-        assert!(titles.contains(&want), "{sig}: {titles:?}");
-        let titles = listed(sig);
-        assert!(titles.contains(&want), "listed {sig}: {titles:?}");
+        assert_reported(sig, unread);
     }
 }
 
@@ -225,11 +227,7 @@ fn a_bare_count_before_the_strength_is_read_or_reported() {
         assert_flagged(sig, &[], "baclofen 120 mg/day", "80");
     }
     // 2 x 250 mg, or 2,250 mg with a thousands space: not guessed.
-    let sig = "methocarbamol 2 250 mg qid";
-    let want = format!("Dose not read in `{sig}`: `2`");
-    let (_, titles) = propose(sig, &[]);
-    assert!(titles.contains(&want), "{titles:?}");
-    assert!(listed(sig).contains(&want));
+    assert_reported("methocarbamol 2 250 mg qid", "2");
 }
 
 #[test]
@@ -243,11 +241,7 @@ fn a_volume_after_a_mass_strength_is_read_or_reported() {
         assert_flagged(sig, &[], "baclofen 100 mg/day", "80");
     }
     // No strength per mL: the volume is reported, not the tablet read.
-    let sig = "baclofen 5 mg 25 mL qds";
-    let want = format!("Dose not read in `{sig}`: `25ml`");
-    let (_, titles) = propose(sig, &[]);
-    assert!(titles.contains(&want), "{titles:?}");
-    assert!(listed(sig).contains(&want));
+    assert_reported("baclofen 5 mg 25 mL qds", "25ml");
 }
 
 #[test]
@@ -457,4 +451,44 @@ fn review_3_regressions_joined_totals_daily_doses_ranges_and_prn_counts() {
         .output()
         .unwrap_or_else(|e| panic!("run: {e}"));
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn review_4_regressions_own_totals_joined_words_fixed_doses_before_prn() {
+    // The first drug's own day total stays its schedule when a drug is
+    // joined after it.
+    assert_flagged(
+        "baclofen 100 mg/day and magnesium 400 mg",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
+    // `with a calcium 600 mg tablet` is another drug, with its own strength.
+    assert_flagged(
+        "baclofen 30 mg tid with a calcium 600 mg tablet",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    // The fixed doses before `and 1 tab prn` are already over the maximum.
+    assert_flagged(
+        "baclofen 30 mg tid and 1 tab prn",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    // `daily` right after a schedule restates it; with `and` it adds.
+    for sig in [
+        "baclofen 25 mg tid daily",
+        "baclofen 25 mg TID, Daily",
+        "baclofen 40 mg q12h daily",
+    ] {
+        assert_eq!(propose(sig, &[]).1, Vec::<String>::new(), "{sig}");
+    }
+    assert_flagged(
+        "baclofen 25 mg tid and daily",
+        &[],
+        "baclofen 100 mg/day",
+        "80",
+    );
 }

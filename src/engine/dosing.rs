@@ -157,6 +157,12 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 None if mg > max + 1e-9 => {
                     findings.push(above_max(kb, med, index, name, rule, mg, max, true));
                 }
+                // `tid and 1 tab prn`: the fixed doses alone are the least
+                // taken; above the maximum, that is said, not "not checked".
+                None if fixed_part(med).is_some_and(|d| mg * d > max + 1e-9) => {
+                    let daily = mg * fixed_part(med).unwrap_or(1.0);
+                    findings.push(above_max(kb, med, index, name, rule, daily, max, false));
+                }
                 None if say_unchecked => {
                     let why = match med.med.frequency.as_deref() {
                         Some(frequency) => {
@@ -171,6 +177,12 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The doses a day of a frequency's fixed part when doses as needed come
+/// on top of it (`tid + prn`).
+fn fixed_part(med: &Resolved) -> Option<f64> {
+    crate::parse::fixed_doses_per_day(med.med.frequency.as_deref()?)
 }
 
 /// The mg taken on a day a dose is taken, `mg` a dose at `per_day` doses a

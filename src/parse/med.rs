@@ -565,6 +565,18 @@ impl Counts {
 
 /// The doses a day of one schedule as [`Schedule::add`] writes it (`tid`,
 /// `q6h`, `5 times daily`, `tid prn`), when fixed.
+/// The doses a day of the fixed schedules in a frequency with doses as
+/// needed on top (`tid + prn` → 3): the least taken on a day, which alone
+/// may already be above a maximum. `None` when no part is fixed.
+pub fn fixed_doses_per_day(frequency: &str) -> Option<f64> {
+    let fixed: Vec<f64> = frequency
+        .split(" + ")
+        .filter(|part| *part != "prn")
+        .filter_map(per_day_of)
+        .collect();
+    (!fixed.is_empty()).then(|| fixed.iter().sum())
+}
+
 fn per_day_of(norm: &str) -> Option<f64> {
     let norm = norm.trim_end_matches(" prn");
     if let Some((_, _, per_day)) = FREQUENCIES.iter().find(|(_, n, _)| *n == norm) {
@@ -714,12 +726,8 @@ fn is_sig_word(word: &str) -> bool {
         "four",
         "half",
         "ii",
-        "a",
-        "an",
-        "the",
         "or",
         "water",
-        "milk",
         "juice",
         "food",
         "meals",
@@ -791,6 +799,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
+    text = DAILY_AFTER_SCHEDULE.replace_all(&text, "${1}").into_owned();
     text = SPACED_RANGE
         .replace_all(&text, |c: &regex::Captures<'_>| {
             // Written high to low (`30 to 20 mg`), the larger is still the
@@ -805,6 +814,15 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     text = super::sig::sig_forms(&text);
     without_for_note(&text)
 }
+
+/// `daily` right after a schedule of several doses (`tid daily`, `bid,
+/// daily`, `q12h daily`): that schedule, every day, not one more dose. Only
+/// `and` adds one (`bid and daily`).
+static DAILY_AFTER_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(bid|bd|tid|tds|qid|qds|q[0-9]{1,2}h)(?-u:\b) *,? *(?:daily|a day|per day)(?-u:\b)",
+    )
+});
 
 /// A range written with spaces or `to` (`5 - 10 mg`, `5 – 10 mg`, `1 to 2
 /// tabs`), joined as a range is written (`5-10 mg`), whose upper bound is
@@ -904,7 +922,7 @@ pub fn parse_med(input: &str) -> MedText {
     // cannot be the schedule of all, and is reported instead.
     let joined_drugs = segments.len() > text.split(" / ").count();
     let mut ingredients = Vec::new();
-    for segment in &segments {
+    for (at, segment) in segments.iter().enumerate() {
         let tokens = tokenize(segment);
         let mut names: Vec<String> = Vec::new();
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
@@ -1087,7 +1105,9 @@ pub fn parse_med(input: &str) -> MedText {
         // With no strength a dose, the total is the strength: one "dose" a
         // day. Beside one, it is settled against the schedule below.
         if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
-            if joined_drugs {
+            // The first drug's own total is the sig's (`baclofen 100 mg/day
+            // and magnesium`); a total for a drug joined after it is not.
+            if joined_drugs && at > 0 {
                 unparsed.extend(totals.drain(..).map(|t| written_total(&t)));
             } else {
                 daily_total = true;
@@ -1413,6 +1433,17 @@ mod tests {
         m.ingredients.iter().map(|i| i.name.as_str()).collect()
     }
 
+    /// Asserts that `text` is baclofen read in full with this schedule and
+    /// tablet count.
+    fn assert_reads(text: &str, frequency: &str, per_day: f64, units: Option<f64>) {
+        let m = parse_med(text);
+        assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
+        assert_eq!(m.doses_per_day, Some(per_day), "{text}");
+        assert_eq!(m.units_per_dose, units, "{text}");
+        assert_eq!(names(&m), ["baclofen"], "{text}");
+        assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+    }
+
     #[test]
     fn a_list_number_is_passed_over_but_a_leading_strength_is_not() {
         for (input, rest) in [
@@ -1653,13 +1684,7 @@ mod tests {
             ("every six hour", "q6h", 4.0, None),
             ("every 4-6 hour", "q4h", 6.0, None),
         ] {
-            let text = format!("baclofen 30 mg {sig}");
-            let m = parse_med(&text);
-            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
-            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
-            assert_eq!(m.units_per_dose, units, "{text}");
-            assert_eq!(names(&m), ["baclofen"], "{text}");
-            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+            assert_reads(&format!("baclofen 30 mg {sig}"), frequency, per_day, units);
         }
     }
 
@@ -1884,13 +1909,7 @@ mod tests {
             ("qds pc", "qid", 4.0, None),
             ("tid with food", "tid", 3.0, None),
         ] {
-            let text = format!("baclofen 20 mg {sig}");
-            let m = parse_med(&text);
-            assert_eq!(m.frequency.as_deref(), Some(frequency), "{text}");
-            assert_eq!(m.doses_per_day, Some(per_day), "{text}");
-            assert_eq!(m.units_per_dose, units, "{text}");
-            assert_eq!(names(&m), ["baclofen"], "{text}");
-            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+            assert_reads(&format!("baclofen 20 mg {sig}"), frequency, per_day, units);
         }
         // The reason for an as-needed dose is not a name; a schedule after
         // it is kept, and one of several words is never cut in half.

@@ -4,4 +4,6 @@
 pub mod med;
 mod sig;
 
-pub use med::{IngredientText, MedText, Strength, parse_med, without_list_number};
+pub use med::{
+    IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, without_list_number,
+};

@@ -452,6 +452,22 @@ impl<'kb> Resolver<'kb> {
                     outcome = by_brand;
                 }
             }
+            // Drugs joined in one name (`baclofen ... with a calcium`) share
+            // a strength no one of them can be given: reported, as the
+            // apply below gives a strength to a single drug only.
+            let joined = name_key(&part.name)
+                .split(' ')
+                .any(|w| matches!(w, "and" | "with" | "plus"));
+            if let (true, Some(written), PartOutcome::Found { drugs, .. }) =
+                (joined, &part.strength, &outcome)
+                && drugs.len() > 1
+            {
+                out.med.unparsed.push(format!(
+                    "{}{}",
+                    written.value,
+                    written.unit.as_deref().unwrap_or("")
+                ));
+            }
             self.apply(
                 &mut out,
                 &part.name,
@@ -1027,13 +1043,36 @@ fn leading_count_words(words: &[&str]) -> usize {
                 "one" | "two" | "three" | "four" | "half" | "i" | "ii" | "iii"
             )
     };
-    match words {
-        [n, unit, _, ..]
-            if is_count(n) && COUNTED_WORDS.contains(&unit.to_lowercase().as_str()) =>
-        {
-            2
+    // `take`, then a count, a range of counts (`1 to 2`, `1 - 2`, `one or
+    // two`), a unit word and `of`: all the sig's.
+    let mut at = usize::from(
+        words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("take")),
+    );
+    if !words.get(at).is_some_and(is_count) {
+        return 0;
+    }
+    at += 1;
+    if words
+        .get(at)
+        .is_some_and(|w| matches!(w.to_lowercase().as_str(), "to" | "-" | "or" | "–"))
+        && words.get(at + 1).is_some_and(is_count)
+    {
+        at += 2;
+    }
+    if words
+        .get(at)
+        .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()))
+    {
+        at += 1;
+        if words.get(at).is_some_and(|w| w.eq_ignore_ascii_case("of")) {
+            at += 1;
         }
-        [n, next, ..] if is_count(n) && !is_count(next) => 1,
+    }
+    // A name must follow.
+    match words.get(at) {
+        Some(next) if !is_count(next) => at,
         _ => 0,
     }
 }
