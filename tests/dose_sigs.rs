@@ -458,7 +458,7 @@ fn review_4_regressions_own_totals_joined_words_fixed_doses_before_prn() {
     // The first drug's own day total stays its schedule when a drug is
     // joined after it.
     assert_flagged(
-        "baclofen 100 mg/day and magnesium 400 mg",
+        "baclofen 100 mg/day and magnesium",
         &[],
         "baclofen 100 mg/day",
         "80",
@@ -489,6 +489,42 @@ fn review_4_regressions_own_totals_joined_words_fixed_doses_before_prn() {
         "baclofen 25 mg tid and daily",
         &[],
         "baclofen 100 mg/day",
+        "80",
+    );
+}
+
+#[test]
+fn every_day_joined_by_and_to_another_schedule_is_one_more_dose() {
+    // Read as a restatement, 1 tab every day and 1 tab bid was 60 mg for 90.
+    assert_flagged(
+        "baclofen 30 mg 1 tab every day and 1 tab bid",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+}
+
+#[test]
+fn review_5_regressions_a_total_before_a_joined_strength_and_counted_joins() {
+    // The first drug's day total made the second drug's 30 mg a day's total.
+    assert_flagged(
+        "magnesium 400 mg/day and baclofen 30 mg tid",
+        &[],
+        "baclofen 90 mg/day",
+        "80",
+    );
+    // A count or an article before the joined drug: still another drug.
+    for sig in [
+        "baclofen 30 mg tid and 1 aspirin 81 mg",
+        "baclofen 30 mg tid with 2 calcium",
+    ] {
+        assert_flagged(sig, &[], "baclofen 90 mg/day", "80");
+    }
+    // `and a tab at night` is one more dose, not a drug named `a`.
+    assert_flagged(
+        "baclofen 30 mg tid and a tab at night",
+        &[],
+        "baclofen 120 mg/day",
         "80",
     );
 }

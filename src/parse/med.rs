@@ -432,16 +432,6 @@ struct Schedule {
     frequency: Option<String>,
     doses_per_day: Option<f64>,
     times: Vec<&'static str>,
-    /// Whether the only schedule read is `every day` / `each day`, which a
-    /// schedule of several doses after it restates.
-    every_day_only: bool,
-}
-
-/// `every day`, `each day`: a day word that, beside a schedule of several
-/// doses (`every 6 hrs every day`), says the schedule is kept every day.
-/// `daily` and `once daily` are doses: `bid and 1 tab daily` is three.
-fn is_every_day(word: &str) -> bool {
-    matches!(word, "every day" | "each day")
 }
 
 /// When in the day a once-a-day schedule word is taken (`mane`: morning,
@@ -465,12 +455,6 @@ impl Schedule {
     fn add(&mut self, word: &str, norm: &str, per_day: Option<f64>) {
         let as_needed = |f: &str| f == "prn" || f.ends_with(" prn");
         let time = (per_day == Some(1.0)).then(|| time_of_day(word));
-        let after_every_day = self.every_day_only;
-        if self.frequency.is_none() {
-            self.every_day_only = is_every_day(word);
-        } else if !is_every_day(word) {
-            self.every_day_only = false;
-        }
         match (self.frequency.as_deref(), per_day) {
             // "tid prn as needed": said twice, still as needed on that schedule.
             (Some(current), None) if norm == "prn" && as_needed(current) => {}
@@ -486,17 +470,6 @@ impl Schedule {
             // The same time of day again (`nocte at night`, `daily ... once
             // a day`): one dose said twice.
             (Some(_), Some(_)) if time.is_some_and(|t| self.times.contains(&t)) => {}
-            // `every 6 hrs every day`, `tid every day`: a day word with no
-            // time beside a schedule of several doses says the schedule is
-            // kept every day, not that one more dose is taken.
-            (Some(_), Some(1.0))
-                if is_every_day(word) && self.doses_per_day.is_some_and(|d| d > 1.0) => {}
-            (Some(_), Some(new_per_day)) if new_per_day > 1.0 && after_every_day => {
-                self.frequency = Some(norm.to_owned());
-                self.doses_per_day = per_day;
-                self.times.clear();
-                return;
-            }
             (Some(current), Some(new_per_day)) if self.adds_to(new_per_day, time) => {
                 self.frequency = Some(format!("{current} + {norm}"));
                 self.doses_per_day = self.doses_per_day.map(|d| d + new_per_day);
@@ -674,7 +647,16 @@ fn split_joined(segment: &str) -> Vec<String> {
                 rest.match_indices(joiner).find_map(|(at, _)| {
                     let before = &rest[..at];
                     let after = rest[at + joiner.len()..].trim_start();
-                    let first = after.split_whitespace().next().unwrap_or_default();
+                    // A count or an article first (`and 1 aspirin 81 mg`,
+                    // `with a calcium tablet`, `and a tab at night`): the
+                    // word after it says whether a drug is named.
+                    let mut words = after.split_whitespace();
+                    let mut first = words.next().unwrap_or_default();
+                    let counted = first.chars().all(|c| c.is_ascii_digit())
+                        || matches!(first, "a" | "an" | "one" | "two" | "three");
+                    if counted && !first.is_empty() {
+                        first = words.next().unwrap_or_default();
+                    }
                     (before.contains(|c: char| c.is_ascii_digit())
                         && first.starts_with(|c: char| c.is_alphabetic())
                         && !is_sig_word(first))
@@ -799,7 +781,9 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     }
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
-    text = DAILY_AFTER_SCHEDULE.replace_all(&text, "${1}").into_owned();
+    text = DAY_WORD_BESIDE_SCHEDULE
+        .replace_all(&text, "${1}${2}")
+        .into_owned();
     text = SPACED_RANGE
         .replace_all(&text, |c: &regex::Captures<'_>| {
             // Written high to low (`30 to 20 mg`), the larger is still the
@@ -815,13 +799,17 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     without_for_note(&text)
 }
 
-/// `daily` right after a schedule of several doses (`tid daily`, `bid,
-/// daily`, `q12h daily`): that schedule, every day, not one more dose. Only
-/// `and` adds one (`bid and daily`).
-static DAILY_AFTER_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?-u:\b)(bid|bd|tid|tds|qid|qds|q[0-9]{1,2}h)(?-u:\b) *,? *(?:daily|a day|per day)(?-u:\b)",
-    )
+/// A schedule of several doses with a day word right before or after it
+/// (`tid daily`, `bid, daily`, `every 6 hrs every day`, `each day q8h`):
+/// that schedule, every day, not one more dose. Only `and` adds one (`bid
+/// and 1 tab daily`, `1 tab every day and 1 tab bid`).
+static DAY_WORD_BESIDE_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    let schedule =
+        r"bid|bd|tid|tds|qid|qds|q[0-9]{1,2}h|every +[0-9]{1,2} *(?:hours|hour|hrs|hr|h)";
+    let day = r"daily|a day|per day|every +day|each +day";
+    compile(&format!(
+        r"(?-u:\b)(?:({schedule})(?-u:\b) *,? *(?:{day})|(?:every|each) +day *,? *({schedule}))(?-u:\b)"
+    ))
 });
 
 /// A range written with spaces or `to` (`5 - 10 mg`, `5 – 10 mg`, `1 to 2
@@ -921,6 +909,14 @@ pub fn parse_med(input: &str) -> MedText {
     // mg/day`) share its one schedule: a day's total written for one of them
     // cannot be the schedule of all, and is reported instead.
     let joined_drugs = segments.len() > text.split(" / ").count();
+    // A total is the sig's schedule only when no joined drug after it has a
+    // strength of its own: `magnesium 400 mg/day and baclofen 30 mg tid`
+    // must not make baclofen's 30 mg a day's total.
+    let strength_after = |at: usize| {
+        segments[at + 1..]
+            .iter()
+            .any(|s| s.contains(|c: char| c.is_ascii_digit()))
+    };
     let mut ingredients = Vec::new();
     for (at, segment) in segments.iter().enumerate() {
         let tokens = tokenize(segment);
@@ -1106,8 +1102,9 @@ pub fn parse_med(input: &str) -> MedText {
         // day. Beside one, it is settled against the schedule below.
         if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
             // The first drug's own total is the sig's (`baclofen 100 mg/day
-            // and magnesium`); a total for a drug joined after it is not.
-            if joined_drugs && at > 0 {
+            // and magnesium`) when no later drug has a strength; any other
+            // total in a sig of joined drugs is reported.
+            if joined_drugs && (at > 0 || strength_after(at)) {
                 unparsed.extend(totals.drain(..).map(|t| written_total(&t)));
             } else {
                 daily_total = true;
