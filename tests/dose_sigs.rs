@@ -460,7 +460,7 @@ fn review_4_regressions_own_totals_joined_words_fixed_doses_before_prn() {
     assert_flagged(
         "baclofen 100 mg/day and magnesium",
         &[],
-        "baclofen 100 mg/day",
+        "baclofen 100 mg in one dose",
         "80",
     );
     // `with a calcium 600 mg tablet` is another drug, with its own strength.
@@ -527,4 +527,26 @@ fn review_5_regressions_a_total_before_a_joined_strength_and_counted_joins() {
         "baclofen 120 mg/day",
         "80",
     );
+}
+
+#[test]
+fn review_6_regressions_day_words_in_long_forms_and_a_total_beside_a_strength() {
+    // A day total with another drug's strength after it is still the
+    // first drug's amount: checked as one dose.
+    assert_flagged(
+        "baclofen 100 mg/day and magnesium 400 mg",
+        &[],
+        "baclofen 100 mg in one dose",
+        "80",
+    );
+    // A day word beside a schedule written long, or before it, restates it.
+    for sig in [
+        "baclofen 30 mg twice a day every day",
+        "baclofen 25 mg three times a day every day",
+        "baclofen 30 mg q 12 h every day",
+        "baclofen 30 mg bid (every day)",
+        "baclofen 25 mg daily tid",
+    ] {
+        assert_eq!(propose(sig, &[]).1, Vec::<String>::new(), "{sig}");
+    }
 }

@@ -804,11 +804,14 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
 /// that schedule, every day, not one more dose. Only `and` adds one (`bid
 /// and 1 tab daily`, `1 tab every day and 1 tab bid`).
 static DAY_WORD_BESIDE_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
-    let schedule =
-        r"bid|bd|tid|tds|qid|qds|q[0-9]{1,2}h|every +[0-9]{1,2} *(?:hours|hour|hrs|hr|h)";
+    let schedule = concat!(
+        r"(?:bid|bd|tid|tds|qid|qds|q *[0-9]{1,2} *(?:hrs|hr|h)",
+        r"|every +[0-9]{1,2} *(?:hours|hour|hrs|hr|h)",
+        r"|twice (?:a day|daily)|(?:three|four) times (?:a day|daily))(?: +prn)?"
+    );
     let day = r"daily|a day|per day|every +day|each +day";
     compile(&format!(
-        r"(?-u:\b)(?:({schedule})(?-u:\b) *,? *(?:{day})|(?:every|each) +day *,? *({schedule}))(?-u:\b)"
+        r"(?-u:\b)(?:({schedule})(?-u:\b) *[,(]? *(?:{day})|(?:every +day|each +day|daily) *,? *({schedule}))(?-u:\b)"
     ))
 });
 
@@ -909,16 +912,9 @@ pub fn parse_med(input: &str) -> MedText {
     // mg/day`) share its one schedule: a day's total written for one of them
     // cannot be the schedule of all, and is reported instead.
     let joined_drugs = segments.len() > text.split(" / ").count();
-    // A total is the sig's schedule only when no joined drug after it has a
-    // strength of its own: `magnesium 400 mg/day and baclofen 30 mg tid`
-    // must not make baclofen's 30 mg a day's total.
-    let strength_after = |at: usize| {
-        segments[at + 1..]
-            .iter()
-            .any(|s| s.contains(|c: char| c.is_ascii_digit()))
-    };
+
     let mut ingredients = Vec::new();
-    for (at, segment) in segments.iter().enumerate() {
+    for segment in &segments {
         let tokens = tokenize(segment);
         let mut names: Vec<String> = Vec::new();
         let mut strength_tokens: Vec<(String, Option<String>)> = Vec::new();
@@ -1101,15 +1097,12 @@ pub fn parse_med(input: &str) -> MedText {
         // With no strength a dose, the total is the strength: one "dose" a
         // day. Beside one, it is settled against the schedule below.
         if !totals.is_empty() && strength_tokens.iter().all(|(_, u)| is_quantity_unit(u)) {
-            // The first drug's own total is the sig's (`baclofen 100 mg/day
-            // and magnesium`) when no later drug has a strength; any other
-            // total in a sig of joined drugs is reported.
-            if joined_drugs && (at > 0 || strength_after(at)) {
-                unparsed.extend(totals.drain(..).map(|t| written_total(&t)));
-            } else {
-                daily_total = true;
-                strength_tokens.append(&mut totals);
-            }
+            // In a sig of joined drugs the total is that drug's amount, not
+            // the shared schedule (`magnesium 400 mg/day and baclofen 30 mg
+            // tid`): with the schedule the sig has, it is read higher than
+            // written, never lower; with none it is checked as one dose.
+            daily_total |= !joined_drugs;
+            strength_tokens.append(&mut totals);
         }
         let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
         match parts.len() {
