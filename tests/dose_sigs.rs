@@ -550,3 +550,25 @@ fn review_6_regressions_day_words_in_long_forms_and_a_total_beside_a_strength() 
         assert_eq!(propose(sig, &[]).1, Vec::<String>::new(), "{sig}");
     }
 }
+
+#[test]
+fn review_7_regressions_a_joined_total_is_never_taken_in_part_and_daily_then_prn_adds() {
+    // The other drug's half tablet halved baclofen's day total: 75 for 150.
+    assert_flagged(
+        "baclofen 150 mg/day and magnesium 400 mg half tab daily",
+        &[],
+        "baclofen 150 mg/day",
+        "80",
+    );
+    // `daily, tid prn` is a daily dose and doses as needed, not one schedule.
+    assert_flagged(
+        "baclofen 30 mg daily, tid prn",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    assert_eq!(
+        propose("baclofen 30 mg bid prn every day", &[]).1,
+        Vec::<String>::new()
+    );
+}

@@ -782,7 +782,14 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
     text = DIGIT_COMMA.replace_all(&text, " ").into_owned();
     text = PER_VOLUME.replace_all(&text, "/${1}${2}").into_owned();
     text = DAY_WORD_BESIDE_SCHEDULE
-        .replace_all(&text, "${1}${2}")
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            match (c.name("after"), c.name("before"), c.name("prn")) {
+                (Some(schedule), _, _) | (None, Some(schedule), None) => {
+                    schedule.as_str().to_owned()
+                }
+                _ => c[0].to_owned(),
+            }
+        })
         .into_owned();
     text = SPACED_RANGE
         .replace_all(&text, |c: &regex::Captures<'_>| {
@@ -807,11 +814,13 @@ static DAY_WORD_BESIDE_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     let schedule = concat!(
         r"(?:bid|bd|tid|tds|qid|qds|q *[0-9]{1,2} *(?:hrs|hr|h)",
         r"|every +[0-9]{1,2} *(?:hours|hour|hrs|hr|h)",
-        r"|twice (?:a day|daily)|(?:three|four) times (?:a day|daily))(?: +prn)?"
+        r"|twice (?:a day|daily)|(?:three|four) times (?:a day|daily))"
     );
     let day = r"daily|a day|per day|every +day|each +day";
+    // `bid prn every day` is one schedule; `daily, tid prn` is a daily dose
+    // and doses as needed: the `prn` is left out of the second form.
     compile(&format!(
-        r"(?-u:\b)(?:({schedule})(?-u:\b) *[,(]? *(?:{day})|(?:every +day|each +day|daily) *,? *({schedule}))(?-u:\b)"
+        r"(?-u:\b)(?:(?P<after>{schedule}(?: +prn)?)(?-u:\b) *[,(]? *(?:{day})|(?:every +day|each +day|daily) *,? *(?P<before>{schedule})(?P<prn> +prn)?)(?-u:\b)"
     ))
 });
 
@@ -844,6 +853,8 @@ pub fn parse_med(input: &str) -> MedText {
     // Volumes written after a per-volume strength.
     let mut volumes: Vec<f64> = Vec::new();
     let mut daily_total = false;
+    // Whether a day total was read as a joined drug's amount.
+    let mut joined_total = false;
     // Daily totals written beside a strength a dose, with the index of
     // their ingredient.
     let mut stated_totals: Vec<(usize, (String, Option<String>))> = Vec::new();
@@ -1102,6 +1113,7 @@ pub fn parse_med(input: &str) -> MedText {
             // tid`): with the schedule the sig has, it is read higher than
             // written, never lower; with none it is checked as one dose.
             daily_total |= !joined_drugs;
+            joined_total |= joined_drugs;
             strength_tokens.append(&mut totals);
         }
         let strengths = split_strengths(&strength_tokens, parts.len(), &mut unparsed);
@@ -1173,6 +1185,11 @@ pub fn parse_med(input: &str) -> MedText {
             None => "prn".to_owned(),
         });
         doses_per_day = None;
+    }
+    // A joined drug's day total is never taken in part: a half tablet of
+    // the other drug (`and magnesium 400 mg half tab daily`) would halve it.
+    if joined_total && units_per_dose.is_some_and(|u| u < 1.0) {
+        units_per_dose = None;
     }
     if daily_total {
         // The strength is already the day's total: one "dose" a day.
