@@ -82,6 +82,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         let say_unchecked = per_day.is_none()
             && (med.med.frequency.is_some() || (index.is_none() && req.being_written));
         let units = med.med.units_per_dose.unwrap_or(1.0);
+        let fixed = fixed_part(med);
         for ingredient in &med.ingredients {
             let name = kb.drug_name(ingredient.drug).to_owned();
             let rule_for = || {
@@ -159,8 +160,8 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 }
                 // `tid and 1 tab prn`: the fixed doses alone are the least
                 // taken; above the maximum, that is said, not "not checked".
-                None if fixed_part(med).is_some_and(|d| mg * d > max + 1e-9) => {
-                    let daily = mg * fixed_part(med).unwrap_or(1.0);
+                None if fixed.is_some_and(|d| mg * d > max + 1e-9) => {
+                    let daily = mg * fixed.unwrap_or(1.0);
                     findings.push(above_max(kb, med, index, name, rule, daily, max, false));
                 }
                 None if say_unchecked => {

@@ -20,6 +20,12 @@ pub struct Strength {
 }
 
 impl Strength {
+    /// The strength as a sig writes it (`30mg`, `5mg/5ml`, `3`), for a
+    /// message naming words that were not read.
+    pub fn as_written(&self) -> String {
+        format!("{}{}", self.value, self.unit.as_deref().unwrap_or(""))
+    }
+
     /// The milligrams in `ml` of a per-volume strength (`5 mg/5ml`, `1
     /// mg/ml`); `None` for any other strength.
     pub fn mg_in_volume(&self, ml: f64) -> Option<f64> {

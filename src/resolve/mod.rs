@@ -155,6 +155,15 @@ const COUNTED_WORDS: &[&str] = &[
     "mcg", "g", "ml", "unit", "units", "hourly",
 ];
 
+/// Whether `word` is one of [`COUNTED_WORDS`], in any case.
+fn is_counted_word(word: &str) -> bool {
+    COUNTED_WORDS.contains(&word.to_lowercase().as_str())
+}
+
+/// Words that join two names (`quinine and magnesium`, `Slow-Mag with
+/// calcium`, `aspirin plus caffeine`), each then read on its own.
+const JOINING_WORDS: &[&str] = &["and", "with", "plus"];
+
 /// Words that join or qualify names without naming another drug ("insulin
 /// regular, human"; "heparin sodium, porcine").
 const CONNECTOR_WORDS: &[&str] = &[
@@ -457,16 +466,12 @@ impl<'kb> Resolver<'kb> {
             // apply below gives a strength to a single drug only.
             let joined = name_key(&part.name)
                 .split(' ')
-                .any(|w| matches!(w, "and" | "with" | "plus"));
+                .any(|w| JOINING_WORDS.contains(&w));
             if let (true, Some(written), PartOutcome::Found { drugs, .. }) =
                 (joined, &part.strength, &outcome)
                 && drugs.len() > 1
             {
-                out.med.unparsed.push(format!(
-                    "{}{}",
-                    written.value,
-                    written.unit.as_deref().unwrap_or("")
-                ));
+                out.med.unparsed.push(written.as_written());
             }
             self.apply(
                 &mut out,
@@ -513,9 +518,7 @@ impl<'kb> Resolver<'kb> {
             // `Tylenol 2 tabs`, `Tylenol 3 times daily`: the number counts
             // tablets or doses; it is no part of the name.
             let counted = words[k - 1].chars().all(|c| c.is_ascii_digit())
-                && words
-                    .get(k)
-                    .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()));
+                && words.get(k).is_some_and(|w| is_counted_word(w));
             if counted {
                 return None;
             }
@@ -577,11 +580,7 @@ impl<'kb> Resolver<'kb> {
             if let Some(written) = part.strength {
                 match target {
                     NameTarget::Drug(..) if strength.is_none() => strength = Some(written),
-                    _ => out.med.unparsed.push(format!(
-                        "{}{}",
-                        written.value,
-                        written.unit.as_deref().unwrap_or("")
-                    )),
+                    _ => out.med.unparsed.push(written.as_written()),
                 }
             }
         }
@@ -777,9 +776,7 @@ impl<'kb> Resolver<'kb> {
     fn joined(&self, name: &str) -> Option<PartOutcome> {
         let key = us_spelling(&name_key(&name.replace(['+', '&'], " and ")));
         let words: Vec<&str> = key.split(' ').collect();
-        let sides: Vec<&[&str]> = words
-            .split(|w| matches!(*w, "and" | "with" | "plus"))
-            .collect();
+        let sides: Vec<&[&str]> = words.split(|w| JOINING_WORDS.contains(w)).collect();
         if sides.len() < 2 || sides.iter().any(|side| side.is_empty()) {
             return None;
         }
@@ -980,10 +977,7 @@ fn product_numbers(text: &str) -> Vec<(String, u32)> {
             let mut name: Vec<&str> = text[..at]
                 .split_whitespace()
                 .rev()
-                .take_while(|w| {
-                    !w.contains(|c: char| c.is_ascii_digit())
-                        && !COUNTED_WORDS.contains(&w.to_lowercase().as_str())
-                })
+                .take_while(|w| !w.contains(|c: char| c.is_ascii_digit()) && !is_counted_word(w))
                 .collect();
             name.reverse();
             let base = name_key(&name.join(" "));
@@ -1014,9 +1008,7 @@ fn numbered_first(input: &str, rest: &str) -> Option<(String, u32)> {
     // `#2 Tylenol 3`: the product has its number; the first one is the
     // list's. A number that counts tablets (`#3 Tylenol 2 tabs`) is no
     // product number.
-    let counts_units = words
-        .get(name_len + 1)
-        .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()));
+    let counts_units = words.get(name_len + 1).is_some_and(|w| is_counted_word(w));
     if words
         .get(name_len)
         .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
@@ -1061,10 +1053,7 @@ fn leading_count_words(words: &[&str]) -> usize {
     {
         at += 2;
     }
-    if words
-        .get(at)
-        .is_some_and(|w| COUNTED_WORDS.contains(&w.to_lowercase().as_str()))
-    {
+    if words.get(at).is_some_and(|w| is_counted_word(w)) {
         at += 1;
         if words.get(at).is_some_and(|w| w.eq_ignore_ascii_case("of")) {
             at += 1;
