@@ -1849,3 +1849,57 @@ fn review_3_regressions_a_drug_after_a_numbered_product_and_counts_in_words() {
         );
     }
 }
+
+#[test]
+fn session_14_sig_words_before_a_numbered_product_and_drugs_listed_with_commas() {
+    // A range with an en dash, a mixed number, `2x` or `take ... of` before
+    // `Tylenol 3` had lost its codeine (read as acetaminophen of strength 3).
+    for med in [
+        "1–2 tabs Tylenol 3 q6h",
+        "1 1/2 tabs Tylenol 3 q6h",
+        "2x Tylenol 3",
+        "take 2 tablets of Tylenol 3",
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["ingredients"],
+            serde_json::json!(["acetaminophen", "codeine"]),
+            "{med}: {doc}"
+        );
+    }
+    // With no count before it, `Tylenol 3` stays ambiguous (three Tylenol,
+    // or Tylenol No. 3?), as it is alone.
+    let (code, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "please take Tylenol 3 q6h",
+    ]);
+    assert_eq!(doc["medications"][0]["status"], "ambiguous", "{doc}");
+    assert_eq!(code, 1);
+    // A drug named by a salt word after a comma is a drug of its own, not
+    // the salt of the name before it: the magnesium was dropped silently.
+    for med in [
+        "digoxin, magnesium",
+        "digoxin 0.25 mg, magnesium 400 mg daily",
+    ] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", med]);
+        assert_eq!(
+            doc["medications"][0]["ingredients"],
+            serde_json::json!(["digoxin", "magnesium"]),
+            "{med}: {doc}"
+        );
+        assert!(
+            finding(&doc, "interaction", &["quinine", "magnesium"]).is_some(),
+            "{med}: {doc}"
+        );
+    }
+    // A salt written after a comma that is no drug of its own stays the
+    // name's (`heparin sodium, porcine`).
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "heparin sodium, porcine"]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["heparin"]),
+        "{doc}"
+    );
+}

@@ -136,6 +136,9 @@ static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg/24hr?|mcg/24hr?|micrograms?|milligrams?|grams?|mgs|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
     )
 });
+/// A number that reads as a decimal with trailing zeros or as thousands
+/// written with a dot (`1.500`, `2.250`, `12.000`).
+static THOUSANDS_DOT: LazyLock<Regex> = LazyLock::new(|| compile(r"^[1-9][0-9]{0,2}\.[0-9]{2}0$"));
 static APPLICATION_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^(?:nda|anda|bla)[0-9]{5,7}$"));
 pub(super) static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q([0-9]{1,2})(?:h|hr|hrs)$"));
@@ -638,8 +641,8 @@ fn without_for_note(text: &str) -> String {
 }
 
 /// A segment cut where another drug is joined after a strength (`baclofen
-/// 30 mg tid + magnesium 400 mg`, `baclofen 30 mg and magnesium`): each
-/// drug keeps its own strength. Read as one name, the two drugs' strength
+/// 30 mg tid + magnesium 400 mg`, `baclofen 30 mg and magnesium`, `digoxin
+/// 0.25 mg, magnesium 400 mg`): each drug keeps its own strength. Read as one name, the two drugs' strength
 /// could not be given to either, and the over-maximum baclofen dose went
 /// unchecked. A joining word before any number (`acetaminophen and
 /// codeine 300/30`) joins one product's names, and stays.
@@ -647,7 +650,7 @@ fn split_joined(segment: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = segment;
     loop {
-        let cut = [" + ", " and ", " with ", " & "]
+        let cut = [" + ", " and ", " with ", " & ", ","]
             .iter()
             .filter_map(|joiner| {
                 rest.match_indices(joiner).find_map(|(at, _)| {
@@ -685,7 +688,7 @@ fn split_joined(segment: &str) -> Vec<String> {
 
 /// Whether `word` belongs to a sig (`on` at night, `tabs`, `po`, `at`):
 /// after a joining word it goes on with the dose, it names no drug.
-fn is_sig_word(word: &str) -> bool {
+pub(super) fn is_sig_word(word: &str) -> bool {
     const SIG_WORDS: &[&str] = &[
         "at",
         "in",
@@ -908,6 +911,32 @@ pub fn parse_med(input: &str) -> MedText {
             text.replace_range(m.range(), " ");
         }
     }
+    // "every 2 days", "every three days": one dose in that many days, held
+    // whole to a day's maximum like `qod` (left unread, a listed drug so
+    // written had no frequency and no word about it).
+    static EVERY_DAYS: LazyLock<Regex> = LazyLock::new(|| {
+        compile(r"(?-u:\b)every +([0-9]{1,2}|two|three|four|five|six|seven) *(?:days|day)(?-u:\b)")
+    });
+    if let Some(caps) = EVERY_DAYS.captures(&text.clone()) {
+        let days = match &caps[1] {
+            "two" => "2",
+            "three" => "3",
+            "four" => "4",
+            "five" => "5",
+            "six" => "6",
+            "seven" => "7",
+            digits => digits,
+        };
+        let read = days
+            .parse::<u32>()
+            .is_ok_and(|d| d > 0 && schedule.add_every_hours(&(d * 24).to_string()));
+        if let Some(m) = caps.get(0) {
+            if !read {
+                unparsed.push(m.as_str().to_owned());
+            }
+            text.replace_range(m.range(), " ");
+        }
+    }
 
     // "over 20 min" is how long an infusion runs, not a dose or schedule.
     static OVER_DURATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -969,6 +998,14 @@ pub fn parse_med(input: &str) -> MedText {
                 {
                     unit = Some(normalize_unit(n));
                     i += 1;
+                }
+                // `1.500 mg`: 1.5 mg with a trailing zero, or 1,500 mg with
+                // a European thousands dot? A thousandfold apart: reported,
+                // never guessed (ISMP lists trailing zeros as error-prone).
+                if unit.is_some() && THOUSANDS_DOT.is_match(&num) {
+                    unparsed.push(format!("{num} {}", unit.as_deref().unwrap_or_default()));
+                    i += 1;
+                    continue;
                 }
                 // "200 mg/day" is the day's total (see [`settle_daily_totals`]).
                 let mut is_total = false;

@@ -4,7 +4,7 @@
 //! several times of day. Each rewrite keeps what the prescriber wrote; none
 //! guesses (a form that could mean two things is left to be reported).
 
-use super::med::{DOSE_UNIT_WORDS, FREQUENCIES, QH, ROUTES, compile, count_value};
+use super::med::{DOSE_UNIT_WORDS, FREQUENCIES, QH, ROUTES, compile, count_value, is_sig_word};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -394,6 +394,28 @@ fn split_doses(text: &str) -> String {
     };
     let unit = unit_of(&parts[0]);
     if parts.iter().any(|c| unit_of(c) != unit) {
+        return text.to_owned();
+    }
+    // `magnesium 400 mg daily and baclofen 100 mg daily`: a name between
+    // two doses makes them two drugs' doses, each its own (added up, the
+    // baclofen was left with no strength and its dose went unchecked).
+    let named_between = parts.windows(2).any(|pair| {
+        let (Some(first), Some(second)) = (pair[0].get(0), pair[1].get(0)) else {
+            return false;
+        };
+        let end = first.end();
+        let start = second.start() + pair[1][1].len();
+        text.get(end..start).is_some_and(|between| {
+            between
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '+' | '&' | '.'))
+                .any(|word| {
+                    !word.is_empty()
+                        && !matches!(word, "and" | "then" | "plus")
+                        && !is_sig_word(word)
+                })
+        })
+    });
+    if named_between {
         return text.to_owned();
     }
     let total: f64 = parts.iter().filter_map(|c| count_value(&c[2])).sum();

@@ -484,6 +484,7 @@ impl<'kb> Resolver<'kb> {
         for (base, number) in product_numbers(whole) {
             self.apply_product_number(&mut out, &base, number);
         }
+        self.add_listed_salt_drugs(&mut out, whole);
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
         } else if ambiguous {
@@ -506,35 +507,25 @@ impl<'kb> Resolver<'kb> {
         if whole.contains(" / ") {
             return None;
         }
-        // A count first (`2 tabs Tylenol 3 q6h`) belongs to the sig.
+        // A count first (`2 tabs Tylenol 3 q6h`) belongs to the sig; so do
+        // other sig words before the name (`1–2 tabs`, `1 1/2 tabs`, `2x`,
+        // `please take`): the name is looked for after each of them.
         let all: Vec<&str> = whole.split_whitespace().collect();
-        let lead = leading_count_words(&all);
-        let words = &all[lead..];
-        let (name, target, rest) = (1..=words.len()).rev().find_map(|k| {
-            let name = words[..k].join(" ");
-            if !name.contains(|c: char| c.is_ascii_digit()) {
-                return None;
-            }
-            // `Tylenol 2 tabs`, `Tylenol 3 times daily`: the number counts
-            // tablets or doses; it is no part of the name.
-            let counted = words[k - 1].chars().all(|c| c.is_ascii_digit())
-                && words.get(k).is_some_and(|w| is_counted_word(w));
-            if counted {
-                return None;
-            }
-            let target = self.kb.lookup(&name)?;
-            let rest = all[..lead].iter().chain(&words[k..]).copied();
-            (!matches!(target, NameTarget::Class(_)))
-                .then(|| (name, target, rest.collect::<Vec<_>>().join(" ")))
-        })?;
+        let counted = leading_count_words(&all);
+        let sig_words = all.iter().take_while(|w| is_sig_prefix_word(w)).count();
+        let starts = std::iter::once(counted).chain((0..=sig_words).filter(|&s| s != counted));
+        let (lead, (name, target, rest)) = starts
+            .filter(|&lead| lead < all.len())
+            .find_map(|lead| Some((lead, self.numbered_name_at(&all, lead)?)))?;
         // `Tylenol 2 q6h`: the product `Tylenol 2`, or two `Tylenol`? Only
         // `#2` or `No. 2` says which; a bare number with a sig after it is
         // said to be ambiguous rather than guessed either way.
         let last = name.rsplit(' ').next().unwrap_or("");
         // A count or strength right after it (`Tylenol 3 1 tab`, `Tylenol 3
-        // 300/30 mg`) says the number is the product's.
+        // 300/30 mg`) or before it (`2 tabs Tylenol 3`, `1–2 tabs`) says
+        // the number is the product's.
         let counted_after = rest.starts_with(|c: char| c.is_ascii_digit());
-        let counted_before = lead > 0;
+        let counted_before = all[..lead].iter().any(is_count_word);
         if last.chars().all(|c| c.is_ascii_digit())
             && !counted_after
             && !counted_before
@@ -599,6 +590,67 @@ impl<'kb> Resolver<'kb> {
             Status::Recognized
         };
         Some(out)
+    }
+
+    /// `digoxin, magnesium`: a drug named by a salt word after a comma is
+    /// another drug, not the salt of the name before it (read as one name,
+    /// `digoxin magnesium`, it was dropped without a word). A piece with a
+    /// number in it was cut apart by the parser already.
+    fn add_listed_salt_drugs(&self, out: &mut Resolved, whole: &str) {
+        for piece in whole.split(',').skip(1) {
+            let key = name_key(piece);
+            let salt_first = key
+                .split(' ')
+                .next()
+                .is_some_and(|first| SALT_WORDS.contains(&first));
+            if !salt_first || piece.contains(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            if let PartOutcome::Found { drugs, by, .. } = self.resolve_part(piece) {
+                out.matched_by = Some(out.matched_by.map_or(by, |m| m.max(by)));
+                for drug in drugs {
+                    if !out.ingredients.iter().any(|i| i.drug == drug) {
+                        out.ingredients.push(ResolvedIngredient {
+                            drug,
+                            strength: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The longest known name with a number in it starting at word `lead`
+    /// of `all` (`Tylenol 3`), its target, and the other words joined (the
+    /// sig).
+    fn numbered_name_at(
+        &self,
+        all: &[&str],
+        lead: usize,
+    ) -> Option<(String, &'kb NameTarget, String)> {
+        let words = &all[lead..];
+        (1..=words.len()).rev().find_map(|k| {
+            let name = words[..k].join(" ");
+            if !name.contains(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            // `Tylenol 2 tabs`, `Tylenol 3 times daily`: the number counts
+            // tablets or doses; it is no part of the name.
+            let counted = words[k - 1].chars().all(|c| c.is_ascii_digit())
+                && words.get(k).is_some_and(|w| is_counted_word(w));
+            if counted {
+                return None;
+            }
+            let target = self.kb.lookup(&name)?;
+            // `please`, `give`, `of` before the name say nothing the sig
+            // reads (`take 2 tablets of Tylenol 3`).
+            let said = all[..lead]
+                .iter()
+                .filter(|w| !matches!(w.to_lowercase().as_str(), "please" | "give" | "of"));
+            let rest = said.chain(&words[k..]).copied();
+            (!matches!(target, NameTarget::Class(_)))
+                .then(|| (name, target, rest.collect::<Vec<_>>().join(" ")))
+        })
     }
 
     fn apply(
@@ -1064,6 +1116,30 @@ fn leading_count_words(words: &[&str]) -> usize {
         Some(next) if !is_count(next) => at,
         _ => 0,
     }
+}
+
+/// Whether a word before a drug's name belongs to the sig (`1–2`, `1/2`,
+/// `2x`, `tabs`, `take`, `please`, `of`), so the name may start after it.
+fn is_sig_prefix_word(word: &&str) -> bool {
+    let lower = word.to_lowercase();
+    word.contains(|c: char| c.is_ascii_digit())
+        || is_counted_word(word)
+        || is_count_word(word)
+        || matches!(
+            lower.as_str(),
+            "take" | "please" | "give" | "of" | "to" | "or" | "and" | "a" | "x" | "-" | "–" | "—"
+        )
+}
+
+/// Whether a word counts tablets or doses (`2`, `1–2`, `1/2`, `2x`, `two`,
+/// `half`, `ii`).
+fn is_count_word(word: &&str) -> bool {
+    let lower = word.to_lowercase();
+    lower.starts_with(|c: char| c.is_ascii_digit())
+        || matches!(
+            lower.as_str(),
+            "one" | "two" | "three" | "four" | "half" | "i" | "ii" | "iii"
+        )
 }
 
 /// Whether `#n` may grade a codeine product (`Tylenol #3`, `Fiorinal #3`,
