@@ -620,4 +620,13 @@ fn session_14_every_n_days_a_thousands_dot_and_each_drug_its_own_timed_dose() {
         "baclofen 90 mg/day",
         "80",
     );
+    // A half tablet as needed on top of a schedule was read as the count of
+    // the fixed doses: 30 mg tid (90 mg/day) passed as 45.
+    for sig in [
+        "baclofen 30 mg tid and half tab prn",
+        "baclofen 30 mg 1 tab tid and 1/2 tab prn",
+        "baclofen 30 mg tid and 0.5 tab prn",
+    ] {
+        assert_flagged(sig, &[], "baclofen 90 mg/day", "80");
+    }
 }

@@ -583,10 +583,11 @@ const FILLER_WORDS: &[&str] = &[
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
-/// `and prn`, `plus as needed` after a schedule: doses beyond it.
+/// `and prn`, `plus as needed`, `and 1/2 tab prn` after a schedule: doses
+/// beyond it (a half tablet as needed is no count of the fixed doses).
 static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+ *(?:tabs?|tablets?|caps?|capsules?) +)?(?:prn|as needed)(?-u:\b)",
+        r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?(?:prn|as needed)(?-u:\b)",
     )
 });
 /// A digit group after a thousands comma: `1,000`.
