@@ -1894,6 +1894,25 @@ fn session_14_sig_words_before_a_numbered_product_and_drugs_listed_with_commas()
             "{med}: {doc}"
         );
     }
+    // `2x` before it (twice a day, or two tablets?) is reported as not read.
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "2x Tylenol 3 daily"]);
+    let titles: Vec<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Dose not read in `2x Tylenol 3 daily`: `2x`"),
+        "{titles:?}"
+    );
+    // A semicolon lists drugs as a comma does.
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "digoxin; magnesium"]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["digoxin", "magnesium"]),
+        "{doc}"
+    );
     // A salt written after a comma that is no drug of its own stays the
     // name's (`heparin sodium, porcine`).
     let (_, doc) = check_json(&["--propose", "quinine", "--med", "heparin sodium, porcine"]);

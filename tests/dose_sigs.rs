@@ -630,3 +630,54 @@ fn session_14_every_n_days_a_thousands_dot_and_each_drug_its_own_timed_dose() {
         assert_flagged(sig, &[], "baclofen 90 mg/day", "80");
     }
 }
+
+#[test]
+fn session_14_review_regressions_timed_doses_commas_and_intervals() {
+    // One drug's timed doses still add up across `/`, its own name said
+    // again, or a word such as `extra`.
+    for (sig, want) in [
+        ("baclofen 30 mg mane / 60 mg nocte", "baclofen 90 mg/day"),
+        (
+            "baclofen 40 mg mane, baclofen 50 mg nocte",
+            "baclofen 90 mg/day",
+        ),
+        (
+            "baclofen 30 mg mane, extra 60 mg nocte",
+            "baclofen 90 mg/day",
+        ),
+        // A comma before words that name no drug cuts nothing off: the
+        // total after it is still read.
+        ("baclofen 25 mg, total 100 mg/day", "baclofen 100 mg/day"),
+        // A comma before a drug's name lists another drug, as `and` does:
+        // each keeps its own strength (baclofen had taken magnesium's).
+        (
+            "magnesium 400 mg daily, baclofen 100 mg daily",
+            "baclofen 100 mg/day",
+        ),
+    ] {
+        let titles = listed(sig);
+        let want = format!("{want} is above the 80 mg/day maximum");
+        assert!(
+            titles.iter().any(|t| t.contains(&want)),
+            "{sig}: {titles:?}"
+        );
+    }
+    // A dose after an unknown word beside a known drug is reported, never
+    // dropped.
+    let sig = "baclofen 30 mg mane and additionally 60 mg nocte";
+    let want = format!("Dose not read in `{sig}`: `60mg`");
+    assert!(listed(sig).contains(&want), "{sig}");
+    // `every 3 days` beside another schedule is a titration interval, not
+    // another dose: 25 mg tid is 75 mg/day, under the maximum.
+    let titles = listed("baclofen 25 mg tid, titrate every 3 days");
+    assert!(titles.iter().all(|t| !t.contains("above")), "{titles:?}");
+    // A decimal comma after a lone zero is no thousands separator:
+    // digoxin 0,125 mg had been read as 125 mg.
+    assert_reported("digoxin 0,125 mg", "0,125 mg");
+    // A space between thousands left a strength of 0 mg.
+    let (_, titles) = propose("metformin 1 000 mg bid", &[]);
+    assert!(
+        titles.contains(&"Dose not read in `metformin 1 000 mg bid`: `1`, `000mg`".to_owned()),
+        "{titles:?}"
+    );
+}

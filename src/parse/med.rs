@@ -592,6 +592,12 @@ static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A digit group after a thousands comma: `1,000`.
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| compile(r"([0-9]),([0-9]{3})(?:\b|$)"));
+/// A number with a decimal comma after a lone zero (`0,125 mg`).
+static ZERO_COMMA: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(^|[^0-9.,])(0(?:,[0-9]+)+(?: *(?:mg/ml|mg|mcg|µg|ug|gm|g|ml|units?|iu|meq)(?-u:\b)| *%)?)",
+    )
+});
 /// A comma between digits that is not a thousands separator (`1,5`: a
 /// decimal comma, or a slip): unreadable as a dose.
 static DIGIT_COMMA: LazyLock<Regex> = LazyLock::new(|| {
@@ -642,8 +648,8 @@ fn without_for_note(text: &str) -> String {
 }
 
 /// A segment cut where another drug is joined after a strength (`baclofen
-/// 30 mg tid + magnesium 400 mg`, `baclofen 30 mg and magnesium`, `digoxin
-/// 0.25 mg, magnesium 400 mg`): each drug keeps its own strength. Read as one name, the two drugs' strength
+/// 30 mg tid + magnesium 400 mg`, `baclofen 30 mg and magnesium`): each
+/// drug keeps its own strength. Read as one name, the two drugs' strength
 /// could not be given to either, and the over-maximum baclofen dose went
 /// unchecked. A joining word before any number (`acetaminophen and
 /// codeine 300/30`) joins one product's names, and stays.
@@ -651,7 +657,7 @@ fn split_joined(segment: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = segment;
     loop {
-        let cut = [" + ", " and ", " with ", " & ", ","]
+        let cut = [" + ", " and ", " with ", " & "]
             .iter()
             .filter_map(|joiner| {
                 rest.match_indices(joiner).find_map(|(at, _)| {
@@ -783,6 +789,12 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
             format!("{} ", word.replace('.', ""))
         })
         .into_owned();
+    // `0,125 mg` has a decimal comma: no thousands start with a lone zero
+    // (read as thousands, digoxin 0,125 mg was 125 mg).
+    for found in ZERO_COMMA.captures_iter(&text.clone()) {
+        unparsed.push(found[2].to_owned());
+    }
+    text = ZERO_COMMA.replace_all(&text, "$1 ").into_owned();
     while THOUSANDS.is_match(&text) {
         text = THOUSANDS.replace_all(&text, "$1$2").into_owned();
     }
@@ -918,7 +930,16 @@ pub fn parse_med(input: &str) -> MedText {
     static EVERY_DAYS: LazyLock<Regex> = LazyLock::new(|| {
         compile(r"(?-u:\b)every +([0-9]{1,2}|two|three|four|five|six|seven) *(?:days|day)(?-u:\b)")
     });
-    if let Some(caps) = EVERY_DAYS.captures(&text.clone()) {
+    // Beside another schedule it is a titration or review interval (`tid,
+    // titrate every 3 days`), not when the doses are taken.
+    let other_schedule = |text: &str, at: std::ops::Range<usize>| {
+        let mut rest = text.to_owned();
+        rest.replace_range(at, " ");
+        schedule_start(&rest).is_some()
+    };
+    if let Some(caps) = EVERY_DAYS.captures(&text.clone()).filter(|c| {
+        schedule.frequency.is_none() && c.get(0).is_some_and(|m| !other_schedule(&text, m.range()))
+    }) {
         let days = match &caps[1] {
             "two" => "2",
             "three" => "3",
@@ -1442,6 +1463,15 @@ fn split_strengths(
         });
     }
     let values: Vec<f64> = num.split('/').filter_map(|v| v.parse().ok()).collect();
+    // `1 000 mg` (a space between thousands) leaves `000 mg`: a strength of
+    // nothing is no strength, and is reported.
+    if values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        unparsed.push(match unit {
+            Some(u) => format!("{num}{u}"),
+            None => num.clone(),
+        });
+        return out;
+    }
     if values.len() == n {
         for (slot, value) in out.iter_mut().zip(values) {
             *slot = Some(Strength {

@@ -396,6 +396,13 @@ impl<'kb> Resolver<'kb> {
 
     /// Resolves every ingredient part of a parsed medication.
     pub fn resolve(&self, med: MedText) -> Resolved {
+        let med = match self.comma_joined(&med.input) {
+            Some(rewritten) => MedText {
+                input: med.input,
+                ..crate::parse::parse_med(&rewritten)
+            },
+            None => med,
+        };
         let input = crate::parse::without_list_number(&med.input);
         let whole = match input.find('[') {
             Some(bracket) => &input[..bracket],
@@ -453,6 +460,10 @@ impl<'kb> Resolver<'kb> {
                 }
             }
         }
+        // Strengths of parts whose name is not known, beside a known drug
+        // (`baclofen 30 mg mane and additionally 60 mg nocte`): the dose may
+        // be that drug's, so it is reported as not read, never dropped.
+        let mut unknown_strengths = Vec::new();
         for part in named_parts {
             let mut outcome = self.resolve_part(&part.name);
             if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref()) {
@@ -460,6 +471,9 @@ impl<'kb> Resolver<'kb> {
                 if matches!(by_brand, PartOutcome::Found { .. }) {
                     outcome = by_brand;
                 }
+            }
+            if let (PartOutcome::NotFound(_), Some(written)) = (&outcome, &part.strength) {
+                unknown_strengths.push(written.as_written());
             }
             // Drugs joined in one name (`baclofen ... with a calcium`) share
             // a strength no one of them can be given: reported, as the
@@ -473,18 +487,34 @@ impl<'kb> Resolver<'kb> {
             {
                 out.med.unparsed.push(written.as_written());
             }
-            self.apply(
-                &mut out,
-                &part.name,
-                outcome,
-                part.strength.clone(),
-                &mut ambiguous,
-            );
+            // `tramadol 50 mg and Tylenol 3 1 tab`: a bare number after a
+            // name the KB has numbered products of numbers the product (read
+            // as a strength, `Tylenol 3` was acetaminophen 3 and lost its
+            // codeine without a word).
+            let base = name_key(&part.name);
+            let product_number = part
+                .strength
+                .as_ref()
+                .filter(|s| s.unit.is_none() && s.value.fract() == 0.0)
+                .filter(|s| (1.0..=9.0).contains(&s.value))
+                .filter(|_| self.has_numbered_products(&base))
+                .map(|s| s.value as u32);
+            let strength = match product_number {
+                Some(_) => None,
+                None => part.strength.clone(),
+            };
+            self.apply(&mut out, &part.name, outcome, strength, &mut ambiguous);
+            if let Some(number) = product_number {
+                self.apply_product_number(&mut out, &base, number);
+            }
         }
         for (base, number) in product_numbers(whole) {
             self.apply_product_number(&mut out, &base, number);
         }
         self.add_listed_salt_drugs(&mut out, whole);
+        if !out.ingredients.is_empty() {
+            out.med.unparsed.extend(unknown_strengths);
+        }
         out.status = if !out.unresolved.is_empty() {
             Status::Unrecognized
         } else if ambiguous {
@@ -555,7 +585,12 @@ impl<'kb> Resolver<'kb> {
             doses_per_day: sig.doses_per_day,
             units_per_dose: sig.units_per_dose,
             dose_ml: sig.dose_ml,
-            unparsed: sig.unparsed,
+            unparsed: all[..lead]
+                .iter()
+                .filter(|w| is_times_word(w))
+                .map(|w| (*w).to_owned())
+                .chain(sig.unparsed)
+                .collect(),
         });
         // A strength written after a single drug's name is its strength; a
         // combination's strength cannot be split among its ingredients.
@@ -592,21 +627,72 @@ impl<'kb> Resolver<'kb> {
         Some(out)
     }
 
+    /// `magnesium 400 mg daily, baclofen 100 mg daily`: a comma after a
+    /// strength, followed by a name the KB knows as a drug, lists another
+    /// drug, and is read as `and` is (each drug its own strength). Read as
+    /// one name, the baclofen took the magnesium's strength. A comma before
+    /// any other word (`25 mg, total 100 mg/day`, `10 mg, Sig: 30 mg tid`)
+    /// is left alone. `None` when no comma joins a drug.
+    fn comma_joined(&self, input: &str) -> Option<String> {
+        let mut out = String::with_capacity(input.len() + 8);
+        let mut joined = false;
+        let mut last = 0;
+        for (at, _) in input.match_indices(',') {
+            let before = &input[..at];
+            let word = input[at + 1..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(|c: char| !c.is_alphanumeric());
+            let names_drug = word.len() >= 3
+                && word.chars().all(char::is_alphabetic)
+                && self
+                    .kb
+                    .lookup(word)
+                    .is_some_and(|target| !matches!(target, NameTarget::Class(_)));
+            // The same drug named again (`baclofen 40 mg mane, baclofen 50 mg
+            // nocte`) lists one drug's doses, not another drug.
+            let named_before = before
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case(word));
+            if before.contains(|c: char| c.is_ascii_digit()) && names_drug && !named_before {
+                out.push_str(&input[last..at]);
+                out.push_str(" and");
+                last = at + 1;
+                joined = true;
+            }
+        }
+        out.push_str(&input[last..]);
+        joined.then_some(out)
+    }
+
     /// `digoxin, magnesium`: a drug named by a salt word after a comma is
     /// another drug, not the salt of the name before it (read as one name,
-    /// `digoxin magnesium`, it was dropped without a word). A piece with a
-    /// number in it was cut apart by the parser already.
+    /// `digoxin magnesium`, it was dropped without a word). Each piece
+    /// after a comma or semicolon is parsed on its own (`digoxin 0.25 mg,
+    /// magnesium 400 mg daily`); its strength stays reported as not read.
     fn add_listed_salt_drugs(&self, out: &mut Resolved, whole: &str) {
-        for piece in whole.split(',').skip(1) {
-            let key = name_key(piece);
+        for piece in whole.split([',', ';']).skip(1) {
+            let parsed = crate::parse::parse_med(piece);
+            let Some(name) = parsed.ingredients.first().map(|part| part.name.as_str()) else {
+                continue;
+            };
+            let key = name_key(name);
             let salt_first = key
                 .split(' ')
                 .next()
                 .is_some_and(|first| SALT_WORDS.contains(&first));
-            if !salt_first || piece.contains(|c: char| c.is_ascii_digit()) {
+            if !salt_first {
                 continue;
             }
-            if let PartOutcome::Found { drugs, by, .. } = self.resolve_part(piece) {
+            if let PartOutcome::Found {
+                drugs,
+                by,
+                fuzzy: None,
+                ..
+            } = self.resolve_part(name)
+            {
                 out.matched_by = Some(out.matched_by.map_or(by, |m| m.max(by)));
                 for drug in drugs {
                     if !out.ingredients.iter().any(|i| i.drug == drug) {
@@ -644,9 +730,9 @@ impl<'kb> Resolver<'kb> {
             let target = self.kb.lookup(&name)?;
             // `please`, `give`, `of` before the name say nothing the sig
             // reads (`take 2 tablets of Tylenol 3`).
-            let said = all[..lead]
-                .iter()
-                .filter(|w| !matches!(w.to_lowercase().as_str(), "please" | "give" | "of"));
+            let said = all[..lead].iter().filter(|w| {
+                !matches!(w.to_lowercase().as_str(), "please" | "give" | "of") && !is_times_word(w)
+            });
             let rest = said.chain(&words[k..]).copied();
             (!matches!(target, NameTarget::Class(_)))
                 .then(|| (name, target, rest.collect::<Vec<_>>().join(" ")))
@@ -1131,7 +1217,15 @@ fn is_sig_prefix_word(word: &&str) -> bool {
         )
 }
 
-/// Whether a word counts tablets or doses (`2`, `1–2`, `1/2`, `2x`, `two`,
+/// `2x` before a name: twice a day, or two tablets? Left out of the sig
+/// and reported, not guessed either way.
+fn is_times_word(word: &str) -> bool {
+    word.len() > 1
+        && word.to_lowercase().ends_with('x')
+        && word[..word.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether a word counts tablets or doses (`2`, `1–2`, `1/2`, `two`,
 /// `half`, `ii`).
 fn is_count_word(word: &&str) -> bool {
     let lower = word.to_lowercase();
