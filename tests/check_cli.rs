@@ -1913,6 +1913,38 @@ fn session_14_sig_words_before_a_numbered_product_and_drugs_listed_with_commas()
         serde_json::json!(["digoxin", "magnesium"]),
         "{doc}"
     );
+    // A comma with no space after it lists the next drug too (tramadol had
+    // been lost), and a count before a name is no product number (`take 2
+    // Tylenol` is two tablets of acetaminophen, no codeine).
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "baclofen 10mg,tramadol 50mg",
+    ]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["baclofen", "tramadol"]),
+        "{doc}"
+    );
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "take 2 Tylenol q6h"]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["acetaminophen"]),
+        "{doc}"
+    );
+    // In a list, `Tylenol 3` after another drug keeps its codeine.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "tramadol 50 mg, Tylenol 3 1 tab q6h",
+    ]);
+    assert_eq!(
+        doc["medications"][0]["ingredients"],
+        serde_json::json!(["tramadol", "acetaminophen", "codeine"]),
+        "{doc}"
+    );
     // A salt written after a comma that is no drug of its own stays the
     // name's (`heparin sodium, porcine`).
     let (_, doc) = check_json(&["--propose", "quinine", "--med", "heparin sodium, porcine"]);

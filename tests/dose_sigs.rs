@@ -662,9 +662,17 @@ fn session_14_review_regressions_timed_doses_commas_and_intervals() {
             "{sig}: {titles:?}"
         );
     }
-    // A dose after an unknown word beside a known drug is reported, never
-    // dropped.
-    let sig = "baclofen 30 mg mane and additionally 60 mg nocte";
+    // A word that names no drug between one drug's timed doses leaves them
+    // one drug's, added up; a dose after an unknown name beside a known drug
+    // is reported, never dropped.
+    let titles = listed("baclofen 30 mg mane and additionally 60 mg nocte");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
+        "{titles:?}"
+    );
+    let sig = "baclofen 30 mg tid and zorblax 60 mg";
     let want = format!("Dose not read in `{sig}`: `60mg`");
     assert!(listed(sig).contains(&want), "{sig}");
     // `every 3 days` beside another schedule is a titration interval, not
@@ -678,6 +686,60 @@ fn session_14_review_regressions_timed_doses_commas_and_intervals() {
     let (_, titles) = propose("metformin 1 000 mg bid", &[]);
     assert!(
         titles.contains(&"Dose not read in `metformin 1 000 mg bid`: `1`, `000mg`".to_owned()),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn a_dose_given_by_another_route_is_not_held_to_the_oral_maximum_and_that_is_said() {
+    // 500 mcg/day intrathecal had "passed" the oral 80 mg/day; 3 g/day of
+    // methocarbamol IV was held to the oral 8 g.
+    for (sig, drug) in [
+        ("baclofen 500 mcg/day intrathecal", "baclofen"),
+        ("methocarbamol 1000 mg IV q8h", "methocarbamol"),
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with(&format!("Daily dose of {drug} not checked against"))),
+            "{sig}: {titles:?}"
+        );
+    }
+    // By mouth, or with no route written, the oral maximum holds.
+    assert_flagged("baclofen 30 mg po tid", &[], "baclofen 90 mg/day", "80");
+    assert_flagged("baclofen 30 mg tid", &[], "baclofen 90 mg/day", "80");
+}
+
+#[test]
+fn session_14_review_2_regressions_brands_bare_commas_half_tablets_and_notes() {
+    // The same drug under its brand, or a note between two timed doses,
+    // leaves them one drug's doses, added up (the second had been dropped).
+    for sig in [
+        "baclofen 30 mg mane and Lioresal 60 mg nocte",
+        "baclofen 30 mg mane, Lioresal 60 mg nocte",
+        "baclofen 30mg mane for spasms and 60mg nocte",
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
+            "{sig}: {titles:?}"
+        );
+    }
+    // Another drug's half tablet in the same text no longer halves the
+    // baclofen (90 mg/day passed as 45); the count is reported.
+    let sig = "baclofen 30 mg tid, lisinopril 10 mg half tab daily";
+    let titles = listed(sig);
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("baclofen") && t.contains("above")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&format!("Dose not read in `{sig}`: `0.5 tab`")),
         "{titles:?}"
     );
 }

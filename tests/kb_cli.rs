@@ -275,7 +275,7 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .args(["kb", "info"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("schema version: 4"))
+        .stdout(predicate::str::contains("schema version: 5"))
         .stdout(predicate::str::contains("interactions"))
         .stdout(predicate::str::contains("sources ("));
     crampcheck()
@@ -421,7 +421,7 @@ fn verify_refuses_empty_rule_ids_and_dosing_plans_that_cannot_be_followed() {
     let start_above_max = append(
         dir.path(),
         "dosing_rules.csv",
-        "bac-dose-test,baclofen,cirrhosis,any,50,10,0,30,50 mg/day,,US,bac-aasld-2021",
+        "bac-dose-test,baclofen,cirrhosis,any,50,10,0,30,50 mg/day,,oral,US,bac-aasld-2021",
     );
     let (code, stdout) = verify_src(dir.path());
     assert_eq!(code, 1, "{stdout}");
@@ -474,7 +474,7 @@ fn verify_refuses_rows_that_would_switch_a_check_off_silently() {
         d,
         "dosing_rules.csv",
         "bac-dose-spasticity-us,",
-        "bac-dose-spasticity-us,baclofen,spasticity,any,15,15,3,inf,5 mg tid,,US,bac-us-label",
+        "bac-dose-spasticity-us,baclofen,spasticity,any,15,15,3,inf,5 mg tid,,oral,US,bac-us-label",
     );
     let same_name = append(d, "drugs.csv", "st johns wort,herbal product,qui-us-di");
     let spaced_alias = append(d, "aliases.csv", "war farin,aspirin,brand,qui-us-di");
@@ -556,5 +556,23 @@ fn kb_info_refuses_content_that_fails_verify_like_every_command() {
         String::from_utf8_lossy(&out.stderr).contains("coumadin"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn verify_refuses_a_dosing_route_it_does_not_know() {
+    let dir = content_copy();
+    let line = append(
+        dir.path(),
+        "dosing_rules.csv",
+        "bac-dose-it,baclofen,spasticity,any,,,,0.8,50 mcg test dose,,intrathecal,US,bac-aasld-2021",
+    );
+    let (code, stdout) = verify_src(dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "dosing_rules.csv:{line}: unknown route `intrathecal`"
+        )),
+        "{stdout}"
     );
 }

@@ -260,10 +260,11 @@ fn describe_drug(kb: &KbIndex, drug: u32, lines: &mut Vec<String>) {
     push_rules(kb, lines, &kb.parties_of(drug));
     for r in kb.dosing_rules.iter().filter(|r| r.drug == drug) {
         lines.push(format!(
-            "  dosing {} ({}, population {}): {} [{}]",
+            "  dosing {} ({}, population {}, route {}): {} [{}]",
             r.id,
             r.indication,
             r.population,
+            r.route.map_or("any", |route| route.as_str()),
             r.schedule,
             cite(kb, &r.sources)
         ));

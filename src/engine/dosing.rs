@@ -132,6 +132,16 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     continue;
                 }
             };
+            // Intrathecal baclofen, a methocarbamol injection: the KB's
+            // maximum is for another route, so the dose is not held to it
+            // (500 mcg/day intrathecal "passed" the oral 80 mg/day), and
+            // that is said.
+            if let Some(need) = rule.route
+                && !need.met_by(med.med.route.as_deref())
+            {
+                findings.push(other_route(med, index, name, rule, max, need));
+                continue;
+            }
             // A mass a tablet, or the mass in the dose's volume of a
             // solution (`5 mg/5 mL 10 mL`).
             let in_volume = med.med.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
@@ -289,6 +299,46 @@ fn unchecked(
             ),
         )
     }
+}
+
+/// A dose given by a route the rule's maximum is not for (`need`).
+fn other_route(
+    med: &Resolved,
+    index: Option<usize>,
+    name: String,
+    rule: &DosingRule,
+    max: f64,
+    need: crate::kb::index::RouteNeed,
+) -> Finding {
+    let given = match med.med.route.as_deref() {
+        Some("iv") => "intravenously",
+        Some("im") => "intramuscularly",
+        Some("subcutaneous") => "subcutaneously",
+        Some("intrathecal") => "intrathecally",
+        Some("parenteral") => "by injection or infusion",
+        Some("sublingual") => "under the tongue",
+        Some("topical") | Some("transdermal") => "on the skin",
+        Some("rectal") => "rectally",
+        Some("inhaled") => "by inhalation",
+        Some("nasal") => "nasally",
+        Some("ophthalmic") => "in the eye",
+        _ => "by another route",
+    };
+    let mut finding = unchecked(
+        med,
+        index,
+        name.clone(),
+        rule,
+        max,
+        format!(
+            "the dose is given {given}, and the maximum is for {} use",
+            need.as_str()
+        ),
+    );
+    finding.management = format!(
+        "Check this dose of {name} against the label of the product given {given}; the knowledge base has no maximum for that route."
+    );
+    finding
 }
 
 /// A dose being written for a drug with no maximum in the KB.

@@ -82,10 +82,10 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
             // drug is written as given another way.
             let given = |drug: DrugId, need: RouteNeed| {
                 if drug == a {
-                    route_meets(req.proposed.med.route.as_deref(), need)
+                    need.met_by(req.proposed.med.route.as_deref())
                 } else if drug == b {
                     meds.iter()
-                        .any(|&m| route_meets(req.meds[m].med.route.as_deref(), need))
+                        .any(|&m| need.met_by(req.meds[m].med.route.as_deref()))
                 } else {
                     true
                 }
@@ -203,19 +203,6 @@ fn pair_verdict(
         &duplicate_classes,
         meds,
     ))
-}
-
-/// Whether a medication written with `route` may be given by the route a
-/// row needs; a route not written may be any.
-fn route_meets(route: Option<&str>, need: RouteNeed) -> bool {
-    match (route, need) {
-        (None, _) => true,
-        (Some(route), RouteNeed::Parenteral) => matches!(
-            route,
-            "iv" | "im" | "subcutaneous" | "intrathecal" | "parenteral"
-        ),
-        (Some(route), RouteNeed::Oral) => route == "oral",
-    }
 }
 
 fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {

@@ -898,6 +898,7 @@ mod tests {
             max_mg_per_day: Some(30.0),
             schedule: String::new(),
             note: String::new(),
+            route: Some(crate::kb::index::RouteNeed::Oral),
             jurisdiction: Jurisdiction::US,
             sources: Vec::new(),
         };

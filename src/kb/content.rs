@@ -153,6 +153,7 @@ pub const TABLES: &[TableSpec] = &[
             ("max_mg_per_day", Real),
             ("schedule", Text),
             ("note", Text),
+            ("route", Text),
             ("jurisdiction", Text),
             ("sources", Text),
         ],

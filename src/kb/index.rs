@@ -150,6 +150,27 @@ impl RouteNeed {
             _ => None,
         }
     }
+
+    /// The KB spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteNeed::Parenteral => "parenteral",
+            RouteNeed::Oral => "oral",
+        }
+    }
+
+    /// Whether a medication written with `route` (the parser's spelling)
+    /// may be given by this route; a route not written may be any.
+    pub fn met_by(self, route: Option<&str>) -> bool {
+        match (route, self) {
+            (None, _) => true,
+            (Some(route), RouteNeed::Parenteral) => matches!(
+                route,
+                "iv" | "im" | "subcutaneous" | "intrathecal" | "parenteral"
+            ),
+            (Some(route), RouteNeed::Oral) => route == "oral",
+        }
+    }
 }
 
 /// A drug–condition caution (contraindication, warning, Beers rule).
@@ -223,6 +244,8 @@ pub struct DosingRule {
     pub schedule: String,
     /// Caveats.
     pub note: String,
+    /// The route the maximum is for; `None` for any route.
+    pub route: Option<RouteNeed>,
     /// Whose label or guideline.
     pub jurisdiction: Jurisdiction,
     /// Cited sources.
@@ -801,8 +824,15 @@ impl KbIndex {
                 max_mg_per_day: number(7)?,
                 schedule: text(row, 8),
                 note: text(row, 9),
-                jurisdiction: jurisdiction_of(row, 10)?,
-                sources: self.source_list(row, 11)?,
+                route: match text(row, 10).as_str() {
+                    "any" => None,
+                    route => Some(
+                        RouteNeed::parse(route)
+                            .ok_or_else(|| invalid(row, format!("unknown route `{route}`")))?,
+                    ),
+                },
+                jurisdiction: jurisdiction_of(row, 11)?,
+                sources: self.source_list(row, 12)?,
             };
             self.dosing_rules.push(rule);
         }

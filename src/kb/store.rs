@@ -27,6 +27,10 @@ const MIGRATIONS: &[&str] = &[
         env!("CARGO_MANIFEST_DIR"),
         "/migrations/0004_interaction_routes.sql"
     )),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0005_dosing_routes.sql"
+    )),
 ];
 
 /// The schema version this binary writes and reads.

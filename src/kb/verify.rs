@@ -635,6 +635,7 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
     for row in get("dosing_rules") {
         c.known(row, "drug", &drugs, "drug");
         c.one_of(row, "jurisdiction", RULE_JURISDICTIONS);
+        c.one_of(row, "route", &["oral", "parenteral", "any"]);
         let population = row.get("population").cloned().unwrap_or_default();
         if population != "any" && !conditions.contains(&population) {
             c.report(

@@ -657,6 +657,7 @@ fn split_joined(segment: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = segment;
     loop {
+        let marked = rest.find(DRUG_MARK);
         let cut = [" + ", " and ", " with ", " & "]
             .iter()
             .filter_map(|joiner| {
@@ -679,6 +680,7 @@ fn split_joined(segment: &str) -> Vec<String> {
                     .then_some((at, joiner.len()))
                 })
             })
+            .chain(marked.map(|at| (at, DRUG_MARK.len_utf8())))
             .min();
         match cut {
             Some((at, len)) => {
@@ -693,9 +695,15 @@ fn split_joined(segment: &str) -> Vec<String> {
     }
 }
 
+/// A tablet count as a sig writes it (`2`, `0.5`).
+fn trim_count(count: f64) -> String {
+    let text = format!("{count:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 /// Whether `word` belongs to a sig (`on` at night, `tabs`, `po`, `at`):
 /// after a joining word it goes on with the dose, it names no drug.
-pub(super) fn is_sig_word(word: &str) -> bool {
+fn is_sig_word(word: &str) -> bool {
     const SIG_WORDS: &[&str] = &[
         "at",
         "in",
@@ -854,9 +862,24 @@ static SPACED_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"([0-9]+(?:\.[0-9]+)?) *(?:-|–|(?-u:\b)to(?-u:\b)) *([0-9]+(?:\.[0-9]+)?)")
 });
 
+/// Marks where the resolver found another drug joined after a dose
+/// (`magnesium 400 mg daily and baclofen 100 mg daily`): the sig is cut
+/// there, and doses on either side are not added up as one drug's. Only the
+/// resolver, which knows the names, writes it ([`parse_med_marked`]); it is
+/// taken out of any input.
+pub const DRUG_MARK: char = '\u{1f}';
+
 /// Parses one medication string. Never fails: anything it cannot read is
 /// kept in the name (for resolution to judge) or listed in `unparsed`.
 pub fn parse_med(input: &str) -> MedText {
+    let mut med = parse_med_marked(&input.replace(DRUG_MARK, " "));
+    med.input = input.to_owned();
+    med
+}
+
+/// [`parse_med`] of a text the resolver has marked with [`DRUG_MARK`] where
+/// another drug is joined.
+pub fn parse_med_marked(input: &str) -> MedText {
     let mut brand_hint = None;
     let mut text = without_list_number(input).to_lowercase();
     // Steps (`bid x 3 days then tid`) or a ceiling (`tid, max qid`): two
@@ -1024,7 +1047,11 @@ pub fn parse_med(input: &str) -> MedText {
                 // `1.500 mg`: 1.5 mg with a trailing zero, or 1,500 mg with
                 // a European thousands dot? A thousandfold apart: reported,
                 // never guessed (ISMP lists trailing zeros as error-prone).
-                if unit.is_some() && THOUSANDS_DOT.is_match(&num) {
+                // So are units (`50.000 IU` of vitamin D may be 50,000).
+                // `30.000 mg` (30,000 mg is no dose) is read as 30.
+                let thousands_possible = unit.as_deref() == Some("unit")
+                    || num.split('.').next().is_some_and(|whole| whole.len() == 1);
+                if unit.is_some() && thousands_possible && THOUSANDS_DOT.is_match(&num) {
                     unparsed.push(format!("{num} {}", unit.as_deref().unwrap_or_default()));
                     i += 1;
                     continue;
@@ -1208,6 +1235,16 @@ pub fn parse_med(input: &str) -> MedText {
         ..
     } = schedule;
     let mut units_per_dose = counts.units;
+    // Drugs joined in one sig share its one schedule, but a tablet count is
+    // one drug's (`baclofen 30 mg tid, lisinopril 10 mg half tab daily`):
+    // a part of a tablet, given to all, halved the baclofen. It is reported
+    // instead.
+    // A count above one, given to all, reads the others higher than
+    // written, never lower, and stays.
+    if joined_drugs && let Some(count) = units_per_dose.filter(|c| *c < 1.0) {
+        unparsed.push(format!("{} tab", trim_count(count)));
+        units_per_dose = None;
+    }
     if one_at_a_time
         && let Some(most) = frequency
             .as_deref()

@@ -5,5 +5,6 @@ pub mod med;
 mod sig;
 
 pub use med::{
-    IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, without_list_number,
+    DRUG_MARK, IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, parse_med_marked,
+    without_list_number,
 };

@@ -4,7 +4,7 @@
 //! several times of day. Each rewrite keeps what the prescriber wrote; none
 //! guesses (a form that could mean two things is left to be reported).
 
-use super::med::{DOSE_UNIT_WORDS, FREQUENCIES, QH, ROUTES, compile, count_value, is_sig_word};
+use super::med::{DOSE_UNIT_WORDS, DRUG_MARK, FREQUENCIES, QH, ROUTES, compile, count_value};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -380,30 +380,6 @@ fn count_ranges(text: &str) -> String {
         .into_owned()
 }
 
-/// Words between two timed doses that name no other drug (`30 mg mane,
-/// extra 60 mg nocte`).
-const NOT_NAMES: &[&str] = &[
-    "and",
-    "plus",
-    "then",
-    "with",
-    "also",
-    "extra",
-    "additional",
-    "another",
-    "but",
-    "followed",
-    "usually",
-    "regularly",
-    "further",
-    "more",
-    "total",
-    "takes",
-    "taking",
-    "again",
-    "same",
-];
-
 /// A dose at each time of day (`1 tab mane and 2 tabs nocte`, `5 mg mane,
 /// 10 mg nocte`): the day's total, as `3 tab daily` or `15 mg/day`. Doses
 /// in different units are left as written, to be read or reported.
@@ -420,34 +396,19 @@ fn split_doses(text: &str) -> String {
     if parts.iter().any(|c| unit_of(c) != unit) {
         return text.to_owned();
     }
-    // `magnesium 400 mg daily and baclofen 100 mg daily`: another name
-    // joined between two doses (by `and`, `plus`, `+`, `&` or a comma) makes
-    // them two drugs' doses, each its own (added up, the baclofen was left
-    // with no strength and its dose went unchecked). The drug's own name
-    // said again, or a word such as `extra`, leaves one drug's doses to add.
-    let first_start = parts[0].get(0).map_or(0, |m| m.start());
-    let named_before: Vec<&str> = text[..first_start]
-        .split(|c: char| !c.is_alphabetic())
-        .collect();
-    let named_between = parts.windows(2).any(|pair| {
-        let (Some(first), Some(second)) = (pair[0].get(0), pair[1].get(0)) else {
-            return false;
-        };
-        let Some(between) = text.get(first.end()..second.start() + pair[1][1].len()) else {
-            return false;
-        };
-        let joined = between.contains([',', '+', '&'])
-            || between
-                .split_whitespace()
-                .any(|w| matches!(w, "and" | "plus"));
-        joined
-            && between.split(|c: char| !c.is_alphabetic()).any(|word| {
-                word.len() >= 3
-                    && !is_sig_word(word)
-                    && !NOT_NAMES.contains(&word)
-                    && !named_before.contains(&word)
-            })
-    });
+    // `magnesium 400 mg daily and baclofen 100 mg daily`: where the
+    // resolver found another drug joined (it marks the place), the doses
+    // are two drugs', each its own; added up, the baclofen was left with
+    // no strength and its dose went unchecked. Doses with anything else
+    // between them (`/`, `extra`, the drug's brand) are one drug's.
+    let named_between = parts
+        .windows(2)
+        .any(|pair| match (pair[0].get(0), pair[1].get(0)) {
+            (Some(first), Some(second)) => text
+                .get(first.end()..second.start() + pair[1][1].len())
+                .is_some_and(|between| between.contains(DRUG_MARK)),
+            _ => false,
+        });
     if named_between {
         return text.to_owned();
     }

@@ -129,6 +129,8 @@ pub struct DosingJson {
     pub schedule: String,
     /// Caveats.
     pub note: String,
+    /// The route the maximum is for: `oral`, `parenteral` or `any`.
+    pub route: &'static str,
     /// Whose label or guideline.
     pub jurisdiction: &'static str,
     /// Cited sources.
@@ -240,6 +242,7 @@ fn dosing_json(kb: &KbIndex, plan: &DosingPlan<'_>, t: &TherapySuggestion<'_>) -
         max_mg_per_day: rule.max_mg_per_day,
         schedule: rule.schedule.clone(),
         note: rule.note.clone(),
+        route: rule.route.map_or("any", |r| r.as_str()),
         jurisdiction: rule.jurisdiction.as_str(),
         sources: sources(kb, &rule.sources),
         steps: steps_json(&plan.steps),

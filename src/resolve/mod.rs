@@ -396,10 +396,10 @@ impl<'kb> Resolver<'kb> {
 
     /// Resolves every ingredient part of a parsed medication.
     pub fn resolve(&self, med: MedText) -> Resolved {
-        let med = match self.comma_joined(&med.input) {
-            Some(rewritten) => MedText {
+        let med = match self.mark_joined_drugs(&med.input) {
+            Some(marked) => MedText {
                 input: med.input,
-                ..crate::parse::parse_med(&rewritten)
+                ..crate::parse::parse_med_marked(&marked)
             },
             None => med,
         };
@@ -464,6 +464,7 @@ impl<'kb> Resolver<'kb> {
         // (`baclofen 30 mg mane and additionally 60 mg nocte`): the dose may
         // be that drug's, so it is reported as not read, never dropped.
         let mut unknown_strengths = Vec::new();
+        let several = named_parts.len() > 1;
         for part in named_parts {
             let mut outcome = self.resolve_part(&part.name);
             if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref()) {
@@ -497,6 +498,7 @@ impl<'kb> Resolver<'kb> {
                 .as_ref()
                 .filter(|s| s.unit.is_none() && s.value.fract() == 0.0)
                 .filter(|s| (1.0..=9.0).contains(&s.value))
+                .filter(|s| several && number_follows(whole, &base, s.value as u32))
                 .filter(|_| self.has_numbered_products(&base))
                 .map(|s| s.value as u32);
             let strength = match product_number {
@@ -627,44 +629,67 @@ impl<'kb> Resolver<'kb> {
         Some(out)
     }
 
-    /// `magnesium 400 mg daily, baclofen 100 mg daily`: a comma after a
-    /// strength, followed by a name the KB knows as a drug, lists another
-    /// drug, and is read as `and` is (each drug its own strength). Read as
-    /// one name, the baclofen took the magnesium's strength. A comma before
-    /// any other word (`25 mg, total 100 mg/day`, `10 mg, Sig: 30 mg tid`)
-    /// is left alone. `None` when no comma joins a drug.
-    fn comma_joined(&self, input: &str) -> Option<String> {
-        let mut out = String::with_capacity(input.len() + 8);
-        let mut joined = false;
-        let mut last = 0;
-        for (at, _) in input.match_indices(',') {
-            let before = &input[..at];
-            let word = input[at + 1..]
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(|c: char| !c.is_alphanumeric());
-            let names_drug = word.len() >= 3
-                && word.chars().all(char::is_alphabetic)
-                && self
-                    .kb
-                    .lookup(word)
-                    .is_some_and(|target| !matches!(target, NameTarget::Class(_)));
-            // The same drug named again (`baclofen 40 mg mane, baclofen 50 mg
-            // nocte`) lists one drug's doses, not another drug.
-            let named_before = before
-                .to_lowercase()
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| w.eq_ignore_ascii_case(word));
-            if before.contains(|c: char| c.is_ascii_digit()) && names_drug && !named_before {
-                out.push_str(&input[last..at]);
-                out.push_str(" and");
-                last = at + 1;
-                joined = true;
+    /// `magnesium 400 mg daily and baclofen 100 mg daily`, `digoxin 0.25
+    /// mg, magnesium 400 mg`: where a joining word or a comma after a dose
+    /// is followed by a drug the KB knows that no word before it names, the
+    /// text is marked ([`crate::parse::DRUG_MARK`]) for the parser to cut
+    /// the sig there and keep each drug's doses its own. A joining word
+    /// before any other word (`25 mg, total 100 mg/day`, `30 mg mane and
+    /// now 60 mg nocte`) or before the same drug again (`baclofen 30 mg mane
+    /// and Lioresal 60 mg nocte`) joins one drug's doses. `None` when
+    /// nothing is marked.
+    fn mark_joined_drugs(&self, input: &str) -> Option<String> {
+        let lower = input.to_lowercase();
+        if lower.len() != input.len() {
+            return None;
+        }
+        let drugs_of = |word: &str| -> Vec<DrugId> {
+            if word.len() < 3 || !word.chars().all(char::is_alphabetic) {
+                return Vec::new();
             }
+            match self.kb.lookup(word) {
+                Some(target) if !matches!(target, NameTarget::Class(_)) => {
+                    self.target_drugs(target)
+                }
+                _ => Vec::new(),
+            }
+        };
+        let joiners = [",", ";", " and ", " + ", " & ", " plus "];
+        let mut cuts: Vec<(usize, usize)> = joiners
+            .iter()
+            .flat_map(|j| lower.match_indices(j).map(|(at, j)| (at, at + j.len())))
+            .filter(|&(at, end)| {
+                let before = &lower[..at];
+                let Some(word) = lower[end..].split_whitespace().next() else {
+                    return false;
+                };
+                let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+                let joined = drugs_of(word);
+                let named_before = before
+                    .split(|c: char| !c.is_alphanumeric())
+                    .flat_map(drugs_of)
+                    .any(|d| joined.contains(&d));
+                before.contains(|c: char| c.is_ascii_digit()) && !joined.is_empty() && !named_before
+            })
+            .collect();
+        if cuts.is_empty() {
+            return None;
+        }
+        cuts.sort_unstable();
+        let mut out = String::with_capacity(input.len() + 4 * cuts.len());
+        let mut last = 0;
+        for (at, end) in cuts {
+            if at < last {
+                continue;
+            }
+            out.push_str(&input[last..at]);
+            out.push(' ');
+            out.push(crate::parse::DRUG_MARK);
+            out.push(' ');
+            last = end;
         }
         out.push_str(&input[last..]);
-        joined.then_some(out)
+        Some(out)
     }
 
     /// `digoxin, magnesium`: a drug named by a salt word after a comma is
@@ -757,11 +782,24 @@ impl<'kb> Resolver<'kb> {
                 out.matched_by = Some(out.matched_by.map_or(by, |m| m.max(by)));
                 let single = drugs.len() == 1;
                 for drug in drugs {
-                    if !out.ingredients.iter().any(|i| i.drug == drug) {
-                        out.ingredients.push(ResolvedIngredient {
+                    match out.ingredients.iter().find(|i| i.drug == drug) {
+                        None => out.ingredients.push(ResolvedIngredient {
                             drug,
                             strength: if single { strength.clone() } else { None },
-                        });
+                        }),
+                        // The same drug named again with another strength
+                        // (`baclofen 30 mg mane and Lioresal 60 mg nocte`,
+                        // `baclofen 20 mg tid and baclofen 10 mg tid`): one
+                        // medication holds one strength, so the second is
+                        // reported, never dropped.
+                        Some(first) => {
+                            if let Some(written) = strength
+                                .as_ref()
+                                .filter(|s| single && first.strength.as_ref() != Some(*s))
+                            {
+                                out.med.unparsed.push(written.as_written());
+                            }
+                        }
                     }
                 }
                 // A leftover word inside a recognized name ("zorblax" in
@@ -1202,6 +1240,18 @@ fn leading_count_words(words: &[&str]) -> usize {
         Some(next) if !is_count(next) => at,
         _ => 0,
     }
+}
+
+/// Whether `number` is written right after the name whose key is `base`
+/// (`Tylenol 3`, not `2 Tylenol` or `Tylenol x 2`).
+fn number_follows(whole: &str, base: &str, number: u32) -> bool {
+    let key = name_key(whole);
+    let words: Vec<&str> = key.split(' ').collect();
+    let name: Vec<&str> = base.split(' ').collect();
+    let number = number.to_string();
+    words
+        .windows(name.len() + 1)
+        .any(|w| w[..name.len()] == name[..] && w[name.len()] == number)
 }
 
 /// Whether a word before a drug's name belongs to the sig (`1–2`, `1/2`,
