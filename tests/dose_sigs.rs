@@ -706,6 +706,28 @@ fn a_dose_given_by_another_route_is_not_held_to_the_oral_maximum_and_that_is_sai
             "{sig}: {titles:?}"
         );
     }
+    // Above the oral maximum it is flagged whatever the route; another
+    // drug's route word, or one in a note, does not switch the check off.
+    for sig in [
+        "baclofen 25 mg IV qid",
+        "baclofen 25 mg qid, CKD stage IV",
+        "baclofen 25 mg po qid, do not give IV",
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles.contains(
+                &"baclofen 100 mg/day is above the 80 mg/day maximum (spasticity)".to_owned()
+            ),
+            "{sig}: {titles:?}"
+        );
+    }
+    let titles = listed("baclofen 25 mg qid and heparin 5000 units sc bid");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("baclofen") && t.contains("above")),
+        "{titles:?}"
+    );
     // By mouth, or with no route written, the oral maximum holds.
     assert_flagged("baclofen 30 mg po tid", &[], "baclofen 90 mg/day", "80");
     assert_flagged("baclofen 30 mg tid", &[], "baclofen 90 mg/day", "80");
@@ -740,6 +762,50 @@ fn session_14_review_2_regressions_brands_bare_commas_half_tablets_and_notes() {
     );
     assert!(
         titles.contains(&format!("Dose not read in `{sig}`: `0.5 tab`")),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn session_14_review_3_regressions_volumes_itb_and_listed_names() {
+    // A concentration with a trailing zero is read (the volume had been
+    // taken as the strength); `ITB` is intrathecal; a name listed alone
+    // between one drug's doses takes none of them.
+    for sig in [
+        "baclofen 5.000 mg/5 ml 30 ml tid",
+        "baclofen 30 mg mane, magnesium, 60 mg nocte",
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
+            "{sig}: {titles:?}"
+        );
+    }
+    // A half tablet at one of two times, or as needed after a comma, was
+    // taken as the count of every dose: 105 (or 90) mg/day passed as 60.
+    for (sig, want) in [
+        (
+            "baclofen 30 mg tid and 1/2 tab at night",
+            "baclofen 120 mg/day",
+        ),
+        ("baclofen 30 mg tid, half tab prn", "baclofen 90 mg/day"),
+        ("baclofen 30 mg tid; 1/2 tab prn", "baclofen 90 mg/day"),
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with(want) && t.contains("above")),
+            "{sig}: {titles:?}"
+        );
+    }
+    let titles = listed("baclofen 50 mcg ITB daily");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
         "{titles:?}"
     );
 }

@@ -576,3 +576,39 @@ fn verify_refuses_a_dosing_route_it_does_not_know() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_kb_file_changed_after_its_build_is_refused() {
+    // A row deleted by hand passes `kb verify` (what is left is consistent);
+    // the quinine + clarithromycin warning would have gone without a word.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = dir.path().join("kb.sqlite");
+    crampcheck()
+        .args(["kb", "build", "--out"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let conn = rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("open: {e}"));
+    let deleted = conn
+        .execute(
+            "DELETE FROM interactions WHERE drug = 'quinine' AND interacts_with = 'clarithromycin'",
+            [],
+        )
+        .unwrap_or_else(|e| panic!("delete: {e}"));
+    assert_eq!(deleted, 1);
+    drop(conn);
+    for args in [
+        &["check", "--propose", "quinine", "--med", "clarithromycin"][..],
+        &["kb", "verify"][..],
+    ] {
+        crampcheck()
+            .arg("--db")
+            .arg(&file)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "the rows do not match the digest `kb build` recorded",
+            ));
+    }
+}

@@ -91,6 +91,7 @@ fn info(source: &KbSource) -> Result<Outcome> {
         writeln!(out, "KB version:     {}", kb.meta.version)?;
         writeln!(out, "schema version: {}", kb.meta.schema_version)?;
         writeln!(out, "origin:         {}", kb.meta.origin)?;
+        writeln!(out, "content digest: {}", content.content_digest())?;
         writeln!(out, "rows:")?;
         for (table, n) in &counts {
             writeln!(out, "  {table:<22} {n}")?;

@@ -133,15 +133,17 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 }
             };
             // Intrathecal baclofen, a methocarbamol injection: the KB's
-            // maximum is for another route, so the dose is not held to it
-            // (500 mcg/day intrathecal "passed" the oral 80 mg/day), and
-            // that is said.
-            if let Some(need) = rule.route
-                && !need.met_by(med.med.route.as_deref())
-            {
-                findings.push(other_route(med, index, name, rule, max, need));
-                continue;
-            }
+            // maximum is for another route. A dose above it is still flagged
+            // (whatever the route, more than the oral day's maximum is worth
+            // a look); one below it is said to be unchecked, not passed (500
+            // mcg/day intrathecal "passed" the oral 80 mg/day). A text of
+            // several drugs has one route word for all, which may be another
+            // drug's (`baclofen 25 mg qid and heparin 5000 units sc`): it is
+            // checked as written for the rule's route.
+            let off_route = rule.route.filter(|need| {
+                med.ingredients.len() == 1 && !need.met_by(med.med.route.as_deref())
+            });
+            let found_before = findings.len();
             // A mass a tablet, or the mass in the dose's volume of a
             // solution (`5 mg/5 mL 10 mL`).
             let in_volume = med.med.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
@@ -184,6 +186,12 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     findings.push(unchecked(med, index, name, rule, max, why));
                 }
                 _ => {}
+            }
+            if let Some(need) = off_route
+                && findings.len() == found_before
+            {
+                let name = kb.drug_name(ingredient.drug).to_owned();
+                findings.push(other_route(med, index, name, rule, max, need));
             }
         }
     }

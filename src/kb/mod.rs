@@ -63,7 +63,22 @@ pub fn tables(source: &KbSource) -> Result<(Tables, i64), KbError> {
         KbSource::File(path) => {
             let conn = store::open_file(path)?;
             let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-            Ok((Tables::from_sqlite(&conn)?, version))
+            let tables = Tables::from_sqlite(&conn)?;
+            let changed = |message: &str| KbError::Content {
+                origin: path.display().to_string(),
+                message: message.to_owned(),
+            };
+            match tables.recorded_digest() {
+                None => return Err(changed("no content digest: not written by `kb build`")),
+                Some(recorded) if recorded != tables.content_digest() => {
+                    return Err(changed(
+                        "the rows do not match the digest `kb build` recorded: the file was \
+                         changed after it was built (rebuild it from its content)",
+                    ));
+                }
+                Some(_) => {}
+            }
+            Ok((tables, version))
         }
     }
 }

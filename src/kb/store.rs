@@ -49,6 +49,13 @@ pub fn build_in_memory(tables: &Tables) -> Result<Connection, KbError> {
     migrations().to_latest(&mut conn)?;
     let tx = conn.transaction()?;
     tables.insert_into(&tx)?;
+    // The digest of the rows as a reader of the file will see them (numbers
+    // as SQLite gives them back), recorded beside the version.
+    let digest = Tables::from_sqlite(&tx)?.content_digest();
+    tx.execute(
+        "INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?1, ?2)",
+        [super::tables::DIGEST_KEY, digest.as_str()],
+    )?;
     tx.commit()?;
     Ok(conn)
 }

@@ -13,6 +13,9 @@ use std::collections::HashMap;
 /// then the `file:line` it came from.
 pub type Row = Vec<Option<String>>;
 
+/// The `kb_meta` key of the content digest a KB file carries.
+pub const DIGEST_KEY: &str = "content_sha256";
+
 /// Every content table's rows.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
@@ -32,6 +35,62 @@ impl Tables {
             tables.rows.insert(file.spec.table, parse_file(file)?);
         }
         Ok(tables)
+    }
+
+    /// SHA-256 (hex) of every row of every table, its `file:line` origin
+    /// left out and rows in any order, but for the digest's own `kb_meta`
+    /// row. `kb build` records it ([`DIGEST_KEY`]); a KB file whose rows
+    /// no longer add up to it was changed after the build (a row deleted
+    /// by hand would pass `kb verify`, and its fact would be gone without
+    /// a word).
+    pub fn content_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for spec in TABLES {
+            hasher.update(spec.table.as_bytes());
+            hasher.update([0x1d]);
+            let mut encoded: Vec<Vec<u8>> = self
+                .rows(spec.table)
+                .iter()
+                .filter(|row| {
+                    spec.table != "kb_meta"
+                        || row.first().cloned().flatten().as_deref() != Some(DIGEST_KEY)
+                })
+                .map(|row| {
+                    let mut bytes = Vec::new();
+                    for value in &row[..row.len().saturating_sub(1)] {
+                        match value {
+                            Some(v) => {
+                                bytes.push(1);
+                                bytes.extend_from_slice(v.as_bytes());
+                            }
+                            None => bytes.push(0),
+                        }
+                        bytes.push(0x1f);
+                    }
+                    bytes
+                })
+                .collect();
+            encoded.sort_unstable();
+            for row in encoded {
+                hasher.update(&row);
+                hasher.update([0x1e]);
+            }
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The content digest `kb build` recorded in a KB file, if any.
+    pub fn recorded_digest(&self) -> Option<&str> {
+        self.rows("kb_meta")
+            .iter()
+            .find(|row| row.first().cloned().flatten().as_deref() == Some(DIGEST_KEY))
+            .and_then(|row| row.get(1))
+            .and_then(|value| value.as_deref())
     }
 
     /// Reads every table of a KB database.

@@ -376,6 +376,8 @@ pub(super) const ROUTES: &[(&str, &str)] = &[
     ("rectal", "rectal"),
     ("nasal", "nasal"),
     ("intrathecal", "intrathecal"),
+    ("intrathecally", "intrathecal"),
+    ("itb", "intrathecal"),
     ("ophthalmic", "ophthalmic"),
 ];
 
@@ -583,11 +585,12 @@ const FILLER_WORDS: &[&str] = &[
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
-/// `and prn`, `plus as needed`, `and 1/2 tab prn` after a schedule: doses
-/// beyond it (a half tablet as needed is no count of the fixed doses).
+/// `and prn`, `plus as needed`, `and 1/2 tab prn`, `, 1/2 tab prn` after a
+/// schedule: doses beyond it (a half tablet as needed is no count of the
+/// fixed doses).
 static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?(?:prn|as needed)(?-u:\b)",
+        r"(?:(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?|[,;] *(?:extra +|additional +)?[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)(?:prn|as needed)(?-u:\b)",
     )
 });
 /// A digit group after a thousands comma: `1,000`.
@@ -693,6 +696,36 @@ fn split_joined(segment: &str) -> Vec<String> {
             }
         }
     }
+}
+
+/// Whether the route word at `tokens[i]` is no route of this medication:
+/// a stage or grade (`CKD stage IV`, `grade IV spasticity`), a negation
+/// (`do not give IV`, `not for IM use`) or a note (`IV access`).
+fn route_word_in_a_note(tokens: &[String], i: usize) -> bool {
+    let before = |k: usize| {
+        i.checked_sub(k)
+            .and_then(|at| tokens.get(at))
+            .map(String::as_str)
+    };
+    let staged = before(1).is_some_and(|w| {
+        matches!(
+            w,
+            "stage" | "grade" | "class" | "type" | "ckd" | "nyha" | "dr" | "phase" | "level"
+        )
+    });
+    let negated = [before(1), before(2), before(3)]
+        .into_iter()
+        .flatten()
+        .any(|w| {
+            matches!(
+                w,
+                "no" | "not" | "never" | "avoid" | "dont" | "don't" | "without"
+            )
+        });
+    let noted = tokens
+        .get(i + 1)
+        .is_some_and(|w| matches!(w.as_str(), "access" | "line" | "site" | "cannula" | "port"));
+    staged || negated || noted
 }
 
 /// A tablet count as a sig writes it (`2`, `0.5`).
@@ -1050,7 +1083,8 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 // So are units (`50.000 IU` of vitamin D may be 50,000).
                 // `30.000 mg` (30,000 mg is no dose) is read as 30.
                 let thousands_possible = unit.as_deref() == Some("unit")
-                    || num.split('.').next().is_some_and(|whole| whole.len() == 1);
+                    || (num.split('.').next().is_some_and(|whole| whole.len() == 1)
+                        && !unit.as_deref().is_some_and(|u| u.contains('/')));
                 if unit.is_some() && thousands_possible && THOUSANDS_DOT.is_match(&num) {
                     unparsed.push(format!("{num} {}", unit.as_deref().unwrap_or_default()));
                     i += 1;
@@ -1159,6 +1193,7 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 schedule.add("on", "nightly", Some(1.0));
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
+                && !route_word_in_a_note(&tokens, i)
             {
                 // "oral" also reads as a form word; record it once as the route.
                 route = Some((*norm).to_owned());
@@ -1235,6 +1270,16 @@ pub fn parse_med_marked(input: &str) -> MedText {
         ..
     } = schedule;
     let mut units_per_dose = counts.units;
+    // `30 mg tid and 1/2 tab at night`: a part of a tablet with one of two
+    // schedules is that schedule's; given to every dose, it halved the
+    // day's total (105 mg passed as 60). Each dose is then read as a whole
+    // tablet (higher than written, never lower) and the count reported.
+    if frequency.as_deref().is_some_and(|f| f.contains(" + "))
+        && let Some(count) = units_per_dose.filter(|c| *c < 1.0)
+    {
+        unparsed.push(format!("{} tab", trim_count(count)));
+        units_per_dose = None;
+    }
     // Drugs joined in one sig share its one schedule, but a tablet count is
     // one drug's (`baclofen 30 mg tid, lisinopril 10 mg half tab daily`):
     // a part of a tablet, given to all, halved the baclofen. It is reported

@@ -663,8 +663,16 @@ impl<'kb> Resolver<'kb> {
                 let Some(word) = lower[end..].split_whitespace().next() else {
                     return false;
                 };
+                let listed_alone = word.ends_with([',', ';']);
                 let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
-                let joined = drugs_of(word);
+                // `30 mg mane, magnesium, 60 mg nocte`: a name with no dose
+                // of its own before the next comma is listed, not joined to
+                // the dose after it.
+                let joined = if listed_alone {
+                    Vec::new()
+                } else {
+                    drugs_of(word)
+                };
                 let named_before = before
                     .split(|c: char| !c.is_alphanumeric())
                     .flat_map(drugs_of)
