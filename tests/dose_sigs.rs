@@ -809,3 +809,40 @@ fn session_14_review_3_regressions_volumes_itb_and_listed_names() {
         "{titles:?}"
     );
 }
+
+#[test]
+fn session_14_review_4_regressions_listed_names_whole_counts_and_intervals() {
+    // A name with no dose of its own between one drug's doses takes none of
+    // them, whatever follows it (90 mg/day had passed as 60).
+    for sig in [
+        "baclofen 30 mg mane, magnesium oxide, 60 mg nocte",
+        "baclofen 30 mg mane and magnesium and 60 mg nocte",
+        "baclofen 30 mg mane, magnesium (held), 60 mg nocte",
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
+            "{sig}: {titles:?}"
+        );
+    }
+    // A whole count as needed after a comma stays the doses' count.
+    assert_flagged(
+        "baclofen 20 mg tid, 2 tabs prn",
+        &[],
+        "baclofen 120 mg/day",
+        "80",
+    );
+    // A day's total with a thousands dot is ambiguous, not 9 mg.
+    assert_reported("methocarbamol 9.000 mg/day", "9.000 mg/day");
+    // Intrathecal baclofen in a text of several drugs is not passed as
+    // checked against the oral maximum.
+    let titles = listed("baclofen 500 mcg intrathecal daily and morphine 1 mg intrathecal daily");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
+        "{titles:?}"
+    );
+}

@@ -138,11 +138,11 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
             // a look); one below it is said to be unchecked, not passed (500
             // mcg/day intrathecal "passed" the oral 80 mg/day). A text of
             // several drugs has one route word for all, which may be another
-            // drug's (`baclofen 25 mg qid and heparin 5000 units sc`): it is
-            // checked as written for the rule's route.
-            let off_route = rule.route.filter(|need| {
-                med.ingredients.len() == 1 && !need.met_by(med.med.route.as_deref())
-            });
+            // drug's (`baclofen 25 mg qid and heparin 5000 units sc`): that
+            // is said as such.
+            let off_route = rule
+                .route
+                .filter(|need| !need.met_by(med.med.route.as_deref()));
             let found_before = findings.len();
             // A mass a tablet, or the mass in the dose's volume of a
             // solution (`5 mg/5 mL 10 mL`).
@@ -332,17 +332,18 @@ fn other_route(
         Some("ophthalmic") => "in the eye",
         _ => "by another route",
     };
-    let mut finding = unchecked(
-        med,
-        index,
-        name.clone(),
-        rule,
-        max,
+    let why = if med.ingredients.len() == 1 {
         format!(
             "the dose is given {given}, and the maximum is for {} use",
             need.as_str()
-        ),
-    );
+        )
+    } else {
+        format!(
+            "a route is written ({given}) that may be this drug's or another's, and the maximum is for {} use",
+            need.as_str()
+        )
+    };
+    let mut finding = unchecked(med, index, name.clone(), rule, max, why);
     finding.management = format!(
         "Check this dose of {name} against the label of the product given {given}; the knowledge base has no maximum for that route."
     );

@@ -69,7 +69,12 @@ pub fn tables(source: &KbSource) -> Result<(Tables, i64), KbError> {
                 message: message.to_owned(),
             };
             match tables.recorded_digest() {
-                None => return Err(changed("no content digest: not written by `kb build`")),
+                None => {
+                    return Err(changed(
+                        "no content digest: written by an older `kb build` or by something else \
+                         (rebuild it from its content)",
+                    ));
+                }
                 Some(recorded) if recorded != tables.content_digest() => {
                     return Err(changed(
                         "the rows do not match the digest `kb build` recorded: the file was \

@@ -587,10 +587,10 @@ static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// `and prn`, `plus as needed`, `and 1/2 tab prn`, `, 1/2 tab prn` after a
 /// schedule: doses beyond it (a half tablet as needed is no count of the
-/// fixed doses).
+/// fixed doses; after a comma, a whole count stays the doses' count).
 static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?|[,;] *(?:extra +|additional +)?[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)(?:prn|as needed)(?-u:\b)",
+        r"(?:(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?|[,;] *(?:extra +|additional +)?(?:0?\.[0-9]+|[0-9]+/[0-9]+) *(?:tabs?|tablets?|caps?|capsules?) +)(?:prn|as needed)(?-u:\b)",
     )
 });
 /// A digit group after a thousands comma: `1,000`.
@@ -724,7 +724,7 @@ fn route_word_in_a_note(tokens: &[String], i: usize) -> bool {
         });
     let noted = tokens
         .get(i + 1)
-        .is_some_and(|w| matches!(w.as_str(), "access" | "line" | "site" | "cannula" | "port"));
+        .is_some_and(|w| matches!(w.as_str(), "access" | "site" | "cannula"));
     staged || negated || noted
 }
 
@@ -1084,7 +1084,9 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 // `30.000 mg` (30,000 mg is no dose) is read as 30.
                 let thousands_possible = unit.as_deref() == Some("unit")
                     || (num.split('.').next().is_some_and(|whole| whole.len() == 1)
-                        && !unit.as_deref().is_some_and(|u| u.contains('/')));
+                        && !unit
+                            .as_deref()
+                            .is_some_and(|u| u.contains('/') && u.ends_with("ml")));
                 if unit.is_some() && thousands_possible && THOUSANDS_DOT.is_match(&num) {
                     unparsed.push(format!("{num} {}", unit.as_deref().unwrap_or_default()));
                     i += 1;
@@ -1193,10 +1195,12 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 schedule.add("on", "nightly", Some(1.0));
             } else if let Some((_, norm)) = ROUTES.iter().find(|(w, _)| *w == tok)
                 && !(tok == "oral" && route.is_some())
-                && !route_word_in_a_note(&tokens, i)
             {
-                // "oral" also reads as a form word; record it once as the route.
-                route = Some((*norm).to_owned());
+                // "oral" also reads as a form word; record it once as the
+                // route. One in a note (`CKD stage IV`) is passed over.
+                if !route_word_in_a_note(&tokens, i) {
+                    route = Some((*norm).to_owned());
+                }
             } else if APPLICATION_NUMBER.is_match(tok) {
                 // "NDA020800" (an FDA application number in RxNorm names).
             } else if FORM_WORDS.contains(&tok)

@@ -660,19 +660,24 @@ impl<'kb> Resolver<'kb> {
             .flat_map(|j| lower.match_indices(j).map(|(at, j)| (at, at + j.len())))
             .filter(|&(at, end)| {
                 let before = &lower[..at];
-                let Some(word) = lower[end..].split_whitespace().next() else {
+                let mut words = lower[end..].split_whitespace();
+                let Some(word) = words.next() else {
                     return false;
                 };
-                let listed_alone = word.ends_with([',', ';']);
+                // `30 mg mane, magnesium oxide, 60 mg nocte`: a name with no
+                // dose of its own right after it is listed, not joined to
+                // the dose after it (which stays the first drug's).
+                let dosed = !word.ends_with([',', ';'])
+                    && words
+                        .take(4)
+                        .find(|w| {
+                            w.starts_with(|c: char| c.is_ascii_digit())
+                                || !w.chars().all(char::is_alphabetic)
+                                || JOINING_WORDS.contains(w)
+                        })
+                        .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()));
                 let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
-                // `30 mg mane, magnesium, 60 mg nocte`: a name with no dose
-                // of its own before the next comma is listed, not joined to
-                // the dose after it.
-                let joined = if listed_alone {
-                    Vec::new()
-                } else {
-                    drugs_of(word)
-                };
+                let joined = if dosed { drugs_of(word) } else { Vec::new() };
                 let named_before = before
                     .split(|c: char| !c.is_alphanumeric())
                     .flat_map(drugs_of)
