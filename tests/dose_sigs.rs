@@ -846,3 +846,44 @@ fn session_14_review_4_regressions_listed_names_whole_counts_and_intervals() {
         "{titles:?}"
     );
 }
+
+#[test]
+fn session_14_review_5_regressions_epic_lists_and_counts_as_needed() {
+    // A drug with its brand in brackets, or with no dose, after a comma is
+    // still another drug: the first drug keeps its own dose.
+    for sig in [
+        "baclofen 25 mg qid, amiodarone (PACERONE) 200 MG tablet daily",
+        "baclofen 25 mg qid, tizanidine (Zanaflex) 4 mg tid",
+        "baclofen 25 mg qid, Tylenol prn",
+        "magnesium oxide 400 mg daily, baclofen (LIORESAL) 25 mg qid",
+    ] {
+        let titles = listed(sig);
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("baclofen 1") && t.contains("above")),
+            "{sig}: {titles:?}"
+        );
+    }
+    // One tablet as needed after a comma is a dose beyond the schedule: the
+    // total is said to be unchecked, not passed.
+    let titles = listed("baclofen 25 mg tid, 1 tab prn");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
+        "{titles:?}"
+    );
+    // An IV line in a note is no route.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "baclofen 20 mg tid, IV line in place",
+    ]);
+    assert_eq!(
+        doc["medications"][0]["route"],
+        serde_json::Value::Null,
+        "{doc}"
+    );
+}

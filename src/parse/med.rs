@@ -585,12 +585,13 @@ const FILLER_WORDS: &[&str] = &[
 static TIMES_A_DAY: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?-u:\b)(?:([1-6]) *(?:x|times)|x *([1-6])) *(?:daily|a day|per day|/day)(?-u:\b)")
 });
-/// `and prn`, `plus as needed`, `and 1/2 tab prn`, `, 1/2 tab prn` after a
+/// `and prn`, `plus as needed`, `and 1/2 tab prn`, `, 1 tab prn` after a
 /// schedule: doses beyond it (a half tablet as needed is no count of the
-/// fixed doses; after a comma, a whole count stays the doses' count).
+/// fixed doses; after a comma, a whole count stays the doses' count too, so
+/// `20 mg tid, 2 tabs prn` is read at 2 tablets a dose, never lower).
 static AND_AS_NEEDED: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?|[,;] *(?:extra +|additional +)?(?:0?\.[0-9]+|[0-9]+/[0-9]+) *(?:tabs?|tablets?|caps?|capsules?) +)(?:prn|as needed)(?-u:\b)",
+        r"(?:(?:(?-u:\b)(?:and|plus)|\+|&) +(?:[0-9]+(?:[./][0-9]+)? *(?:tabs?|tablets?|caps?|capsules?) +)?|[,;] *(?:extra +|additional +)?(?:0?\.[0-9]+|[0-9]+/[0-9]+|(?P<whole>[1-9])) *(?:tabs?|tablets?|caps?|capsules?) +)(?:prn|as needed)(?-u:\b)",
     )
 });
 /// A digit group after a thousands comma: `1,000`.
@@ -724,7 +725,8 @@ fn route_word_in_a_note(tokens: &[String], i: usize) -> bool {
         });
     let noted = tokens
         .get(i + 1)
-        .is_some_and(|w| matches!(w.as_str(), "access" | "site" | "cannula"));
+        .is_some_and(|w| matches!(w.as_str(), "access" | "site" | "cannula" | "line" | "port"))
+        && before(1) != Some("via");
     staged || negated || noted
 }
 
@@ -941,7 +943,14 @@ pub fn parse_med_marked(input: &str) -> MedText {
     // `tid and prn`: doses on top of the schedule, as many as needed.
     let beyond_schedule = AND_AS_NEEDED.is_match(&text);
     if beyond_schedule {
-        text = AND_AS_NEEDED.replace_all(&text, " ").into_owned();
+        text = AND_AS_NEEDED
+            .replace_all(&text, |caps: &regex::Captures<'_>| {
+                match caps.name("whole") {
+                    Some(count) => format!(" {} tab ", count.as_str()),
+                    None => " ".to_owned(),
+                }
+            })
+            .into_owned();
     }
     if let Some(caps) = TIMES_A_DAY.captures(&text.clone()) {
         // One to four a day have their words; six is every 4 hours.

@@ -660,24 +660,33 @@ impl<'kb> Resolver<'kb> {
             .flat_map(|j| lower.match_indices(j).map(|(at, j)| (at, at + j.len())))
             .filter(|&(at, end)| {
                 let before = &lower[..at];
-                let mut words = lower[end..].split_whitespace();
-                let Some(word) = words.next() else {
+                let Some(word) = lower[end..].split_whitespace().next() else {
                     return false;
                 };
                 // `30 mg mane, magnesium oxide, 60 mg nocte`: a name with no
-                // dose of its own right after it is listed, not joined to
-                // the dose after it (which stays the first drug's).
-                let dosed = !word.ends_with([',', ';'])
-                    && words
-                        .take(4)
-                        .find(|w| {
-                            w.starts_with(|c: char| c.is_ascii_digit())
-                                || !w.chars().all(char::is_alphabetic)
-                                || JOINING_WORDS.contains(w)
-                        })
-                        .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()));
+                // dose of its own, followed by a joining word and a dose, is
+                // listed between the first drug's doses, not joined to the
+                // dose after it (which stays the first drug's).
+                let piece_end = joiners
+                    .iter()
+                    .filter_map(|j| {
+                        lower[end..]
+                            .find(j)
+                            .map(|at| (end + at, end + at + j.len()))
+                    })
+                    .min();
+                let sandwiched = piece_end.is_some_and(|(piece_end, next)| {
+                    !lower[end..piece_end].contains(|c: char| c.is_ascii_digit())
+                        && lower[next..]
+                            .trim_start()
+                            .starts_with(|c: char| c.is_ascii_digit())
+                });
                 let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
-                let joined = if dosed { drugs_of(word) } else { Vec::new() };
+                let joined = if sandwiched {
+                    Vec::new()
+                } else {
+                    drugs_of(word)
+                };
                 let named_before = before
                     .split(|c: char| !c.is_alphanumeric())
                     .flat_map(drugs_of)
