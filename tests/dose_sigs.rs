@@ -50,6 +50,29 @@ fn assert_reported(sig: &str, unread: &str) {
     assert!(titles.contains(&want), "listed {sig}: {titles:?}");
 }
 
+/// Asserts that `sig`, listed, has a dose finding that starts with `start`
+/// (e.g. `baclofen 90 mg`) and says it is above the maximum.
+fn assert_listed_above(sig: &str, start: &str) {
+    let titles = listed(sig);
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with(start) && t.contains("is above the")),
+        "{sig}: {titles:?}"
+    );
+}
+
+/// Asserts that `sig`, listed, has `drug`'s daily dose reported as not
+/// checked against its maximum.
+fn assert_listed_unchecked(sig: &str, drug: &str) {
+    let want = format!("Daily dose of {drug} not checked against");
+    let titles = listed(sig);
+    assert!(
+        titles.iter().any(|t| t.starts_with(&want)),
+        "{sig}: {titles:?}"
+    );
+}
+
 /// Runs `check` with `sig` as a listed medication (diltiazem proposed) and
 /// returns the dose findings' titles about it.
 fn listed(sig: &str) -> Vec<String> {
@@ -665,12 +688,9 @@ fn session_14_review_regressions_timed_doses_commas_and_intervals() {
     // A word that names no drug between one drug's timed doses leaves them
     // one drug's, added up; a dose after an unknown name beside a known drug
     // is reported, never dropped.
-    let titles = listed("baclofen 30 mg mane and additionally 60 mg nocte");
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
-        "{titles:?}"
+    assert_listed_above(
+        "baclofen 30 mg mane and additionally 60 mg nocte",
+        "baclofen 90 mg",
     );
     let sig = "baclofen 30 mg tid and zorblax 60 mg";
     let want = format!("Dose not read in `{sig}`: `60mg`");
@@ -698,13 +718,7 @@ fn a_dose_given_by_another_route_is_not_held_to_the_oral_maximum_and_that_is_sai
         ("baclofen 500 mcg/day intrathecal", "baclofen"),
         ("methocarbamol 1000 mg IV q8h", "methocarbamol"),
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with(&format!("Daily dose of {drug} not checked against"))),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_unchecked(sig, drug);
     }
     // Above the oral maximum it is flagged whatever the route; another
     // drug's route word, or one in a note, does not switch the check off.
@@ -721,12 +735,9 @@ fn a_dose_given_by_another_route_is_not_held_to_the_oral_maximum_and_that_is_sai
             "{sig}: {titles:?}"
         );
     }
-    let titles = listed("baclofen 25 mg qid and heparin 5000 units sc bid");
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("baclofen") && t.contains("above")),
-        "{titles:?}"
+    assert_listed_above(
+        "baclofen 25 mg qid and heparin 5000 units sc bid",
+        "baclofen",
     );
     // By mouth, or with no route written, the oral maximum holds.
     assert_flagged("baclofen 30 mg po tid", &[], "baclofen 90 mg/day", "80");
@@ -742,24 +753,13 @@ fn session_14_review_2_regressions_brands_bare_commas_half_tablets_and_notes() {
         "baclofen 30 mg mane, Lioresal 60 mg nocte",
         "baclofen 30mg mane for spasms and 60mg nocte",
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_above(sig, "baclofen 90 mg");
     }
     // Another drug's half tablet in the same text no longer halves the
     // baclofen (90 mg/day passed as 45); the count is reported.
     let sig = "baclofen 30 mg tid, lisinopril 10 mg half tab daily";
+    assert_listed_above(sig, "baclofen");
     let titles = listed(sig);
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("baclofen") && t.contains("above")),
-        "{titles:?}"
-    );
     assert!(
         titles.contains(&format!("Dose not read in `{sig}`: `0.5 tab`")),
         "{titles:?}"
@@ -775,13 +775,7 @@ fn session_14_review_3_regressions_volumes_itb_and_listed_names() {
         "baclofen 5.000 mg/5 ml 30 ml tid",
         "baclofen 30 mg mane, magnesium, 60 mg nocte",
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_above(sig, "baclofen 90 mg");
     }
     // A half tablet at one of two times, or as needed after a comma, was
     // taken as the count of every dose: 105 (or 90) mg/day passed as 60.
@@ -793,21 +787,9 @@ fn session_14_review_3_regressions_volumes_itb_and_listed_names() {
         ("baclofen 30 mg tid, half tab prn", "baclofen 90 mg/day"),
         ("baclofen 30 mg tid; 1/2 tab prn", "baclofen 90 mg/day"),
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with(want) && t.contains("above")),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_above(sig, want);
     }
-    let titles = listed("baclofen 50 mcg ITB daily");
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
-        "{titles:?}"
-    );
+    assert_listed_unchecked("baclofen 50 mcg ITB daily", "baclofen");
 }
 
 #[test]
@@ -819,13 +801,7 @@ fn session_14_review_4_regressions_listed_names_whole_counts_and_intervals() {
         "baclofen 30 mg mane and magnesium and 60 mg nocte",
         "baclofen 30 mg mane, magnesium (held), 60 mg nocte",
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with("baclofen 90 mg") && t.contains("above")),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_above(sig, "baclofen 90 mg");
     }
     // A whole count as needed after a comma stays the doses' count.
     assert_flagged(
@@ -838,12 +814,9 @@ fn session_14_review_4_regressions_listed_names_whole_counts_and_intervals() {
     assert_reported("methocarbamol 9.000 mg/day", "9.000 mg/day");
     // Intrathecal baclofen in a text of several drugs is not passed as
     // checked against the oral maximum.
-    let titles = listed("baclofen 500 mcg intrathecal daily and morphine 1 mg intrathecal daily");
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
-        "{titles:?}"
+    assert_listed_unchecked(
+        "baclofen 500 mcg intrathecal daily and morphine 1 mg intrathecal daily",
+        "baclofen",
     );
 }
 
@@ -857,23 +830,11 @@ fn session_14_review_5_regressions_epic_lists_and_counts_as_needed() {
         "baclofen 25 mg qid, Tylenol prn",
         "magnesium oxide 400 mg daily, baclofen (LIORESAL) 25 mg qid",
     ] {
-        let titles = listed(sig);
-        assert!(
-            titles
-                .iter()
-                .any(|t| t.starts_with("baclofen 1") && t.contains("above")),
-            "{sig}: {titles:?}"
-        );
+        assert_listed_above(sig, "baclofen 1");
     }
     // One tablet as needed after a comma is a dose beyond the schedule: the
     // total is said to be unchecked, not passed.
-    let titles = listed("baclofen 25 mg tid, 1 tab prn");
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("Daily dose of baclofen not checked against")),
-        "{titles:?}"
-    );
+    assert_listed_unchecked("baclofen 25 mg tid, 1 tab prn", "baclofen");
     // An IV line in a note is no route.
     let (_, doc) = check_json(&[
         "--propose",

@@ -201,8 +201,9 @@ fn build_writes_a_kb_that_checks_like_the_embedded_one() {
         .code(0);
 }
 
-#[test]
-fn a_newer_schema_or_a_foreign_file_is_refused_with_exit_2() {
+/// A KB file written by `kb build` in a temporary directory (kept alive
+/// by the returned guard).
+fn built_kb() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let file = dir.path().join("kb.sqlite");
     crampcheck()
@@ -210,6 +211,12 @@ fn a_newer_schema_or_a_foreign_file_is_refused_with_exit_2() {
         .arg(&file)
         .assert()
         .code(0);
+    (dir, file)
+}
+
+#[test]
+fn a_newer_schema_or_a_foreign_file_is_refused_with_exit_2() {
+    let (dir, file) = built_kb();
     {
         let conn = rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("open: {e}"));
         conn.pragma_update(None, "user_version", 99)
@@ -394,18 +401,22 @@ fn a_condition_name_shared_by_two_conditions_fails_verify_and_is_not_loaded() {
 fn a_repeated_key_fails_verify_with_both_lines() {
     // A second quinine/idiopathic row that disagrees with the first: the
     // loader would keep one of the two without a word.
-    let dir = content_copy();
-    let line = append(
-        dir.path(),
+    assert_verify_refuses(
         "therapies.csv",
         "quinine,idiopathic,recommended,A,A second opinion.,US,thr-aan-2010",
+        "repeats the key `quinine, idiopathic`",
     );
+}
+
+/// Appends `row` to a copy of the content's `file` and asserts that `kb
+/// verify` fails, naming that line with `problem`.
+fn assert_verify_refuses(file: &str, row: &str, problem: &str) {
+    let dir = content_copy();
+    let line = append(dir.path(), file, row);
     let (code, stdout) = verify_src(dir.path());
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains(&format!(
-            "therapies.csv:{line}: repeats the key `quinine, idiopathic`"
-        )),
+        stdout.contains(&format!("{file}:{line}: {problem}")),
         "{stdout}"
     );
 }
@@ -561,19 +572,10 @@ fn kb_info_refuses_content_that_fails_verify_like_every_command() {
 
 #[test]
 fn verify_refuses_a_dosing_route_it_does_not_know() {
-    let dir = content_copy();
-    let line = append(
-        dir.path(),
+    assert_verify_refuses(
         "dosing_rules.csv",
         "bac-dose-it,baclofen,spasticity,any,,,,0.8,50 mcg test dose,,intrathecal,US,bac-aasld-2021",
-    );
-    let (code, stdout) = verify_src(dir.path());
-    assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains(&format!(
-            "dosing_rules.csv:{line}: unknown route `intrathecal`"
-        )),
-        "{stdout}"
+        "unknown route `intrathecal`",
     );
 }
 
@@ -581,13 +583,7 @@ fn verify_refuses_a_dosing_route_it_does_not_know() {
 fn a_kb_file_changed_after_its_build_is_refused() {
     // A row deleted by hand passes `kb verify` (what is left is consistent);
     // the quinine + clarithromycin warning would have gone without a word.
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let file = dir.path().join("kb.sqlite");
-    crampcheck()
-        .args(["kb", "build", "--out"])
-        .arg(&file)
-        .assert()
-        .code(0);
+    let (_dir, file) = built_kb();
     let conn = rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("open: {e}"));
     let deleted = conn
         .execute(
