@@ -848,3 +848,15 @@ fn session_14_review_5_regressions_epic_lists_and_counts_as_needed() {
         "{doc}"
     );
 }
+
+#[test]
+fn session_14_review_6_regressions_a_listed_name_before_a_joined_dose_and_iv_lines() {
+    // A name listed with no dose, then a joining word and a dose: the dose
+    // stays the first drug's (magnesium had taken baclofen's 60 mg).
+    assert_listed_above(
+        "baclofen 30 mg mane, magnesium, and 60 mg nocte",
+        "baclofen 90 mg",
+    );
+    // `IV port`, `IV line` before a schedule are the route.
+    assert_listed_unchecked("methocarbamol 1000 mg IV port q6h", "methocarbamol");
+}

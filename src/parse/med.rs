@@ -723,10 +723,15 @@ fn route_word_in_a_note(tokens: &[String], i: usize) -> bool {
                 "no" | "not" | "never" | "avoid" | "dont" | "don't" | "without"
             )
         });
-    let noted = tokens
-        .get(i + 1)
-        .is_some_and(|w| matches!(w.as_str(), "access" | "site" | "cannula" | "line" | "port"))
-        && before(1) != Some("via");
+    // `IV access`, `IV line in place`: a note; `IV line q6h`, `via IV port`:
+    // the route.
+    let after = |k: usize| tokens.get(i + k).map(String::as_str);
+    let noted = matches!(after(1), Some("access" | "site" | "cannula"))
+        || (matches!(after(1), Some("line" | "port"))
+            && matches!(
+                after(2),
+                Some("in" | "placed" | "present" | "inserted" | "removed" | "out")
+            ));
     staged || negated || noted
 }
 

@@ -675,11 +675,18 @@ impl<'kb> Resolver<'kb> {
                             .map(|at| (end + at, end + at + j.len()))
                     })
                     .min();
+                // After the piece, a dose comes before any other drug's name
+                // (`, magnesium, and 60 mg nocte`): that dose is not its.
                 let sandwiched = piece_end.is_some_and(|(piece_end, next)| {
                     !lower[end..piece_end].contains(|c: char| c.is_ascii_digit())
                         && lower[next..]
-                            .trim_start()
-                            .starts_with(|c: char| c.is_ascii_digit())
+                            .split_whitespace()
+                            .find(|w| {
+                                w.starts_with(|c: char| c.is_ascii_digit())
+                                    || !drugs_of(w.trim_matches(|c: char| !c.is_alphanumeric()))
+                                        .is_empty()
+                            })
+                            .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
                 });
                 let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
                 let joined = if sandwiched {
