@@ -860,3 +860,26 @@ fn session_14_review_6_regressions_a_listed_name_before_a_joined_dose_and_iv_lin
     // `IV port`, `IV line` before a schedule are the route.
     assert_listed_unchecked("methocarbamol 1000 mg IV port q6h", "methocarbamol");
 }
+
+#[test]
+fn session_14_review_7_regressions_runs_of_listed_names_and_a_later_iv_line() {
+    // Several names listed without doses between one drug's doses: the dose
+    // after them is still the first drug's; a number right after a name is
+    // that name's, so the other drug before it is still another drug.
+    assert_listed_above(
+        "baclofen 30 mg mane, magnesium, calcium, 60 mg nocte",
+        "baclofen 90 mg",
+    );
+    assert_listed_above(
+        "methocarbamol 2500 mg qid, tizanidine, fish oil 1000 mg daily",
+        "methocarbamol 1",
+    );
+    // An `IV line` after a written `po` does not make the dose intravenous.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "baclofen 20 mg tid po, IV line",
+    ]);
+    assert_eq!(doc["medications"][0]["route"], "oral", "{doc}");
+}

@@ -1211,8 +1211,12 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 && !(tok == "oral" && route.is_some())
             {
                 // "oral" also reads as a form word; record it once as the
-                // route. One in a note (`CKD stage IV`) is passed over.
-                if !route_word_in_a_note(&tokens, i) {
+                // route. One in a note (`CKD stage IV`) is passed over, and an
+                // `IV line` or `port` after a route already read (`po, IV
+                // line`) does not override it.
+                let line_after_route = route.is_some()
+                    && matches!(tokens.get(i + 1).map(String::as_str), Some("line" | "port"));
+                if !route_word_in_a_note(&tokens, i) && !line_after_route {
                     route = Some((*norm).to_owned());
                 }
             } else if APPLICATION_NUMBER.is_match(tok) {
