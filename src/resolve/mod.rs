@@ -675,13 +675,22 @@ impl<'kb> Resolver<'kb> {
                             .map(|at| (end + at, end + at + j.len()))
                     })
                     .min();
-                // After the piece, the next number stands right after a
-                // joining word (`, magnesium, and 60 mg nocte`, `, magnesium,
-                // calcium, 60 mg nocte`): that dose is not its. A number right
-                // after a name (`, fish oil 1000 mg`) is that name's.
+                // After the piece, a number comes before the name of any drug
+                // with a dose of its own (`, magnesium, and 60 mg nocte`,
+                // `, magnesium, calcium, 60 mg nocte`): that dose is not the
+                // listed name's. When unsure the text is left whole, and a
+                // dose that cannot be placed is reported as not read.
                 let sandwiched = piece_end.is_some_and(|(piece_end, next)| {
                     !lower[end..piece_end].contains(|c: char| c.is_ascii_digit())
-                        && dose_after_a_joiner(&lower[next..])
+                        && lower[next..]
+                            .split_whitespace()
+                            .find(|w| {
+                                let listed_alone = w.ends_with([',', ';']);
+                                let name = w.trim_matches(|c: char| !c.is_alphanumeric());
+                                w.starts_with(|c: char| c.is_ascii_digit())
+                                    || (!listed_alone && !drugs_of(name).is_empty())
+                            })
+                            .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
                 });
                 let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
                 let joined = if sandwiched {
@@ -1264,21 +1273,6 @@ fn leading_count_words(words: &[&str]) -> usize {
         Some(next) if !is_count(next) => at,
         _ => 0,
     }
-}
-
-/// Whether the first number in `text` (which follows a joining word)
-/// stands right after a joining word (`and 60 mg`, `calcium, 60 mg`)
-/// rather than after a name (`fish oil 1000 mg`).
-fn dose_after_a_joiner(text: &str) -> bool {
-    let mut after_joiner = true;
-    for word in text.split_whitespace() {
-        if word.starts_with(|c: char| c.is_ascii_digit()) {
-            return after_joiner;
-        }
-        after_joiner = matches!(word, "and" | "plus" | "+" | "&" | "then" | "also" | "-")
-            || word.ends_with([',', ';']);
-    }
-    false
 }
 
 /// Whether `number` is written right after the name whose key is `base`
