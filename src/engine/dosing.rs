@@ -7,6 +7,7 @@ use super::finding::{Finding, FindingKind};
 use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
 use crate::kb::KbIndex;
 use crate::kb::index::{DosingRule, DrugId};
+use crate::parse::trim_number;
 use crate::resolve::Resolved;
 
 /// The indication a drug is proposed for when no patient condition implies
@@ -405,18 +406,6 @@ fn dose_review(
         sources: Vec::new(),
         rule_ids: Vec::new(),
         basis: None,
-    }
-}
-
-/// Formats a dose without a trailing `.0`.
-pub fn trim_number(value: f64) -> String {
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{}", value.round() as i64)
-    } else {
-        format!("{value:.2}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_owned()
     }
 }
 

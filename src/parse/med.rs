@@ -735,10 +735,16 @@ fn route_word_in_a_note(tokens: &[String], i: usize) -> bool {
     staged || negated || noted
 }
 
-/// A tablet count as a sig writes it (`2`, `0.5`).
-fn trim_count(count: f64) -> String {
-    let text = format!("{count:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+/// Formats a dose or a count without a trailing `.0` (`2`, `0.5`).
+pub fn trim_number(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{}", value.round() as i64)
+    } else {
+        format!("{value:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    }
 }
 
 /// Whether `word` belongs to a sig (`on` at night, `tabs`, `po`, `at`):
@@ -1299,7 +1305,7 @@ pub fn parse_med_marked(input: &str) -> MedText {
     if frequency.as_deref().is_some_and(|f| f.contains(" + "))
         && let Some(count) = units_per_dose.filter(|c| *c < 1.0)
     {
-        unparsed.push(format!("{} tab", trim_count(count)));
+        unparsed.push(format!("{} tab", trim_number(count)));
         units_per_dose = None;
     }
     // Drugs joined in one sig share its one schedule, but a tablet count is
@@ -1309,7 +1315,7 @@ pub fn parse_med_marked(input: &str) -> MedText {
     // A count above one, given to all, reads the others higher than
     // written, never lower, and stays.
     if joined_drugs && let Some(count) = units_per_dose.filter(|c| *c < 1.0) {
-        unparsed.push(format!("{} tab", trim_count(count)));
+        unparsed.push(format!("{} tab", trim_number(count)));
         units_per_dose = None;
     }
     if one_at_a_time

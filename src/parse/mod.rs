@@ -6,5 +6,5 @@ mod sig;
 
 pub use med::{
     DRUG_MARK, IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, parse_med_marked,
-    without_list_number,
+    trim_number, without_list_number,
 };

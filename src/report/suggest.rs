@@ -6,11 +6,11 @@
 
 use super::json::{FindingJson, KbJson, MedicationJson, PatientJson, SourceJson, medication_json};
 use crate::clinical::Jurisdiction;
-use crate::engine::dosing::trim_number;
 use crate::engine::suggest::{
     DoseStep, DosingPlan, Step, Suggestion, TherapySuggestion, caution_counts,
 };
 use crate::kb::KbIndex;
+use crate::parse::trim_number;
 use crate::patient::PatientContext;
 use crate::resolve::Resolved;
 use anstyle::{AnsiColor, Style};

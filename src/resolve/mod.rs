@@ -369,14 +369,7 @@ impl<'kb> Resolver<'kb> {
         if let Some(target) = self.kb.lookup(&format!("{base} #{number}"))
             && !matches!(target, NameTarget::Class(_))
         {
-            for drug in self.target_drugs(target) {
-                if !out.ingredients.iter().any(|i| i.drug == drug) {
-                    out.ingredients.push(ResolvedIngredient {
-                        drug,
-                        strength: None,
-                    });
-                }
-            }
+            add_drugs(out, self.target_drugs(target));
             out.matched_by = out.matched_by.max(Some(MatchedBy::Product));
             return;
         }
@@ -752,14 +745,7 @@ impl<'kb> Resolver<'kb> {
             } = self.resolve_part(name)
             {
                 out.matched_by = Some(out.matched_by.map_or(by, |m| m.max(by)));
-                for drug in drugs {
-                    if !out.ingredients.iter().any(|i| i.drug == drug) {
-                        out.ingredients.push(ResolvedIngredient {
-                            drug,
-                            strength: None,
-                        });
-                    }
-                }
+                add_drugs(out, drugs);
             }
         }
     }
@@ -1232,17 +1218,13 @@ fn numbered_first(input: &str, rest: &str) -> Option<(String, u32)> {
 /// How many of the first words count what is taken (`2`, `2 tabs`, `1
 /// cap`): the sig's, before a name (`2 tabs Tylenol 3 q6h`).
 fn leading_count_words(words: &[&str]) -> usize {
-    // `2`, `1-2`, `1/2`, `0.5`, `two`, `ii`.
+    // `2`, `1-2`, `1/2`, `0.5`, `two`, `ii`: a count word, its digits
+    // written plain (`2x` is not one here).
     let is_count = |w: &&str| {
-        let w = w.to_lowercase();
-        (!w.is_empty()
-            && w.chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.')))
-            && w.starts_with(|c: char| c.is_ascii_digit())
-            || matches!(
-                w.as_str(),
-                "one" | "two" | "three" | "four" | "half" | "i" | "ii" | "iii"
-            )
+        is_count_word(w)
+            && (!w.starts_with(|c: char| c.is_ascii_digit())
+                || w.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.')))
     };
     // `take`, then a count, a range of counts (`1 to 2`, `1 - 2`, `one or
     // two`), a unit word and `of`: all the sig's.
@@ -1272,6 +1254,19 @@ fn leading_count_words(words: &[&str]) -> usize {
     match words.get(at) {
         Some(next) if !is_count(next) => at,
         _ => 0,
+    }
+}
+
+/// Adds each of `drugs` not already among `out`'s ingredients, with no
+/// strength (a product's ingredients, a drug listed by name alone).
+fn add_drugs(out: &mut Resolved, drugs: Vec<DrugId>) {
+    for drug in drugs {
+        if !out.ingredients.iter().any(|i| i.drug == drug) {
+            out.ingredients.push(ResolvedIngredient {
+                drug,
+                strength: None,
+            });
+        }
     }
 }
 
