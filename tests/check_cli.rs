@@ -1954,3 +1954,63 @@ fn session_14_sig_words_before_a_numbered_product_and_drugs_listed_with_commas()
         "{doc}"
     );
 }
+
+#[test]
+fn a_route_written_for_one_drug_of_a_list_is_that_drugs_alone() {
+    // The IV dantrolene row was dropped when a later `po` was taken as the
+    // route of the whole text.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "diltiazem",
+        "--med",
+        "dantrolene 70 mg IV, metoprolol 25 mg po bid",
+    ]);
+    assert!(
+        finding(&doc, "interaction", &["diltiazem", "dantrolene"]).is_some(),
+        "{doc}"
+    );
+}
+
+#[test]
+fn an_ambiguous_piece_of_a_list_is_named_and_the_rest_is_checked() {
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "Tylenol 3 q6h prn, baclofen 30 mg qid",
+    ]);
+    let titles: Vec<&str> = findings(&doc)
+        .iter()
+        .filter_map(|f| f["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"`Tylenol 3 q6h prn` is ambiguous and was not checked"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"baclofen 120 mg/day is above the 80 mg/day maximum (spasticity)"),
+        "{titles:?}"
+    );
+    assert_eq!(med(&doc, 0)["status"], "ambiguous");
+}
+
+#[test]
+fn a_product_number_the_kb_does_not_know_and_a_salt_drug_listed_first_are_reported() {
+    // `Tylenol 1` (a codeine product) had been acetaminophen of strength 1.
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "Tylenol 1"]);
+    assert_eq!(med(&doc, 0)["status"], "unrecognized", "{doc}");
+    assert_eq!(med(&doc, 0)["unresolved"][0], "#1", "{doc}");
+    // A salt word alone before a comma is a drug (it was dropped as the
+    // salt of the name after it).
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "magnesium, then tizanidine 4 mg nocte",
+    ]);
+    assert_eq!(
+        ingredients(med(&doc, 0)),
+        ["tizanidine", "magnesium"],
+        "{doc}"
+    );
+}

@@ -93,6 +93,7 @@ fn resolve_therapy(resolver: &Resolver<'_>, drug: DrugId) -> Resolved {
         ingredients: vec![crate::resolve::ResolvedIngredient {
             drug,
             strength: None,
+            piece: None,
         }],
         ..Resolved::new(med)
     }

@@ -7,7 +7,7 @@ use super::finding::{Finding, FindingKind};
 use crate::clinical::{Action, Evidence, Jurisdiction, Severity};
 use crate::kb::KbIndex;
 use crate::kb::index::{DosingRule, DrugId};
-use crate::parse::trim_number;
+use crate::parse::{MedText, trim_number};
 use crate::resolve::Resolved;
 
 /// The indication a drug is proposed for when no patient condition implies
@@ -79,12 +79,19 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
         // That is said for a dose being written, or one that says "as
         // needed"; a medication read from a list or an export without any
         // frequency is not reported: RxNorm descriptions never carry one.
-        let per_day = med.med.doses_per_day;
-        let say_unchecked = per_day.is_none()
-            && (med.med.frequency.is_some() || (index.is_none() && req.being_written));
-        let units = med.med.units_per_dose.unwrap_or(1.0);
-        let fixed = fixed_part(med);
         for ingredient in &med.ingredients {
+            // The text of this drug's dose: its own piece of a text naming
+            // several drugs with doses of their own, or the whole text.
+            let dose = DoseText {
+                words: med.dose_words(ingredient),
+                sig: med.dose_text(ingredient),
+                may_be_anothers: med.sig_may_be_anothers(ingredient),
+            };
+            let per_day = dose.sig.doses_per_day;
+            let say_unchecked = per_day.is_none()
+                && (dose.sig.frequency.is_some() || (index.is_none() && req.being_written));
+            let units = dose.sig.units_per_dose.unwrap_or(1.0);
+            let fixed = fixed_part(dose.sig);
             let name = kb.drug_name(ingredient.drug).to_owned();
             let rule_for = || {
                 applicable_max(
@@ -100,9 +107,10 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 // 3 tablets qid`): a dose was written but its amount is
                 // unknown. A bare name (`--propose baclofen`) writes no dose.
                 // (A dose that could not be read is said once, above.)
-                let dose_written = med.med.frequency.is_some() || med.med.units_per_dose.is_some();
+                let dose_written =
+                    dose.sig.frequency.is_some() || dose.sig.units_per_dose.is_some();
                 if !dose_written
-                    || !med.med.unparsed.is_empty()
+                    || !dose.sig.unparsed.is_empty()
                     || (index.is_none() && !req.being_written)
                 {
                     continue;
@@ -110,7 +118,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 match rule_for().and_then(|r| Some((r, r.max_mg_per_day?))) {
                     Some((rule, max)) => {
                         let why = "no strength is written, so the amount in a dose is unknown";
-                        findings.push(unchecked(med, index, name, rule, max, why.to_owned()));
+                        findings.push(unchecked(&dose, index, name, rule, max, why.to_owned()));
                     }
                     // `Slow-Mag 2 tabs bd` proposed: no maximum to check it
                     // against, said as for a dose with a strength.
@@ -143,20 +151,20 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
             // is said as such.
             let off_route = rule
                 .route
-                .filter(|need| !need.met_by(med.med.route.as_deref()));
+                .filter(|need| !need.met_by(dose.sig.route.as_deref()));
             let found_before = findings.len();
             // A mass a tablet, or the mass in the dose's volume of a
             // solution (`5 mg/5 mL 10 mL`).
-            let in_volume = med.med.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
+            let in_volume = dose.sig.dose_ml.and_then(|ml| strength.mg_in_volume(ml));
             let mg = match (strength.as_mg(), in_volume) {
                 (Some(mg), _) => mg * units,
                 // `2 x 15 mL`: two measures of the solution a dose.
                 (None, Some(mg)) => mg * units,
                 (None, None) => {
-                    if med.med.frequency.is_some() || (index.is_none() && req.being_written) {
+                    if dose.sig.frequency.is_some() || (index.is_none() && req.being_written) {
                         let unit = strength.unit.as_deref().unwrap_or("no unit");
                         let why = format!("the dose is written in {unit}, not as a mass");
-                        findings.push(unchecked(med, index, name, rule, max, why));
+                        findings.push(unchecked(&dose, index, name, rule, max, why));
                     }
                     continue;
                 }
@@ -165,26 +173,28 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 Some(per_day) if on_a_dosing_day(mg, per_day) > max + 1e-9 => {
                     let daily = on_a_dosing_day(mg, per_day);
                     let one_dose = per_day < 1.0;
-                    findings.push(above_max(kb, med, index, name, rule, daily, max, one_dose));
+                    findings.push(above_max(
+                        kb, &dose, index, name, rule, daily, max, one_dose,
+                    ));
                 }
                 // No schedule: one dose alone above the day's maximum.
                 None if mg > max + 1e-9 => {
-                    findings.push(above_max(kb, med, index, name, rule, mg, max, true));
+                    findings.push(above_max(kb, &dose, index, name, rule, mg, max, true));
                 }
                 // `tid and 1 tab prn`: the fixed doses alone are the least
                 // taken; above the maximum, that is said, not "not checked".
                 None if fixed.is_some_and(|d| mg * d > max + 1e-9) => {
                     let daily = mg * fixed.unwrap_or(1.0);
-                    findings.push(above_max(kb, med, index, name, rule, daily, max, false));
+                    findings.push(above_max(kb, &dose, index, name, rule, daily, max, false));
                 }
                 None if say_unchecked => {
-                    let why = match med.med.frequency.as_deref() {
+                    let why = match dose.sig.frequency.as_deref() {
                         Some(frequency) => {
                             format!("`{frequency}` gives no fixed number of doses a day")
                         }
                         None => "no frequency is written".to_owned(),
                     };
-                    findings.push(unchecked(med, index, name, rule, max, why));
+                    findings.push(unchecked(&dose, index, name, rule, max, why));
                 }
                 _ => {}
             }
@@ -192,7 +202,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 && findings.len() == found_before
             {
                 let name = kb.drug_name(ingredient.drug).to_owned();
-                findings.push(other_route(med, index, name, rule, max, need));
+                findings.push(other_route(&dose, index, name, rule, max, need));
             }
         }
     }
@@ -201,8 +211,17 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
 
 /// The doses a day of a frequency's fixed part when doses as needed come
 /// on top of it (`tid + prn`).
-fn fixed_part(med: &Resolved) -> Option<f64> {
-    crate::parse::fixed_doses_per_day(med.med.frequency.as_deref()?)
+fn fixed_part(sig: &MedText) -> Option<f64> {
+    crate::parse::fixed_doses_per_day(sig.frequency.as_deref()?)
+}
+
+/// What a finding about one drug's dose quotes and reads: the words of its
+/// dose, their parse, and whether its route and schedule may be another
+/// drug's (one sig for several drugs).
+struct DoseText<'a> {
+    words: &'a str,
+    sig: &'a MedText,
+    may_be_anothers: bool,
 }
 
 /// The mg taken on a day a dose is taken, `mg` a dose at `per_day` doses a
@@ -218,7 +237,7 @@ fn on_a_dosing_day(mg: f64, per_day: f64) -> f64 {
 #[allow(clippy::too_many_arguments)]
 fn above_max(
     kb: &KbIndex,
-    med: &Resolved,
+    dose: &DoseText<'_>,
     index: Option<usize>,
     name: String,
     rule: &DosingRule,
@@ -250,13 +269,13 @@ fn above_max(
         mechanism: if one_dose {
             format!(
                 "{} as written gives {} mg in a single dose, more than the maximum for a whole day.",
-                med.med.input.trim(),
+                dose.words,
                 trim_number(daily)
             )
         } else {
             format!(
                 "{} as written gives {} mg/day.",
-                med.med.input.trim(),
+                dose.words,
                 trim_number(daily)
             )
         },
@@ -282,7 +301,7 @@ fn rule_scope(rule: &DosingRule) -> String {
 /// `30 mg` being prescribed with no frequency, `40 mL qid`). `why` says
 /// what kept it from being checked.
 fn unchecked(
-    med: &Resolved,
+    dose: &DoseText<'_>,
     index: Option<usize>,
     name: String,
     rule: &DosingRule,
@@ -301,7 +320,7 @@ fn unchecked(
                 trim_number(max),
                 rule_scope(rule)
             ),
-            format!("In `{}` {why}.", med.med.input.trim()),
+            format!("In `{}` {why}.", dose.words),
             format!(
                 "Write the dose in mg with the most doses a day (e.g. `10 mg tid prn`) and check again; keep within: {}.",
                 rule.schedule.trim_end_matches('.')
@@ -312,14 +331,14 @@ fn unchecked(
 
 /// A dose given by a route the rule's maximum is not for (`need`).
 fn other_route(
-    med: &Resolved,
+    dose: &DoseText<'_>,
     index: Option<usize>,
     name: String,
     rule: &DosingRule,
     max: f64,
     need: crate::kb::index::RouteNeed,
 ) -> Finding {
-    let given = match med.med.route.as_deref() {
+    let given = match dose.sig.route.as_deref() {
         Some("iv") => "intravenously",
         Some("im") => "intramuscularly",
         Some("subcutaneous") => "subcutaneously",
@@ -333,7 +352,7 @@ fn other_route(
         Some("ophthalmic") => "in the eye",
         _ => "by another route",
     };
-    let why = if med.ingredients.len() == 1 {
+    let why = if !dose.may_be_anothers {
         format!(
             "the dose is given {given}, and the maximum is for {} use",
             need.as_str()
@@ -344,7 +363,7 @@ fn other_route(
             need.as_str()
         )
     };
-    let mut finding = unchecked(med, index, name.clone(), rule, max, why);
+    let mut finding = unchecked(dose, index, name.clone(), rule, max, why);
     finding.management = format!(
         "Check this dose of {name} against the label of the product given {given}; the knowledge base has no maximum for that route."
     );

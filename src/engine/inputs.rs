@@ -20,9 +20,25 @@ pub fn unresolved_findings(meds: &[Resolved]) -> Vec<Finding> {
             if med.status == Status::Recognized {
                 return spelling_finding(index, med);
             }
+            // In a text read piece by piece, the ambiguous pieces; the
+            // others were checked.
+            let ambiguous: Vec<&str> = med
+                .pieces
+                .iter()
+                .filter(|p| p.status == Status::Ambiguous)
+                .map(|p| p.med.input.trim())
+                .collect();
+            let (ambiguous, what) = match ambiguous.is_empty() {
+                true => (input.to_owned(), format!("Medication {} (`{input}`)", index + 1)),
+                false => {
+                    let pieces = ambiguous.join("`, `");
+                    let what = format!("`{pieces}` in medication {} (`{input}`)", index + 1);
+                    (pieces, what)
+                }
+            };
             let (title, management) = match med.status {
                 Status::Ambiguous => (
-                    format!("`{input}` is ambiguous and was not checked"),
+                    format!("`{ambiguous}` is ambiguous and was not checked"),
                     format!(
                         "It could mean: {}. Write the ingredient name.",
                         med.candidates.join(", ")
@@ -53,7 +69,7 @@ pub fn unresolved_findings(meds: &[Resolved]) -> Vec<Finding> {
                 condition: None,
                 medication_indices: vec![index],
                 title,
-                mechanism: format!("Medication {} (`{input}`) could not be resolved to a known ingredient, so it was not checked for interactions.", index + 1),
+                mechanism: format!("{what} could not be resolved to a known ingredient, so it was not checked for interactions."),
                 effect: String::new(),
                 management,
                 sources: Vec::new(),

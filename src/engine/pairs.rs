@@ -82,16 +82,15 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
             // drug is written as given another way.
             let given = |drug: DrugId, need: RouteNeed| {
                 if drug == a {
-                    need.met_by(req.proposed.med.route.as_deref())
+                    need.met_by(req.proposed.route_of(a))
                 } else if drug == b {
-                    meds.iter()
-                        .any(|&m| need.met_by(req.meds[m].med.route.as_deref()))
+                    meds.iter().any(|&m| need.met_by(req.meds[m].route_of(b)))
                 } else {
                     true
                 }
             };
-            let in_gut_together = req.proposed.med.may_reach_gut()
-                && meds.iter().any(|&m| req.meds[m].med.may_reach_gut());
+            let in_gut_together =
+                req.proposed.reaches_gut(a) && meds.iter().any(|&m| req.meds[m].reaches_gut(b));
             match pair_verdict(kb, req, (a, b), given, in_gut_together, &meds) {
                 PairVerdict::Findings(found) => found,
                 PairVerdict::NoneExpected(sources) => {

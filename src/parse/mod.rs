@@ -4,6 +4,8 @@
 pub mod med;
 mod sig;
 
+pub use sig::{before_bare_dose, has_dose_at_a_time};
+
 pub use med::{
     DRUG_MARK, IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, parse_med_marked,
     trim_number, without_list_number,

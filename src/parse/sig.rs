@@ -434,6 +434,36 @@ fn split_doses(text: &str) -> String {
     out
 }
 
+/// Whether `text` writes a dose at a time of day other than `daily` (`30
+/// mg mane`, `1 tab at night`): a dose written later at another time may
+/// be the rest of its day.
+pub fn has_dose_at_a_time(text: &str) -> bool {
+    TIMED_DOSE
+        .captures_iter(&text.to_lowercase())
+        .any(|c| !c[0].ends_with("daily"))
+}
+
+/// The words before the first dose with no name before it that `text`
+/// writes after a joining word (`magnesium 400 mg am, 60 mg pm`: up to
+/// `60`), lowercase, if it writes one.
+pub fn before_bare_dose(text: &str) -> Option<String> {
+    let mut lower = text.to_lowercase();
+    let at = [",", ";", " and ", " then ", " + ", " & ", " plus "]
+        .iter()
+        .flat_map(|j| lower.match_indices(j).map(|(at, j)| at + j.len()))
+        .filter(|&end| BARE_DOSE.is_match(&lower[end..]))
+        .min()?;
+    lower.truncate(at);
+    Some(lower)
+}
+
+/// A dose at the start of a text: a number and a mass or a tablet count.
+static BARE_DOSE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^ *[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)? *(?:mg|mcg|g|units?|tabs?|tablets?|caps?|capsules?)(?-u:\b)",
+    )
+});
+
 /// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):
 /// only beside a dose-unit word or before a schedule or route word, as
 /// `i` elsewhere may be part of a name.
@@ -518,5 +548,26 @@ mod tests {
             assert_eq!(m.unparsed, [unread], "{sig}");
             assert_eq!(m.units_per_dose, None, "{sig}");
         }
+    }
+
+    #[test]
+    fn a_dose_at_a_time_of_day_may_be_completed_and_a_bare_dose_is_found() {
+        assert!(has_dose_at_a_time("baclofen 30 mg am"));
+        assert!(has_dose_at_a_time("Baclofen 1 tab at night"));
+        // A daily dose or a schedule is a whole day.
+        assert!(!has_dose_at_a_time("magnesium 400 mg daily"));
+        assert!(!has_dose_at_a_time("baclofen 30 mg tid"));
+        assert_eq!(
+            before_bare_dose("magnesium oxide 400 mg am, 60 mg pm").as_deref(),
+            Some("magnesium oxide 400 mg am,")
+        );
+        assert_eq!(
+            before_bare_dose("tizanidine and magnesium and 60 mg hs").as_deref(),
+            Some("tizanidine and magnesium and ")
+        );
+        // A count after a comma is a dose too; words are not.
+        assert!(before_bare_dose("Metoprolol 25 MG Oral Tablet, 0.5 tab bid").is_some());
+        assert_eq!(before_bare_dose("magnesium 400 mg daily, with food"), None);
+        assert_eq!(before_bare_dose("baclofen 30 mg tid, 2 weeks"), None);
     }
 }

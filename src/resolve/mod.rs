@@ -70,6 +70,29 @@ pub struct ResolvedIngredient {
     pub drug: DrugId,
     /// Strength written next to it, if any.
     pub strength: Option<Strength>,
+    /// The piece of the text its dose is written in ([`Resolved::pieces`]),
+    /// when the text names several drugs each with a dose of its own;
+    /// `None`: the whole text's dose is its.
+    pub piece: Option<usize>,
+}
+
+/// A piece of a text that names several drugs, each with a dose of its own
+/// (`baclofen 30 mg tid, tizanidine 8 mg qid`), parsed on its own: the
+/// schedule, tablets and route of its drug. Read as one text, the drugs
+/// shared one schedule (`tid` and `qid` added up: baclofen 210 mg/day) and
+/// the last route word (`baclofen 500 mcg/day intrathecal, oxybutynin 5 mg
+/// po tid` was checked as oral).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    /// The piece, parsed and read.
+    pub med: MedText,
+    /// The piece wrote no schedule and took another piece's (`baclofen 40
+    /// mg and tizanidine 4 mg tid`: the `tid` may be both drugs'): its
+    /// schedule, tablets and route may be another drug's.
+    pub shared_sig: bool,
+    /// How the piece's names resolved (an ambiguous piece is named in the
+    /// finding, not the whole text).
+    pub status: Status,
 }
 
 /// A medication after resolution.
@@ -95,6 +118,10 @@ pub struct Resolved {
     pub ignored_words: Vec<String>,
     /// For fuzzy matches: (what was written, the name it was taken as).
     pub fuzzy: Vec<(String, String)>,
+    /// The pieces of a text that names several drugs each with a dose of
+    /// its own (empty for one drug, or several sharing one dose); each
+    /// ingredient's `piece` points here.
+    pub pieces: Vec<Piece>,
 }
 
 impl Resolved {
@@ -130,6 +157,53 @@ impl Resolved {
             unresolved: Vec::new(),
             ignored_words: Vec::new(),
             fuzzy: Vec::new(),
+            pieces: Vec::new(),
+        }
+    }
+
+    /// The parsed text that holds `ingredient`'s dose: its piece, or the
+    /// whole text.
+    pub fn dose_text(&self, ingredient: &ResolvedIngredient) -> &MedText {
+        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+            Some(piece) => &piece.med,
+            None => &self.med,
+        }
+    }
+
+    /// Whether the route and schedule read for `ingredient` may be another
+    /// drug's: one text with several drugs and one sig, or a piece that
+    /// took another piece's schedule.
+    pub fn sig_may_be_anothers(&self, ingredient: &ResolvedIngredient) -> bool {
+        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+            Some(piece) => piece.shared_sig,
+            None => self.ingredients.len() > 1,
+        }
+    }
+
+    /// The text read for `drug`'s dose (its piece, or the whole input), to
+    /// quote in a finding.
+    pub fn dose_words(&self, ingredient: &ResolvedIngredient) -> &str {
+        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+            Some(piece) if !piece.shared_sig => piece.med.input.trim(),
+            _ => self.med.input.trim(),
+        }
+    }
+
+    /// The route written for `drug`: its piece's, or the whole text's.
+    pub fn route_of(&self, drug: DrugId) -> Option<&str> {
+        self.med_of(drug).route.as_deref()
+    }
+
+    /// Whether `drug` may meet another drug in the gut (see
+    /// [`MedText::may_reach_gut`]), by its piece's route.
+    pub fn reaches_gut(&self, drug: DrugId) -> bool {
+        self.med_of(drug).may_reach_gut()
+    }
+
+    fn med_of(&self, drug: DrugId) -> &MedText {
+        match self.ingredients.iter().find(|i| i.drug == drug) {
+            Some(ingredient) => self.dose_text(ingredient),
+            None => &self.med,
         }
     }
 }
@@ -387,15 +461,46 @@ impl<'kb> Resolver<'kb> {
         self.kb
     }
 
-    /// Resolves every ingredient part of a parsed medication.
+    /// Resolves every ingredient part of a parsed medication. A text that
+    /// names several drugs each with a dose of its own is read piece by
+    /// piece ([`Piece`]).
     pub fn resolve(&self, med: MedText) -> Resolved {
-        let med = match self.mark_joined_drugs(&med.input) {
-            Some(marked) => MedText {
-                input: med.input,
-                ..crate::parse::parse_med_marked(&marked)
-            },
-            None => med,
-        };
+        match self.mark_joined_drugs(&med.input) {
+            Some(marked) => self.resolve_pieces(med.input, &marked),
+            None => self.resolve_whole(med),
+        }
+    }
+
+    /// Reads each piece of a text marked where another drug with a dose of
+    /// its own is joined, then puts the pieces together. The text is read
+    /// whole instead (one sig) when two pieces name the same drug (one
+    /// medication holds a drug once), or when a dose in a piece may be an
+    /// earlier drug's (see [`dose_may_be_an_earlier_drugs`]).
+    fn resolve_pieces(&self, input: String, marked: &str) -> Resolved {
+        let mut pieces: Vec<Resolved> = marked
+            .split(crate::parse::DRUG_MARK)
+            .map(|piece| self.resolve_whole(crate::parse::parse_med(piece.trim())))
+            .collect();
+        let mut drugs: Vec<DrugId> = pieces
+            .iter()
+            .flat_map(|p| p.ingredients.iter().map(|i| i.drug))
+            .collect();
+        let named = drugs.len();
+        drugs.sort_unstable();
+        drugs.dedup();
+        if drugs.len() != named || dose_may_be_an_earlier_drugs(&pieces) {
+            let whole = MedText {
+                input,
+                ..crate::parse::parse_med_marked(marked)
+            };
+            return self.resolve_whole(whole);
+        }
+        let shared = share_schedules(&mut pieces);
+        join_pieces(input, pieces, &shared)
+    }
+
+    /// Resolves a text read as one medication (one schedule and route).
+    fn resolve_whole(&self, med: MedText) -> Resolved {
         let input = crate::parse::without_list_number(&med.input);
         let whole = match input.find('[') {
             Some(bracket) => &input[..bracket],
@@ -457,7 +562,6 @@ impl<'kb> Resolver<'kb> {
         // (`baclofen 30 mg mane and additionally 60 mg nocte`): the dose may
         // be that drug's, so it is reported as not read, never dropped.
         let mut unknown_strengths = Vec::new();
-        let several = named_parts.len() > 1;
         for part in named_parts {
             let mut outcome = self.resolve_part(&part.name);
             if let (PartOutcome::NotFound(_), Some(brand)) = (&outcome, med.brand_hint.as_deref()) {
@@ -481,17 +585,18 @@ impl<'kb> Resolver<'kb> {
             {
                 out.med.unparsed.push(written.as_written());
             }
-            // `tramadol 50 mg and Tylenol 3 1 tab`: a bare number after a
-            // name the KB has numbered products of numbers the product (read
-            // as a strength, `Tylenol 3` was acetaminophen 3 and lost its
-            // codeine without a word).
+            // `tramadol 50 mg and Tylenol 3 1 tab`, `Tylenol 1`: a bare
+            // number after a name the KB has numbered products of numbers
+            // the product (read as a strength, `Tylenol 3` was acetaminophen
+            // 3 and lost its codeine without a word; `Tylenol 1`, a codeine
+            // product the KB does not know, still is).
             let base = name_key(&part.name);
             let product_number = part
                 .strength
                 .as_ref()
                 .filter(|s| s.unit.is_none() && s.value.fract() == 0.0)
                 .filter(|s| (1.0..=9.0).contains(&s.value))
-                .filter(|s| several && number_follows(whole, &base, s.value as u32))
+                .filter(|s| number_follows(whole, &base, s.value as u32))
                 .filter(|_| self.has_numbered_products(&base))
                 .map(|s| s.value as u32);
             let strength = match product_number {
@@ -723,8 +828,13 @@ impl<'kb> Resolver<'kb> {
     /// `digoxin magnesium`, it was dropped without a word). Each piece
     /// after a comma or semicolon is parsed on its own (`digoxin 0.25 mg,
     /// magnesium 400 mg daily`); its strength stays reported as not read.
+    /// The piece before the first comma counts too (`magnesium, then
+    /// tizanidine 4 mg nocte` had dropped the magnesium).
     fn add_listed_salt_drugs(&self, out: &mut Resolved, whole: &str) {
-        for piece in whole.split([',', ';']).skip(1) {
+        if !whole.contains([',', ';']) {
+            return;
+        }
+        for piece in whole.split([',', ';']) {
             let parsed = crate::parse::parse_med(piece);
             let Some(name) = parsed.ingredients.first().map(|part| part.name.as_str()) else {
                 continue;
@@ -805,6 +915,7 @@ impl<'kb> Resolver<'kb> {
                         None => out.ingredients.push(ResolvedIngredient {
                             drug,
                             strength: if single { strength.clone() } else { None },
+                            piece: None,
                         }),
                         // The same drug named again with another strength
                         // (`baclofen 30 mg mane and Lioresal 60 mg nocte`,
@@ -1257,6 +1368,138 @@ fn leading_count_words(words: &[&str]) -> usize {
     }
 }
 
+/// Whether a piece after the first writes, after a joining word, a dose
+/// with no name before it that may be an earlier drug's: its own drug was
+/// listed with no dose before it (`baclofen 30 mg tid and tizanidine and
+/// 60 mg hs`), or an earlier drug has a dose at a time of day the dose may
+/// complete (`baclofen 30 mg am, magnesium oxide 400 mg am, 60 mg pm`: its
+/// own piece gave the 60 mg to the magnesium, and the baclofen's 90 mg/day
+/// passed as 30). The text is then read whole, where such a dose is
+/// reported as not read. After a drug's daily dose or a schedule
+/// (`magnesium 400 mg daily and baclofen 50 mg mane and 50 mg nocte`) the
+/// dose is its own piece's drug's.
+fn dose_may_be_an_earlier_drugs(pieces: &[Resolved]) -> bool {
+    pieces.iter().enumerate().skip(1).any(|(at, piece)| {
+        crate::parse::before_bare_dose(&piece.med.input).is_some_and(|before| {
+            !before.contains(|c: char| c.is_ascii_digit())
+                || pieces[..at]
+                    .iter()
+                    .any(|p| crate::parse::has_dose_at_a_time(&p.med.input))
+        })
+    })
+}
+
+/// Gives each piece that wrote a dose but no schedule the schedule of the
+/// piece with the most doses a day (`baclofen 40 mg and tizanidine 4 mg
+/// tid`: the `tid` may be both drugs'; read as one dose, 120 mg/day of
+/// baclofen would pass): its frequency, its route when the piece wrote
+/// none, and its tablets a dose when more than one. A name listed with no
+/// dose takes none. Returns, per piece, whether it took another's.
+fn share_schedules(pieces: &mut [Resolved]) -> Vec<bool> {
+    let donor = pieces
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.med.frequency.is_some())
+        .max_by(|(_, a), (_, b)| {
+            let per_day = |p: &Resolved| p.med.doses_per_day.unwrap_or(0.0);
+            per_day(a).total_cmp(&per_day(b))
+        })
+        .map(|(at, p)| (at, p.med.clone()));
+    let Some((from, sig)) = donor else {
+        return vec![false; pieces.len()];
+    };
+    pieces
+        .iter_mut()
+        .enumerate()
+        .map(|(at, piece)| {
+            let med = &mut piece.med;
+            let dosed = med.units_per_dose.is_some()
+                || med.dose_ml.is_some()
+                || piece.ingredients.iter().any(|i| i.strength.is_some());
+            if at == from || med.frequency.is_some() || !dosed {
+                return false;
+            }
+            med.frequency.clone_from(&sig.frequency);
+            med.doses_per_day = sig.doses_per_day;
+            if med.route.is_none() {
+                med.route.clone_from(&sig.route);
+            }
+            if med.units_per_dose.is_none() && sig.units_per_dose.is_some_and(|u| u > 1.0) {
+                med.units_per_dose = sig.units_per_dose;
+            }
+            true
+        })
+        .collect()
+}
+
+/// One medication of its read pieces: the ingredients in order, each
+/// pointing at its piece, with every piece's names, unread words and the
+/// worst status. The whole text's route and schedule are the pieces' when
+/// they all agree.
+fn join_pieces(input: String, pieces: Vec<Resolved>, shared: &[bool]) -> Resolved {
+    fn agreed<T: PartialEq + Clone>(
+        pieces: &[Resolved],
+        field: impl Fn(&MedText) -> &Option<T>,
+    ) -> Option<T> {
+        let first = field(&pieces.first()?.med);
+        pieces
+            .iter()
+            .all(|p| field(&p.med) == first)
+            .then(|| first.clone())
+            .flatten()
+    }
+    let med = MedText {
+        input,
+        route: agreed(&pieces, |m| &m.route),
+        frequency: agreed(&pieces, |m| &m.frequency),
+        doses_per_day: agreed(&pieces, |m| &m.doses_per_day),
+        units_per_dose: agreed(&pieces, |m| &m.units_per_dose),
+        dose_ml: agreed(&pieces, |m| &m.dose_ml),
+        brand_hint: pieces.iter().find_map(|p| p.med.brand_hint.clone()),
+        ..MedText::default()
+    };
+    let rank = |status: Status| match status {
+        Status::Recognized => 0,
+        Status::Ambiguous => 1,
+        Status::Unrecognized => 2,
+    };
+    let mut out = Resolved::new(med);
+    for (at, (piece, &shared_sig)) in pieces.into_iter().zip(shared).enumerate() {
+        out.med
+            .ingredients
+            .extend(piece.med.ingredients.iter().cloned());
+        out.med.unparsed.extend(piece.med.unparsed.iter().cloned());
+        if rank(piece.status) > rank(out.status) {
+            out.status = piece.status;
+        }
+        out.matched_by = match (out.matched_by, piece.matched_by) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        out.ingredients
+            .extend(
+                piece
+                    .ingredients
+                    .into_iter()
+                    .map(|ingredient| ResolvedIngredient {
+                        piece: Some(at),
+                        ..ingredient
+                    }),
+            );
+        out.candidates.extend(piece.candidates);
+        out.suggestions.extend(piece.suggestions);
+        out.unresolved.extend(piece.unresolved);
+        out.ignored_words.extend(piece.ignored_words);
+        out.fuzzy.extend(piece.fuzzy);
+        out.pieces.push(Piece {
+            med: piece.med,
+            shared_sig,
+            status: piece.status,
+        });
+    }
+    out
+}
+
 /// Adds each of `drugs` not already among `out`'s ingredients, with no
 /// strength (a product's ingredients, a drug listed by name alone).
 fn add_drugs(out: &mut Resolved, drugs: Vec<DrugId>) {
@@ -1265,6 +1508,7 @@ fn add_drugs(out: &mut Resolved, drugs: Vec<DrugId>) {
             out.ingredients.push(ResolvedIngredient {
                 drug,
                 strength: None,
+                piece: None,
             });
         }
     }
@@ -1318,4 +1562,93 @@ fn is_count_word(word: &&str) -> bool {
 /// `Empirin #4`: No. 1 to 4 are codeine 7.5 to 60 mg).
 fn codeine_grade(n: u32) -> bool {
     (1..=4).contains(&n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::{KbSource, load};
+
+    fn resolved(text: &str) -> Resolved {
+        let kb = load(&KbSource::Embedded).expect("embedded KB");
+        Resolver::new(&kb).resolve(crate::parse::parse_med(text))
+    }
+
+    /// The frequency and doses a day read for `drug` in `med`.
+    fn schedule_of(kb_name: &str, med: &Resolved) -> (Option<String>, Option<f64>, bool) {
+        let kb = load(&KbSource::Embedded).expect("embedded KB");
+        let ingredient = med
+            .ingredients
+            .iter()
+            .find(|i| kb.drug_name(i.drug) == kb_name)
+            .unwrap_or_else(|| panic!("{kb_name} not in {med:?}"));
+        let sig = med.dose_text(ingredient);
+        (
+            sig.frequency.clone(),
+            sig.doses_per_day,
+            med.sig_may_be_anothers(ingredient),
+        )
+    }
+
+    #[test]
+    fn drugs_with_doses_of_their_own_keep_their_own_schedule_and_route() {
+        let med = resolved("baclofen 30 mg tid, tizanidine 8 mg qid");
+        assert_eq!(med.pieces.len(), 2);
+        assert_eq!(
+            schedule_of("baclofen", &med),
+            (Some("tid".to_owned()), Some(3.0), false)
+        );
+        assert_eq!(
+            schedule_of("tizanidine", &med),
+            (Some("qid".to_owned()), Some(4.0), false)
+        );
+        // The whole text has no one schedule.
+        assert_eq!(med.med.frequency, None);
+        let med = resolved("baclofen 500 mcg/day intrathecal, oxybutynin 5 mg po tid");
+        let kb = load(&KbSource::Embedded).expect("embedded KB");
+        let drug = |name: &str| kb.drug_by_name(name).expect("known drug");
+        assert_eq!(med.route_of(drug("baclofen")), Some("intrathecal"));
+        assert_eq!(med.route_of(drug("oxybutynin")), Some("oral"));
+        assert!(!med.reaches_gut(drug("baclofen")));
+    }
+
+    #[test]
+    fn a_piece_without_a_schedule_takes_the_one_with_the_most_doses() {
+        let med = resolved("baclofen 40 mg and tizanidine 4 mg tid");
+        assert_eq!(
+            schedule_of("baclofen", &med),
+            (Some("tid".to_owned()), Some(3.0), true)
+        );
+        assert_eq!(
+            schedule_of("tizanidine", &med),
+            (Some("tid".to_owned()), Some(3.0), false)
+        );
+        // A name listed without a dose takes none.
+        let med = resolved("baclofen 30 mg tid, tizanidine");
+        assert_eq!(schedule_of("tizanidine", &med), (None, None, false));
+    }
+
+    #[test]
+    fn a_dose_that_may_be_an_earlier_drugs_leaves_the_text_whole() {
+        for text in [
+            "baclofen 30 mg am, magnesium oxide 400 mg am, 60 mg pm",
+            "baclofen 30 mg mane, magnesium 400 mg at noon, 60 mg nocte",
+            "tizanidine 4 mg mane and baclofen 60 mg nocte and 40 mg mane",
+        ] {
+            let med = resolved(text);
+            assert!(med.pieces.is_empty(), "{text}: {med:?}");
+            assert!(!med.med.unparsed.is_empty(), "{text}: {med:?}");
+        }
+        // After a daily dose, the later doses are the later drug's own.
+        let med = resolved("magnesium 400 mg daily and baclofen 50 mg mane and 50 mg nocte");
+        assert_eq!(med.pieces.len(), 2);
+        assert!(med.med.unparsed.is_empty(), "{med:?}");
+    }
+
+    #[test]
+    fn the_same_drug_in_two_pieces_leaves_the_text_whole() {
+        let med = resolved("baclofen 30 mg mane and Lioresal 60 mg nocte");
+        assert!(med.pieces.is_empty(), "{med:?}");
+        assert_eq!(med.ingredients.len(), 1);
+    }
 }
