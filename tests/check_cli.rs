@@ -1977,14 +1977,14 @@ fn an_ambiguous_piece_of_a_list_is_named_and_the_rest_is_checked() {
         "--propose",
         "quinine",
         "--med",
-        "Tylenol 3 q6h prn, baclofen 30 mg qid",
+        "vitamin D 1000 units daily, baclofen 30 mg qid",
     ]);
     let titles: Vec<&str> = findings(&doc)
         .iter()
         .filter_map(|f| f["title"].as_str())
         .collect();
     assert!(
-        titles.contains(&"`Tylenol 3 q6h prn` is ambiguous and was not checked"),
+        titles.contains(&"`vitamin D 1000 units daily` is ambiguous and was not checked"),
         "{titles:?}"
     );
     assert!(
@@ -2011,6 +2011,24 @@ fn a_product_number_the_kb_does_not_know_and_a_salt_drug_listed_first_are_report
     assert_eq!(
         ingredients(med(&doc, 0)),
         ["tizanidine", "magnesium"],
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_numbered_product_with_a_schedule_in_a_list_is_the_product() {
+    // Read on its own, `Tylenol 3 q6h prn` is ambiguous (3 tablets?); in a
+    // list it is Tylenol #3, as it was when the list was read as one text:
+    // the codeine and its major interaction had gone unchecked.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "gabapentin 300 mg tid, Tylenol 3 q6h prn",
+    ]);
+    assert_eq!(med(&doc, 0)["status"], "recognized", "{doc}");
+    assert!(
+        finding(&doc, "interaction", &["baclofen", "codeine"]).is_some(),
         "{doc}"
     );
 }

@@ -943,3 +943,47 @@ fn a_dose_that_may_be_an_earlier_drugs_is_reported_not_given_to_the_nearest() {
         assert!(listed(sig).contains(&want), "{sig}: {:?}", listed(sig));
     }
 }
+
+#[test]
+fn a_drug_joined_by_with_after_a_dose_keeps_its_own_dose() {
+    // `with` joined the doses into one: tizanidine 64 mg, and the
+    // magnesium took baclofen's 100 mg/day, which passed unchecked.
+    assert_listed_above(
+        "magnesium 400 mg daily with baclofen 50 mg mane and 50 mg nocte",
+        "baclofen 100 mg/day",
+    );
+    assert_listed_above(
+        "baclofen 30 mg tid with tizanidine 8 mg qid",
+        "baclofen 90 mg/day",
+    );
+    assert!(listed("tizanidine 4 mg mane with baclofen 60 mg nocte").is_empty());
+    // `with` before a word that is no drug joins nothing.
+    assert_listed_above("baclofen 30 mg tid with meals", "baclofen 90 mg/day");
+}
+
+#[test]
+fn session_15_review_1_regressions_later_doses_each_and_shared_volumes() {
+    // A dose after a later drug's own schedule may be an earlier drug's:
+    // the text is read whole (it had been added to the magnesium, and the
+    // baclofen's 90 mg/day passed without a word).
+    for sig in [
+        "baclofen 30 mg mane, magnesium oxide 400 mg daily, also 60 mg nocte",
+        "baclofen 30 mg q.a.m., magnesium 400 mg daily, 60 mg q.h.s.",
+        "baclofen 30 milligrams mane, magnesium oxide 400 mg daily, 60 milligrams nocte",
+        "baclofen 30 mg mane, magnesium oxide 400 mg daily, two tabs nocte",
+        "baclofen 30 mg mane, magnesium oxide 400 mg daily, 1½ tabs nocte",
+    ] {
+        assert_listed_above(sig, "baclofen");
+    }
+    // `each`, `both`: the count is every drug's.
+    assert_listed_above(
+        "baclofen 20 mg tid and tizanidine 4 mg, 2 tabs each",
+        "baclofen 120 mg/day",
+    );
+    // A volume that takes another piece's schedule is the dose, not the
+    // bottle (it was "not checked: written in mg/ml").
+    assert_listed_above(
+        "tizanidine 4 mg qid, Fleqsuvy 5 mg/mL 5 mL",
+        "baclofen 100 mg/day",
+    );
+}

@@ -4,7 +4,10 @@
 pub mod med;
 mod sig;
 
-pub use sig::{before_bare_dose, has_dose_at_a_time};
+pub use sig::{
+    before_bare_dose, dose_after_schedule, first_schedule_is_a_time, has_dose_at_a_time,
+    names_several,
+};
 
 pub use med::{
     DRUG_MARK, IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, parse_med_marked,

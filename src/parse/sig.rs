@@ -457,12 +457,64 @@ pub fn before_bare_dose(text: &str) -> Option<String> {
     Some(lower)
 }
 
-/// A dose at the start of a text: a number and a mass or a tablet count.
-static BARE_DOSE: LazyLock<Regex> = LazyLock::new(|| {
+/// Whether `text` writes a dose after its first schedule or time word
+/// (`400 mg daily, also 60 mg nocte`, `400 mg daily, two tabs nocte`,
+/// `400 mg q.a.m. / 2 x 30 mg q.h.s.`): a dose at another time, which in a
+/// list may be another drug's.
+pub fn dose_after_schedule(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    SCHEDULE_WORD
+        .find(&lower)
+        .is_some_and(|first| QUANTITY.is_match(&lower[first.end()..]))
+}
+
+/// Whether the first schedule word `text` writes is a time of day (`50 mg
+/// mane and 50 mg nocte`), not `daily` or a number of doses: a dose at
+/// another time after it completes the day.
+pub fn first_schedule_is_a_time(text: &str) -> bool {
+    SCHEDULE_WORD
+        .find(&text.to_lowercase())
+        .is_some_and(|first| {
+            let word: String = first
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect();
+            [
+                "mane", "nocte", "am", "pm", "morning", "evening", "night", "nightly", "noon",
+                "midday", "bedtime", "hs", "qhs", "qam", "qpm",
+            ]
+            .contains(&word.as_str())
+        })
+}
+
+/// Whether `text` has a word that speaks of several drugs at once (`2 tabs
+/// each`, `both tid`, `all po`).
+pub fn names_several(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| ["each", "both", "all"].contains(&w.to_lowercase().as_str()))
+}
+
+/// A schedule or time-of-day word (dots and spaces in abbreviations
+/// allowed: `q.a.m.`, `t.i.d.`).
+static SCHEDULE_WORD: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^ *[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)? *(?:mg|mcg|g|units?|tabs?|tablets?|caps?|capsules?)(?-u:\b)",
+        r"(?-u:\b)(?:daily|qd|od|o\.d\.|b\.?i\.?d|bd|t\.?i\.?d|tds|q\.?i\.?d|qds|q\.? ?[0-9]+ ?h(?:rs?|ours?)?|q\.?a\.?m|q\.?p\.?m|q\.?h\.?s|hs|mane|nocte|am|pm|morning|evening|night|nightly|noon|midday|bedtime|weekly|prn|once|twice|times)(?-u:\b)",
     )
 });
+
+/// A dose: a number, a number word or a Roman count, and a mass, volume or
+/// count unit (`60 mg`, `two tabs`, `ii tabs`, `sixty mg`, `one more
+/// tab`).
+static QUANTITY: LazyLock<Regex> =
+    LazyLock::new(|| compile(&format!(r"(?:^|[^0-9a-z.]){DOSE_WORDS}")));
+
+/// A number (digits, a fraction, a number word or a Roman count), maybe
+/// `more`, and a mass, volume or count unit.
+const DOSE_WORDS: &str = r"(?:[0-9]+(?:\.[0-9]+)?(?: ?½| [0-9]/[0-9])?|½|[0-9]/[0-9]|one|two|three|four|five|six|half|a|an|i|ii|iii|iv|[a-z]+ty(?:-[a-z]+)?)(?: (?:more|further|extra|additional))? ?(?:mg|mcg|g|milligrams?|micrograms?|grams?|units?|iu|ml|tabs?|tablets?|caps?|capsules?)(?-u:\b)";
+
+/// A dose at the start of a text: a number and a mass or a tablet count.
+static BARE_DOSE: LazyLock<Regex> = LazyLock::new(|| compile(&format!(r"^ *{DOSE_WORDS}")));
 
 /// `i`, `ii` or `iii` as a count of tablets (`ii tds`, `tab ii po tid`):
 /// only beside a dose-unit word or before a schedule or route word, as

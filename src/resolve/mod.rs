@@ -467,7 +467,7 @@ impl<'kb> Resolver<'kb> {
     pub fn resolve(&self, med: MedText) -> Resolved {
         match self.mark_joined_drugs(&med.input) {
             Some(marked) => self.resolve_pieces(med.input, &marked),
-            None => self.resolve_whole(med),
+            None => self.resolve_whole(med, false),
         }
     }
 
@@ -479,7 +479,7 @@ impl<'kb> Resolver<'kb> {
     fn resolve_pieces(&self, input: String, marked: &str) -> Resolved {
         let mut pieces: Vec<Resolved> = marked
             .split(crate::parse::DRUG_MARK)
-            .map(|piece| self.resolve_whole(crate::parse::parse_med(piece.trim())))
+            .map(|piece| self.resolve_whole(crate::parse::parse_med(piece.trim()), true))
             .collect();
         let mut drugs: Vec<DrugId> = pieces
             .iter()
@@ -493,21 +493,23 @@ impl<'kb> Resolver<'kb> {
                 input,
                 ..crate::parse::parse_med_marked(marked)
             };
-            return self.resolve_whole(whole);
+            return self.resolve_whole(whole, false);
         }
         let shared = share_schedules(&mut pieces);
         join_pieces(input, pieces, &shared)
     }
 
-    /// Resolves a text read as one medication (one schedule and route).
-    fn resolve_whole(&self, med: MedText) -> Resolved {
+    /// Resolves a text read as one medication (one schedule and route);
+    /// `in_list` when it is a piece of a list of drugs (see
+    /// [`Resolver::numbered_name_then_sig`]).
+    fn resolve_whole(&self, med: MedText, in_list: bool) -> Resolved {
         let input = crate::parse::without_list_number(&med.input);
         let whole = match input.find('[') {
             Some(bracket) => &input[..bracket],
             None => input,
         };
         let first = numbered_first(&med.input, whole);
-        let mut out = self.read_names(med.clone(), whole);
+        let mut out = self.read_names(med.clone(), whole, in_list);
         // `#4 Tylenol`: a list number, or Tylenol #4 written the other way
         // round? Only a name the KB has numbered products of makes it matter.
         if let Some((base, number)) = first
@@ -521,7 +523,7 @@ impl<'kb> Resolver<'kb> {
 
     /// Reads the names of `med`, whose text without a list number and a
     /// bracketed brand is `whole`.
-    fn read_names(&self, med: MedText, whole: &str) -> Resolved {
+    fn read_names(&self, med: MedText, whole: &str, in_list: bool) -> Resolved {
         let mut out = Resolved::new(med.clone());
         // A whole input that is itself a known name ("Tylenol #3", "milk of
         // magnesia") wins over splitting it into name, strength and form.
@@ -534,7 +536,7 @@ impl<'kb> Resolver<'kb> {
             self.apply(&mut out, whole.trim(), outcome, None, &mut ambiguous);
             return out;
         }
-        if let Some(numbered) = self.numbered_name_then_sig(whole, &med) {
+        if let Some(numbered) = self.numbered_name_then_sig(whole, &med, in_list) {
             return numbered;
         }
         let mut ambiguous = false;
@@ -631,7 +633,12 @@ impl<'kb> Resolver<'kb> {
     /// (`Tylenol #3 1 tab q4h` lost its codeine). The longest such leading
     /// name wins; the words after it are read as the sig, and any name left
     /// in them is reported.
-    fn numbered_name_then_sig(&self, whole: &str, med: &MedText) -> Option<Resolved> {
+    fn numbered_name_then_sig(
+        &self,
+        whole: &str,
+        med: &MedText,
+        in_list: bool,
+    ) -> Option<Resolved> {
         // Several ingredients (`vitamin B12 1000 mcg / folic acid 1 mg`) are
         // read part by part.
         if whole.contains(" / ") {
@@ -649,7 +656,10 @@ impl<'kb> Resolver<'kb> {
             .find_map(|lead| Some((lead, self.numbered_name_at(&all, lead)?)))?;
         // `Tylenol 2 q6h`: the product `Tylenol 2`, or two `Tylenol`? Only
         // `#2` or `No. 2` says which; a bare number with a sig after it is
-        // said to be ambiguous rather than guessed either way.
+        // said to be ambiguous rather than guessed either way. In a list of
+        // drugs (`gabapentin 300 mg tid, Tylenol 3 q6h prn`) it is the
+        // product, as a bare number after a name in a list is: read as
+        // ambiguous, the codeine and its interactions went unchecked.
         let last = name.rsplit(' ').next().unwrap_or("");
         // A count or strength right after it (`Tylenol 3 1 tab`, `Tylenol 3
         // 300/30 mg`) or before it (`2 tabs Tylenol 3`, `1–2 tabs`) says
@@ -657,6 +667,7 @@ impl<'kb> Resolver<'kb> {
         let counted_after = rest.starts_with(|c: char| c.is_ascii_digit());
         let counted_before = all[..lead].iter().any(is_count_word);
         if last.chars().all(|c| c.is_ascii_digit())
+            && !in_list
             && !counted_after
             && !counted_before
             && let Some(without) = name.rsplit_once(' ').map(|(base, _)| base)
@@ -728,10 +739,11 @@ impl<'kb> Resolver<'kb> {
     }
 
     /// `magnesium 400 mg daily and baclofen 100 mg daily`, `digoxin 0.25
-    /// mg, magnesium 400 mg`: where a joining word or a comma after a dose
-    /// is followed by a drug the KB knows that no word before it names, the
-    /// text is marked ([`crate::parse::DRUG_MARK`]) for the parser to cut
-    /// the sig there and keep each drug's doses its own. A joining word
+    /// mg, magnesium 400 mg`, `tizanidine 4 mg mane with baclofen 60 mg
+    /// nocte`: where a joining word or a comma after a dose is followed by
+    /// a drug the KB knows that no word before it names, the text is marked
+    /// ([`crate::parse::DRUG_MARK`]) to be read piece by piece, each drug
+    /// with its own doses (see [`Resolver::resolve`]). A joining word
     /// before any other word (`25 mg, total 100 mg/day`, `30 mg mane and
     /// now 60 mg nocte`) or before the same drug again (`baclofen 30 mg mane
     /// and Lioresal 60 mg nocte`) joins one drug's doses. `None` when
@@ -752,7 +764,7 @@ impl<'kb> Resolver<'kb> {
                 _ => Vec::new(),
             }
         };
-        let joiners = [",", ";", " and ", " + ", " & ", " plus "];
+        let joiners = [",", ";", " and ", " + ", " & ", " plus ", " with "];
         let mut cuts: Vec<(usize, usize)> = joiners
             .iter()
             .flat_map(|j| lower.match_indices(j).map(|(at, j)| (at, at + j.len())))
@@ -1368,24 +1380,33 @@ fn leading_count_words(words: &[&str]) -> usize {
     }
 }
 
-/// Whether a piece after the first writes, after a joining word, a dose
-/// with no name before it that may be an earlier drug's: its own drug was
-/// listed with no dose before it (`baclofen 30 mg tid and tizanidine and
-/// 60 mg hs`), or an earlier drug has a dose at a time of day the dose may
-/// complete (`baclofen 30 mg am, magnesium oxide 400 mg am, 60 mg pm`: its
-/// own piece gave the 60 mg to the magnesium, and the baclofen's 90 mg/day
-/// passed as 30). The text is then read whole, where such a dose is
-/// reported as not read. After a drug's daily dose or a schedule
-/// (`magnesium 400 mg daily and baclofen 50 mg mane and 50 mg nocte`) the
-/// dose is its own piece's drug's.
+/// Whether a piece after the first writes a dose that may be an earlier
+/// drug's: a dose after its own schedule (`magnesium oxide 400 mg daily,
+/// also 60 mg nocte`, `..., two tabs nocte`: its own piece gave it to the
+/// magnesium, and the baclofen's 90 mg/day passed as 30), a word that
+/// speaks of several drugs (`2 tabs each`, `both tid`), or, after a
+/// joining word, a dose with no name before it when its own drug was
+/// listed with no dose (`baclofen 30 mg tid and tizanidine and 60 mg hs`)
+/// or an earlier drug has a dose at a time of day the dose may complete
+/// (`baclofen 30 mg am, magnesium oxide 400 mg am, 60 mg pm`). The text is
+/// then read whole, where such a dose is reported as not read. A dose
+/// after a piece's own time of day is its own when no earlier drug has a
+/// dose at a time of day (`magnesium 400 mg daily and baclofen 50 mg mane
+/// and 50 mg nocte` is baclofen 100 mg/day).
 fn dose_may_be_an_earlier_drugs(pieces: &[Resolved]) -> bool {
     pieces.iter().enumerate().skip(1).any(|(at, piece)| {
-        crate::parse::before_bare_dose(&piece.med.input).is_some_and(|before| {
-            !before.contains(|c: char| c.is_ascii_digit())
-                || pieces[..at]
-                    .iter()
-                    .any(|p| crate::parse::has_dose_at_a_time(&p.med.input))
-        })
+        let text = &piece.med.input;
+        let earlier_at_a_time = pieces[..at]
+            .iter()
+            .any(|p| crate::parse::has_dose_at_a_time(&p.med.input));
+        // `baclofen 50 mg mane and 50 mg nocte` after a daily dose: the
+        // later dose completes the piece's own day.
+        let own_times = crate::parse::first_schedule_is_a_time(text) && !earlier_at_a_time;
+        (crate::parse::dose_after_schedule(text) && !own_times)
+            || crate::parse::names_several(text)
+            || crate::parse::before_bare_dose(text).is_some_and(|before| {
+                !before.contains(|c: char| c.is_ascii_digit()) || earlier_at_a_time
+            })
     })
 }
 
@@ -1421,6 +1442,14 @@ fn share_schedules(pieces: &mut [Resolved]) -> Vec<bool> {
             }
             med.frequency.clone_from(&sig.frequency);
             med.doses_per_day = sig.doses_per_day;
+            // A volume with a schedule is the dose (`Fleqsuvy 5 mg/mL 5 mL`
+            // before `qid`); alone, it was read as the bottle.
+            if med.dose_ml.is_none()
+                && let Some(frequency) = &sig.frequency
+            {
+                let with_schedule = format!("{} {}", med.input, frequency.replace(" + ", " and "));
+                med.dose_ml = crate::parse::parse_med(&with_schedule).dose_ml;
+            }
             if med.route.is_none() {
                 med.route.clone_from(&sig.route);
             }
