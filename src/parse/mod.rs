@@ -5,8 +5,7 @@ pub mod med;
 mod sig;
 
 pub use sig::{
-    before_bare_dose, dose_after_schedule, first_schedule_is_a_time, has_dose_at_a_time,
-    names_several,
+    BareDose, bare_dose_after_join, dose_after_schedule, has_dose_at_a_time, names_several,
 };
 
 pub use med::{

@@ -443,50 +443,70 @@ pub fn has_dose_at_a_time(text: &str) -> bool {
         .any(|c| !c[0].ends_with("daily"))
 }
 
-/// The words before the first dose with no name before it that `text`
-/// writes after a joining word (`magnesium 400 mg am, 60 mg pm`: up to
-/// `60`), lowercase, if it writes one.
-pub fn before_bare_dose(text: &str) -> Option<String> {
+/// A dose with no name before it, written after a joining word
+/// (`magnesium 400 mg am, 60 mg pm`, `metoprolol 25 mg, 0.5 tab bid`).
+#[derive(Debug, PartialEq)]
+pub struct BareDose {
+    /// The words before it, lowercase.
+    pub before: String,
+    /// Whether it is an amount (`60 mg`) rather than a count of tablets or
+    /// a volume of the drug's solution (`25 mL`).
+    pub mass: bool,
+}
+
+/// The first dose with no name before it that `text` writes after a
+/// joining word, if it writes one.
+pub fn bare_dose_after_join(text: &str) -> Option<BareDose> {
     let mut lower = text.to_lowercase();
-    let at = [",", ";", " and ", " then ", " + ", " & ", " plus "]
+    let (at, dose) = [",", ";", " and ", " then ", " + ", " & ", " plus "]
         .iter()
         .flat_map(|j| lower.match_indices(j).map(|(at, j)| at + j.len()))
-        .filter(|&end| BARE_DOSE.is_match(&lower[end..]))
-        .min()?;
+        .filter_map(|end| {
+            BARE_DOSE
+                .find(&lower[end..])
+                .map(|m| (end, m.as_str().to_owned()))
+        })
+        .min_by_key(|(end, _)| *end)?;
+    let mass = !["tab", "cap", "ml", "pill"]
+        .iter()
+        .any(|count| dose.contains(count));
     lower.truncate(at);
-    Some(lower)
+    Some(BareDose {
+        before: lower,
+        mass,
+    })
 }
 
-/// Whether `text` writes a dose after its first schedule or time word
-/// (`400 mg daily, also 60 mg nocte`, `400 mg daily, two tabs nocte`,
-/// `400 mg q.a.m. / 2 x 30 mg q.h.s.`): a dose at another time, which in a
-/// list may be another drug's.
+/// Whether `text` writes a number after its first schedule or time word
+/// (`400 mg daily, also 60 mg nocte`, `400 mg daily, two tabs nocte`, `...,
+/// 60 nocte`, `400 mg q.a.m. / 2 x 30 mg q.h.s.`): a dose at another time,
+/// which in a list may be another drug's (or a duration, `x 7 days`: the
+/// text is then read whole, which costs nothing but the piece reading).
 pub fn dose_after_schedule(text: &str) -> bool {
     let lower = text.to_lowercase();
-    SCHEDULE_WORD
-        .find(&lower)
-        .is_some_and(|first| QUANTITY.is_match(&lower[first.end()..]))
+    SCHEDULE_WORD.find(&lower).is_some_and(|first| {
+        // A duration or a ceiling (`x 7 days`, `max 4 doses/day`) is no dose.
+        let rest = DURATION.replace_all(&lower[first.end()..], " ");
+        rest.contains(|c: char| c.is_ascii_digit())
+            || QUANTITY.is_match(&rest)
+            || NUMBER_NAME.is_match(&rest)
+    })
 }
 
-/// Whether the first schedule word `text` writes is a time of day (`50 mg
-/// mane and 50 mg nocte`), not `daily` or a number of doses: a dose at
-/// another time after it completes the day.
-pub fn first_schedule_is_a_time(text: &str) -> bool {
-    SCHEDULE_WORD
-        .find(&text.to_lowercase())
-        .is_some_and(|first| {
-            let word: String = first
-                .as_str()
-                .chars()
-                .filter(char::is_ascii_alphabetic)
-                .collect();
-            [
-                "mane", "nocte", "am", "pm", "morning", "evening", "night", "nightly", "noon",
-                "midday", "bedtime", "hs", "qhs", "qam", "qpm",
-            ]
-            .contains(&word.as_str())
-        })
-}
+/// A number of days, weeks, doses or hours (`x 7 days`, `4 doses/day`,
+/// `q6h`), which says how long or how often, not how much.
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?:q ?)?[0-9]+ ?(?:days?|d|weeks?|wks?|months?|doses?|times|refills?|hours?|hrs?|h)(?-u:\b)",
+    )
+});
+
+/// A number written as a word.
+static NUMBER_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|[a-z]+ty|[a-z]+teen)(?-u:\b)",
+    )
+});
 
 /// Whether `text` has a word that speaks of several drugs at once (`2 tabs
 /// each`, `both tid`, `all po`).
@@ -609,17 +629,43 @@ mod tests {
         // A daily dose or a schedule is a whole day.
         assert!(!has_dose_at_a_time("magnesium 400 mg daily"));
         assert!(!has_dose_at_a_time("baclofen 30 mg tid"));
+        let bare = |before: &str, mass: bool| {
+            Some(BareDose {
+                before: before.to_owned(),
+                mass,
+            })
+        };
         assert_eq!(
-            before_bare_dose("magnesium oxide 400 mg am, 60 mg pm").as_deref(),
-            Some("magnesium oxide 400 mg am,")
+            bare_dose_after_join("magnesium oxide 400 mg am, 60 mg pm"),
+            bare("magnesium oxide 400 mg am,", true)
         );
         assert_eq!(
-            before_bare_dose("tizanidine and magnesium and 60 mg hs").as_deref(),
-            Some("tizanidine and magnesium and ")
+            bare_dose_after_join("tizanidine and magnesium and two tabs hs"),
+            bare("tizanidine and magnesium and ", false)
         );
         // A count after a comma is a dose too; words are not.
-        assert!(before_bare_dose("Metoprolol 25 MG Oral Tablet, 0.5 tab bid").is_some());
-        assert_eq!(before_bare_dose("magnesium 400 mg daily, with food"), None);
-        assert_eq!(before_bare_dose("baclofen 30 mg tid, 2 weeks"), None);
+        assert_eq!(
+            bare_dose_after_join("Metoprolol 25 MG Oral Tablet, 0.5 tab bid"),
+            bare("metoprolol 25 mg oral tablet,", false)
+        );
+        assert_eq!(
+            bare_dose_after_join("magnesium 400 mg daily, with food"),
+            None
+        );
+        assert_eq!(bare_dose_after_join("baclofen 30 mg tid, 2 weeks"), None);
+        // After the first schedule word, any number may be another dose.
+        assert!(dose_after_schedule(
+            "magnesium oxide 400 mg daily, 60 nocte"
+        ));
+        assert!(dose_after_schedule(
+            "magnesium oxide 400 mg daily, eight tabs nocte"
+        ));
+        assert!(!dose_after_schedule(
+            "Metoprolol 25 MG Oral Tablet, 0.5 tab bid"
+        ));
+        assert!(!dose_after_schedule("doxycycline 100 mg bid x 7 days"));
+        assert!(!dose_after_schedule(
+            "baclofen 30 mg prn, max 4 doses/day q6h"
+        ));
     }
 }

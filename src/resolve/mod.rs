@@ -1385,27 +1385,29 @@ fn leading_count_words(words: &[&str]) -> usize {
 /// also 60 mg nocte`, `..., two tabs nocte`: its own piece gave it to the
 /// magnesium, and the baclofen's 90 mg/day passed as 30), a word that
 /// speaks of several drugs (`2 tabs each`, `both tid`), or, after a
-/// joining word, a dose with no name before it when its own drug was
-/// listed with no dose (`baclofen 30 mg tid and tizanidine and 60 mg hs`)
-/// or an earlier drug has a dose at a time of day the dose may complete
-/// (`baclofen 30 mg am, magnesium oxide 400 mg am, 60 mg pm`). The text is
-/// then read whole, where such a dose is reported as not read. A dose
-/// after a piece's own time of day is its own when no earlier drug has a
-/// dose at a time of day (`magnesium 400 mg daily and baclofen 50 mg mane
-/// and 50 mg nocte` is baclofen 100 mg/day).
+/// joining word, an amount with no name before it (`doxycycline 100 mg,
+/// 324 mg qhs` after quinine), or a tablet count with no name before it
+/// when its own drug was listed with no dose (`baclofen 30 mg tid and
+/// tizanidine and 2 tabs hs`) or an earlier drug has a dose at a time of
+/// day the count may complete. A count after a drug's own strength is its
+/// own (`Metoprolol 25 MG Oral Tablet, 0.5 tab bid`). The text is
+/// then read whole, where such a dose is reported as not read. Even a dose
+/// that looks like the rest of the piece's own day (`magnesium 400 mg
+/// daily and baclofen 50 mg mane and 50 mg nocte`) is not given to it on a
+/// guess: `orphenadrine 100 mg daily, tizanidine 4 mg mane, 200 mg nocte`
+/// had become tizanidine 204 mg, and orphenadrine's 300 mg/day passed.
 fn dose_may_be_an_earlier_drugs(pieces: &[Resolved]) -> bool {
     pieces.iter().enumerate().skip(1).any(|(at, piece)| {
         let text = &piece.med.input;
         let earlier_at_a_time = pieces[..at]
             .iter()
             .any(|p| crate::parse::has_dose_at_a_time(&p.med.input));
-        // `baclofen 50 mg mane and 50 mg nocte` after a daily dose: the
-        // later dose completes the piece's own day.
-        let own_times = crate::parse::first_schedule_is_a_time(text) && !earlier_at_a_time;
-        (crate::parse::dose_after_schedule(text) && !own_times)
+        crate::parse::dose_after_schedule(text)
             || crate::parse::names_several(text)
-            || crate::parse::before_bare_dose(text).is_some_and(|before| {
-                !before.contains(|c: char| c.is_ascii_digit()) || earlier_at_a_time
+            || crate::parse::bare_dose_after_join(text).is_some_and(|bare| {
+                bare.mass
+                    || !bare.before.contains(|c: char| c.is_ascii_digit())
+                    || earlier_at_a_time
             })
     })
 }
@@ -1668,8 +1670,11 @@ mod tests {
             assert!(med.pieces.is_empty(), "{text}: {med:?}");
             assert!(!med.med.unparsed.is_empty(), "{text}: {med:?}");
         }
-        // After a daily dose, the later doses are the later drug's own.
+        // Even doses that look like the rest of the later drug's day.
         let med = resolved("magnesium 400 mg daily and baclofen 50 mg mane and 50 mg nocte");
+        assert!(med.pieces.is_empty(), "{med:?}");
+        // A piece with one dose of its own is a piece.
+        let med = resolved("magnesium 400 mg daily and baclofen 50 mg nocte");
         assert_eq!(med.pieces.len(), 2);
         assert!(med.med.unparsed.is_empty(), "{med:?}");
     }
