@@ -1026,3 +1026,33 @@ fn session_15_review_2_regressions_amounts_after_a_comma_and_durations() {
         "baclofen 100 mg/day",
     );
 }
+
+#[test]
+fn numbered_lines_sentences_and_names_listed_between_doses_keep_each_drugs_dose() {
+    // Lines of a pasted numbered list, and sentences, are drugs of their
+    // own: every strength but the first had been lost (never checked).
+    for sig in [
+        "1) tizanidine 4 mg tid 2) baclofen 25 mg qid",
+        "1. baclofen 25 mg qid 2. tizanidine 4 mg tid",
+        "baclofen 25 mg qid. tizanidine 4 mg tid",
+        "magnesium 400 mg, then baclofen 25 mg qid",
+    ] {
+        assert_listed_above(sig, "baclofen 100 mg/day");
+    }
+    // A numbered line does not take another line's schedule.
+    assert!(listed("1. oxycodone 5 mg q4h prn 2. baclofen 30 mg 3. lorazepam 1 mg qhs").is_empty());
+    // A name listed with no dose between a drug's strength and a later
+    // dose: the strength stays the drug's it follows (baclofen's had been
+    // dropped, and its 90 mg/day went unchecked) ...
+    assert_listed_above("baclofen 30 mg tid, tizanidine, 4 mg qhs", "baclofen");
+    // ... and is not given to a drug named after it (a false 1600 mg/day).
+    let titles = listed("magnesium 400 mg, baclofen, 30 mg qid");
+    assert!(!titles.iter().any(|t| t.contains("is above")), "{titles:?}");
+    // A hyphenated name joins as any other (co-codamol's 2 tablets were
+    // the baclofen's too: 160 mg/day).
+    assert!(
+        listed("baclofen 20 mg qid, co-codamol 30/500 2 tabs qid")
+            .iter()
+            .all(|t| !t.contains("is above"))
+    );
+}

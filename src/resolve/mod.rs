@@ -456,6 +456,38 @@ impl<'kb> Resolver<'kb> {
         }
     }
 
+    /// The one drug named by a word of `name` that `strength` is written
+    /// right after in `whole` (`baclofen 30 mg` in `baclofen 30 mg tid,
+    /// tizanidine`).
+    fn drug_written_before(&self, whole: &str, name: &str, strength: &Strength) -> Option<DrugId> {
+        let number = crate::parse::trim_number(strength.value);
+        let lower = whole.to_lowercase();
+        name.split(' ').find_map(|word| {
+            let follows = lower.match_indices(word).any(|(at, _)| {
+                let starts_word = lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                let rest = lower[at + word.len()..].trim_start();
+                starts_word
+                    && rest.starts_with(&number)
+                    && !rest[number.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            });
+            if !follows {
+                return None;
+            }
+            match self.kb.lookup(word) {
+                Some(target) if !matches!(target, NameTarget::Class(_)) => {
+                    match self.target_drugs(target).as_slice() {
+                        [only] => Some(*only),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        })
+    }
+
     /// The knowledge base this resolver reads.
     pub fn kb(&self) -> &'kb KbIndex {
         self.kb
@@ -466,7 +498,7 @@ impl<'kb> Resolver<'kb> {
     /// piece ([`Piece`]).
     pub fn resolve(&self, med: MedText) -> Resolved {
         match self.mark_joined_drugs(&med.input) {
-            Some(marked) => self.resolve_pieces(med.input, &marked),
+            Some((marked, items)) => self.resolve_pieces(med.input, &marked, &items),
             None => self.resolve_whole(med, false),
         }
     }
@@ -476,7 +508,9 @@ impl<'kb> Resolver<'kb> {
     /// whole instead (one sig) when two pieces name the same drug (one
     /// medication holds a drug once), or when a dose in a piece may be an
     /// earlier drug's (see [`dose_may_be_an_earlier_drugs`]).
-    fn resolve_pieces(&self, input: String, marked: &str) -> Resolved {
+    /// `new_items[i]` says whether the `i`-th mark starts an item of its
+    /// own (a numbered line, a sentence).
+    fn resolve_pieces(&self, input: String, marked: &str, new_items: &[bool]) -> Resolved {
         let mut pieces: Vec<Resolved> = marked
             .split(crate::parse::DRUG_MARK)
             .map(|piece| self.resolve_whole(crate::parse::parse_med(piece.trim()), true))
@@ -495,7 +529,13 @@ impl<'kb> Resolver<'kb> {
             };
             return self.resolve_whole(whole, false);
         }
-        let shared = share_schedules(&mut pieces);
+        let items: Vec<usize> = std::iter::once(0)
+            .chain(new_items.iter().scan(0, |item, &new| {
+                *item += usize::from(new);
+                Some(*item)
+            }))
+            .collect();
+        let shared = share_schedules(&mut pieces, &items);
         join_pieces(input, pieces, &shared)
     }
 
@@ -601,13 +641,40 @@ impl<'kb> Resolver<'kb> {
                 .filter(|s| number_follows(whole, &base, s.value as u32))
                 .filter(|_| self.has_numbered_products(&base))
                 .map(|s| s.value as u32);
-            let strength = match product_number {
-                Some(_) => None,
-                None => part.strength.clone(),
+            // Names listed with commas between them are read as one name
+            // (`baclofen 30 mg tid, tizanidine, 4 mg qhs` as `baclofen
+            // tizanidine`, 30 mg): a strength written right after one of
+            // them is that drug's. Given to the whole name it was dropped (baclofen's 90
+            // mg/day went unchecked) or given to another drug (`magnesium
+            // 400 mg, baclofen, 30 mg qid` as baclofen 400 mg). A strength
+            // written after none (a day's doses added up) is read as before.
+            let listed = part
+                .strength
+                .as_ref()
+                .filter(|_| product_number.is_none() && spans_a_list(whole, &base))
+                .and_then(|s| Some((s.clone(), self.drug_written_before(whole, &base, s)?)));
+            let strength = match (product_number, &listed) {
+                (None, None) => part.strength.clone(),
+                _ => None,
             };
             self.apply(&mut out, &part.name, outcome, strength, &mut ambiguous);
             if let Some(number) = product_number {
                 self.apply_product_number(&mut out, &base, number);
+            }
+            if let Some((written, owner)) = listed {
+                match out.ingredients.iter_mut().find(|i| i.drug == owner) {
+                    Some(ingredient) if ingredient.strength.is_none() => {
+                        ingredient.strength = Some(written);
+                    }
+                    Some(_) => out.med.unparsed.push(written.as_written()),
+                    // A salt word read as the salt of the next name
+                    // (`magnesium 400 mg, co-codamol`): the drug it names.
+                    None => out.ingredients.push(ResolvedIngredient {
+                        drug: owner,
+                        strength: Some(written),
+                        piece: None,
+                    }),
+                }
             }
         }
         for (base, number) in product_numbers(whole) {
@@ -748,13 +815,13 @@ impl<'kb> Resolver<'kb> {
     /// now 60 mg nocte`) or before the same drug again (`baclofen 30 mg mane
     /// and Lioresal 60 mg nocte`) joins one drug's doses. `None` when
     /// nothing is marked.
-    fn mark_joined_drugs(&self, input: &str) -> Option<String> {
+    fn mark_joined_drugs(&self, input: &str) -> Option<(String, Vec<bool>)> {
         let lower = input.to_lowercase();
         if lower.len() != input.len() {
             return None;
         }
         let drugs_of = |word: &str| -> Vec<DrugId> {
-            if word.len() < 3 || !word.chars().all(char::is_alphabetic) {
+            if word.len() < 3 || !word.chars().all(|c| c.is_alphabetic() || c == '-') {
                 return Vec::new();
             }
             match self.kb.lookup(word) {
@@ -764,11 +831,35 @@ impl<'kb> Resolver<'kb> {
                 _ => Vec::new(),
             }
         };
-        let joiners = [",", ";", " and ", " + ", " & ", " plus ", " with "];
-        let mut cuts: Vec<(usize, usize)> = joiners
+        let listing = [",", ";", " and ", " + ", " & ", " plus ", " with "];
+        // A full stop joins a sentence naming another drug (`baclofen 30 mg
+        // qid. tizanidine 4 mg tid`), but lists nothing (`Tylenol No. 3`).
+        let joiners = [&listing[..], &[". "]].concat();
+        // The number of a pasted list's next line (`1) baclofen 30 mg qid
+        // 2) tizanidine 4 mg tid`) joins too; so does a joining word with
+        // `then` or `also` after it (`magnesium 400 mg, then baclofen`).
+        // A numbered line or a sentence is an item of its own.
+        let numbered = LIST_LINE
+            .find_iter(&lower)
+            .map(|m| (m.start(), m.end(), true));
+        let mut cuts: Vec<(usize, usize, bool)> = joiners
             .iter()
-            .flat_map(|j| lower.match_indices(j).map(|(at, j)| (at, at + j.len())))
-            .filter(|&(at, end)| {
+            .flat_map(|j| {
+                lower
+                    .match_indices(j)
+                    .map(|(at, j)| (at, at + j.len(), j == ". "))
+            })
+            .chain(numbered)
+            .map(|(at, end, item)| {
+                let rest = &lower[end..];
+                let next = rest.trim_start();
+                let skip = ["then ", "also "]
+                    .iter()
+                    .find(|w| next.starts_with(*w))
+                    .map_or(0, |w| rest.len() - next.len() + w.len());
+                (at, end + skip, item)
+            })
+            .filter(|&(at, end, _)| {
                 let before = &lower[..at];
                 let Some(word) = lower[end..].split_whitespace().next() else {
                     return false;
@@ -777,7 +868,7 @@ impl<'kb> Resolver<'kb> {
                 // dose of its own, followed by a joining word and a dose, is
                 // listed between the first drug's doses, not joined to the
                 // dose after it (which stays the first drug's).
-                let piece_end = joiners
+                let piece_end = listing
                     .iter()
                     .filter_map(|j| {
                         lower[end..]
@@ -812,7 +903,17 @@ impl<'kb> Resolver<'kb> {
                     .split(|c: char| !c.is_alphanumeric())
                     .flat_map(drugs_of)
                     .any(|d| joined.contains(&d));
-                before.contains(|c: char| c.is_ascii_digit()) && !joined.is_empty() && !named_before
+                // A sentence before a full stop names a drug of its own (not
+                // a sig: `Take 1 tablet every 6 hours. Tylenol 3`).
+                let sentence_of_a_drug = !lower[at..].starts_with(". ")
+                    || before
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| !drugs_of(w).is_empty());
+                sentence_of_a_drug
+                    && before.contains(|c: char| c.is_ascii_digit())
+                    && before.contains(char::is_alphabetic)
+                    && !joined.is_empty()
+                    && !named_before
             })
             .collect();
         if cuts.is_empty() {
@@ -820,8 +921,9 @@ impl<'kb> Resolver<'kb> {
         }
         cuts.sort_unstable();
         let mut out = String::with_capacity(input.len() + 4 * cuts.len());
+        let mut items = Vec::with_capacity(cuts.len());
         let mut last = 0;
-        for (at, end) in cuts {
+        for (at, end, item) in cuts {
             if at < last {
                 continue;
             }
@@ -829,10 +931,11 @@ impl<'kb> Resolver<'kb> {
             out.push(' ');
             out.push(crate::parse::DRUG_MARK);
             out.push(' ');
+            items.push(item);
             last = end;
         }
         out.push_str(&input[last..]);
-        Some(out)
+        Some((out, items))
     }
 
     /// `digoxin, magnesium`: a drug named by a salt word after a comma is
@@ -1417,31 +1520,34 @@ fn dose_may_be_an_earlier_drugs(pieces: &[Resolved]) -> bool {
 /// tid`: the `tid` may be both drugs'; read as one dose, 120 mg/day of
 /// baclofen would pass): its frequency, its route when the piece wrote
 /// none, and its tablets a dose when more than one. A name listed with no
-/// dose takes none. Returns, per piece, whether it took another's.
-fn share_schedules(pieces: &mut [Resolved]) -> Vec<bool> {
-    let donor = pieces
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.med.frequency.is_some())
-        .max_by(|(_, a), (_, b)| {
-            let per_day = |p: &Resolved| p.med.doses_per_day.unwrap_or(0.0);
-            per_day(a).total_cmp(&per_day(b))
-        })
-        .map(|(at, p)| (at, p.med.clone()));
-    let Some((from, sig)) = donor else {
-        return vec![false; pieces.len()];
+/// dose takes none, and only pieces of one item share (`1) tizanidine 4 mg
+/// tid 2) baclofen 40 mg`: a numbered line or a sentence is an item of its
+/// own). Returns, per piece, whether it took another's.
+fn share_schedules(pieces: &mut [Resolved], items: &[usize]) -> Vec<bool> {
+    // The piece with the most doses a day in each item.
+    let donor_of = |item: usize| {
+        pieces
+            .iter()
+            .enumerate()
+            .filter(|&(at, p)| items[at] == item && p.med.frequency.is_some())
+            .max_by(|(_, a), (_, b)| {
+                let per_day = |p: &Resolved| p.med.doses_per_day.unwrap_or(0.0);
+                per_day(a).total_cmp(&per_day(b))
+            })
+            .map(|(_, p)| p.med.clone())
     };
+    let donors: Vec<Option<MedText>> = items.iter().map(|&item| donor_of(item)).collect();
     pieces
         .iter_mut()
-        .enumerate()
-        .map(|(at, piece)| {
+        .zip(donors)
+        .map(|(piece, donor)| {
             let med = &mut piece.med;
             let dosed = med.units_per_dose.is_some()
                 || med.dose_ml.is_some()
                 || piece.ingredients.iter().any(|i| i.strength.is_some());
-            if at == from || med.frequency.is_some() || !dosed {
+            let Some(sig) = donor.filter(|_| med.frequency.is_none() && dosed) else {
                 return false;
-            }
+            };
             med.frequency.clone_from(&sig.frequency);
             med.doses_per_day = sig.doses_per_day;
             // A volume with a schedule is the dose (`Fleqsuvy 5 mg/mL 5 mL`
@@ -1529,6 +1635,31 @@ fn join_pieces(input: String, pieces: Vec<Resolved>, shared: &[bool]) -> Resolve
         });
     }
     out
+}
+
+/// The number of a pasted list's line inside a text (` 2) `, ` (3) `, ` 4. `).
+static LIST_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\s\(?[0-9]{1,2}[.)]\s").unwrap_or_else(|e| panic!("built-in regex: {e}"))
+});
+
+/// Whether the words of `name` (a name key) stand in `whole` with a comma
+/// or semicolon between the first and the last: names of a list read as
+/// one.
+fn spans_a_list(whole: &str, name: &str) -> bool {
+    let lower = whole.to_lowercase();
+    let mut words = name.split(' ');
+    let (Some(first), Some(last)) = (words.next(), name.rsplit(' ').next()) else {
+        return false;
+    };
+    if first == last {
+        return false;
+    }
+    let Some(start) = lower.find(first) else {
+        return false;
+    };
+    lower[start..]
+        .rfind(last)
+        .is_some_and(|end| lower[start..start + end].contains([',', ';']))
 }
 
 /// Adds each of `drugs` not already among `out`'s ingredients, with no
