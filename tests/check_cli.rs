@@ -2032,3 +2032,19 @@ fn a_numbered_product_with_a_schedule_in_a_list_is_the_product() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_product_number_before_a_full_stop_keeps_the_product() {
+    // `Tylenol 3.` ends a sentence: the 3 is the product's (it was taken
+    // for the number of a list's next line and the codeine was lost).
+    let (_, doc) = check_json(&[
+        "--propose",
+        "baclofen",
+        "--med",
+        "gabapentin 300 mg tid, Tylenol 3. lorazepam 1 mg",
+    ]);
+    assert!(
+        finding(&doc, "interaction", &["baclofen", "codeine"]).is_some(),
+        "{doc}"
+    );
+}

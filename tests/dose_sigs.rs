@@ -1056,3 +1056,23 @@ fn numbered_lines_sentences_and_names_listed_between_doses_keep_each_drugs_dose(
             .all(|t| !t.contains("is above"))
     );
 }
+
+#[test]
+fn session_15_review_3_regressions_numbers_before_a_full_stop_and_notes() {
+    // A number before a full stop is a count or a product's, not the next
+    // list line's, unless the text is a numbered list from its start (the
+    // `3` of `take 3.` had been dropped without a word).
+    let sig = "quinine 324 mg tid, take 3. doxycycline 100 mg bid";
+    assert!(listed(sig).contains(&format!("Dose not read in `{sig}`: `3`")));
+    // `2 tabs` right after a name is no 2 mg of it.
+    assert_listed_unchecked("baclofen 2 tabs tid, tizanidine, 2 mg qhs", "baclofen");
+    // A sentence that is a note names no drug of its own.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "Baclofen 30 mg qid. Magnesium level 1.5.",
+    ]);
+    let ingredients = doc["medications"][0]["ingredients"].to_string();
+    assert!(!ingredients.contains("magnesium"), "{doc}");
+}

@@ -86,6 +86,7 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 words: med.dose_words(ingredient),
                 sig: med.dose_text(ingredient),
                 may_be_anothers: med.sig_may_be_anothers(ingredient),
+                borrowed: med.sig_borrowed(ingredient),
             };
             let per_day = dose.sig.doses_per_day;
             let say_unchecked = per_day.is_none()
@@ -222,6 +223,9 @@ struct DoseText<'a> {
     words: &'a str,
     sig: &'a MedText,
     may_be_anothers: bool,
+    /// The drug wrote no schedule; the one read is another drug's of the
+    /// same text (`baclofen 40 mg and tizanidine 4 mg tid`).
+    borrowed: bool,
 }
 
 /// The mg taken on a day a dose is taken, `mg` a dose at `per_day` doses a
@@ -274,9 +278,14 @@ fn above_max(
             )
         } else {
             format!(
-                "{} as written gives {} mg/day.",
+                "{} as written gives {} mg/day{}.",
                 dose.words,
-                trim_number(daily)
+                trim_number(daily),
+                if dose.borrowed {
+                    ", taking the schedule written for another drug of the text as this drug's too"
+                } else {
+                    ""
+                }
             )
         },
         effect: rule.note.clone(),

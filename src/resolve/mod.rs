@@ -180,6 +180,15 @@ impl Resolved {
         }
     }
 
+    /// Whether `ingredient`'s piece wrote no schedule and took another
+    /// piece's (see [`Piece::shared_sig`]).
+    pub fn sig_borrowed(&self, ingredient: &ResolvedIngredient) -> bool {
+        ingredient
+            .piece
+            .and_then(|p| self.pieces.get(p))
+            .is_some_and(|piece| piece.shared_sig)
+    }
+
     /// The text read for `drug`'s dose (its piece, or the whole input), to
     /// quote in a finding.
     pub fn dose_words(&self, ingredient: &ResolvedIngredient) -> &str {
@@ -469,9 +478,18 @@ impl<'kb> Resolver<'kb> {
                     .next_back()
                     .is_none_or(|c| !c.is_alphanumeric());
                 let rest = lower[at + word.len()..].trim_start();
+                // Its unit after it: `baclofen 2 tabs` holds no 2 mg.
+                let unit_after = |after: &str| match strength.unit.as_deref() {
+                    Some(unit) => unit
+                        .chars()
+                        .next()
+                        .is_none_or(|c| after.trim_start().starts_with(c)),
+                    None => true,
+                };
                 starts_word
                     && rest.starts_with(&number)
                     && !rest[number.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+                    && unit_after(&rest[number.len()..])
             });
             if !follows {
                 return None;
@@ -523,9 +541,14 @@ impl<'kb> Resolver<'kb> {
         drugs.sort_unstable();
         drugs.dedup();
         if drugs.len() != named || dose_may_be_an_earlier_drugs(&pieces) {
-            let whole = MedText {
-                input,
-                ..crate::parse::parse_med_marked(marked)
+            // Marks between list lines or sentences only split items: read
+            // whole, the text is read as written (its numbers reported).
+            let whole = match new_items.iter().any(|&item| item) {
+                true => crate::parse::parse_med(&input),
+                false => MedText {
+                    input,
+                    ..crate::parse::parse_med_marked(marked)
+                },
             };
             return self.resolve_whole(whole, false);
         }
@@ -839,9 +862,9 @@ impl<'kb> Resolver<'kb> {
         // 2) tizanidine 4 mg tid`) joins too; so does a joining word with
         // `then` or `also` after it (`magnesium 400 mg, then baclofen`).
         // A numbered line or a sentence is an item of its own.
-        let numbered = LIST_LINE
-            .find_iter(&lower)
-            .map(|m| (m.start(), m.end(), true));
+        let numbered = list_lines(&lower)
+            .into_iter()
+            .map(|(at, end)| (at, end, true));
         let mut cuts: Vec<(usize, usize, bool)> = joiners
             .iter()
             .flat_map(|j| {
@@ -904,11 +927,14 @@ impl<'kb> Resolver<'kb> {
                     .flat_map(drugs_of)
                     .any(|d| joined.contains(&d));
                 // A sentence before a full stop names a drug of its own (not
-                // a sig: `Take 1 tablet every 6 hours. Tylenol 3`).
+                // a sig: `Take 1 tablet every 6 hours. Tylenol 3`), and the
+                // next reads as a medication (not a note: `Magnesium level
+                // 1.5.`).
                 let sentence_of_a_drug = !lower[at..].starts_with(". ")
-                    || before
+                    || (before
                         .split(|c: char| !c.is_alphanumeric())
-                        .any(|w| !drugs_of(w).is_empty());
+                        .any(|w| !drugs_of(w).is_empty())
+                        && next_sentence_has_a_dose(&lower[end..]));
                 sentence_of_a_drug
                     && before.contains(|c: char| c.is_ascii_digit())
                     && before.contains(char::is_alphabetic)
@@ -1639,8 +1665,53 @@ fn join_pieces(input: String, pieces: Vec<Resolved>, shared: &[bool]) -> Resolve
 
 /// The number of a pasted list's line inside a text (` 2) `, ` (3) `, ` 4. `).
 static LIST_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"\s\(?[0-9]{1,2}[.)]\s").unwrap_or_else(|e| panic!("built-in regex: {e}"))
+    regex::Regex::new(r"\s\(?([0-9]{1,2})[.)]\s").unwrap_or_else(|e| panic!("built-in regex: {e}"))
 });
+
+/// Where the numbers of a pasted list's later lines stand in `lower`: only
+/// in a text that starts with a line's number (`1) baclofen ... 2)
+/// tizanidine`, `9. ... 10. ...`), and only the numbers that follow on from
+/// it. Elsewhere a number before a full stop is a product's or a count
+/// (`Tylenol 3. lorazepam 1 mg`, `take 3. doxycycline`), and was lost as a
+/// list number.
+fn list_lines(lower: &str) -> Vec<(usize, usize)> {
+    let first = lower.trim_start().trim_start_matches('(');
+    let digits = first.len() - first.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let Some(mut next) = first
+        .get(..digits)
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|_| first[digits..].starts_with(['.', ')']))
+        .map(|n| n + 1)
+    else {
+        return Vec::new();
+    };
+    LIST_LINE
+        .captures_iter(lower)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            (c.get(1)?.as_str().parse::<u32>().ok()? == next).then(|| {
+                next += 1;
+                (whole.start(), whole.end())
+            })
+        })
+        .collect()
+}
+
+/// Whether the sentence starting `rest` (up to the next full stop and
+/// space) reads as a medication: a dose with a unit, a schedule, a tablet
+/// count, or a name alone (`codeine.`), not a note (`Magnesium level
+/// 1.5.`).
+fn next_sentence_has_a_dose(rest: &str) -> bool {
+    let sentence = rest.split(". ").next().unwrap_or(rest);
+    let med = crate::parse::parse_med(sentence);
+    med.frequency.is_some()
+        || med.units_per_dose.is_some()
+        || sentence.split_whitespace().count() <= 2
+        || med
+            .ingredients
+            .iter()
+            .any(|part| part.strength.as_ref().is_some_and(|s| s.unit.is_some()))
+}
 
 /// Whether the words of `name` (a name key) stand in `whole` with a comma
 /// or semicolon between the first and the last: names of a list read as
