@@ -1036,6 +1036,8 @@ fn numbered_lines_sentences_and_names_listed_between_doses_keep_each_drugs_dose(
         "1. baclofen 25 mg qid 2. tizanidine 4 mg tid",
         "baclofen 25 mg qid. tizanidine 4 mg tid",
         "magnesium 400 mg, then baclofen 25 mg qid",
+        "• tizanidine 4 mg tid • baclofen 25 mg qid",
+        "tizanidine 4 mg tid | baclofen 25 mg qid",
     ] {
         assert_listed_above(sig, "baclofen 100 mg/day");
     }
@@ -1064,6 +1066,16 @@ fn session_15_review_3_regressions_numbers_before_a_full_stop_and_notes() {
     // `3` of `take 3.` had been dropped without a word).
     let sig = "quinine 324 mg tid, take 3. doxycycline 100 mg bid";
     assert!(listed(sig).contains(&format!("Dose not read in `{sig}`: `3`")));
+    // ` - ` between a name and its dose, or between listed drugs, cuts
+    // nothing (the 60 mg stays the baclofen's, the 25 mg too).
+    assert_listed_above(
+        "baclofen 30 mg mane - magnesium - 60 mg nocte",
+        "baclofen 90 mg/day",
+    );
+    assert_listed_above(
+        "tizanidine 4 mg tid, baclofen - 25 mg qid",
+        "baclofen 100 mg/day",
+    );
     // `2 tabs` right after a name is no 2 mg of it.
     assert_listed_unchecked("baclofen 2 tabs tid, tizanidine, 2 mg qhs", "baclofen");
     // A sentence that is a note names no drug of its own.

@@ -458,15 +458,19 @@ pub struct BareDose {
 /// joining word, if it writes one.
 pub fn bare_dose_after_join(text: &str) -> Option<BareDose> {
     let mut lower = text.to_lowercase();
-    let (at, dose) = [",", ";", " and ", " then ", " + ", " & ", " plus "]
-        .iter()
-        .flat_map(|j| lower.match_indices(j).map(|(at, j)| at + j.len()))
-        .filter_map(|end| {
-            BARE_DOSE
-                .find(&lower[end..])
-                .map(|m| (end, m.as_str().to_owned()))
-        })
-        .min_by_key(|(end, _)| *end)?;
+    // Not ` - `: it also stands between a name and its own dose
+    // (`baclofen - 25 mg qid`).
+    let (at, dose) = [
+        ",", ";", " and ", " then ", " + ", " & ", " plus ", " • ", " | ",
+    ]
+    .iter()
+    .flat_map(|j| lower.match_indices(j).map(|(at, j)| at + j.len()))
+    .filter_map(|end| {
+        BARE_DOSE
+            .find(&lower[end..])
+            .map(|m| (end, m.as_str().to_owned()))
+    })
+    .min_by_key(|(end, _)| *end)?;
     let mass = !["tab", "cap", "ml", "pill"]
         .iter()
         .any(|count| dose.contains(count));

@@ -856,8 +856,12 @@ impl<'kb> Resolver<'kb> {
         };
         let listing = [",", ";", " and ", " + ", " & ", " plus ", " with "];
         // A full stop joins a sentence naming another drug (`baclofen 30 mg
-        // qid. tizanidine 4 mg tid`), but lists nothing (`Tylenol No. 3`).
-        let joiners = [&listing[..], &[". "]].concat();
+        // qid. tizanidine 4 mg tid`), but lists nothing (`Tylenol No. 3`);
+        // bullets and bars join the lines of a pasted list.
+        // (Not ` - `, which also stands between a name and its own dose:
+        // `baclofen - 25 mg qid`.)
+        let items = [". ", " • ", "•", " | "];
+        let joiners = [&listing[..], &items[..]].concat();
         // The number of a pasted list's next line (`1) baclofen 30 mg qid
         // 2) tizanidine 4 mg tid`) joins too; so does a joining word with
         // `then` or `also` after it (`magnesium 400 mg, then baclofen`).
@@ -870,7 +874,7 @@ impl<'kb> Resolver<'kb> {
             .flat_map(|j| {
                 lower
                     .match_indices(j)
-                    .map(|(at, j)| (at, at + j.len(), j == ". "))
+                    .map(|(at, j)| (at, at + j.len(), items.contains(&j)))
             })
             .chain(numbered)
             .map(|(at, end, item)| {
@@ -893,6 +897,7 @@ impl<'kb> Resolver<'kb> {
                 // dose after it (which stays the first drug's).
                 let piece_end = listing
                     .iter()
+                    .chain(items.iter().filter(|j| **j != ". "))
                     .filter_map(|j| {
                         lower[end..]
                             .find(j)
