@@ -1037,6 +1037,9 @@ fn numbered_lines_sentences_and_names_listed_between_doses_keep_each_drugs_dose(
         "baclofen 25 mg qid. tizanidine 4 mg tid",
         "magnesium 400 mg, then baclofen 25 mg qid",
         "• tizanidine 4 mg tid • baclofen 25 mg qid",
+        "1 - tizanidine 4 mg tid 2 - baclofen 25 mg qid",
+        "#1 tizanidine 4 mg tid #2 baclofen 25 mg qid",
+        "1: tizanidine 4 mg tid 2: baclofen 25 mg qid",
         "tizanidine 4 mg tid | baclofen 25 mg qid",
     ] {
         assert_listed_above(sig, "baclofen 100 mg/day");

@@ -1668,9 +1668,13 @@ fn join_pieces(input: String, pieces: Vec<Resolved>, shared: &[bool]) -> Resolve
     out
 }
 
-/// The number of a pasted list's line inside a text (` 2) `, ` (3) `, ` 4. `).
+/// The number of a pasted list's line (`2) `, `(3) `, `4. `, `5: `, `#6 `,
+/// `7 - `), at the start of a text or after a space.
 static LIST_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"\s\(?([0-9]{1,2})[.)]\s").unwrap_or_else(|e| panic!("built-in regex: {e}"))
+    regex::Regex::new(
+        r"(?:^|\s)(?:\(([0-9]{1,2})\)|#([0-9]{1,2})[.):]?|([0-9]{1,2})(?:[.):]|\s-))\s",
+    )
+    .unwrap_or_else(|e| panic!("built-in regex: {e}"))
 });
 
 /// Where the numbers of a pasted list's later lines stand in `lower`: only
@@ -1680,23 +1684,26 @@ static LIST_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|
 /// (`Tylenol 3. lorazepam 1 mg`, `take 3. doxycycline`), and was lost as a
 /// list number.
 fn list_lines(lower: &str) -> Vec<(usize, usize)> {
-    let first = lower.trim_start().trim_start_matches('(');
-    let digits = first.len() - first.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let Some(mut next) = first
-        .get(..digits)
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|_| first[digits..].starts_with(['.', ')']))
+    let text = lower.trim_start();
+    let lead = lower.len() - text.len();
+    let number = |c: &regex::Captures<'_>| -> Option<u32> {
+        c.get(1).or(c.get(2)).or(c.get(3))?.as_str().parse().ok()
+    };
+    let mut lines = LIST_LINE.captures_iter(text);
+    let Some(mut next) = lines
+        .next()
+        .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
+        .and_then(|c| number(&c))
         .map(|n| n + 1)
     else {
         return Vec::new();
     };
-    LIST_LINE
-        .captures_iter(lower)
+    lines
         .filter_map(|c| {
             let whole = c.get(0)?;
-            (c.get(1)?.as_str().parse::<u32>().ok()? == next).then(|| {
+            (number(&c)? == next).then(|| {
                 next += 1;
-                (whole.start(), whole.end())
+                (lead + whole.start(), lead + whole.end())
             })
         })
         .collect()
