@@ -161,10 +161,16 @@ impl Resolved {
         }
     }
 
+    /// The piece `ingredient`'s dose is written in, if the text was read
+    /// piece by piece.
+    fn piece_of(&self, ingredient: &ResolvedIngredient) -> Option<&Piece> {
+        ingredient.piece.and_then(|p| self.pieces.get(p))
+    }
+
     /// The parsed text that holds `ingredient`'s dose: its piece, or the
     /// whole text.
     pub fn dose_text(&self, ingredient: &ResolvedIngredient) -> &MedText {
-        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+        match self.piece_of(ingredient) {
             Some(piece) => &piece.med,
             None => &self.med,
         }
@@ -174,7 +180,7 @@ impl Resolved {
     /// drug's: one text with several drugs and one sig, or a piece that
     /// took another piece's schedule.
     pub fn sig_may_be_anothers(&self, ingredient: &ResolvedIngredient) -> bool {
-        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+        match self.piece_of(ingredient) {
             Some(piece) => piece.shared_sig,
             None => self.ingredients.len() > 1,
         }
@@ -183,16 +189,14 @@ impl Resolved {
     /// Whether `ingredient`'s piece wrote no schedule and took another
     /// piece's (see [`Piece::shared_sig`]).
     pub fn sig_borrowed(&self, ingredient: &ResolvedIngredient) -> bool {
-        ingredient
-            .piece
-            .and_then(|p| self.pieces.get(p))
+        self.piece_of(ingredient)
             .is_some_and(|piece| piece.shared_sig)
     }
 
     /// The text read for `drug`'s dose (its piece, or the whole input), to
     /// quote in a finding.
     pub fn dose_words(&self, ingredient: &ResolvedIngredient) -> &str {
-        match ingredient.piece.and_then(|p| self.pieces.get(p)) {
+        match self.piece_of(ingredient) {
             Some(piece) if !piece.shared_sig => piece.med.input.trim(),
             _ => self.med.input.trim(),
         }
@@ -516,7 +520,7 @@ impl<'kb> Resolver<'kb> {
     /// piece ([`Piece`]).
     pub fn resolve(&self, med: MedText) -> Resolved {
         match self.mark_joined_drugs(&med.input) {
-            Some((marked, items)) => self.resolve_pieces(med.input, &marked, &items),
+            Some((marked, items)) => self.resolve_pieces(med, &marked, &items),
             None => self.resolve_whole(med, false),
         }
     }
@@ -526,9 +530,9 @@ impl<'kb> Resolver<'kb> {
     /// whole instead (one sig) when two pieces name the same drug (one
     /// medication holds a drug once), or when a dose in a piece may be an
     /// earlier drug's (see [`dose_may_be_an_earlier_drugs`]).
-    /// `new_items[i]` says whether the `i`-th mark starts an item of its
-    /// own (a numbered line, a sentence).
-    fn resolve_pieces(&self, input: String, marked: &str, new_items: &[bool]) -> Resolved {
+    /// `med` is the whole text as parsed; `new_items[i]` says whether the
+    /// `i`-th mark starts an item of its own (a numbered line, a sentence).
+    fn resolve_pieces(&self, med: MedText, marked: &str, new_items: &[bool]) -> Resolved {
         let mut pieces: Vec<Resolved> = marked
             .split(crate::parse::DRUG_MARK)
             .map(|piece| self.resolve_whole(crate::parse::parse_med(piece.trim()), true))
@@ -544,9 +548,9 @@ impl<'kb> Resolver<'kb> {
             // Marks between list lines or sentences only split items: read
             // whole, the text is read as written (its numbers reported).
             let whole = match new_items.iter().any(|&item| item) {
-                true => crate::parse::parse_med(&input),
+                true => med,
                 false => MedText {
-                    input,
+                    input: med.input,
                     ..crate::parse::parse_med_marked(marked)
                 },
             };
@@ -559,7 +563,7 @@ impl<'kb> Resolver<'kb> {
             }))
             .collect();
         let shared = share_schedules(&mut pieces, &items);
-        join_pieces(input, pieces, &shared)
+        join_pieces(med.input, pieces, &shared)
     }
 
     /// Resolves a text read as one medication (one schedule and route);
@@ -667,10 +671,11 @@ impl<'kb> Resolver<'kb> {
             // Names listed with commas between them are read as one name
             // (`baclofen 30 mg tid, tizanidine, 4 mg qhs` as `baclofen
             // tizanidine`, 30 mg): a strength written right after one of
-            // them is that drug's. Given to the whole name it was dropped (baclofen's 90
-            // mg/day went unchecked) or given to another drug (`magnesium
-            // 400 mg, baclofen, 30 mg qid` as baclofen 400 mg). A strength
-            // written after none (a day's doses added up) is read as before.
+            // them is that drug's. Given to the whole name it was dropped
+            // (baclofen's 90 mg/day went unchecked) or given to another drug
+            // (`magnesium 400 mg, baclofen, 30 mg qid` as baclofen 400 mg).
+            // A strength written after none (a day's doses added up) is read
+            // as before.
             let listed = part
                 .strength
                 .as_ref()
