@@ -85,7 +85,7 @@ pub struct PatientArgs {
     #[arg(long, value_name = "MMOL_L", allow_negative_numbers = true, value_parser = lab_flag(Lab::Potassium))]
     pub potassium: Option<f64>,
     /// Serum magnesium in mg/dL (0.2–10), or with its unit: `0.8 mmol/L`
-    /// (UK reports), `mEq/L`, `mg/L`.
+    /// (UK reports), `mEq/L`, `mg/L`; under 1.5 the unit must be written.
     #[arg(long, value_name = "MG_DL", allow_negative_numbers = true, value_parser = lab_flag(Lab::Magnesium))]
     pub magnesium: Option<f64>,
     /// Age in years.
@@ -227,7 +227,8 @@ pub struct BatchArgs {
     /// Column holding serum potassium (mmol/L).
     #[arg(long, value_name = "COL")]
     pub potassium_col: Option<String>,
-    /// Column holding serum magnesium (mg/dL).
+    /// Column holding serum magnesium (mg/dL; under 1.5 the unit must be
+    /// written, as it reads two ways).
     #[arg(long, value_name = "COL")]
     pub magnesium_col: Option<String>,
     /// Column holding condition codes, separated by `;` or `|`.

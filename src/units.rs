@@ -6,8 +6,15 @@
 
 use crate::kb::index::Lab;
 
+/// Below this, a magnesium value with no unit is refused: 0.7–1.0 is the
+/// normal range in mmol/L and a severe deficit in mg/dL, so taking it as the
+/// KB's mg/dL would raise a false alarm (and a true 1.0 mg/dL is rare
+/// enough to be written with its unit).
+pub const BARE_MAGNESIUM_MIN: f64 = 1.5;
+
 /// `value` written in `unit`, in the KB's unit for `lab`; no unit at all is
-/// taken as the KB's. The error says what was refused.
+/// taken as the KB's, except a magnesium value that reads as normal in
+/// mmol/L ([`BARE_MAGNESIUM_MIN`]). The error says what was refused.
 pub fn in_kb_unit(lab: Lab, value: f64, unit: &str) -> Result<f64, String> {
     // Spellings seen in lab systems: `mL/min/{1.73_m2}`, `mL/min/1.73m*2`,
     // `ml/min/1,73m²`, `mL/min per 1.73 m2`, `mL/min/1.73 sq m`.
@@ -21,6 +28,12 @@ pub fn in_kb_unit(lab: Lab, value: f64, unit: &str) -> Result<f64, String> {
         .replace("per", "/")
         .replace("sqm", "m2")
         .replace("//", "/");
+    if key.is_empty() && lab == Lab::Magnesium && value < BARE_MAGNESIUM_MIN {
+        return Err(format!(
+            "magnesium {value} has no unit and reads two ways: normal in mmol/L (UK reports) or \
+             severely low in mg/dL; write its unit (`{value} mmol/L` or `{value} mg/dL`)"
+        ));
+    }
     let factor = match (lab, key.as_str()) {
         (_, "") => Some(1.0),
         (Lab::Egfr, "ml/min/1.73m2" | "ml/min/1.73m²" | "ml/min") => Some(1.0),
@@ -54,7 +67,10 @@ pub fn read_value(lab: Lab, text: &str) -> Result<f64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a number"))?;
-    in_kb_unit(lab, value, unit.trim()).map_err(|_| {
+    in_kb_unit(lab, value, unit.trim()).map_err(|refused| {
+        if unit.trim().is_empty() {
+            return refused;
+        }
         format!(
             "`{text}`: `{}` is not a unit crampcheck reads for {}",
             unit.trim(),
@@ -66,6 +82,21 @@ pub fn read_value(lab: Lab, text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_magnesium_value_that_reads_two_ways_needs_its_unit() {
+        let refused = read_value(Lab::Magnesium, "0.7").unwrap_err();
+        assert!(
+            refused.contains("mmol/L") && refused.contains("mg/dL"),
+            "{refused}"
+        );
+        assert!(in_kb_unit(Lab::Magnesium, 1.2, "").is_err());
+        assert_eq!(read_value(Lab::Magnesium, "1.8"), Ok(1.8));
+        assert_eq!(read_value(Lab::Magnesium, "0.7 mg/dL"), Ok(0.7));
+        assert_eq!(read_value(Lab::Magnesium, "0.5 mmol/L"), Ok(0.5 * 2.4305));
+        // Other labs keep taking a bare number in the KB's unit.
+        assert_eq!(read_value(Lab::Potassium, "0.7"), Ok(0.7));
+    }
 
     #[test]
     fn values_are_read_in_the_kb_unit_or_refused() {

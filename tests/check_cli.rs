@@ -291,14 +291,14 @@ fn lab_flags_take_a_unit_as_batch_and_cds_do() {
             .filter(|f| f["condition"] == "hypomagnesemia")
             .cloned()
     };
-    // A UK report's 0.6 mmol/L is 1.46 mg/dL: low. A bare 0.9 is mg/dL (low);
-    // 0.9 mmol/L (2.19 mg/dL) is normal.
+    // A UK report's 0.6 mmol/L is 1.46 mg/dL: low. A bare 1.6 is mg/dL (low);
+    // 0.9 mmol/L (2.19 mg/dL) is normal, and a bare 0.9 is refused below.
     let low = low_magnesium("0.6 mmol/L").unwrap_or_else(|| panic!("0.6 mmol/L is low"));
     assert_eq!(
         low["basis"], "magnesium 1.46 mg/dL < 1.7",
         "shown as read, not 1.4583: {low}"
     );
-    assert!(low_magnesium("0.9").is_some());
+    assert!(low_magnesium("1.6").is_some());
     assert!(low_magnesium("0.9 mmol/L").is_none());
     let (_, doc) = check_json(&["--propose", "quinine", "--qtc", "0.49 s"]);
     assert!(
@@ -306,8 +306,9 @@ fn lab_flags_take_a_unit_as_batch_and_cds_do() {
             .is_some_and(|f| f["condition"] == "qt-prolongation"),
         "{doc}"
     );
-    // A unit it does not read, or a bound, is refused on one line.
-    for bad in ["0.7 furlongs", "<0.7"] {
+    // A unit it does not read, a bound, or a bare value that reads two ways
+    // (normal in mmol/L, severely low in mg/dL) is refused on one line.
+    for bad in ["0.7 furlongs", "<0.7", "0.9"] {
         let out = crampcheck()
             .args(["check", "--propose", "quinine", "--magnesium", bad])
             .output()
@@ -406,6 +407,41 @@ fn misspelt_condition_suggests_the_right_code() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean qt-prolongation"));
+}
+
+#[test]
+fn conditions_are_read_as_clinicians_write_them_and_mg_is_not_guessed() {
+    let codes = |condition: &str| {
+        let (_, doc) = check_json(&["--propose", "quinine", "--condition", condition]);
+        doc["patient"]["conditions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|c| c["basis"] == "stated")
+                    .filter_map(|c| c["code"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for (written, code) in [
+        ("CKD stage IV", "severe-renal-impairment"),
+        ("ckd 3b", "renal-impairment"),
+        ("2nd degree AV block", "heart-block"),
+        ("torsades de pointes", "qt-prolongation"),
+        ("Child-Pugh C", "hepatic-impairment"),
+    ] {
+        assert_eq!(codes(written), [code], "{written}");
+    }
+    // `mg` is magnesium as often as myasthenia gravis (a quinine
+    // contraindication): it is refused, naming both, not guessed.
+    crampcheck()
+        .args(["check", "--propose", "quinine", "--condition", "mg"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("myasthenia-gravis")
+                .and(predicate::str::contains("hypomagnesemia")),
+        );
 }
 
 #[test]
@@ -630,6 +666,50 @@ fn leftover_words_are_reported_and_whole_names_win() {
 }
 
 #[test]
+fn with_and_without_written_w_slash_read_as_the_words() {
+    let (code, doc) = check_json(&[
+        "--propose",
+        "quinine 300 mg qhs w/ a full glass of water",
+        "--med",
+        "Tylenol w/codeine #3",
+        "--med",
+        "baclofen 10 mg tid w/o regard to meals",
+        "--med",
+        "lidocaine 2% w/v",
+        "--med",
+        "tizanidine 4 mg mane w/ baclofen 60 mg nocte",
+    ]);
+    assert_eq!(code, 1);
+    // `w/codeine` is the product's `with codeine`: its codeine is checked.
+    assert_eq!(med(&doc, 0)["status"], "recognized");
+    assert_eq!(ingredients(med(&doc, 0)), ["acetaminophen", "codeine"]);
+    // How to take a dose is no drug, and leaves nothing unread.
+    assert_eq!(med(&doc, 1)["status"], "recognized");
+    assert_eq!(doc["proposed"]["status"], "recognized");
+    // `w/v` (weight per volume) is no `with`: it stays as written, reported.
+    assert_eq!(med(&doc, 2)["unresolved"], serde_json::json!(["w", "v"]));
+    // `w/` joins two drugs as `with` does: each keeps its own strength.
+    let strengths: Vec<(String, f64)> = med(&doc, 3)["strengths"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let name = s["ingredient"].as_str().unwrap_or("").to_owned();
+                    (name, s["value"].as_f64().unwrap_or(0.0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        strengths,
+        [
+            ("tizanidine".to_owned(), 4.0),
+            ("baclofen".to_owned(), 60.0)
+        ]
+    );
+}
+
+#[test]
 fn cyp3a4_inhibitor_cramp_drugs_flag_oxycodone() {
     let (_, doc) = check_json(&["--propose", "diltiazem", "--med", "oxycodone 5 mg q6h"]);
     let f = finding(&doc, "interaction", &["diltiazem", "oxycodone"])
@@ -742,6 +822,62 @@ fn a_proposed_dose_is_held_to_the_cramp_maximum_and_prn_keeps_its_schedule() {
         f["title"].as_str().unwrap_or("").contains("not checked"),
         "{f}"
     );
+}
+
+#[test]
+fn a_us_cramp_dose_of_quinine_is_never_passed_by_the_malaria_maximum() {
+    let rule_ids = |f: &Value| f["rule_ids"].to_string();
+    // 1944 mg/day is the malaria regimen: for cramps, not checked, and said.
+    let (_, doc) = check_json(&["--propose", "quinine 648 mg tid"]);
+    let f = finding(&doc, "dose", &["quinine"])
+        .unwrap_or_else(|| panic!("a US cramp dose is reported as unchecked: {doc}"));
+    assert_eq!(
+        (f["severity"].as_str(), f["action"].as_str()),
+        (Some("info"), Some("review"))
+    );
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not checked for cramps"),
+        "{f}"
+    );
+    assert!(
+        f["mechanism"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1944 mg/day"),
+        "{f}"
+    );
+    // The UK cramp dose is given for reference, with its source.
+    assert!(
+        f["management"]
+            .as_str()
+            .unwrap_or("")
+            .contains("maximum 300 mg"),
+        "{f}"
+    );
+    assert!(rule_ids(f).contains("qui-dose-us-cramps"), "{f}");
+    assert!(rule_ids(f).contains("qui-dose-uk-cramps"), "{f}");
+    // Above the malaria maximum it is flagged, saying whose maximum that is.
+    let (_, doc) = check_json(&["--propose", "quinine 648 mg q6h"]);
+    let f = finding(&doc, "dose", &["quinine"])
+        .unwrap_or_else(|| panic!("2592 mg/day is above every maximum: {doc}"));
+    assert_eq!(f["severity"], "moderate");
+    assert!(
+        f["mechanism"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no dose for cramps"),
+        "{f}"
+    );
+    assert!(
+        !f["management"].as_str().unwrap_or("").contains("7 days"),
+        "{f}"
+    );
+    // A listed quinine (maybe for malaria) is held to the label's maximum only.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--med", "quinine 648 mg tid"]);
+    assert!(finding(&doc, "dose", &["quinine"]).is_none(), "{doc}");
 }
 
 #[test]

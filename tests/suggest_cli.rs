@@ -344,8 +344,17 @@ fn low_potassium_puts_the_correction_step_first() {
 
 #[test]
 fn low_magnesium_gets_its_own_correction_step() {
-    let (_, doc) = suggest_json(&["--magnesium", "1.2"]);
+    let (_, doc) = suggest_json(&["--magnesium", "1.2 mg/dL"]);
     assert_eq!(doc["steps"][0]["code"], "correct-hypomagnesemia", "{doc}");
+    // A bare 0.7 reads two ways (normal in mmol/L, severe in mg/dL): its
+    // unit is asked for, in one line, with exit 2.
+    let out = crampcheck()
+        .args(["suggest", "--magnesium", "0.7"])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("0.7 mmol/L"), "{stderr}");
 }
 
 #[test]
@@ -519,4 +528,24 @@ fn uk_label_facts_give_quinine_a_uk_cramp_dose() {
     assert_eq!(dosing["start_mg_per_day"], Value::Null, "{dosing}");
     assert!(dosing["steps"].as_array().is_some_and(Vec::is_empty));
     assert_eq!(status(&us, "quinine"), "avoid");
+}
+
+#[test]
+fn a_therapy_a_guideline_advises_against_elsewhere_is_not_offered_where_none_speaks() {
+    // Quinidine: no guideline for idiopathic cramps, and in cirrhosis its
+    // toxicity outweighs its benefit. It ranks with the therapies to avoid,
+    // not above them as a plain "caution".
+    let (_, doc) = suggest_json(&["--age", "50"]);
+    assert_eq!(status(&doc, "quinidine"), "avoid");
+    assert!(
+        therapy(&doc, "quinidine")["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("for cirrhosis"),
+        "{doc}"
+    );
+    let rank = |drug: &str| therapies(&doc).iter().position(|t| t["drug"] == drug);
+    assert!(rank("quinidine") > rank("baclofen"), "{doc}");
+    // Baclofen, with no guideline against it anywhere, stays a caution.
+    assert_eq!(status(&doc, "baclofen"), "caution");
 }

@@ -67,6 +67,49 @@ pub fn applicable_max<'kb>(
     })
 }
 
+/// For a drug proposed for cramps, the rule by which the chosen label gives
+/// no cramp dose at all (US quinine: cramps are no approved use), when the
+/// maximum found instead is for another indication (the malaria regimen):
+/// that maximum must not pass a cramp dose as checked. With it, the cramp
+/// maximum of another label, if the KB has one, for reference.
+fn no_cramp_dose<'kb>(
+    kb: &'kb KbIndex,
+    drug: DrugId,
+    used: &DosingRule,
+    jurisdiction: Jurisdiction,
+) -> Option<(&'kb DosingRule, Option<&'kb DosingRule>)> {
+    if used.indication == DEFAULT_INDICATION
+        || kb.conditions.iter().any(|c| c.code == used.indication)
+    {
+        return None;
+    }
+    let for_cramps: Vec<&DosingRule> = kb
+        .dosing_rules
+        .iter()
+        .filter(|r| r.drug == drug && r.indication == DEFAULT_INDICATION && r.population == "any")
+        .collect();
+    let chosen =
+        super::finding::prefer_jurisdiction(for_cramps.clone(), jurisdiction, |r| r.jurisdiction);
+    let gap = chosen
+        .iter()
+        .copied()
+        .filter(|r| r.max_mg_per_day.is_none())
+        .min_by(|a, b| a.id.cmp(&b.id))?;
+    if chosen.iter().any(|r| r.max_mg_per_day.is_some()) {
+        return None;
+    }
+    let elsewhere = for_cramps
+        .into_iter()
+        .filter(|r| r.max_mg_per_day.is_some())
+        .min_by(|a, b| {
+            a.max_mg_per_day
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.max_mg_per_day.unwrap_or(f64::MAX))
+                .then(a.id.cmp(&b.id))
+        });
+    Some((gap, elsewhere))
+}
+
 /// Dose findings for the proposed drug and every listed medication.
 pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
     let conditions = req.patient.condition_codes(kb);
@@ -170,6 +213,10 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     continue;
                 }
             };
+            let cramp_gap = index
+                .is_none()
+                .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
+                .flatten();
             match per_day {
                 Some(per_day) if on_a_dosing_day(mg, per_day) > max + 1e-9 => {
                     let daily = on_a_dosing_day(mg, per_day);
@@ -198,6 +245,44 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     findings.push(unchecked(&dose, index, name, rule, max, why));
                 }
                 _ => {}
+            }
+            // Below the other indication's maximum is no pass for cramps;
+            // above it, the finding says whose maximum that was.
+            if let Some((gap, elsewhere)) = cramp_gap {
+                if let Some(need) = off_route
+                    && findings.len() == found_before
+                {
+                    let name = kb.drug_name(ingredient.drug).to_owned();
+                    findings.push(other_route(&dose, index, name, rule, max, need));
+                }
+                let daily = per_day.map(|d| on_a_dosing_day(mg, d));
+                match findings.get_mut(found_before..) {
+                    Some([found]) => {
+                        let name = kb.drug_name(ingredient.drug);
+                        found.mechanism.push(' ');
+                        found
+                            .mechanism
+                            .push_str(&no_cramp_dose_said(rule, max, gap));
+                        found.management = cramp_advice(name, elsewhere);
+                        for cited in std::iter::once(gap).chain(elsewhere) {
+                            cite(found, cited);
+                        }
+                    }
+                    // Said for a dose being written (`check`), not for a
+                    // therapy a batch patient already takes, which may be
+                    // for another indication.
+                    _ if !req.being_written && !say_unchecked => {}
+                    _ => findings.push(not_checked_for_cramps(
+                        &dose,
+                        kb.drug_name(ingredient.drug),
+                        daily,
+                        rule,
+                        max,
+                        gap,
+                        elsewhere,
+                    )),
+                }
+                continue;
             }
             if let Some(need) = off_route
                 && findings.len() == found_before
@@ -377,6 +462,78 @@ fn other_route(
         "Check this dose of {name} against the label of the product given {given}; the knowledge base has no maximum for that route."
     );
     finding
+}
+
+/// Why the maximum of another indication is no cramp maximum.
+fn no_cramp_dose_said(used: &DosingRule, max: f64, gap: &DosingRule) -> String {
+    format!(
+        "The {} label gives no dose for cramps; its {} mg/day maximum is for {}.",
+        gap.jurisdiction.as_str(),
+        trim_number(max),
+        rule_scope(used)
+    )
+}
+
+/// A dose proposed for cramps under a label that gives no cramp dose, and
+/// not above the maximum it gives for another indication: not checked, and
+/// said, with another label's cramp maximum when the KB has one.
+fn not_checked_for_cramps(
+    dose: &DoseText<'_>,
+    name: &str,
+    daily: Option<f64>,
+    used: &DosingRule,
+    max: f64,
+    gap: &DosingRule,
+    elsewhere: Option<&DosingRule>,
+) -> Finding {
+    let gives = match daily {
+        Some(daily) => format!("`{}` gives {} mg/day. ", dose.words, trim_number(daily)),
+        None => String::new(),
+    };
+    let mut finding = Finding {
+        effect: gap.note.clone(),
+        ..dose_review(
+            vec![name.to_owned()],
+            None,
+            format!(
+                "Dose of {name} not checked for cramps: the {} label gives no cramp dose",
+                gap.jurisdiction.as_str()
+            ),
+            format!("{gives}{}", no_cramp_dose_said(used, max, gap)),
+            cramp_advice(name, elsewhere),
+        )
+    };
+    for cited in std::iter::once(gap).chain(elsewhere) {
+        cite(&mut finding, cited);
+    }
+    finding
+}
+
+/// Adds a rule and its sources to a finding's, each once.
+fn cite(finding: &mut Finding, rule: &DosingRule) {
+    if !finding.rule_ids.contains(&rule.id) {
+        finding.rule_ids.push(rule.id.clone());
+    }
+    for source in &rule.sources {
+        if !finding.sources.contains(source) {
+            finding.sources.push(*source);
+        }
+    }
+}
+
+/// What to do with a cramp dose no label of the chosen jurisdiction gives:
+/// ask, and see the cramp dose of a label that gives one.
+fn cramp_advice(name: &str, elsewhere: Option<&DosingRule>) -> String {
+    let ask =
+        "Confirm the indication and the dose with the prescriber before proposing it for cramps";
+    match elsewhere {
+        Some(other) => format!(
+            "{ask}; the {} label, which doses {name} for cramps, gives: {}.",
+            other.jurisdiction.as_str(),
+            other.schedule.trim_end_matches('.')
+        ),
+        None => format!("{ask}."),
+    }
 }
 
 /// A dose being written for a drug with no maximum in the KB.

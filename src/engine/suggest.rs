@@ -304,6 +304,16 @@ pub fn standing_for<'kb>(
         })
 }
 
+/// A guideline row advising against `drug` for some indication (the first
+/// by indication, so the choice is deterministic).
+fn advised_against_elsewhere(kb: &KbIndex, drug: DrugId) -> Option<&Therapy> {
+    kb.therapies
+        .iter()
+        .filter(|t| t.drug == drug)
+        .filter(|t| Standing::parse(&t.standing).is_some_and(Standing::advises_against))
+        .min_by(|a, b| a.indication.cmp(&b.indication))
+}
+
 /// Whether a `check` finding is about the medication list rather than the
 /// therapy: likely causes of the cramps, unrecognized names, and dose
 /// problems of listed medications. These are the same for every therapy, so
@@ -683,12 +693,24 @@ pub fn suggest<'kb>(kb: &'kb KbIndex, req: &SuggestRequest<'_>) -> Suggestion<'k
         }
         let standing = standing_for(kb, drug, req.indication, req.jurisdiction);
         let evidence_level = standing.and_then(|t| EvidenceLevel::parse(&t.evidence_level));
-        let (status, reason) = status_of(
+        let (mut status, mut reason) = status_of(
             &findings,
             standing.and_then(|t| Standing::parse(&t.standing)),
             evidence_level,
             best,
         );
+        // No guideline for this indication, and one that advises against it
+        // for another (quinidine: toxicity outweighs benefit in cirrhosis):
+        // its risks are its own, whatever the cramps.
+        if let (None, Some(elsewhere)) = (standing, advised_against_elsewhere(kb, drug))
+            && status < TherapyStatus::Avoid
+        {
+            status = TherapyStatus::Avoid;
+            reason = format!(
+                "no guideline supports it for this indication; for {} a guideline standing is {}",
+                elsewhere.indication, elsewhere.standing
+            );
+        }
         let dosing = dosing_plan(kb, drug, req, &conditions, &findings);
         therapies.push(TherapySuggestion {
             drug,

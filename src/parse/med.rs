@@ -131,6 +131,11 @@ pub fn without_list_number(input: &str) -> &str {
 }
 
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| compile(r"\[([^\]]*)\]"));
+
+/// The `w/` (with) and `w/o` (without) of US sigs and product names, and
+/// the word after them: `w/ food`, `w/codeine`; `w/v` and `w/w` are no
+/// such abbreviation (weight per volume, per weight).
+static WITH_SLASH: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u:\b)w/ *([a-z]*)"));
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"^(?P<num>[0-9]+(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)*)(?P<unit>mg/ml|mg/5ml|mcg/hr|mg/day|mcg/day|g/day|mg/d|mg/24hr?|mcg/24hr?|micrograms?|milligrams?|grams?|mgs|mg|mcg|µg|ug|g|gm|ml|units?|iu|meq|%)?$",
@@ -927,7 +932,18 @@ pub fn parse_med(input: &str) -> MedText {
 /// another drug is joined.
 pub fn parse_med_marked(input: &str) -> MedText {
     let mut brand_hint = None;
-    let mut text = without_list_number(input).to_lowercase();
+    // The Greek small mu (`μg`, as typed on Greek keyboards or pasted from
+    // some EHRs) is read as the micro sign the unit patterns know.
+    let mut text = without_list_number(input)
+        .to_lowercase()
+        .replace('\u{3bc}', "\u{b5}");
+    text = WITH_SLASH
+        .replace_all(&text, |caps: &regex::Captures<'_>| match &caps[1] {
+            "o" => "without ".to_owned(),
+            "v" | "w" => caps[0].to_owned(),
+            word => format!("with {word}"),
+        })
+        .into_owned();
     // Steps (`bid x 3 days then tid`) or a ceiling (`tid, max qid`): two
     // schedules that are never taken on the same day.
     let one_at_a_time = [" then ", "max", "up to"].iter().any(|w| text.contains(w));
@@ -1664,6 +1680,24 @@ mod tests {
             m.ingredients[0].strength.as_ref().map(|s| s.value),
             Some(10.0)
         );
+    }
+
+    #[test]
+    fn micrograms_are_read_with_the_micro_sign_or_the_greek_mu() {
+        for text in [
+            "baclofen 50 µg intrathecal daily",
+            "baclofen 50 μg intrathecal daily",
+            "BACLOFEN 50 ΜG INTRATHECAL DAILY",
+        ] {
+            let m = parse_med(text);
+            let strength = m.ingredients[0].strength.as_ref();
+            assert_eq!(
+                strength.map(|s| (s.value, s.unit.as_deref())),
+                Some((50.0, Some("mcg"))),
+                "{text}"
+            );
+            assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
+        }
     }
 
     #[test]

@@ -139,9 +139,14 @@ static CEILING: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A leading-dot decimal, `.3 g`.
 static BARE_DECIMAL: LazyLock<Regex> = LazyLock::new(|| compile(r"(^|[\s(])\.([0-9])"));
-/// "with food", "after meals": when to take it, not what.
-static WITH_FOOD: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?-u:\b)(?:with|after|before) +(?:food|meals?)(?-u:\b)"));
+/// "with food", "after meals", "with a full glass of water", "without
+/// regard to meals": how to take it, not what. Not milk: "with milk of
+/// magnesia" names a drug.
+static WITH_FOOD: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?-u:\b)(?:with|after|before|without(?: +regard +to)?) +(?:(?:a +)?(?:full +)?(?:glass +of +)?water|food|meals?)(?-u:\b)",
+    )
+});
 /// "prn muscle spasm": the reason for an as-needed dose, no number in it.
 static PRN_REASON: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u:\b)prn +[^0-9]*$"));
 
@@ -288,7 +293,7 @@ pub(super) fn sig_forms(text: &str) -> String {
     if has(&text, &["up to", "max"]) {
         text = CEILING.replace_all(&text, "${1}").into_owned();
     }
-    if has(&text, &["food", "meal"]) {
+    if has(&text, &["food", "meal", "water"]) {
         text = WITH_FOOD.replace_all(&text, " ").into_owned();
     }
     // The schedule words after it are kept (`prn spasm tid` is `prn tid`);

@@ -859,7 +859,7 @@ impl<'kb> Resolver<'kb> {
                 _ => Vec::new(),
             }
         };
-        let listing = [",", ";", " and ", " + ", " & ", " plus ", " with "];
+        let listing = [",", ";", " and ", " + ", " & ", " plus ", " with ", " w/"];
         // A full stop joins a sentence naming another drug (`baclofen 30 mg
         // qid. tizanidine 4 mg tid`), but lists nothing (`Tylenol No. 3`);
         // bullets and bars join the lines of a pasted list.
