@@ -445,6 +445,40 @@ fn conditions_are_read_as_clinicians_write_them_and_mg_is_not_guessed() {
 }
 
 #[test]
+fn the_same_drug_by_two_routes_is_not_said_to_add_up() {
+    let effect = |listed: &str| {
+        let (_, doc) = check_json(&["--propose", "baclofen 10 mg tid", "--med", listed]);
+        finding(&doc, "duplicate", &["baclofen"])
+            .map(|f| f["effect"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_else(|| panic!("a duplicate finding: {doc}"))
+    };
+    // Micrograms in the spine and milligrams by mouth do not add up.
+    let intrathecal = effect("baclofen 500 mcg/day intrathecal");
+    assert!(intrathecal.contains("different routes"), "{intrathecal}");
+    assert!(
+        !intrathecal.contains("add the doses together"),
+        "{intrathecal}"
+    );
+    assert_eq!(
+        effect("baclofen 20 mg tid po"),
+        "Taking both would add the doses together."
+    );
+}
+
+#[test]
+fn suggestions_for_an_unknown_name_are_spelled_as_written() {
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "mycophenolate 1 g bid"]);
+    let suggestions = med(&doc, 0)["suggestions"].to_string();
+    // The KB keys names run together too (`mycophenolicacid`), but suggests
+    // them with their spaces, each once.
+    assert!(
+        suggestions.contains("mycophenolate mofetil"),
+        "{suggestions}"
+    );
+    assert!(!suggestions.contains("mycophenolicacid"), "{suggestions}");
+}
+
+#[test]
 fn identical_input_gives_byte_identical_json() {
     let run = || {
         crampcheck()

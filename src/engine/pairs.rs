@@ -75,7 +75,10 @@ pub fn check_pairs(kb: &KbIndex, req: &CheckRequest<'_>) -> (Vec<Finding>, Vec<P
     let mut per_med = vec![PairCheck::NoneOnFile; req.meds.len()];
     for ((a, b), meds) in pairs {
         let found = if a == b {
-            vec![same_ingredient(kb, a, &meds)]
+            let routes: Vec<Option<&str>> = std::iter::once(req.proposed.route_of(a))
+                .chain(meds.iter().map(|&m| req.meds[m].route_of(a)))
+                .collect();
+            vec![same_ingredient(kb, a, &meds, &routes)]
         } else {
             // A row that holds only for one route of one of its drugs
             // (diltiazem with dantrolene *infusion*) is left out when that
@@ -204,8 +207,28 @@ fn pair_verdict(
     ))
 }
 
-fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {
+/// The same ingredient proposed and listed. `routes` are the routes written
+/// for it (proposed first): written by two different routes (intrathecal
+/// and oral baclofen), the doses do not simply add up, and that is said.
+fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize], routes: &[Option<&str>]) -> Finding {
     let name = kb.drug_name(drug).to_owned();
+    // A route left unwritten is most often by mouth: it differs only from
+    // a written route that is not oral.
+    let mut written: Vec<&str> = routes
+        .iter()
+        .map(|r| r.unwrap_or("route not written"))
+        .collect();
+    written.sort_unstable();
+    written.dedup();
+    let not_oral = routes.iter().flatten().any(|r| *r != "oral");
+    let effect = if written.len() > 1 && not_oral {
+        format!(
+            "The two are written for different routes ({}): their doses do not simply add up, and both regimens need review together.",
+            written.join("; ")
+        )
+    } else {
+        "Taking both would add the doses together.".to_owned()
+    };
     Finding {
         kind: FindingKind::Duplicate,
         severity: Severity::Major,
@@ -216,7 +239,7 @@ fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize]) -> Finding {
         medication_indices: meds.to_vec(),
         title: format!("{name} is already on the medication list"),
         mechanism: format!("The proposed {name} duplicates {name} the patient already takes."),
-        effect: "Taking both would add the doses together.".to_owned(),
+        effect,
         management: format!(
             "Do not add a second {name} order; review the current dose and regimen instead."
         ),

@@ -5,7 +5,7 @@
 
 use crate::kb::KbIndex;
 use crate::kb::index::{DrugId, NameKind, NameTarget};
-use crate::kb::names::name_key;
+use crate::kb::names::{compact_key, name_key};
 use crate::parse::{MedText, Strength};
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -380,6 +380,20 @@ impl<'kb> Resolver<'kb> {
             keys.sort_by(|a, b| a.0.cmp(b.0));
             keys
         })
+    }
+
+    /// A name key as a person writes it: the KB also keys every name of
+    /// several words without its spaces (`mycophenolicacid`, so that a name
+    /// typed run together is found), and a suggestion shows the spaced one.
+    fn spelled_out(&self, key: &str, target: &NameTarget) -> String {
+        if key.contains(' ') {
+            return key.to_owned();
+        }
+        self.fuzzy_keys()
+            .iter()
+            .find(|(k, t)| k.contains(' ') && *t == target && compact_key(k) == key)
+            .map_or(key, |(k, _)| k)
+            .to_owned()
     }
 
     /// Whether the KB knows products named `base` and a number (`tylenol 3`
@@ -1377,12 +1391,16 @@ impl<'kb> Resolver<'kb> {
             })
             .collect();
         scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
-        let suggestions: Vec<String> = scored
-            .iter()
-            .filter(|(d, jw, _, _)| *d <= 3 || *jw >= 0.88)
-            .take(3)
-            .map(|(_, _, k, _)| (*k).to_owned())
-            .collect();
+        let mut suggestions: Vec<String> = Vec::new();
+        for (_, _, k, t) in scored.iter().filter(|(d, jw, _, _)| *d <= 3 || *jw >= 0.88) {
+            let shown = self.spelled_out(k, t);
+            if !suggestions.contains(&shown) {
+                suggestions.push(shown);
+            }
+            if suggestions.len() == 3 {
+                break;
+            }
+        }
         let Some(&(best, _, best_key, best_target)) = scored.first() else {
             return PartOutcome::NotFound(suggestions);
         };
