@@ -69,7 +69,14 @@ pub enum FailOn {
 /// Reads a lab flag's value: a number in the KB's unit, or a number with
 /// its unit after it (`0.8 mmol/L`), converted as batch and CDS convert.
 fn lab_flag(lab: Lab) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
-    move |text| crate::units::read_value(lab, text)
+    move |text| {
+        if lab == Lab::Magnesium
+            && let Some(refused) = crate::units::bare_magnesium_reads_two_ways(text)
+        {
+            return Err(refused);
+        }
+        crate::units::read_value(lab, text)
+    }
 }
 
 /// Patient context flags shared by `check` and `suggest`.
@@ -227,8 +234,8 @@ pub struct BatchArgs {
     /// Column holding serum potassium (mmol/L).
     #[arg(long, value_name = "COL")]
     pub potassium_col: Option<String>,
-    /// Column holding serum magnesium (mg/dL; under 1.5 the unit must be
-    /// written, as it reads two ways).
+    /// Column holding serum magnesium (mg/dL; a value may carry its unit,
+    /// `0.8 mmol/L`).
     #[arg(long, value_name = "COL")]
     pub magnesium_col: Option<String>,
     /// Column holding condition codes, separated by `;` or `|`.

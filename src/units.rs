@@ -6,15 +6,31 @@
 
 use crate::kb::index::Lab;
 
-/// Below this, a magnesium value with no unit is refused: 0.7–1.0 is the
-/// normal range in mmol/L and a severe deficit in mg/dL, so taking it as the
-/// KB's mg/dL would raise a false alarm (and a true 1.0 mg/dL is rare
-/// enough to be written with its unit).
+/// Below this, a magnesium value typed with no unit reads two ways: up to
+/// about 1.5 it may be mmol/L (0.7–1.0 normal, above that high, as UK
+/// reports give it) or mg/dL (low, the KB's unit). Taken as mg/dL, a UK
+/// value would raise a false deficit, even in a patient whose magnesium is
+/// high.
 pub const BARE_MAGNESIUM_MIN: f64 = 1.5;
 
+/// Why a magnesium value typed with no unit (`text`) must be given its
+/// unit, or `None` when it reads one way only: at or above
+/// [`BARE_MAGNESIUM_MIN`], or outside the plausible range (which its own
+/// error reports). For a typed flag: a file's column is in its documented
+/// unit, mg/dL.
+pub fn bare_magnesium_reads_two_ways(text: &str) -> Option<String> {
+    let value: f64 = text.trim().parse().ok()?;
+    let (low, _) = Lab::Magnesium.plausible_range();
+    (low..BARE_MAGNESIUM_MIN).contains(&value).then(|| {
+        format!(
+            "magnesium {value} has no unit and reads two ways: normal or high in mmol/L (UK \
+             reports) or low in mg/dL; write its unit (`{value} mmol/L` or `{value} mg/dL`)"
+        )
+    })
+}
+
 /// `value` written in `unit`, in the KB's unit for `lab`; no unit at all is
-/// taken as the KB's, except a magnesium value that reads as normal in
-/// mmol/L ([`BARE_MAGNESIUM_MIN`]). The error says what was refused.
+/// taken as the KB's. The error says what was refused.
 pub fn in_kb_unit(lab: Lab, value: f64, unit: &str) -> Result<f64, String> {
     // Spellings seen in lab systems: `mL/min/{1.73_m2}`, `mL/min/1.73m*2`,
     // `ml/min/1,73m²`, `mL/min per 1.73 m2`, `mL/min/1.73 sq m`.
@@ -28,12 +44,6 @@ pub fn in_kb_unit(lab: Lab, value: f64, unit: &str) -> Result<f64, String> {
         .replace("per", "/")
         .replace("sqm", "m2")
         .replace("//", "/");
-    if key.is_empty() && lab == Lab::Magnesium && value < BARE_MAGNESIUM_MIN {
-        return Err(format!(
-            "magnesium {value} has no unit and reads two ways: normal in mmol/L (UK reports) or \
-             severely low in mg/dL; write its unit (`{value} mmol/L` or `{value} mg/dL`)"
-        ));
-    }
     let factor = match (lab, key.as_str()) {
         (_, "") => Some(1.0),
         (Lab::Egfr, "ml/min/1.73m2" | "ml/min/1.73m²" | "ml/min") => Some(1.0),
@@ -67,10 +77,7 @@ pub fn read_value(lab: Lab, text: &str) -> Result<f64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a number"))?;
-    in_kb_unit(lab, value, unit.trim()).map_err(|refused| {
-        if unit.trim().is_empty() {
-            return refused;
-        }
+    in_kb_unit(lab, value, unit.trim()).map_err(|_| {
         format!(
             "`{text}`: `{}` is not a unit crampcheck reads for {}",
             unit.trim(),
@@ -84,18 +91,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_magnesium_value_that_reads_two_ways_needs_its_unit() {
-        let refused = read_value(Lab::Magnesium, "0.7").unwrap_err();
+    fn a_typed_magnesium_value_that_reads_two_ways_needs_its_unit() {
+        let refused = bare_magnesium_reads_two_ways("0.7").unwrap_or_default();
         assert!(
             refused.contains("mmol/L") && refused.contains("mg/dL"),
             "{refused}"
         );
-        assert!(in_kb_unit(Lab::Magnesium, 1.2, "").is_err());
-        assert_eq!(read_value(Lab::Magnesium, "1.8"), Ok(1.8));
-        assert_eq!(read_value(Lab::Magnesium, "0.7 mg/dL"), Ok(0.7));
-        assert_eq!(read_value(Lab::Magnesium, "0.5 mmol/L"), Ok(0.5 * 2.4305));
-        // Other labs keep taking a bare number in the KB's unit.
-        assert_eq!(read_value(Lab::Potassium, "0.7"), Ok(0.7));
+        assert!(bare_magnesium_reads_two_ways("1.49").is_some());
+        for one_way in ["1.5", "1.8", "0.7 mg/dL", "0.5 mmol/L", "0", "-1", "0.1"] {
+            assert_eq!(bare_magnesium_reads_two_ways(one_way), None, "{one_way}");
+        }
+        // A column (batch, CDS) is read in its documented unit, mg/dL.
+        assert_eq!(read_value(Lab::Magnesium, "1.2"), Ok(1.2));
     }
 
     #[test]

@@ -454,7 +454,10 @@ fn the_same_drug_by_two_routes_is_not_said_to_add_up() {
     };
     // Micrograms in the spine and milligrams by mouth do not add up.
     let intrathecal = effect("baclofen 500 mcg/day intrathecal");
-    assert!(intrathecal.contains("different routes"), "{intrathecal}");
+    assert!(
+        intrathecal.contains("do not simply add up"),
+        "{intrathecal}"
+    );
     assert!(
         !intrathecal.contains("add the doses together"),
         "{intrathecal}"
@@ -463,6 +466,15 @@ fn the_same_drug_by_two_routes_is_not_said_to_add_up() {
         effect("baclofen 20 mg tid po"),
         "Taking both would add the doses together."
     );
+    // Injected doses do add up with oral ones.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "orphenadrine 60 mg IM",
+        "--med",
+        "orphenadrine 100 mg bid",
+    ]);
+    let f = finding(&doc, "duplicate", &["orphenadrine"]).unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(f["effect"], "Taking both would add the doses together.");
 }
 
 #[test]
@@ -905,6 +917,13 @@ fn a_us_cramp_dose_of_quinine_is_never_passed_by_the_malaria_maximum() {
             .contains("no dose for cramps"),
         "{f}"
     );
+    assert!(
+        !f["management"].as_str().unwrap_or("").contains("7 days"),
+        "{f}"
+    );
+    // With no strength, the advice is no malaria regimen either.
+    let (_, doc) = check_json(&["--propose", "quinine 2 tabs qhs"]);
+    let f = finding(&doc, "dose", &["quinine"]).unwrap_or_else(|| panic!("{doc}"));
     assert!(
         !f["management"].as_str().unwrap_or("").contains("7 days"),
         "{f}"

@@ -549,3 +549,13 @@ fn a_therapy_a_guideline_advises_against_elsewhere_is_not_offered_where_none_spe
     // Baclofen, with no guideline against it anywhere, stays a caution.
     assert_eq!(status(&doc, "baclofen"), "caution");
 }
+
+#[test]
+fn a_label_warning_that_is_no_boxed_warning_is_tagged_as_check_tags_it() {
+    let (_, text) = suggest_text(&["--jurisdiction", "UK"]);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Label warning: UK position"))
+        .unwrap_or_else(|| panic!("the UK quinine position is listed: {text}"));
+    assert!(line.contains("[label warning · monitor]"), "{line}");
+}

@@ -162,7 +162,16 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 match rule_for().and_then(|r| Some((r, r.max_mg_per_day?))) {
                     Some((rule, max)) => {
                         let why = "no strength is written, so the amount in a dose is unknown";
-                        findings.push(unchecked(&dose, index, name, rule, max, why.to_owned()));
+                        let mut found = unchecked(&dose, index, name, rule, max, why.to_owned());
+                        if let Some((gap, elsewhere)) = index
+                            .is_none()
+                            .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
+                            .flatten()
+                        {
+                            let name = kb.drug_name(ingredient.drug);
+                            say_no_cramp_dose(&mut found, name, rule, max, gap, elsewhere);
+                        }
+                        findings.push(found);
                     }
                     // `Slow-Mag 2 tabs bd` proposed: no maximum to check it
                     // against, said as for a dose with a strength.
@@ -208,7 +217,16 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     if dose.sig.frequency.is_some() || (index.is_none() && req.being_written) {
                         let unit = strength.unit.as_deref().unwrap_or("no unit");
                         let why = format!("the dose is written in {unit}, not as a mass");
-                        findings.push(unchecked(&dose, index, name, rule, max, why));
+                        let mut found = unchecked(&dose, index, name, rule, max, why);
+                        if let Some((gap, elsewhere)) = index
+                            .is_none()
+                            .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
+                            .flatten()
+                        {
+                            let name = kb.drug_name(ingredient.drug);
+                            say_no_cramp_dose(&mut found, name, rule, max, gap, elsewhere);
+                        }
+                        findings.push(found);
                     }
                     continue;
                 }
@@ -258,15 +276,14 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 let daily = per_day.map(|d| on_a_dosing_day(mg, d));
                 match findings.get_mut(found_before..) {
                     Some([found]) => {
-                        let name = kb.drug_name(ingredient.drug);
-                        found.mechanism.push(' ');
-                        found
-                            .mechanism
-                            .push_str(&no_cramp_dose_said(rule, max, gap));
-                        found.management = cramp_advice(name, elsewhere);
-                        for cited in std::iter::once(gap).chain(elsewhere) {
-                            cite(found, cited);
-                        }
+                        say_no_cramp_dose(
+                            found,
+                            kb.drug_name(ingredient.drug),
+                            rule,
+                            max,
+                            gap,
+                            elsewhere,
+                        );
                     }
                     // Said for a dose being written (`check`), not for a
                     // therapy a batch patient already takes, which may be
@@ -462,6 +479,27 @@ fn other_route(
         "Check this dose of {name} against the label of the product given {given}; the knowledge base has no maximum for that route."
     );
     finding
+}
+
+/// Turns a finding held to another indication's maximum (`used`) into one
+/// that says the chosen label gives no cramp dose (`gap`), with what to do
+/// instead of keeping within the other indication's regimen.
+fn say_no_cramp_dose(
+    found: &mut Finding,
+    name: &str,
+    used: &DosingRule,
+    max: f64,
+    gap: &DosingRule,
+    elsewhere: Option<&DosingRule>,
+) {
+    found.mechanism.push(' ');
+    found
+        .mechanism
+        .push_str(&no_cramp_dose_said(used, max, gap));
+    found.management = cramp_advice(name, elsewhere);
+    for cited in std::iter::once(gap).chain(elsewhere) {
+        cite(found, cited);
+    }
 }
 
 /// Why the maximum of another indication is no cramp maximum.

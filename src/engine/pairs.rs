@@ -208,24 +208,14 @@ fn pair_verdict(
 }
 
 /// The same ingredient proposed and listed. `routes` are the routes written
-/// for it (proposed first): written by two different routes (intrathecal
-/// and oral baclofen), the doses do not simply add up, and that is said.
+/// for it (proposed first): a dose into the spinal fluid (intrathecal
+/// baclofen, in micrograms) does not add up with one taken by mouth or
+/// injected, and that is said; doses by other routes do add up.
 fn same_ingredient(kb: &KbIndex, drug: DrugId, meds: &[usize], routes: &[Option<&str>]) -> Finding {
     let name = kb.drug_name(drug).to_owned();
-    // A route left unwritten is most often by mouth: it differs only from
-    // a written route that is not oral.
-    let mut written: Vec<&str> = routes
-        .iter()
-        .map(|r| r.unwrap_or("route not written"))
-        .collect();
-    written.sort_unstable();
-    written.dedup();
-    let not_oral = routes.iter().flatten().any(|r| *r != "oral");
-    let effect = if written.len() > 1 && not_oral {
-        format!(
-            "The two are written for different routes ({}): their doses do not simply add up, and both regimens need review together.",
-            written.join("; ")
-        )
+    let intrathecal = |r: &Option<&str>| *r == Some("intrathecal");
+    let effect = if routes.iter().any(intrathecal) && !routes.iter().all(intrathecal) {
+        "One is given into the spinal fluid (intrathecal) and one is not: their doses do not simply add up, and both regimens need review together.".to_owned()
     } else {
         "Taking both would add the doses together.".to_owned()
     };

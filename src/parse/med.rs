@@ -933,10 +933,10 @@ pub fn parse_med(input: &str) -> MedText {
 pub fn parse_med_marked(input: &str) -> MedText {
     let mut brand_hint = None;
     // The Greek small mu (`μg`, as typed on Greek keyboards or pasted from
-    // some EHRs) is read as the micro sign the unit patterns know.
-    let mut text = without_list_number(input)
-        .to_lowercase()
-        .replace('\u{3bc}', "\u{b5}");
+    // some EHRs) is read as the micro sign the unit patterns know; a capital
+    // Mu is not (`ΜG` looks just like `MG`, and is reported, not read as
+    // micrograms).
+    let mut text = without_list_number(&input.replace('\u{3bc}', "\u{b5}")).to_lowercase();
     text = WITH_SLASH
         .replace_all(&text, |caps: &regex::Captures<'_>| match &caps[1] {
             "o" => "without ".to_owned(),
@@ -1687,7 +1687,7 @@ mod tests {
         for text in [
             "baclofen 50 µg intrathecal daily",
             "baclofen 50 μg intrathecal daily",
-            "BACLOFEN 50 ΜG INTRATHECAL DAILY",
+            "BACLOFEN 50 µG INTRATHECAL DAILY",
         ] {
             let m = parse_med(text);
             let strength = m.ingredients[0].strength.as_ref();
@@ -1698,6 +1698,11 @@ mod tests {
             );
             assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
+        // A capital Greek Mu looks like the M of MG: it is no unit read (the
+        // resolver reports the word), not 30 micrograms.
+        let m = parse_med("BACLOFEN 30 ΜG QID");
+        let strength = m.ingredients[0].strength.as_ref();
+        assert_eq!(strength.map(|s| s.unit.as_deref()), Some(None));
     }
 
     #[test]

@@ -293,7 +293,8 @@ pub(super) fn sig_forms(text: &str) -> String {
     if has(&text, &["up to", "max"]) {
         text = CEILING.replace_all(&text, "${1}").into_owned();
     }
-    if has(&text, &["food", "meal", "water"]) {
+    // Not "water pills": a diuretic, reported as written.
+    if has(&text, &["food", "meal", "water"]) && !text.contains("water pill") {
         text = WITH_FOOD.replace_all(&text, " ").into_owned();
     }
     // The schedule words after it are kept (`prn spasm tid` is `prn tid`);

@@ -479,7 +479,7 @@ pub fn write_suggest(out: &mut dyn Write, doc: &SuggestJson) -> io::Result<()> {
                 "   {} {}  {DIM}[{} · {}]{DIM:#}",
                 f.severity.to_uppercase(),
                 f.title,
-                f.kind.replace('_', " "),
+                super::text::kind_tag(f.kind, &f.title),
                 f.action
             )?;
             if let Some(basis) = &f.basis {

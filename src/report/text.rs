@@ -181,10 +181,7 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
             .collect::<Vec<_>>()
             .join(", ");
         let tags = [
-            Some(match f.title.starts_with(LABEL_WARNING) {
-                true => LABEL_WARNING.to_lowercase(),
-                false => f.kind.replace('_', " "),
-            }),
+            Some(kind_tag(f.kind, &f.title)),
             Some(f.action.to_owned()),
             f.evidence.map(str::to_owned),
         ]
@@ -222,4 +219,14 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckJson) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The kind of a finding as its tag shows it: a label's warning that is no
+/// boxed warning (the UK quinine position on cramps) is tagged as what it
+/// is, though its JSON `kind` stays `boxed_warning`.
+pub fn kind_tag(kind: &str, title: &str) -> String {
+    match title.starts_with(LABEL_WARNING) {
+        true => LABEL_WARNING.to_lowercase(),
+        false => kind.replace('_', " "),
+    }
 }
