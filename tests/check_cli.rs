@@ -491,6 +491,49 @@ fn suggestions_for_an_unknown_name_are_spelled_as_written() {
 }
 
 #[test]
+fn three_cns_active_drugs_in_an_older_adult_are_flagged_by_the_beers_count() {
+    let beers = |proposed: &str, meds: &[&str], age: &str| {
+        let mut args = vec!["--propose", proposed, "--age", age];
+        for m in meds {
+            args.extend(["--med", m]);
+        }
+        let (_, doc) = check_json(&args);
+        findings(&doc)
+            .iter()
+            .find(|f| f["rule_ids"].to_string().contains("beers-cns-active-3"))
+            .cloned()
+    };
+    let two = ["sertraline 100 mg daily", "quetiapine 25 mg hs"];
+    let f = beers("baclofen 10 mg tid", &two, "80")
+        .unwrap_or_else(|| panic!("baclofen, sertraline and quetiapine at 80"));
+    assert_eq!(
+        (f["severity"].as_str(), f["action"].as_str()),
+        (Some("major"), Some("avoid"))
+    );
+    assert_eq!(
+        f["drugs"],
+        serde_json::json!(["baclofen", "sertraline", "quetiapine"])
+    );
+    assert_eq!(f["medication_indices"], serde_json::json!([0, 1]));
+    // Under 65, with two CNS-active drugs in all, or when the proposed drug
+    // is none (diltiazem), the count does not apply.
+    assert!(beers("baclofen 10 mg tid", &two, "60").is_none());
+    assert!(beers("baclofen 10 mg tid", &two[..1], "80").is_none());
+    assert!(
+        beers(
+            "diltiazem 30 mg qhs",
+            &[
+                "oxycodone 5 mg q6h",
+                "sertraline 100 mg daily",
+                "quetiapine 25 mg hs"
+            ],
+            "80"
+        )
+        .is_none()
+    );
+}
+
+#[test]
 fn identical_input_gives_byte_identical_json() {
     let run = || {
         crampcheck()

@@ -282,7 +282,7 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .args(["kb", "info"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("schema version: 5"))
+        .stdout(predicate::str::contains("schema version: 6"))
         .stdout(predicate::str::contains("interactions"))
         .stdout(predicate::str::contains("sources ("));
     crampcheck()
@@ -606,5 +606,62 @@ fn a_kb_file_changed_after_its_build_is_refused() {
             .stderr(predicate::str::contains(
                 "the rows do not match the digest `kb build` recorded",
             ));
+    }
+}
+
+#[test]
+fn a_class_count_rule_needs_a_known_class_and_two_members_or_more() {
+    assert_verify_refuses(
+        "class_count_rules.csv",
+        "test-count,no-such-class,3,65,major,avoid,guideline,T,M,Do.,US,bac-beers-2023-t5",
+        "dangling reference: unknown class `no-such-class`",
+    );
+    assert_verify_refuses(
+        "class_count_rules.csv",
+        "test-count,beers-cns-active,1,65,major,avoid,guideline,T,M,Do.,US,bac-beers-2023-t5",
+        "bad min_count `1`",
+    );
+}
+
+#[test]
+fn every_drug_of_a_beers_cns_active_category_is_counted() {
+    // The Beers count reaches a drug only through `beers-cns-active`: an
+    // SSRI or an antiepileptic left out would make three CNS-active drugs
+    // look like two.
+    let read = |file: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_path(db_dir().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .records()
+            .map(|r| r.unwrap_or_else(|e| panic!("{file}: {e}")))
+            .collect()
+    };
+    let counted: std::collections::HashSet<String> = read("class_members.csv")
+        .iter()
+        .filter(|r| &r[0] == "beers-cns-active")
+        .map(|r| r[1].to_owned())
+        .collect();
+    let categories = [
+        "antiepileptic",
+        "antiseizure drug",
+        "ssri antidepressant",
+        "snri antidepressant",
+    ];
+    let missing: Vec<String> = read("drugs.csv")
+        .iter()
+        .filter(|d| categories.contains(&d[1].to_lowercase().as_str()))
+        .filter(|d| !counted.contains(&d[0]))
+        .map(|d| d[0].to_owned())
+        .collect();
+    assert!(counted.len() >= 100, "only {} counted", counted.len());
+    assert!(missing.is_empty(), "not counted: {missing:?}");
+    for member in [
+        "baclofen",
+        "sertraline",
+        "gabapentin",
+        "oxycodone",
+        "zolpidem",
+        "quetiapine",
+    ] {
+        assert!(counted.contains(member), "{member}");
     }
 }

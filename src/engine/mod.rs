@@ -3,6 +3,7 @@
 //! `batch`): it returns plain [`Finding`]s and never prints.
 
 pub mod conditions;
+pub mod counts;
 pub mod dosing;
 pub mod finding;
 pub mod inputs;
@@ -130,6 +131,15 @@ pub fn check(kb: &KbIndex, req: &CheckRequest<'_>) -> CheckResult {
     let (mut findings, mut pair_checks) = pairs::check_pairs(kb, req);
     findings.extend(conditions::check_boxed_warnings(kb, req));
     findings.extend(conditions::check_conditions(kb, req));
+    // A medication counted toward a class total is in a finding too.
+    for finding in counts::check_counts(kb, req) {
+        for &index in &finding.medication_indices {
+            if let Some(check) = pair_checks.get_mut(index) {
+                *check = PairCheck::Finding;
+            }
+        }
+        findings.push(finding);
+    }
     findings.extend(dosing::check_doses(kb, req));
     findings.extend(inputs::cramp_cause_findings(kb, req.meds));
     findings.extend(inputs::unresolved_findings(req.meds));

@@ -187,6 +187,23 @@ pub const TABLES: &[TableSpec] = &[
             ("sources", Text),
         ],
     },
+    TableSpec {
+        table: "class_count_rules",
+        columns: &[
+            ("id", Text),
+            ("class", Text),
+            ("min_count", Integer),
+            ("min_age", Integer),
+            ("severity", Text),
+            ("action", Text),
+            ("evidence", Text),
+            ("title", Text),
+            ("mechanism", Text),
+            ("management", Text),
+            ("jurisdiction", Text),
+            ("sources", Text),
+        ],
+    },
 ];
 
 impl TableSpec {
@@ -209,7 +226,8 @@ impl TableSpec {
             "therapies" => "therapies.csv",
             "therapy_forms" => "therapy_forms.csv",
             "condition_implications" => "condition_implications.csv",
-            _ => "interaction_routes.csv",
+            "interaction_routes" => "interaction_routes.csv",
+            _ => "class_count_rules.csv",
         }
     }
 }
@@ -232,7 +250,7 @@ macro_rules! embedded {
 }
 
 /// The content compiled into the binary, in [`TABLES`] order.
-const EMBEDDED: [&str; 17] = [
+const EMBEDDED: [&str; 18] = [
     embedded!("meta.csv"),
     embedded!("sources.csv"),
     embedded!("drugs.csv"),
@@ -250,6 +268,7 @@ const EMBEDDED: [&str; 17] = [
     embedded!("therapy_forms.csv"),
     embedded!("condition_implications.csv"),
     embedded!("interaction_routes.csv"),
+    embedded!("class_count_rules.csv"),
 ];
 
 /// The default content, compiled into the binary from `db/`.

@@ -202,6 +202,36 @@ pub struct ConditionRule {
     pub sources: Vec<SourceId>,
 }
 
+/// A rule on how many members of one class are taken together (Beers:
+/// three or more CNS-active drugs in an older adult).
+#[derive(Debug, Clone)]
+pub struct ClassCountRule {
+    /// Stable row id.
+    pub id: String,
+    /// The class whose members are counted.
+    pub class: ClassId,
+    /// Distinct members, the proposed drug among them, at which it applies.
+    pub min_count: u32,
+    /// Applies only at or above this age.
+    pub min_age: Option<u32>,
+    /// How bad.
+    pub severity: Severity,
+    /// What to do.
+    pub action: Action,
+    /// How well documented.
+    pub evidence: Evidence,
+    /// Short title.
+    pub title: String,
+    /// Why it matters.
+    pub mechanism: String,
+    /// What the pharmacist should do.
+    pub management: String,
+    /// Whose label or guideline the row comes from.
+    pub jurisdiction: Jurisdiction,
+    /// Cited sources.
+    pub sources: Vec<SourceId>,
+}
+
 /// A boxed warning on a drug's label.
 #[derive(Debug, Clone)]
 pub struct BoxedWarning {
@@ -480,6 +510,8 @@ pub struct KbIndex {
     pub interactions_by_party: HashMap<Party, Vec<u32>>,
     /// Drug–condition rows.
     pub condition_rules: Vec<ConditionRule>,
+    /// Class-count rows.
+    pub class_count_rules: Vec<ClassCountRule>,
     /// Boxed warnings.
     pub boxed_warnings: Vec<BoxedWarning>,
     /// Dosing rules.
@@ -544,6 +576,7 @@ impl KbIndex {
             interactions: Vec::new(),
             interactions_by_party: HashMap::new(),
             condition_rules: Vec::new(),
+            class_count_rules: Vec::new(),
             boxed_warnings: Vec::new(),
             dosing_rules: Vec::new(),
             therapies: Vec::new(),
@@ -790,6 +823,33 @@ impl KbIndex {
                 sources: self.source_list(row, 11)?,
             };
             self.condition_rules.push(rule);
+        }
+        for row in tables.rows("class_count_rules") {
+            let whole = |i: usize, what: &str| -> Result<Option<u32>, KbError> {
+                match row.get(i).cloned().flatten() {
+                    None => Ok(None),
+                    Some(n) => n
+                        .parse::<u32>()
+                        .map(Some)
+                        .map_err(|_| invalid(row, format!("bad {what} `{n}`"))),
+                }
+            };
+            let rule = ClassCountRule {
+                id: text(row, 0),
+                class: self.class_id_of(row, &text(row, 1))?,
+                min_count: whole(2, "min_count")?
+                    .ok_or_else(|| invalid(row, "no min_count".to_owned()))?,
+                min_age: whole(3, "min_age")?,
+                severity: severity_of(row, 4)?,
+                action: action_of(row, 5)?,
+                evidence: evidence_of(row, 6)?,
+                title: text(row, 7),
+                mechanism: text(row, 8),
+                management: text(row, 9),
+                jurisdiction: jurisdiction_of(row, 10)?,
+                sources: self.source_list(row, 11)?,
+            };
+            self.class_count_rules.push(rule);
         }
         for row in tables.rows("boxed_warnings") {
             let warning = BoxedWarning {

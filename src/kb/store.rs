@@ -31,6 +31,10 @@ const MIGRATIONS: &[&str] = &[
         env!("CARGO_MANIFEST_DIR"),
         "/migrations/0005_dosing_routes.sql"
     )),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/0006_class_count_rules.sql"
+    )),
 ];
 
 /// The schema version this binary writes and reads.

@@ -52,7 +52,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Each table's key columns, as the schema declares them, plus the pairs
 /// that make a membership or a product ingredient.
-const KEYS: [(&str, &[&str]); 15] = [
+const KEYS: [(&str, &[&str]); 16] = [
     ("kb_meta", &["key"]),
     ("sources", &["id"]),
     ("drugs", &["name"]),
@@ -67,6 +67,7 @@ const KEYS: [(&str, &[&str]); 15] = [
     ("therapy_forms", &["therapy", "form"]),
     ("condition_implications", &["condition", "implies"]),
     ("interaction_routes", &["rule", "drug"]),
+    ("class_count_rules", &["id"]),
     ("aliases", &["alias", "drug"]),
 ];
 
@@ -616,6 +617,27 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.rule_enums(row);
         // Ages a patient can have (the CLI refuses other ages): a rule
         // above them could never apply.
+        if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
+            && !age.parse::<u32>().is_ok_and(|a| a <= 130)
+        {
+            let message = format!("bad min_age `{age}` (expected whole years from 0 to 130)");
+            c.report(row, message);
+        }
+        for column in ["id", "title", "mechanism", "management"] {
+            c.non_empty(row, column);
+        }
+    }
+    for row in get("class_count_rules") {
+        c.known(row, "class", &classes, "class");
+        c.rule_enums(row);
+        // Two members at least: one drug alone is no combination.
+        let count = row.get("min_count").cloned().unwrap_or_default();
+        if !count.parse::<u32>().is_ok_and(|n| n >= 2) {
+            c.report(
+                row,
+                format!("bad min_count `{count}` (expected a whole number, 2 or more)"),
+            );
+        }
         if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
             && !age.parse::<u32>().is_ok_and(|a| a <= 130)
         {
