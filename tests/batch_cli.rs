@@ -2376,3 +2376,35 @@ fn a_name_read_by_its_spelling_is_an_unrecognized_finding_and_listed_in_the_summ
     let kinds: Vec<String> = run.rows().into_iter().map(|r| r.kind).collect();
     assert_eq!(kinds, ["unrecognized"], "{:#?}", run.rows());
 }
+
+#[test]
+fn three_cns_active_drugs_in_an_older_patient_are_counted_over_the_whole_list() {
+    // Batch checks a therapy against one medication at a time; the Beers
+    // total (three or more CNS-active drugs at 65 or over) is counted over
+    // all of them at once, as `check` counts it.
+    let run = batch(&fixture("beers_cns.csv"), &["--age-col", "age"]);
+    let total = |patient: &str, drugs: &str| run.find(patient, "interaction", drugs);
+    let p1 = total("p1", "baclofen;gabapentin;sertraline")
+        .unwrap_or_else(|| panic!("baclofen, gabapentin and sertraline at 80"));
+    assert_eq!(p1.severity, "major");
+    assert_eq!(p1.lines, "2;3;4");
+    // At 64 it does not apply.
+    assert!(
+        run.rows()
+            .iter()
+            .all(|r| !(r.patient == "p2" && r.drugs.split(';').count() > 2))
+    );
+    // Counted from each of two therapies taken, it is one finding.
+    let p3: Vec<_> = run
+        .rows()
+        .into_iter()
+        .filter(|r| r.patient == "p3" && r.drugs.split(';').count() > 2)
+        .collect();
+    assert_eq!(p3.len(), 1, "{p3:?}");
+    // Oxycodone in a product and alone is one drug: two in all, no total.
+    assert!(
+        run.rows()
+            .iter()
+            .all(|r| !(r.patient == "p4" && r.drugs.split(';').count() > 2))
+    );
+}

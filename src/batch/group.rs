@@ -19,6 +19,7 @@ use super::context::MergedContext;
 use super::reader::Day;
 use super::{CONTEXT_ONLY, Mode, NO_MED};
 use crate::clinical::Jurisdiction;
+use crate::engine::counts::count_findings;
 use crate::engine::inputs::unresolved_findings;
 use crate::engine::{CheckRequest, Finding, FindingKind, check, report_order};
 use crate::kb::KbIndex;
@@ -898,13 +899,15 @@ fn check_one(
     }
     // A medication is co-exposed when one of its rows counts: the search
     // stops at the first.
-    let exposed = (0..call.distinct.len()).filter(|&slot| {
-        slots
-            .rows_of(slot)
-            .iter()
-            .any(|&i| exposure.counts(&g.rows[i], slot))
-    });
-    for slot in exposed {
+    let exposed: Vec<usize> = (0..call.distinct.len())
+        .filter(|&slot| {
+            slots
+                .rows_of(slot)
+                .iter()
+                .any(|&i| exposure.counts(&g.rows[i], slot))
+        })
+        .collect();
+    for &slot in &exposed {
         let findings = s
             .probes
             .pair(&mut local, s, proposed, call.distinct[slot], call);
@@ -928,6 +931,30 @@ fn check_one(
         }
     }
     s.probes.put_local(proposed.key, call.condition_set, local);
+    // Class totals (Beers: three or more CNS-active drugs) over everything
+    // co-exposed at once, which the pairs above cannot see; the lines are
+    // every counted row's and the rows that made the patient old enough.
+    let listed = exposed
+        .iter()
+        .map(|&slot| (slot, &s.meds[call.distinct[slot] as usize]));
+    for finding in count_findings(
+        s.kb,
+        proposed.resolved,
+        listed,
+        call.context,
+        s.jurisdiction,
+    ) {
+        let mut lines = union_sorted(base, &call.age_lines);
+        for &slot in &finding.medication_indices {
+            lines = union_sorted(&lines, &exposure.lines(g, slots, slot));
+        }
+        out.push(BatchFinding {
+            proposed: Arc::clone(&label),
+            medication_indices: finding.medication_indices.clone(),
+            finding: Arc::new(finding),
+            lines,
+        });
+    }
 }
 
 /// The `unrecognized` finding for a proposed drug (from `--propose-col`)
@@ -955,21 +982,27 @@ fn unrecognized_proposed(resolved: &Resolved, lines: &[u64]) -> Option<BatchFind
 
 /// Whether two findings are one pair found from both sides (quinine +
 /// baclofen when baclofen is checked, baclofen + quinine when quinine is):
-/// the same kind, rating and rows, the two drugs swapped.
+/// the same kind, rating and rows, the two drugs swapped; or one class
+/// total counted from two of its drugs (the same drugs in another order).
 fn mirrored(a: &Finding, b: &Finding) -> bool {
     /// Same elements in any order (the lists are a few names long).
     fn same_set(a: &[String], b: &[String]) -> bool {
         a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
     }
-    matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
-        && a.kind == b.kind
+    let same_rating = a.kind == b.kind
+        && a.severity == b.severity
+        && a.action == b.action
+        && same_set(&a.rule_ids, &b.rule_ids);
+    let pair = matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
         && a.drugs.len() == 2
         && b.drugs.len() == 2
         && a.drugs[0] == b.drugs[1]
-        && a.drugs[1] == b.drugs[0]
-        && a.severity == b.severity
-        && a.action == b.action
-        && same_set(&a.rule_ids, &b.rule_ids)
+        && a.drugs[1] == b.drugs[0];
+    // A class total (three CNS-active drugs) found from each therapy taken:
+    // the same drugs, counted from another one of them.
+    let total =
+        a.kind == FindingKind::Interaction && a.drugs.len() > 2 && same_set(&a.drugs, &b.drugs);
+    same_rating && (pair || total)
 }
 
 /// Whether two findings are one medication's dose found twice: once when it
@@ -990,6 +1023,7 @@ fn same_dose(a: &Finding, b: &Finding) -> bool {
 
 /// Merges repeated findings (lines and medications united; engine findings
 /// are interned, so a repeat is the same pointer, a [`mirrored`] pair or
+/// class total, or
 /// one medication's dose from two engine calls ([`same_dose`]);
 /// `unrecognized` ones are one per medication and never repeat), keeping the
 /// first in input order, then orders them as the engine does

@@ -496,7 +496,21 @@ fn say_no_cramp_dose(
     found
         .mechanism
         .push_str(&no_cramp_dose_said(used, max, gap));
-    found.management = cramp_advice(name, elsewhere);
+    let advice = cramp_advice(name, elsewhere);
+    found.management = if found.severity == Severity::Info {
+        // Not checked: against no maximum at all, as no cramp maximum
+        // applies. What kept it from being checked is still said (write
+        // the dose in mg, see the label of the route), not the regimen of
+        // the other indication.
+        found.title = format!(
+            "Daily dose of {name} not checked: the {} label gives no cramp dose",
+            gap.jurisdiction.as_str()
+        );
+        let first = found.management.split("; keep within").next().unwrap_or("");
+        format!("{}. {advice}", first.trim_end_matches('.'))
+    } else {
+        advice
+    };
     for cited in std::iter::once(gap).chain(elsewhere) {
         cite(found, cited);
     }
