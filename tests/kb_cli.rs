@@ -321,18 +321,21 @@ fn info_and_lookup_show_versions_rules_and_sources() {
         .stdout(predicate::str::contains("unrecognized").not());
 }
 
+/// The records of one shipped content file.
+fn read_db_csv(file: &str) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(db_dir().join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("{file}: {e}")))
+        .collect()
+}
+
 #[test]
 fn every_drug_of_a_class_category_is_a_member_of_the_class() {
     // Class rules (baclofen + opioids, diltiazem + beta blockers) reach a
     // drug only through class membership: a drug described as an opioid but
     // left out of `opioids` was checked against nothing.
-    let read = |file: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(db_dir().join(file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"))
-            .records()
-            .map(|r| r.unwrap_or_else(|e| panic!("{file}: {e}")))
-            .collect()
-    };
+    let read = read_db_csv;
     let members: std::collections::HashSet<(String, String)> = read("class_members.csv")
         .iter()
         .map(|r| (r[0].to_owned(), r[1].to_owned()))
@@ -628,13 +631,7 @@ fn every_drug_of_a_beers_cns_active_category_is_counted() {
     // The Beers count reaches a drug only through `beers-cns-active`: an
     // SSRI or an antiepileptic left out would make three CNS-active drugs
     // look like two.
-    let read = |file: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(db_dir().join(file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"))
-            .records()
-            .map(|r| r.unwrap_or_else(|e| panic!("{file}: {e}")))
-            .collect()
-    };
+    let read = read_db_csv;
     let counted: std::collections::HashSet<String> = read("class_members.csv")
         .iter()
         .filter(|r| &r[0] == "beers-cns-active")

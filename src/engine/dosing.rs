@@ -146,6 +146,19 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     index.is_none(),
                 )
             };
+            // A finding on the proposed drug held to another indication's
+            // maximum, where the chosen label gives no cramp dose: says so.
+            let for_cramps = |mut found: Finding, rule: &DosingRule, max: f64| {
+                let gap = index
+                    .is_none()
+                    .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
+                    .flatten();
+                if let Some((gap, elsewhere)) = gap {
+                    let name = kb.drug_name(ingredient.drug);
+                    say_no_cramp_dose(&mut found, name, rule, max, gap, elsewhere);
+                }
+                found
+            };
             let Some(strength) = ingredient.strength.as_ref() else {
                 // A schedule or a tablet count without a strength (`baclofen
                 // 3 tablets qid`): a dose was written but its amount is
@@ -162,16 +175,8 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                 match rule_for().and_then(|r| Some((r, r.max_mg_per_day?))) {
                     Some((rule, max)) => {
                         let why = "no strength is written, so the amount in a dose is unknown";
-                        let mut found = unchecked(&dose, index, name, rule, max, why.to_owned());
-                        if let Some((gap, elsewhere)) = index
-                            .is_none()
-                            .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
-                            .flatten()
-                        {
-                            let name = kb.drug_name(ingredient.drug);
-                            say_no_cramp_dose(&mut found, name, rule, max, gap, elsewhere);
-                        }
-                        findings.push(found);
+                        let found = unchecked(&dose, index, name, rule, max, why.to_owned());
+                        findings.push(for_cramps(found, rule, max));
                     }
                     // `Slow-Mag 2 tabs bd` proposed: no maximum to check it
                     // against, said as for a dose with a strength.
@@ -217,16 +222,8 @@ pub fn check_doses(kb: &KbIndex, req: &CheckRequest<'_>) -> Vec<Finding> {
                     if dose.sig.frequency.is_some() || (index.is_none() && req.being_written) {
                         let unit = strength.unit.as_deref().unwrap_or("no unit");
                         let why = format!("the dose is written in {unit}, not as a mass");
-                        let mut found = unchecked(&dose, index, name, rule, max, why);
-                        if let Some((gap, elsewhere)) = index
-                            .is_none()
-                            .then(|| no_cramp_dose(kb, ingredient.drug, rule, req.jurisdiction))
-                            .flatten()
-                        {
-                            let name = kb.drug_name(ingredient.drug);
-                            say_no_cramp_dose(&mut found, name, rule, max, gap, elsewhere);
-                        }
-                        findings.push(found);
+                        let found = unchecked(&dose, index, name, rule, max, why);
+                        findings.push(for_cramps(found, rule, max));
                     }
                     continue;
                 }

@@ -149,6 +149,21 @@ impl Checker {
         }
     }
 
+    /// A rule row with an age limit and texts (condition cautions, class
+    /// counts): the age is one a patient can have (the CLI refuses other
+    /// ages), else the rule could never apply; no text is empty.
+    fn age_rule_text(&mut self, row: &Row) {
+        if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
+            && !age.parse::<u32>().is_ok_and(|a| a <= 130)
+        {
+            let message = format!("bad min_age `{age}` (expected whole years from 0 to 130)");
+            self.report(row, message);
+        }
+        for column in ["id", "title", "mechanism", "management"] {
+            self.non_empty(row, column);
+        }
+    }
+
     fn non_empty(&mut self, row: &Row, column: &str) {
         if row.get(column).is_none_or(|v| v.is_empty()) {
             self.report(row, format!("empty {column}"));
@@ -615,17 +630,7 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
         c.party(row, "drug", &drugs, &classes);
         c.known(row, "condition", &conditions, "condition");
         c.rule_enums(row);
-        // Ages a patient can have (the CLI refuses other ages): a rule
-        // above them could never apply.
-        if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
-            && !age.parse::<u32>().is_ok_and(|a| a <= 130)
-        {
-            let message = format!("bad min_age `{age}` (expected whole years from 0 to 130)");
-            c.report(row, message);
-        }
-        for column in ["id", "title", "mechanism", "management"] {
-            c.non_empty(row, column);
-        }
+        c.age_rule_text(row);
     }
     for row in get("class_count_rules") {
         c.known(row, "class", &classes, "class");
@@ -638,15 +643,7 @@ pub fn verify(content: &Tables) -> Vec<Problem> {
                 format!("bad min_count `{count}` (expected a whole number, 2 or more)"),
             );
         }
-        if let Some(age) = row.get("min_age").filter(|a| !a.is_empty())
-            && !age.parse::<u32>().is_ok_and(|a| a <= 130)
-        {
-            let message = format!("bad min_age `{age}` (expected whole years from 0 to 130)");
-            c.report(row, message);
-        }
-        for column in ["id", "title", "mechanism", "management"] {
-            c.non_empty(row, column);
-        }
+        c.age_rule_text(row);
     }
     for row in get("boxed_warnings") {
         c.known(row, "drug", &drugs, "drug");
