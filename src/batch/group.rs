@@ -1023,8 +1023,8 @@ fn same_dose(a: &Finding, b: &Finding) -> bool {
 
 /// Merges repeated findings (lines and medications united; engine findings
 /// are interned, so a repeat is the same pointer, a [`mirrored`] pair or
-/// class total, or
-/// one medication's dose from two engine calls ([`same_dose`]);
+/// class total, or one medication's dose from two engine calls
+/// ([`same_dose`]);
 /// `unrecognized` ones are one per medication and never repeat), keeping the
 /// first in input order, then orders them as the engine does
 /// ([`report_order`]), the proposed drug breaking the last ties.
