@@ -465,6 +465,88 @@ fn headers_match_case_insensitively_and_context_columns_apply() {
             (7, "unknown_condition".to_owned(), "Conditions".to_owned())
         ]
     );
+    // A rejected context value does not take the row's drug with it.
+    for (patient, line) in [("p4", "6"), ("p5", "7")] {
+        let boxed = run.find(patient, "boxed_warning", "quinine");
+        assert_eq!(boxed.map(|f| f.lines), Some(line.to_owned()), "{patient}");
+    }
+}
+
+#[test]
+fn a_row_with_unusable_context_keeps_its_drug_and_its_usable_context() {
+    // Before, an unknown condition or an impossible lab value rejected the
+    // whole row: the quinine on it, and so quinine + clarithromycin, went
+    // unchecked.
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("partial.csv");
+    std::fs::write(
+        &file,
+        "patient_id,drug,qtc,egfr,conditions\n\
+         p1,quinine 324 mg daily,,,heart attack\n\
+         p1,clarithromycin 500 mg bid,,,\n\
+         p2,quinine 324 mg daily,,,long qt; no-such-condition | other-thing\n\
+         p3,quinine 324 mg daily,9000,8,\n\
+         p4,,,,long qt;foo\n\
+         p4,quinine 324 mg daily,,,\n",
+    )
+    .expect("write");
+    let args = [
+        "--qtc-col",
+        "qtc",
+        "--egfr-col",
+        "egfr",
+        "--conditions-col",
+        "conditions",
+    ];
+    let run = batch_in(&dir, &file, &args, None);
+    let interaction = run
+        .find("p1", "interaction", "quinine;clarithromycin")
+        .expect("quinine + clarithromycin despite the unknown condition");
+    assert_eq!(
+        (interaction.severity.as_str(), interaction.lines.as_str()),
+        ("major", "2;3")
+    );
+    // The known condition of a list that also names unknown ones is used.
+    let qt = run.find("p2", "condition", "quinine").expect("p2 long QT");
+    assert_eq!(
+        (qt.condition.as_str(), qt.severity.as_str()),
+        ("qt-prolongation", "contraindicated")
+    );
+    // An impossible QTc is not used; the eGFR beside it is.
+    let p3: Vec<String> = run
+        .rows()
+        .into_iter()
+        .filter(|r| r.patient == "p3" && r.kind == "condition")
+        .map(|r| r.condition)
+        .collect();
+    assert!(p3.iter().any(|c| c == "severe-renal-impairment"), "{p3:?}");
+    assert!(!p3.iter().any(|c| c == "qt-prolongation"), "{p3:?}");
+    // Each row is still rejected once, saying what was kept.
+    assert_eq!(
+        run.rejects,
+        [
+            (2, "unknown_condition".to_owned(), "conditions".to_owned()),
+            (4, "unknown_condition".to_owned(), "conditions".to_owned()),
+            (5, "bad_value".to_owned(), "qtc".to_owned()),
+            (6, "empty_drug".to_owned(), "drug".to_owned())
+        ]
+    );
+    // A row with no drug gives the known part of its context.
+    let p4 = run.find("p4", "condition", "quinine").expect("p4 long QT");
+    assert_eq!(
+        (p4.condition.as_str(), p4.lines.as_str()),
+        ("qt-prolongation", "6;7")
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.csv")).expect("rejects");
+    assert!(
+        rejects.contains("unknown conditions `no-such-condition`, `other-thing`"),
+        "{rejects}"
+    );
+    assert_eq!(
+        rejects.matches("its medication is still checked").count(),
+        3,
+        "{rejects}"
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! are not given, and rows that disagree are counted; conditions accumulate)
 //! or from a second CSV keyed by
 //! patient id (`--patients`). Values are validated with the same rules as
-//! `check` ([`PatientInput::into_context`]); a bad value rejects its row.
+//! `check` ([`PatientInput::into_context`]); a bad value rejects its row,
+//! whose drug and other context values are still used.
 
 use super::BatchError;
 use super::reader::{Day, HeaderMap, LabField, Reject, RejectReason, trim};
@@ -290,8 +291,59 @@ fn lab_mut(input: &mut PatientInput, field: LabField) -> &mut Option<f64> {
     }
 }
 
-/// A conditions field mapped to a list of codes, or why it could not be.
-type ConditionVerdict = Result<u32, (RejectReason, String)>;
+/// A conditions field mapped to the list of the codes it names that the KB
+/// knows, and why the rest could not be used.
+#[derive(Debug, Clone)]
+struct ConditionVerdict {
+    /// Index of the list of known codes (`None` when it names none).
+    known: Option<u32>,
+    /// The first name that could not be used.
+    fault: Option<(RejectReason, String)>,
+}
+
+/// A row's context that could not all be used.
+#[derive(Debug)]
+pub struct ContextFault {
+    /// The first value at fault, as the row's reject.
+    pub reject: Reject,
+    /// Every value of the row that could be used.
+    pub usable: RowContext,
+}
+
+/// A lab value read from its field and validated as `check` validates its
+/// flag; each distinct value is validated once.
+fn lab_value(
+    kb: &KbIndex,
+    verdicts: &mut HashMap<(usize, u64), Result<(), String>>,
+    field: LabField,
+    raw: &[u8],
+) -> Result<f64, (RejectReason, String)> {
+    let text = std::str::from_utf8(raw).map_err(|_| {
+        (
+            RejectReason::InvalidUtf8,
+            String::from_utf8_lossy(raw).into_owned(),
+        )
+    })?;
+    // A number, or one with its unit after it (`45 mL/min/1.73m2`, `82y`),
+    // converted to the KB's unit: read as `check` reads its flags, so the
+    // two accept the same values (not `4.5e1`).
+    let value = crate::units::read_value(kb_lab(field), text)
+        .map_err(|message| (RejectReason::BadValue, message))?;
+    let verdict = verdicts
+        .entry((slot(field), value.to_bits()))
+        .or_insert_with(|| {
+            let mut input = PatientInput::default();
+            *lab_mut(&mut input, field) = Some(value);
+            input
+                .into_context(kb)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+    match verdict {
+        Ok(()) => Ok(value),
+        Err(message) => Err((RejectReason::BadValue, message.clone())),
+    }
+}
 
 /// Reads context columns, remembering each distinct value's verdict so a
 /// value repeated on many rows is validated once.
@@ -357,48 +409,24 @@ impl<'kb> ContextParser<'kb> {
         }
     }
 
-    /// Reads and validates the context values of one row.
-    pub fn parse(&mut self, rec: &impl Fields, line: u64) -> Result<RowContext, Reject> {
+    /// Reads and validates the context values of one row. A value that
+    /// cannot be used does not stop the others: the fault carries the
+    /// first such value and every value that could be used (a row's drug
+    /// and its other context are still worth checking).
+    pub fn parse(&mut self, rec: &impl Fields, line: u64) -> Result<RowContext, Box<ContextFault>> {
         let mut out = RowContext::default();
+        let mut first: Option<Reject> = None;
         for (field, col, name) in &self.labs {
             let raw = trim(rec.field(*col).unwrap_or_default());
             if raw.is_empty() {
                 continue;
             }
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                Self::reject(
-                    line,
-                    RejectReason::InvalidUtf8,
-                    name,
-                    String::from_utf8_lossy(raw).into_owned(),
-                )
-            })?;
-            // A number, or one with its unit after it (`45 mL/min/1.73m2`,
-            // `82y`), converted to the KB's unit: read as `check` reads its
-            // flags, so the two accept the same values (not `4.5e1`).
-            let value: f64 = crate::units::read_value(kb_lab(*field), text)
-                .map_err(|message| Self::reject(line, RejectReason::BadValue, name, message))?;
-            let kb = self.kb;
-            let verdict = self
-                .values
-                .entry((slot(*field), value.to_bits()))
-                .or_insert_with(|| {
-                    let mut input = PatientInput::default();
-                    *lab_mut(&mut input, *field) = Some(value);
-                    input
-                        .into_context(kb)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(message) = verdict {
-                return Err(Self::reject(
-                    line,
-                    RejectReason::BadValue,
-                    name,
-                    message.clone(),
-                ));
+            match lab_value(self.kb, &mut self.values, *field, raw) {
+                Ok(value) => out.labs[slot(*field)] = Some(value),
+                Err((reason, detail)) => {
+                    first.get_or_insert_with(|| Self::reject(line, reason, name, detail));
+                }
             }
-            out.labs[slot(*field)] = Some(value);
         }
         if let Some(col) = self.conditions.as_ref().map(|(c, _)| *c) {
             let raw = trim(rec.field(col).unwrap_or_default());
@@ -411,46 +439,67 @@ impl<'kb> ContextParser<'kb> {
                         v
                     }
                 };
-                match verdict {
-                    Ok(index) => out.conditions = Some(index),
-                    Err((reason, detail)) => {
-                        let name = self.conditions.as_ref().map_or("", |(_, n)| n.as_str());
-                        return Err(Self::reject(line, reason, name, detail));
-                    }
+                out.conditions = verdict.known;
+                if let Some((reason, detail)) = verdict.fault {
+                    let name = self.conditions.as_ref().map_or("", |(_, n)| n.as_str());
+                    first.get_or_insert_with(|| Self::reject(line, reason, name, detail));
                 }
             }
         }
-        Ok(out)
+        match first {
+            None => Ok(out),
+            Some(reject) => Err(Box::new(ContextFault {
+                reject,
+                usable: out,
+            })),
+        }
     }
 
     /// Splits a conditions field on `;` or `|` and maps each name onto a KB
     /// condition code.
     fn condition_list(&mut self, raw: &[u8]) -> ConditionVerdict {
-        let text = std::str::from_utf8(raw).map_err(|_| {
-            (
-                RejectReason::InvalidUtf8,
-                String::from_utf8_lossy(raw).into_owned(),
-            )
-        })?;
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return ConditionVerdict {
+                known: None,
+                fault: Some((
+                    RejectReason::InvalidUtf8,
+                    String::from_utf8_lossy(raw).into_owned(),
+                )),
+            };
+        };
         let mut codes: Vec<String> = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
         for part in text
             .split([';', '|'])
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            let id = self.kb.condition_by_name(part).ok_or_else(|| {
-                (
-                    RejectReason::UnknownCondition,
-                    format!("unknown condition `{part}`"),
-                )
-            })?;
-            let code = self.kb.conditions[id as usize].code.clone();
-            if !codes.contains(&code) {
-                codes.push(code);
+            match self.kb.condition_by_name(part) {
+                Some(id) => {
+                    let code = &self.kb.conditions[id as usize].code;
+                    if !codes.contains(code) {
+                        codes.push(code.clone());
+                    }
+                }
+                None => unknown.push(format!("`{part}`")),
             }
         }
+        let fault = match unknown.len() {
+            0 => None,
+            1 => Some(format!("unknown condition {}", unknown[0])),
+            _ => Some(format!("unknown conditions {}", unknown.join(", "))),
+        };
+        if fault.is_some() && codes.is_empty() {
+            return ConditionVerdict {
+                known: None,
+                fault: fault.map(|detail| (RejectReason::UnknownCondition, detail)),
+            };
+        }
         self.lists.push(codes);
-        Ok(self.lists.len() as u32 - 1)
+        ConditionVerdict {
+            known: Some(self.lists.len() as u32 - 1),
+            fault: fault.map(|detail| (RejectReason::UnknownCondition, detail)),
+        }
     }
 }
 
@@ -545,12 +594,9 @@ pub fn load_patients(
         if id.is_empty() || std::str::from_utf8(id).is_err() {
             return Err(bad(line, &cols.id, "no readable patient id".to_owned()));
         }
-        let row = parser.parse(&rec, line).map_err(|r| {
-            bad(
-                line,
-                r.column.as_deref().unwrap_or_default(),
-                r.detail.clone(),
-            )
+        let row = parser.parse(&rec, line).map_err(|fault| {
+            let r = fault.reject;
+            bad(line, r.column.as_deref().unwrap_or_default(), r.detail)
         })?;
         let entry = inputs
             .entry(id.into())

@@ -286,12 +286,15 @@ struct ReadState<'a> {
 
 impl<'a> ReadState<'a> {
     /// Validates a row and interns its strings; the patient is not yet known.
+    /// A row whose medication part is sound but whose context is not in full
+    /// is still valid, with the context that could be used, and comes with
+    /// its reject: losing its drug would hide the drug's findings.
     fn validate<'r>(
         &mut self,
         rec: &'r Record<'_>,
         line: u64,
         intern: bool,
-    ) -> Result<ValidRow<'r>, Reject> {
+    ) -> Result<(ValidRow<'r>, Option<Reject>), Reject> {
         let fields = self.checker.fields(rec, line)?;
         let mut lookup = |bytes: &[u8]| -> u32 {
             if intern {
@@ -316,8 +319,19 @@ impl<'a> ReadState<'a> {
             }
             _ => NO_MED,
         };
+        let mut partial = None;
         let context = if self.with_context {
-            let context = self.context.parse(rec, line)?;
+            let context = match self.context.parse(rec, line) {
+                Ok(context) => context,
+                Err(fault) => {
+                    let mut reject = fault.reject;
+                    reject.detail.push_str(
+                        "; its medication is still checked, with the rest of its patient context",
+                    );
+                    partial = Some(reject);
+                    fault.usable
+                }
+            };
             match self.after_as_of(fields.start) {
                 true => RowContext::default(),
                 false => context,
@@ -325,7 +339,7 @@ impl<'a> ReadState<'a> {
         } else {
             RowContext::default()
         };
-        Ok(ValidRow {
+        let valid = ValidRow {
             patient: fields.patient,
             row: Row {
                 line,
@@ -335,7 +349,8 @@ impl<'a> ReadState<'a> {
                 end: fields.end,
             },
             context,
-        })
+        };
+        Ok((valid, partial))
     }
 
     /// The context of a row rejected for its medication part (no drug, a
@@ -376,17 +391,19 @@ impl<'a> ReadState<'a> {
                 false => format!("{}; {note}", reject.detail),
             };
         };
+        let mut kept = "its patient context (lab values, conditions)";
         let context = match self.context.parse(rec, line) {
             Ok(context) => context,
             Err(bad) => {
+                kept = "the rest of its patient context";
                 // Said here too: the row is rejected once, for its first
                 // fault.
                 note(format!(
                     "its {} could not be used either: {}",
-                    bad.column.as_deref().unwrap_or("context"),
-                    bad.detail
+                    bad.reject.column.as_deref().unwrap_or("context"),
+                    bad.reject.detail
                 ));
-                return None;
+                bad.usable
             }
         };
         if context.is_empty() {
@@ -399,11 +416,9 @@ impl<'a> ReadState<'a> {
             note("its patient context is dated after --as-of, so it was not used".to_owned());
             return None;
         }
-        note(
-            "its patient context (lab values, conditions) is kept for the patient's other rows, \
-             if any"
-                .to_owned(),
-        );
+        note(format!(
+            "{kept} is kept for the patient's other rows, if any"
+        ));
         Some(ValidRow {
             patient,
             row: Row {
@@ -913,7 +928,7 @@ fn read_all(
     while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
         counts.rows_read += 1;
         let outcome = match state.validate(&rec, line, true) {
-            Ok(valid) => state.route(valid, tx),
+            Ok((valid, partial)) => state.route(valid, tx).and(partial.map_or(Ok(()), Err)),
             Err(mut reject) => {
                 if let Some(valid) = state.salvage(&rec, line, &mut reject) {
                     // Its patient id is UTF-8: routing cannot fail.
@@ -987,13 +1002,16 @@ fn read_spilled(
             while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
                 counts.rows_read += 1;
                 let outcome = match state.validate(&rec, line, true) {
-                    Ok(valid) => {
+                    Ok((valid, partial)) => {
                         // The routing thread writes ids without looking
                         // at them: they are checked here.
-                        state.patient_id(&valid).map(|_| {
-                            state.count(&valid.row);
-                            batch.push(valid.patient, valid.row, valid.context);
-                        })
+                        state
+                            .patient_id(&valid)
+                            .map(|_| {
+                                state.count(&valid.row);
+                                batch.push(valid.patient, valid.row, valid.context);
+                            })
+                            .and(partial.map_or(Ok(()), Err))
                     }
                     Err(mut reject) => {
                         if let Some(valid) = state.salvage(&rec, line, &mut reject) {
@@ -1051,7 +1069,7 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     rdr.next_record().map_err(read_error)?;
     while let Some((line, rec)) = rdr.next_record().map_err(read_error)? {
         let valid = match state.validate(&rec, line, false) {
-            Ok(valid) => valid,
+            Ok((valid, _)) => valid,
             Err(mut reject) => match state.salvage(&rec, line, &mut reject) {
                 Some(valid) => valid,
                 None => continue,
