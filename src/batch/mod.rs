@@ -709,8 +709,9 @@ pub(crate) fn defer_to_reader() {
 #[cfg(target_os = "linux")]
 const DEFER_BY: i32 = 5;
 
-fn record_reader(opts: &BatchOptions, input: reader::Input) -> RecordReader<reader::Input> {
-    RecordReader::new(input, opts.delimiter)
+fn record_reader(opts: &BatchOptions, mut input: reader::Input) -> RecordReader<reader::Input> {
+    let tap = input.take_tap();
+    RecordReader::new(input, opts.delimiter).tapped(tap)
 }
 
 /// Runs a whole batch: reads every row, checks every patient, and returns

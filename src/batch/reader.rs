@@ -5,7 +5,7 @@
 //! reused record, and dates are parsed straight from bytes.
 
 use super::BatchError;
-use super::records::{Fields, Record};
+use super::records::{self, Fields, Record};
 use flate2::bufread::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 use std::io::{self, BufRead, BufReader, Read};
@@ -51,7 +51,8 @@ impl InputSource {
     }
 
     /// Opens the input: raw bytes are hashed as they are read, then
-    /// decompressed when they start with the gzip magic number.
+    /// decompressed when they start with the gzip magic number. The record
+    /// reader must be given [`Input::take_tap`].
     pub fn open(&self) -> Result<Input, BatchError> {
         self.open_hashed(true)
     }
@@ -68,13 +69,13 @@ impl InputSource {
                 source,
             })
         };
-        let (raw, hasher): (Box<dyn Read>, HashThread) = match self {
-            InputSource::Stdin => (Box::new(io::stdin().lock()), HashThread::fed()),
-            InputSource::File(path) if hash => {
-                (Box::new(open(path)?), HashThread::of_file(open(path)?))
-            }
-            InputSource::File(path) => (Box::new(open(path)?), HashThread::Skipped),
-            InputSource::Stream(path) => (Box::new(open(path)?), HashThread::fed()),
+        let raw: Box<dyn Read> = match self {
+            InputSource::Stdin => Box::new(io::stdin().lock()),
+            InputSource::File(path) | InputSource::Stream(path) => Box::new(open(path)?),
+        };
+        let hasher = match hash {
+            true => HashThread::Pending(Vec::new()),
+            false => HashThread::Skipped,
         };
         // Small: it only holds the first bytes, to look for the gzip magic
         // number. The record reader's own buffer is larger, so its reads
@@ -89,12 +90,42 @@ impl InputSource {
         );
         let head = buffered.fill_buf().map_err(|e| self.read_error(e))?;
         let gzip = head.starts_with(&[0x1f, 0x8b]);
+        let hashing = buffered.get_mut();
+        let mut tap = None;
+        if let HashThread::Pending(head) = &mut hashing.hasher {
+            let head = std::mem::take(head);
+            let mut hasher = match (gzip, self) {
+                // The record reader reads the very bytes to hash: it shares
+                // them with the hashing thread as it reads them (the bytes
+                // read so far are still in `buffered`, to be read).
+                (false, _) => {
+                    let (t, end) = records::tap();
+                    let hasher = HashThread::tapped(end);
+                    if matches!(hasher, HashThread::Tapped(_)) {
+                        tap = Some(t);
+                    }
+                    hasher
+                }
+                // It reads decompressed bytes; the raw ones are hashed below
+                // the decompressor: a file by a read of its own, a stream
+                // by copies of what passes.
+                (true, InputSource::File(path)) => HashThread::of_file(open(path)?),
+                (true, _) => HashThread::fed(),
+            };
+            // A hasher that sees what passes through here has missed the
+            // bytes read so far.
+            if matches!(hasher, HashThread::Fed { .. } | HashThread::Inline(_)) {
+                hasher.update(&head);
+            }
+            hashing.hasher = hasher;
+        }
         Ok(Input {
             inner: if gzip {
                 Decoded::Gzip(Box::new(MultiGzDecoder::new(buffered)))
             } else {
                 Decoded::Plain(buffered)
             },
+            tap,
         })
     }
 
@@ -130,12 +161,20 @@ impl Read for Hashing {
 /// SHA-256 of the raw input, computed on a thread of its own so hashing
 /// does not slow the thread that parses rows (it was a tenth of its time).
 enum HashThread {
-    /// The thread reads the file through a handle of its own: the parsing
-    /// thread neither copies nor sends anything, it only counts bytes, and
-    /// the two counts must agree at the end.
+    /// Until the input's first bytes tell whether it is gzip: what passes
+    /// is kept, to be hashed once that is known.
+    Pending(Vec<u8>),
+    /// The record reader shares each buffer it reads with the thread
+    /// (uncompressed input): one read of the input, no copy, and the digest
+    /// is of exactly the bytes parsed.
+    Tapped(std::thread::JoinHandle<(Sha256, u64)>),
+    /// A gzip file: the thread reads the raw file through a handle of its
+    /// own; the parsing thread neither copies nor sends anything, it only
+    /// counts bytes, and the two counts must agree at the end.
     OwnRead(std::thread::JoinHandle<io::Result<(Sha256, u64)>>),
-    /// Standard input can be read once: chunks travel to the thread in
-    /// buffers that come back to be filled again.
+    /// A gzip stream (standard input, a pipe), which can be read once: raw
+    /// chunks travel to the thread in buffers that come back to be filled
+    /// again.
     Fed {
         chunks: Option<mpsc::SyncSender<Vec<u8>>>,
         spare: mpsc::Receiver<Vec<u8>>,
@@ -186,6 +225,26 @@ impl HashThread {
         }
     }
 
+    /// Hashes the chunks a record reader's tap shares with it.
+    fn tapped(end: records::TapEnd) -> Self {
+        let worker = Self::spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut total = 0u64;
+            for chunk in end.chunks {
+                let bytes = chunk.buf.get(chunk.range).unwrap_or_default();
+                hasher.update(bytes);
+                total += bytes.len() as u64;
+                // The reader may be done; the buffer is then freed.
+                let _ = end.back.send(chunk.buf);
+            }
+            (hasher, total)
+        });
+        match worker {
+            Ok(worker) => HashThread::Tapped(worker),
+            Err(_) => HashThread::Inline(Box::new(Sha256::new())),
+        }
+    }
+
     /// Hashes the chunks it is fed.
     fn fed() -> Self {
         let (chunks, todo) = mpsc::sync_channel::<Vec<u8>>(4);
@@ -212,7 +271,8 @@ impl HashThread {
     /// Bytes the parsing thread has just read.
     fn update(&mut self, bytes: &[u8]) {
         match self {
-            HashThread::OwnRead(_) | HashThread::Skipped => {}
+            HashThread::OwnRead(_) | HashThread::Tapped(_) | HashThread::Skipped => {}
+            HashThread::Pending(head) => head.extend_from_slice(bytes),
             HashThread::Inline(hasher) => hasher.update(bytes),
             HashThread::Fed { chunks, spare, .. } => {
                 if bytes.is_empty() {
@@ -237,10 +297,21 @@ impl HashThread {
         let failed = || io::Error::other("the hashing thread failed");
         match self {
             HashThread::Inline(hasher) => Ok(*hasher),
-            HashThread::Skipped => Err(io::Error::other("this read of the input is not hashed")),
+            HashThread::Skipped | HashThread::Pending(_) => {
+                Err(io::Error::other("this read of the input is not hashed"))
+            }
             HashThread::Fed { chunks, worker, .. } => {
                 drop(chunks);
                 worker.join().map_err(|_| failed())
+            }
+            HashThread::Tapped(worker) => {
+                let (hasher, hashed) = worker.join().map_err(|_| failed())?;
+                if hashed != read {
+                    return Err(io::Error::other(format!(
+                        "{read} bytes were read but {hashed} hashed"
+                    )));
+                }
+                Ok(hasher)
             }
             HashThread::OwnRead(worker) => {
                 let (hasher, hashed) = worker.join().map_err(|_| failed())??;
@@ -264,6 +335,9 @@ enum Decoded {
 /// gives the SHA-256 and size of the raw bytes.
 pub struct Input {
     inner: Decoded,
+    /// For the record reader to share what it reads with the hashing
+    /// thread ([`Input::take_tap`]).
+    tap: Option<records::Tap>,
 }
 
 impl Read for Input {
@@ -276,10 +350,20 @@ impl Read for Input {
 }
 
 impl Input {
+    /// The tap through which the record reader must share every byte it
+    /// reads, when the input is hashed that way (uncompressed input, first
+    /// read); the digest is wrong if it reads without it.
+    pub fn take_tap(&mut self) -> Option<records::Tap> {
+        self.tap.take()
+    }
+
     /// Reads whatever the record reader left (trailing bytes after a gzip
     /// stream) so the hash covers the whole input, then returns the
     /// lowercase hex SHA-256 and the number of raw bytes.
     pub fn finish(self) -> io::Result<(String, u64)> {
+        // A tap never taken ends here, so the hashing thread stops (and the
+        // byte counts then disagree) rather than waiting for it forever.
+        drop(self.tap);
         let mut buffered = match self.inner {
             Decoded::Plain(r) => r,
             Decoded::Gzip(r) => r.into_inner(),
@@ -1202,6 +1286,33 @@ mod tests {
             err.to_string().contains("changed while it was read"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_plain_file_is_hashed_through_the_record_readers_tap() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rows.csv");
+        let data = b"patient_id,drug\nP1,quinine\n".repeat(20_000);
+        std::fs::write(&path, &data).expect("write");
+        let source = InputSource::File(path);
+        let mut input = source.open().expect("open");
+        let tap = input.take_tap();
+        assert!(tap.is_some(), "a plain file is tapped");
+        let mut rdr = records::RecordReader::new(input, b',').tapped(tap);
+        let mut rows = 0;
+        while rdr.next_record().expect("read").is_some() {
+            rows += 1;
+        }
+        assert_eq!(rows, 40_000);
+        let (digest, bytes) = rdr.into_inner().finish().expect("digest");
+        assert_eq!(digest, hex(Sha256::new_with_prefix(&data)));
+        assert_eq!(bytes, data.len() as u64);
+        // Read without its tap, the input cannot give a digest: it says so
+        // instead of waiting or giving a wrong one.
+        let mut input = source.open().expect("open");
+        std::io::copy(&mut input, &mut std::io::sink()).expect("read");
+        let err = input.finish().expect_err("nothing was hashed");
+        assert!(err.to_string().contains("hashed"), "{err}");
     }
 
     #[test]

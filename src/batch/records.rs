@@ -17,6 +17,8 @@
 use super::masks::{Masks, WORD};
 use memchr::memchr2_iter;
 use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::{Arc, mpsc};
 
 /// Size of the read buffer; a line that does not fit is parsed by
 /// `csv_core` in pieces.
@@ -79,10 +81,88 @@ impl Fields for csv::ByteRecord {
     }
 }
 
+/// Bytes `range` of `buf`, as a [`RecordReader`] read them.
+pub struct Chunk {
+    /// The reader's buffer at the time.
+    pub buf: Arc<[u8]>,
+    /// The bytes just read into it.
+    pub range: Range<usize>,
+}
+
+/// Where a [`RecordReader`] sends each run of bytes it reads, so that
+/// another thread (the SHA-256 of the input) sees the same bytes without a
+/// second read of the file or a copy: the buffer itself is shared, and the
+/// reader reads on into another one until the consumer hands it back.
+pub struct Tap {
+    chunks: mpsc::SyncSender<Chunk>,
+    returned: mpsc::Receiver<Arc<[u8]>>,
+    /// Buffers handed back, perhaps still the reader's current one.
+    pool: Vec<Arc<[u8]>>,
+    /// Buffers made so far (at most [`TAP_BUFFERS`]).
+    made: usize,
+}
+
+/// The consumer's end of a [`Tap`]: chunks come in on `chunks`, and each
+/// buffer goes back on `back` once its bytes are used.
+pub struct TapEnd {
+    /// The chunks, in the order they were read.
+    pub chunks: mpsc::Receiver<Chunk>,
+    /// Buffers handed back to the reader.
+    pub back: mpsc::Sender<Arc<[u8]>>,
+}
+
+/// Buffers a tapped reader cycles through: one being parsed, the others
+/// waiting for the consumer (which is faster than parsing, so it rarely
+/// holds more than one).
+const TAP_BUFFERS: usize = 16;
+
+/// A tap and its consumer's end.
+pub fn tap() -> (Tap, TapEnd) {
+    let (chunks, rx) = mpsc::sync_channel(TAP_BUFFERS);
+    let (back, returned) = mpsc::channel();
+    (
+        Tap {
+            chunks,
+            returned,
+            pool: Vec::new(),
+            made: 0,
+        },
+        TapEnd { chunks: rx, back },
+    )
+}
+
+impl Tap {
+    /// A buffer of `capacity` bytes that nobody else holds: one handed back,
+    /// a new one while fewer than [`TAP_BUFFERS`] exist, or else the next
+    /// one the consumer hands back.
+    fn spare(&mut self, capacity: usize) -> Arc<[u8]> {
+        while let Ok(buf) = self.returned.try_recv() {
+            self.pool.push(buf);
+        }
+        loop {
+            if let Some(i) = self.pool.iter().position(|b| Arc::strong_count(b) == 1) {
+                return self.pool.swap_remove(i);
+            }
+            if self.made < TAP_BUFFERS {
+                self.made += 1;
+                return vec![0; capacity].into();
+            }
+            match self.returned.recv() {
+                Ok(buf) => self.pool.push(buf),
+                // The consumer is gone (it panicked): reading goes on, and
+                // its failure is reported when it is joined.
+                Err(_) => return vec![0; capacity].into(),
+            }
+        }
+    }
+}
+
 /// Reads records from a byte stream.
 pub struct RecordReader<R> {
     input: R,
-    buf: Box<[u8]>,
+    /// Shared only with a [`Tap`]'s consumer; otherwise this reader's alone.
+    buf: Arc<[u8]>,
+    tap: Option<Tap>,
     /// Bytes `start..end` of `buf` are read and not yet consumed.
     start: usize,
     end: usize,
@@ -170,7 +250,8 @@ impl<R: Read> RecordReader<R> {
     fn with_buffer(input: R, delimiter: u8, capacity: usize) -> Self {
         RecordReader {
             input,
-            buf: vec![0; capacity.max(BOM.len())].into_boxed_slice(),
+            buf: vec![0; capacity.max(BOM.len())].into(),
+            tap: None,
             start: 0,
             end: 0,
             eof: false,
@@ -191,7 +272,14 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
-    /// The underlying stream.
+    /// Sends every run of bytes read from now on through `tap`.
+    pub fn tapped(mut self, tap: Option<Tap>) -> Self {
+        self.tap = tap;
+        self
+    }
+
+    /// The underlying stream (the tap, if any, is closed: its consumer sees
+    /// the end of the chunks).
     pub fn into_inner(self) -> R {
         self.input
     }
@@ -401,35 +489,82 @@ impl<R: Read> RecordReader<R> {
     /// input (or when the buffer is full).
     fn fill(&mut self) -> io::Result<bool> {
         self.special = None;
+        let buf = match (&self.tap, Arc::get_mut(&mut self.buf)) {
+            (None, Some(buf)) => buf,
+            _ => return self.fill_fresh(),
+        };
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
             self.marked = 0;
-        } else if self.start > 0 && self.buf.len() - self.end < self.buf.len() / 2 {
-            self.buf.copy_within(self.start..self.end, 0);
+        } else if self.start > 0 && buf.len() - self.end < buf.len() / 2 {
+            buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
             self.marked = 0;
         }
-        if self.end == self.buf.len() {
+        if self.end == buf.len() {
             return Ok(false);
         }
-        loop {
-            match self.input.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    // The held bytes may have moved.
-                    self.mark();
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    self.mark();
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        let n = read_into(&mut self.input, &mut buf[self.end..])?;
+        self.end += n;
+        self.eof = n == 0;
+        // The held bytes may have moved.
+        self.mark();
+        Ok(n > 0)
+    }
+
+    /// [`RecordReader::fill`] into a buffer of nobody else's (the current
+    /// one may be with the tap's consumer): the unconsumed bytes move to its
+    /// front, the input is read after them, and what was read goes out
+    /// through the tap.
+    fn fill_fresh(&mut self) -> io::Result<bool> {
+        let held = self.end - self.start;
+        if held == self.buf.len() {
+            return Ok(false);
+        }
+        let capacity = self.buf.len();
+        let mut next = match self.tap.as_mut() {
+            Some(tap) => tap.spare(capacity),
+            None => vec![0; capacity].into(),
+        };
+        let n = match Arc::get_mut(&mut next) {
+            Some(buf) => {
+                buf[..held].copy_from_slice(&self.buf[self.start..self.end]);
+                read_into(&mut self.input, &mut buf[held..])?
             }
+            // A spare buffer is never shared.
+            None => return Err(io::Error::other("the read buffer is shared")),
+        };
+        self.buf = next;
+        self.start = 0;
+        self.end = held + n;
+        self.marked = 0;
+        self.eof = n == 0;
+        if n > 0
+            && let Some(tap) = &self.tap
+        {
+            let chunk = Chunk {
+                buf: Arc::clone(&self.buf),
+                range: held..held + n,
+            };
+            if tap.chunks.send(chunk).is_err() {
+                // The consumer is gone (only a panic can do that): its
+                // join reports it.
+                self.tap = None;
+            }
+        }
+        self.mark();
+        Ok(n > 0)
+    }
+}
+
+/// One read, retried when interrupted; 0 at the end of the input.
+fn read_into(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match input.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            done => return done,
         }
     }
 }
@@ -462,16 +597,35 @@ mod tests {
 
     type Parsed = Vec<(u64, Vec<Vec<u8>>)>;
 
-    fn ours(data: &[u8], delimiter: u8, capacity: usize, step: usize) -> Parsed {
-        let mut rdr = RecordReader::with_buffer(Trickle { data, step }, delimiter, capacity);
-        let mut out = Vec::new();
-        while let Some((line, rec)) = rdr.next_record().expect("read") {
-            let fields = (0..rec.count())
-                .map(|i| rec.field(i).unwrap_or_default().to_vec())
-                .collect();
-            out.push((line, fields));
-        }
-        out
+    /// Our records of `data`; with `tapped`, read through a tap whose
+    /// consumer must see every byte once, in order.
+    fn ours(data: &[u8], delimiter: u8, capacity: usize, step: usize, tapped: bool) -> Parsed {
+        let (tap, end) = tap();
+        std::thread::scope(|scope| {
+            let consumer = scope.spawn(move || {
+                let mut seen = Vec::new();
+                for chunk in end.chunks {
+                    seen.extend_from_slice(&chunk.buf[chunk.range.clone()]);
+                    let _ = end.back.send(chunk.buf);
+                }
+                seen
+            });
+            let mut rdr = RecordReader::with_buffer(Trickle { data, step }, delimiter, capacity)
+                .tapped(tapped.then_some(tap));
+            let mut out = Vec::new();
+            while let Some((line, rec)) = rdr.next_record().expect("read") {
+                let fields = (0..rec.count())
+                    .map(|i| rec.field(i).unwrap_or_default().to_vec())
+                    .collect();
+                out.push((line, fields));
+            }
+            drop(rdr);
+            let seen = consumer.join().expect("consumer");
+            if tapped {
+                assert_eq!(seen, data, "what the tap shared");
+            }
+            out
+        })
     }
 
     /// Line ends in `bytes`, one byte at a time: LF, CR, or CR and LF.
@@ -514,16 +668,18 @@ mod tests {
     fn a_carriage_return_alone_ends_a_line() {
         let data = b"id,drug\rP1,quinine\rP2,\"a\rb\"\r\rP3,x\r\nP4,y";
         for capacity in [4, 7, BUFFER] {
-            let got = ours(data, b',', capacity, 3);
-            let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
-            assert_eq!(lines, [1, 2, 3, 6, 7], "capacity {capacity}");
+            for tapped in [false, true] {
+                let got = ours(data, b',', capacity, 3, tapped);
+                let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
+                assert_eq!(lines, [1, 2, 3, 6, 7], "capacity {capacity}");
+            }
         }
     }
 
     #[test]
     fn plain_lines_are_split_in_place_with_their_line_numbers() {
         let data = b"\xEF\xBB\xBFid,drug\r\n\r\nP1,baclofen\r\nP2,\"quinine, 324 mg\"\nP3,\"two\nlines\"\nP4,last";
-        let got = ours(data, b',', BUFFER, usize::MAX);
+        let got = ours(data, b',', BUFFER, usize::MAX, false);
         let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [1, 3, 4, 5, 7]);
         assert_eq!(got[0].1, [b"id".to_vec(), b"drug".to_vec()]);
@@ -536,9 +692,49 @@ mod tests {
     fn a_line_longer_than_the_buffer_is_read_whole() {
         let long = "x".repeat(100);
         let data = format!("a,b\n{long},{long}\nc,d\n");
-        let got = ours(data.as_bytes(), b',', 16, 7);
-        assert_eq!(got, reference(data.as_bytes(), b','));
-        assert_eq!(got[1].1[0].len(), 100);
+        for tapped in [false, true] {
+            let got = ours(data.as_bytes(), b',', 16, 7, tapped);
+            assert_eq!(got, reference(data.as_bytes(), b','));
+            assert_eq!(got[1].1[0].len(), 100);
+        }
+    }
+
+    #[test]
+    fn a_tapped_reader_shares_every_byte_while_its_consumer_lags() {
+        // A consumer slower than the reader: every buffer a tap may make is
+        // soon with it, and the reader waits for one to come back.
+        let data: String = (0..300).map(|i| format!("p{i},drug {i}\n")).collect();
+        let (tap, end) = tap();
+        let (records, seen) = std::thread::scope(|scope| {
+            let consumer = scope.spawn(move || {
+                let mut seen = Vec::new();
+                let mut held = Vec::new();
+                for chunk in end.chunks {
+                    seen.extend_from_slice(&chunk.buf[chunk.range.clone()]);
+                    held.push(chunk.buf);
+                    if held.len() == TAP_BUFFERS - 1 {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        for buf in held.drain(..) {
+                            let _ = end.back.send(buf);
+                        }
+                    }
+                }
+                seen
+            });
+            let input = Trickle {
+                data: data.as_bytes(),
+                step: 5,
+            };
+            let mut rdr = RecordReader::with_buffer(input, b',', 16).tapped(Some(tap));
+            let mut records = 0;
+            while rdr.next_record().expect("read").is_some() {
+                records += 1;
+            }
+            drop(rdr);
+            (records, consumer.join().expect("consumer"))
+        });
+        assert_eq!(records, 300);
+        assert_eq!(seen, data.as_bytes());
     }
 
     proptest! {
@@ -560,11 +756,15 @@ mod tests {
             semicolon in any::<bool>(),
             capacity in 4usize..64,
             step in 1usize..40,
+            tapped in any::<bool>(),
         ) {
             let mut data = if bom { BOM.to_vec() } else { Vec::new() };
             data.extend(pieces.concat());
             let delimiter = if semicolon { b';' } else { b',' };
-            prop_assert_eq!(ours(&data, delimiter, capacity, step), reference(&data, delimiter));
+            prop_assert_eq!(
+                ours(&data, delimiter, capacity, step, tapped),
+                reference(&data, delimiter)
+            );
         }
     }
 }
