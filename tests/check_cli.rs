@@ -1090,6 +1090,61 @@ fn doses_as_prescribers_write_them_are_read_or_said_unchecked() {
 }
 
 #[test]
+fn an_insulin_not_named_is_an_antidiabetic_and_named_ones_keep_their_name() {
+    // Before, a list saying only `insulin` was unrecognized, and quinine +
+    // insulin (hypoglycaemia) went unchecked.
+    let (_, doc) = check_json(&["--propose", "quinine", "--med", "insulin 10 units tid"]);
+    assert_eq!(ingredients(med(&doc, 0)), ["insulin"]);
+    let f = finding(&doc, "interaction", &["quinine", "insulin"])
+        .unwrap_or_else(|| panic!("quinine + insulin: {doc}"));
+    assert_eq!(f["severity"], "moderate");
+    for (written, ingredient) in [
+        ("insulin glargine 20 units", "insulin glargine"),
+        ("Lantus", "insulin glargine"),
+        ("NPH insulin 10 units bid", "insulin human"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", written]);
+        assert_eq!(ingredients(med(&doc, 0)), [ingredient], "{written}");
+    }
+}
+
+#[test]
+fn orphenadrine_meets_the_uk_contraindications_that_had_no_condition_code() {
+    for (written, code, severity) in [
+        ("urinary retention", "urinary-retention", "contraindicated"),
+        (
+            "acute intermittent porphyria",
+            "porphyria",
+            "contraindicated",
+        ),
+        (
+            "tardive dyskinesia",
+            "tardive-dyskinesia",
+            "contraindicated",
+        ),
+        ("hyperthyroidism", "thyrotoxicosis", "moderate"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "orphenadrine", "--condition", written]);
+        let found = doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["kind"] == "condition" && f["condition"] == code)
+            .unwrap_or_else(|| panic!("{written}: {doc}"));
+        assert_eq!(found["severity"], severity, "{written}");
+    }
+    // Baclofen's label says porphyria may be made worse: a caution.
+    let (_, doc) = check_json(&["--propose", "baclofen", "--condition", "porphyria"]);
+    let found = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["kind"] == "condition" && f["condition"] == "porphyria")
+        .unwrap_or_else(|| panic!("baclofen porphyria: {doc}"));
+    assert_eq!(found["severity"], "moderate");
+}
+
+#[test]
 fn mag_ox_is_magnesium_oxide_and_meets_the_quinine_antacid_rule() {
     let (_, doc) = check_json(&["--propose", "Mag-Ox 400", "--med", "quinine"]);
     assert_eq!(ingredients(&doc["proposed"]), ["magnesium oxide"]);

@@ -989,10 +989,6 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
     fn same_set(a: &[String], b: &[String]) -> bool {
         a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
     }
-    let same_rating = a.kind == b.kind
-        && a.severity == b.severity
-        && a.action == b.action
-        && same_set(&a.rule_ids, &b.rule_ids);
     let pair = matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
         && a.drugs.len() == 2
         && b.drugs.len() == 2
@@ -1002,7 +998,13 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
     // the same drugs, counted from another one of them.
     let total =
         a.kind == FindingKind::Interaction && a.drugs.len() > 2 && same_set(&a.drugs, &b.drugs);
-    same_rating && (pair || total)
+    // The shape first: it rules out almost every pair of a long list's
+    // findings without comparing rule ids.
+    (pair || total)
+        && a.kind == b.kind
+        && a.severity == b.severity
+        && a.action == b.action
+        && same_set(&a.rule_ids, &b.rule_ids)
 }
 
 /// Whether two findings are one medication's dose found twice: once when it
