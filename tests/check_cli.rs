@@ -1102,6 +1102,15 @@ fn an_insulin_not_named_is_an_antidiabetic_and_named_ones_keep_their_name() {
         ("insulin glargine 20 units", "insulin glargine"),
         ("Lantus", "insulin glargine"),
         ("NPH insulin 10 units bid", "insulin human"),
+        // RxNorm's NPH, either word order: not bare insulin and a word left.
+        (
+            "Insulin Isophane, Human 70 UNT/ML / Insulin, Regular, Human 30 UNT/ML Injectable Suspension [Humulin]",
+            "insulin human",
+        ),
+        (
+            "insulin human, isophane 100 UNT/ML Injectable Suspension",
+            "insulin human",
+        ),
     ] {
         let (_, doc) = check_json(&["--propose", "quinine", "--med", written]);
         assert_eq!(ingredients(med(&doc, 0)), [ingredient], "{written}");
@@ -1142,6 +1151,43 @@ fn orphenadrine_meets_the_uk_contraindications_that_had_no_condition_code() {
         .find(|f| f["kind"] == "condition" && f["condition"] == "porphyria")
         .unwrap_or_else(|| panic!("baclofen porphyria: {doc}"));
     assert_eq!(found["severity"], "moderate");
+}
+
+#[test]
+fn magnesium_on_the_skin_does_not_meet_quinine_in_the_gut() {
+    // The quinine + magnesium rule is about antacids binding quinine in the
+    // gut: a cream, a lotion or an Epsom salt bath cannot.
+    for written in [
+        "magnesium sulfate cream, apply to affected area bid",
+        "magnesium lotion",
+        "epsom salt bath",
+    ] {
+        let (_, doc) = check_json(&["--propose", "quinine", "--med", written]);
+        assert_eq!(med(&doc, 0)["route"], "topical", "{written}");
+        assert_eq!(med(&doc, 0)["status"], "recognized", "{written}");
+        let interactions = doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "interaction")
+            .count();
+        assert_eq!(interactions, 0, "{written}: {doc}");
+    }
+    // Swallowed, it does; an oral gel keeps its route.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "magnesium oxide 400 mg daily",
+    ]);
+    assert!(finding(&doc, "interaction", &["quinine", "magnesium oxide"]).is_some());
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "miconazole oral gel apply qid",
+    ]);
+    assert_eq!(med(&doc, 0)["route"], "oral");
 }
 
 #[test]

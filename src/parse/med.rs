@@ -271,6 +271,8 @@ const FORM_WORDS: &[&str] = &[
     "ointment",
     "gel",
     "lotion",
+    "bath",
+    "soak",
     "patch",
     "film",
     "coated",
@@ -358,6 +360,12 @@ const ORAL_FORMS: &[&str] = &[
 /// (`parenteral` when no route word is written).
 const PARENTERAL_FORMS: &[&str] = &["injection", "injectable", "infusion"];
 
+/// Form words that say a drug goes on the skin, whatever the route
+/// (`topical` when no route word is written): magnesium in a cream or an
+/// Epsom salt bath does not meet a drug in the gut. Not `gel` (antacid gels
+/// are swallowed) nor `spray` or `oil` (nasal sprays, fish oil).
+const SKIN_FORMS: &[&str] = &["cream", "ointment", "lotion", "bath", "soak"];
+
 /// Route words and their normalized form.
 pub(super) const ROUTES: &[(&str, &str)] = &[
     ("po", "oral"),
@@ -374,6 +382,7 @@ pub(super) const ROUTES: &[(&str, &str)] = &[
     ("sl", "sublingual"),
     ("sublingual", "sublingual"),
     ("topical", "topical"),
+    ("topically", "topical"),
     ("transdermal", "transdermal"),
     ("inhaled", "inhaled"),
     ("inh", "inhaled"),
@@ -583,7 +592,8 @@ fn per_day_of(norm: &str) -> Option<f64> {
 
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &[
-    "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac",
+    "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac", "thinly", "to",
+    "affected", "area", "areas", "skin",
 ];
 
 /// "3 times daily", "2x a day", "4 times per day", "x 4 daily".
@@ -1249,6 +1259,12 @@ pub fn parse_med_marked(input: &str) -> MedText {
             {
                 // "Injectable Solution": given by injection, route not said.
                 route = Some("parenteral".to_owned());
+            } else if SKIN_FORMS.contains(&tok) || matches!(tok, "apply" | "applied") {
+                // "cream", "apply to affected area": on the skin, when no
+                // route word says otherwise.
+                if route.is_none() {
+                    route = Some("topical".to_owned());
+                }
             } else if FORM_WORDS.contains(&tok)
                 || (tok.contains('-') && tok.split('-').all(|p| FORM_WORDS.contains(&p)))
                 || FILLER_WORDS.contains(&tok)
