@@ -1154,6 +1154,35 @@ fn orphenadrine_meets_the_uk_contraindications_that_had_no_condition_code() {
 }
 
 #[test]
+fn severe_renal_impairment_under_uk_facts_gives_the_uk_advice_not_the_us_malaria_regimen() {
+    let renal = |jurisdiction: &str| -> Value {
+        let (_, doc) = check_json(&[
+            "--propose",
+            "quinine 300 mg nocte",
+            "--egfr",
+            "20",
+            "--jurisdiction",
+            jurisdiction,
+        ]);
+        findings(&doc)
+            .iter()
+            .find(|f| f["kind"] == "condition" && f["condition"] == "severe-renal-impairment")
+            .cloned()
+            .unwrap_or_else(|| panic!("{jurisdiction}: {doc}"))
+    };
+    // A UK pharmacist proposing 300 mg at night was told the US 648 mg
+    // loading dose for malaria.
+    let uk = renal("UK");
+    let text = |f: &Value| f["management"].as_str().unwrap_or("").to_owned();
+    assert!(!text(&uk).contains("648"), "{uk}");
+    assert!(text(&uk).contains("300 mg at most"), "{uk}");
+    assert_eq!(uk["rule_ids"], serde_json::json!(["qui-cc-renal-sev-uk"]));
+    // Under US facts the label's regimen stays, said to be for malaria.
+    let us = renal("US");
+    assert!(text(&us).contains("for malaria"), "{us}");
+}
+
+#[test]
 fn magnesium_on_the_skin_does_not_meet_quinine_in_the_gut() {
     // The quinine + magnesium rule is about antacids binding quinine in the
     // gut: a cream, a lotion or an Epsom salt bath cannot.
