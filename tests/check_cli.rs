@@ -1183,6 +1183,45 @@ fn severe_renal_impairment_under_uk_facts_gives_the_uk_advice_not_the_us_malaria
 }
 
 #[test]
+fn discharge_list_notes_are_read_past_but_a_drug_in_a_note_is_kept() {
+    // Each of these made the check "incomplete" with words such as `hold`,
+    // `hr`, `pump`, `succ` or `x1` reported as unrecognized names.
+    for (written, ingredient) in [
+        ("2) Digoxin 0.125mg daily - hold if HR<60", "digoxin"),
+        (
+            "metoprolol tartrate 25 mg bid hold for SBP < 90 or HR < 55",
+            "metoprolol",
+        ),
+        ("oxycodone 5 mg q4h prn pain, hold if sedated", "oxycodone"),
+        ("Gablofen intrathecal pump 300 mcg/day", "baclofen"),
+        ("metoprolol succ ER 25mg daily", "metoprolol"),
+        ("Diflucan 150 mg x1", "fluconazole"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", written]);
+        let m = med(&doc, 0);
+        assert_eq!(m["status"], "recognized", "{written}: {m}");
+        assert_eq!(ingredients(m), [ingredient], "{written}");
+    }
+    // Only vital signs and states are read past: a hold note that names a
+    // drug keeps it (and its leftover words are reported).
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "nitroglycerin 0.4 mg SL prn, hold if on sildenafil",
+    ]);
+    assert_eq!(ingredients(med(&doc, 0)), ["nitroglycerin", "sildenafil"]);
+    // `x2 tabs` is a count of tablets, not a course: still reported.
+    let (_, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "magnesium oxide 400 mg, x2 tabs nocte",
+    ]);
+    assert_eq!(med(&doc, 0)["unresolved"], serde_json::json!(["x2"]));
+}
+
+#[test]
 fn magnesium_on_the_skin_does_not_meet_quinine_in_the_gut() {
     // The quinine + magnesium rule is about antacids binding quinine in the
     // gut: a cream, a lotion or an Epsom salt bath cannot.

@@ -144,6 +144,10 @@ static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
 /// A number that reads as a decimal with trailing zeros or as thousands
 /// written with a dot (`1.500`, `2.250`, `12.000`).
 static THOUSANDS_DOT: LazyLock<Regex> = LazyLock::new(|| compile(r"^[1-9][0-9]{0,2}\.[0-9]{2}0$"));
+/// A count of doses in a short course, `x1` (a one-off dose) to `x9`: no
+/// schedule (`x 3 daily` is read as one before this). `x30` (a quantity,
+/// or 30 days) is not read past.
+static COURSE_COUNT: LazyLock<Regex> = LazyLock::new(|| compile(r"^x[1-9]$"));
 static APPLICATION_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^(?:nda|anda|bla)[0-9]{5,7}$"));
 pub(super) static QH: LazyLock<Regex> = LazyLock::new(|| compile(r"^q([0-9]{1,2})(?:h|hr|hrs)$"));
@@ -271,6 +275,7 @@ const FORM_WORDS: &[&str] = &[
     "ointment",
     "gel",
     "lotion",
+    "pump",
     "bath",
     "soak",
     "patch",
@@ -632,6 +637,18 @@ static PER_VOLUME: LazyLock<Regex> =
 /// "for leg cramps", "(for spasticity)": an indication note after the dose,
 /// up to the first number (see [`without_for_note`]).
 static FOR_NOTE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|[\s(])for\s+[^0-9]*"));
+/// A hold parameter a nurse reads (`hold if HR<60`, `hold for SBP < 90`,
+/// `hold if sedated`): a vital sign or lab and its limit, or a state. Only
+/// these: a hold note naming a drug (`hold if on sildenafil`) keeps its
+/// words, so the drug is not lost.
+static HOLD_NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    let vital = "hr|heart rate|pulse|sbp|dbp|bp|blood pressure|systolic bp|systolic|map|rr|bs|bg|cbg|blood sugar|glucose|k|potassium|inr|plt|platelets|qtc";
+    let limit = r"(?:<=|>=|<|>|≤|≥|under|over|below|above|less than|greater than)? *[0-9]+(?:\.[0-9]+)? *(?:bpm|mmhg|mg/dl|mmol/l|ms)?";
+    let state = "sedated|drowsy|somnolent|npo|hypotensive|bradycardic";
+    compile(&format!(
+        r"(?-u:\b)(?:hold|omit|withhold) +(?:if|for|when) +(?:(?:{vital}) *{limit}(?: *(?:or|and|,) *(?:{vital}) *{limit})*|(?:{state})(?-u:\b))"
+    ))
+});
 /// A schedule written with a number (`q6h`, `3 times`, `3x`, `x 3`,
 /// `every 4 hours`), for [`schedule_start`].
 static NUMBERED_SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
@@ -893,6 +910,7 @@ fn normalize_sig(text: &str, unparsed: &mut Vec<String>) -> String {
             }
         })
         .into_owned();
+    text = HOLD_NOTE.replace_all(&text, " ").into_owned();
     text = super::sig::sig_forms(&text);
     without_for_note(&text)
 }
@@ -1251,6 +1269,14 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 if !route_word_in_a_note(&tokens, i) && !line_after_route {
                     route = Some((*norm).to_owned());
                 }
+            } else if COURSE_COUNT.is_match(tok)
+                && !tokens.get(i + 1).is_some_and(|next| {
+                    DOSE_UNIT_WORDS.contains(&next.as_str()) || DAY_WORDS.contains(&next.as_str())
+                })
+            {
+                // "x1": once, no schedule to read. Not `x2 tabs` (a count
+                // of tablets) nor `x30 days` (a length of time), left unread
+                // as before.
             } else if APPLICATION_NUMBER.is_match(tok) {
                 // "NDA020800" (an FDA application number in RxNorm names).
             } else if FORM_WORDS.contains(&tok)
