@@ -113,7 +113,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DRUG")]
     pub propose: String,
     /// A current medication (repeatable), e.g. "clarithromycin 500 mg bid".
-    #[arg(long = "med", value_name = "TEXT")]
+    #[arg(long = "med", value_name = "TEXT", allow_hyphen_values = true)]
     pub meds: Vec<String>,
     /// Read medications from a file, one per line (`-` for stdin); blank lines and lines starting with `#` are skipped.
     #[arg(long, value_name = "FILE|-")]
@@ -133,7 +133,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct SuggestArgs {
     /// A current medication (repeatable), e.g. "furosemide 40 mg daily".
-    #[arg(long = "med", value_name = "TEXT")]
+    #[arg(long = "med", value_name = "TEXT", allow_hyphen_values = true)]
     pub meds: Vec<String>,
     /// Read medications from a file, one per line (`-` for stdin); blank lines and lines starting with `#` are skipped.
     #[arg(long, value_name = "FILE|-")]

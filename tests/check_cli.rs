@@ -1222,6 +1222,26 @@ fn discharge_list_notes_are_read_past_but_a_drug_in_a_note_is_kept() {
 }
 
 #[test]
+fn a_medication_pasted_with_its_list_dash_is_read() {
+    // `--med "- baclofen 10 mg tid"` was refused by the argument parser
+    // (a value starting with a dash), though a meds file reads it.
+    let (code, doc) = check_json(&[
+        "--propose",
+        "quinine",
+        "--med",
+        "- clarithromycin 500 mg bid",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(ingredients(med(&doc, 0)), ["clarithromycin"]);
+    assert!(finding(&doc, "interaction", &["quinine", "clarithromycin"]).is_some());
+    // A flag where a value is missing is still an error.
+    crampcheck()
+        .args(["check", "--propose", "quinine", "--med", "--egfr", "45"])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn magnesium_on_the_skin_does_not_meet_quinine_in_the_gut() {
     // The quinine + magnesium rule is about antacids binding quinine in the
     // gut: a cream, a lotion or an Epsom salt bath cannot.

@@ -435,6 +435,10 @@ fn duplicate_therapy_and_unrecognized_names_are_valid_too() {
             .as_str()
             .is_some_and(|d| d.contains("qwxyzzy"))
     );
+    // Its reason is a reason, as in the text report: not a "mechanism".
+    let detail = unrecognized["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("\nWhy: Medication 2"), "{detail}");
+    assert!(!detail.contains("Mechanism:"), "{detail}");
 }
 
 #[test]

@@ -232,7 +232,7 @@ fn detail_text(f: &FindingJson) -> String {
         parts.push(format!("Patient: {basis}"));
     }
     if !f.mechanism.is_empty() {
-        parts.push(format!("Mechanism: {}", f.mechanism));
+        parts.push(format!("Why: {}", f.mechanism));
     }
     if let Some(effect) = f.effect_beyond_title() {
         parts.push(format!("Effect: {effect}"));
