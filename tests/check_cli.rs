@@ -1142,6 +1142,16 @@ fn orphenadrine_meets_the_uk_contraindications_that_had_no_condition_code() {
             .unwrap_or_else(|| panic!("{written}: {doc}"));
         assert_eq!(found["severity"], severity, "{written}");
     }
+    // Breastfeeding: LactMed's G6PD advice for quinine.
+    let (_, doc) = check_json(&["--propose", "quinine", "--condition", "breastfeeding"]);
+    let found = findings(&doc)
+        .iter()
+        .find(|f| f["kind"] == "condition" && f["condition"] == "lactation")
+        .unwrap_or_else(|| panic!("quinine lactation: {doc}"));
+    assert!(
+        found["management"].as_str().unwrap_or("").contains("G6PD"),
+        "{found}"
+    );
     // Baclofen's label says porphyria may be made worse: a caution.
     let (_, doc) = check_json(&["--propose", "baclofen", "--condition", "porphyria"]);
     let found = doc["findings"]
