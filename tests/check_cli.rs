@@ -1206,6 +1206,7 @@ fn discharge_list_notes_are_read_past_but_a_drug_in_a_note_is_kept() {
         ("Gablofen intrathecal pump 300 mcg/day", "baclofen"),
         ("metoprolol succ ER 25mg daily", "metoprolol"),
         ("Diflucan 150 mg x1", "fluconazole"),
+        ("insulin lispro per sliding scale qid", "insulin lispro"),
     ] {
         let (_, doc) = check_json(&["--propose", "baclofen", "--med", written]);
         let m = med(&doc, 0);

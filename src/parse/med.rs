@@ -598,7 +598,7 @@ fn per_day_of(norm: &str) -> Option<f64> {
 /// Words people add that carry no drug meaning.
 const FILLER_WORDS: &[&str] = &[
     "take", "by", "mouth", "x", "every", "per", "day", "for", "then", "pc", "ac", "thinly", "to",
-    "affected", "area", "areas", "skin",
+    "affected", "area", "areas", "skin", "sliding", "scale",
 ];
 
 /// "3 times daily", "2x a day", "4 times per day", "x 4 daily".
