@@ -547,6 +547,17 @@ fn a_row_with_unusable_context_keeps_its_drug_and_its_usable_context() {
         3,
         "{rejects}"
     );
+    // The summary counts the rejected rows that were still used in part, the
+    // same when the rows wait on disk (standard input).
+    assert_eq!(run.count("rows_rejected_partly_used"), 4);
+    let piped = batch_in(
+        &dir,
+        Path::new("-"),
+        &args,
+        Some(std::fs::read(&file).expect("read")),
+    );
+    assert_eq!(piped.count("rows_rejected_partly_used"), 4);
+    assert_eq!(piped.rows(), run.rows());
 }
 
 #[test]

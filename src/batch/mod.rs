@@ -929,11 +929,16 @@ fn read_all(
     while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
         counts.rows_read += 1;
         let outcome = match state.validate(&rec, line, true) {
-            Ok((valid, partial)) => state.route(valid, tx).and(partial.map_or(Ok(()), Err)),
+            Ok((valid, None)) => state.route(valid, tx),
+            Ok((valid, Some(partial))) => state.route(valid, tx).and_then(|()| {
+                counts.rejected_partly_used += 1;
+                Err(partial)
+            }),
             Err(mut reject) => {
                 if let Some(valid) = state.salvage(&rec, line, &mut reject) {
                     // Its patient id is UTF-8: routing cannot fail.
                     let _ = state.route(valid, tx);
+                    counts.rejected_partly_used += 1;
                 }
                 Err(reject)
             }
@@ -1012,12 +1017,19 @@ fn read_spilled(
                                 state.count(&valid.row);
                                 batch.push(valid.patient, valid.row, valid.context);
                             })
-                            .and(partial.map_or(Ok(()), Err))
+                            .and_then(|()| match partial {
+                                None => Ok(()),
+                                Some(partial) => {
+                                    counts.rejected_partly_used += 1;
+                                    Err(partial)
+                                }
+                            })
                     }
                     Err(mut reject) => {
                         if let Some(valid) = state.salvage(&rec, line, &mut reject) {
                             state.count(&valid.row);
                             batch.push(valid.patient, valid.row, valid.context);
+                            counts.rejected_partly_used += 1;
                         }
                         Err(reject)
                     }

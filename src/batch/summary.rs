@@ -27,6 +27,10 @@ pub struct Counts {
     pub rows_checked: u64,
     /// Rows rejected, by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
+    /// Rejected rows of which a part was still used: the medication of a
+    /// row whose context could not be, or the context of a row whose
+    /// medication could not be.
+    pub rejected_partly_used: u64,
     /// Distinct patients with at least one usable row (an id whose every
     /// row was rejected is not one).
     pub patients: u64,
@@ -134,6 +138,11 @@ pub struct Summary {
     pub rows_rejected: u64,
     /// Rejected rows by reason.
     pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    /// Rejected rows of which a part was still used (a row's medication when
+    /// its context could not be used, or its context when its medication
+    /// could not be); each one's reject says which. Counted in
+    /// `rows_rejected`, not in `rows_checked`.
+    pub rows_rejected_partly_used: u64,
     /// Distinct patients with at least one usable row (an id whose every
     /// row was rejected is not one).
     pub patients: u64,
@@ -234,6 +243,7 @@ impl Summary {
             rows_read: counts.rows_read,
             rows_checked: counts.rows_checked,
             rows_rejected,
+            rows_rejected_partly_used: counts.rejected_partly_used,
             rejected_by_reason: counts
                 .rejected
                 .iter()

@@ -59,9 +59,13 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, rejects: Option<&str>) ->
             || " (use --rejects FILE to list them)".to_owned(),
             |f| format!(" (listed in {f})"),
         );
+        let partly = match s.rows_rejected_partly_used {
+            0 => String::new(),
+            k => format!("; {} of them still used in part", n(k)),
+        };
         writeln!(
             out,
-            "  rejected     {}{whereto}",
+            "  rejected     {}{whereto}{partly}",
             listed(&s.rejected_by_reason)
         )?;
     }
