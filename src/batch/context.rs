@@ -488,18 +488,16 @@ impl<'kb> ContextParser<'kb> {
             0 => None,
             1 => Some(format!("unknown condition {}", unknown[0])),
             _ => Some(format!("unknown conditions {}", unknown.join(", "))),
+        }
+        .map(|detail| (RejectReason::UnknownCondition, detail));
+        let known = match (&fault, codes.is_empty()) {
+            (Some(_), true) => None,
+            _ => {
+                self.lists.push(codes);
+                Some(self.lists.len() as u32 - 1)
+            }
         };
-        if fault.is_some() && codes.is_empty() {
-            return ConditionVerdict {
-                known: None,
-                fault: fault.map(|detail| (RejectReason::UnknownCondition, detail)),
-            };
-        }
-        self.lists.push(codes);
-        ConditionVerdict {
-            known: Some(self.lists.len() as u32 - 1),
-            fault: fault.map(|detail| (RejectReason::UnknownCondition, detail)),
-        }
+        ConditionVerdict { known, fault }
     }
 }
 

@@ -353,6 +353,23 @@ impl<'a> ReadState<'a> {
         Ok((valid, partial))
     }
 
+    /// What of a row can be used (validated, or salvaged when rejected) and
+    /// its reject, if it has one: a row may have both.
+    fn admit<'r>(
+        &mut self,
+        rec: &'r Record<'_>,
+        line: u64,
+        intern: bool,
+    ) -> (Option<ValidRow<'r>>, Option<Reject>) {
+        match self.validate(rec, line, intern) {
+            Ok((valid, partial)) => (Some(valid), partial),
+            Err(mut reject) => {
+                let valid = self.salvage(rec, line, &mut reject);
+                (valid, Some(reject))
+            }
+        }
+    }
+
     /// The context of a row rejected for its medication part (no drug, a
     /// bad date or days' supply, text that is not UTF-8), as a row that
     /// brings only that context to its patient: a lab value on such a row
@@ -928,21 +945,11 @@ fn read_all(
 ) -> Result<(), BatchError> {
     while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
         counts.rows_read += 1;
-        let outcome = match state.validate(&rec, line, true) {
-            Ok((valid, None)) => state.route(valid, tx),
-            Ok((valid, Some(partial))) => state.route(valid, tx).and_then(|()| {
-                counts.rejected_partly_used += 1;
-                Err(partial)
-            }),
-            Err(mut reject) => {
-                if let Some(valid) = state.salvage(&rec, line, &mut reject) {
-                    // Its patient id is UTF-8: routing cannot fail.
-                    let _ = state.route(valid, tx);
-                    counts.rejected_partly_used += 1;
-                }
-                Err(reject)
-            }
-        };
+        let (valid, reject) = state.admit(&rec, line, true);
+        let used = valid.is_some();
+        let outcome = valid
+            .map_or(Ok(()), |valid| state.route(valid, tx))
+            .and_then(|()| counts.rejected_after_use(used, reject));
         settle(outcome, counts, hooks)?;
         if counts.rows_read.is_multiple_of(PROGRESS_EVERY) {
             hooks.progress(counts.rows_read);
@@ -1007,33 +1014,18 @@ fn read_spilled(
         let mut read = || -> Result<(), BatchError> {
             while let Some((line, rec)) = rdr.next_record().map_err(|e| input.read_error(e))? {
                 counts.rows_read += 1;
-                let outcome = match state.validate(&rec, line, true) {
-                    Ok((valid, partial)) => {
-                        // The routing thread writes ids without looking
-                        // at them: they are checked here.
-                        state
-                            .patient_id(&valid)
-                            .map(|_| {
-                                state.count(&valid.row);
-                                batch.push(valid.patient, valid.row, valid.context);
-                            })
-                            .and_then(|()| match partial {
-                                None => Ok(()),
-                                Some(partial) => {
-                                    counts.rejected_partly_used += 1;
-                                    Err(partial)
-                                }
-                            })
-                    }
-                    Err(mut reject) => {
-                        if let Some(valid) = state.salvage(&rec, line, &mut reject) {
+                let (valid, reject) = state.admit(&rec, line, true);
+                let used = valid.is_some();
+                let outcome = valid
+                    .map_or(Ok(()), |valid| {
+                        // The routing thread writes ids without looking at
+                        // them: they are checked here.
+                        state.patient_id(&valid).map(|_| {
                             state.count(&valid.row);
                             batch.push(valid.patient, valid.row, valid.context);
-                            counts.rejected_partly_used += 1;
-                        }
-                        Err(reject)
-                    }
-                };
+                        })
+                    })
+                    .and_then(|()| counts.rejected_after_use(used, reject));
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
                     let next = empties.try_recv().unwrap_or_default();
@@ -1081,12 +1073,8 @@ fn second_read(opts: &BatchOptions, state: &mut ReadState<'_>) -> Result<(), Bat
     // The header.
     rdr.next_record().map_err(read_error)?;
     while let Some((line, rec)) = rdr.next_record().map_err(read_error)? {
-        let valid = match state.validate(&rec, line, false) {
-            Ok((valid, _)) => valid,
-            Err(mut reject) => match state.salvage(&rec, line, &mut reject) {
-                Some(valid) => valid,
-                None => continue,
-            },
+        let Some(valid) = state.admit(&rec, line, false).0 else {
+            continue;
         };
         if split.contains(valid.patient) {
             spill.push(valid.patient, &valid.row, &valid.context, true);

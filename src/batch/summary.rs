@@ -4,7 +4,7 @@
 //! the unrecognized names worth adding to the KB, which co-exposure rule was
 //! applied, and what was read (SHA-256) with which KB.
 
-use super::reader::{RejectReason, format_day};
+use super::reader::{Reject, RejectReason, format_day};
 use super::spool::OutputStats;
 use super::{BatchOptions, Mode};
 use crate::kb::KbIndex;
@@ -51,6 +51,18 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// A row's reject, if any, once its usable part (`used`) was handed on:
+    /// a rejected row with such a part counts as used in part.
+    pub fn rejected_after_use(&mut self, used: bool, reject: Option<Reject>) -> Result<(), Reject> {
+        match reject {
+            None => Ok(()),
+            Some(reject) => {
+                self.rejected_partly_used += u64::from(used);
+                Err(reject)
+            }
+        }
+    }
+
     /// Counts one rejected row.
     pub fn reject(&mut self, reason: RejectReason) {
         *self.rejected.entry(reason).or_default() += 1;

@@ -371,6 +371,18 @@ const PARENTERAL_FORMS: &[&str] = &["injection", "injectable", "infusion"];
 /// are swallowed) nor `spray` or `oil` (nasal sprays, fish oil).
 const SKIN_FORMS: &[&str] = &["cream", "ointment", "lotion", "bath", "soak"];
 
+/// The route a form word or instruction implies (`injection`: parenteral;
+/// `cream`, `apply`: topical), if any.
+fn route_implied_by(word: &str) -> Option<&'static str> {
+    if PARENTERAL_FORMS.contains(&word) {
+        Some("parenteral")
+    } else if SKIN_FORMS.contains(&word) || matches!(word, "apply" | "applied") {
+        Some("topical")
+    } else {
+        None
+    }
+}
+
 /// Route words and their normalized form.
 pub(super) const ROUTES: &[(&str, &str)] = &[
     ("po", "oral"),
@@ -1279,17 +1291,11 @@ pub fn parse_med_marked(input: &str) -> MedText {
                 // as before.
             } else if APPLICATION_NUMBER.is_match(tok) {
                 // "NDA020800" (an FDA application number in RxNorm names).
-            } else if FORM_WORDS.contains(&tok)
-                && PARENTERAL_FORMS.contains(&tok)
-                && route.is_none()
-            {
-                // "Injectable Solution": given by injection, route not said.
-                route = Some("parenteral".to_owned());
-            } else if SKIN_FORMS.contains(&tok) || matches!(tok, "apply" | "applied") {
-                // "cream", "apply to affected area": on the skin, when no
-                // route word says otherwise.
+            } else if let Some(implied) = route_implied_by(tok) {
+                // "Injectable Solution", "cream", "apply to affected area":
+                // the route, when no route word says otherwise.
                 if route.is_none() {
-                    route = Some("topical".to_owned());
+                    route = Some(implied.to_owned());
                 }
             } else if FORM_WORDS.contains(&tok)
                 || (tok.contains('-') && tok.split('-').all(|p| FORM_WORDS.contains(&p)))
