@@ -7,7 +7,7 @@
 //! or pipe with a plain file.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tempfile::NamedTempFile;
@@ -121,10 +121,7 @@ pub fn is_stdout(_path: &Path) -> bool {
 /// of any new file (read-write for all, less the umask), so the finished
 /// output is as readable as a file the shell would have written.
 pub fn temp_beside(target: &Path) -> io::Result<NamedTempFile> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = folder_of(target);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".crampcheck-").suffix(".part");
     #[cfg(unix)]
@@ -140,6 +137,14 @@ pub fn temp_beside(target: &Path) -> io::Result<NamedTempFile> {
         file.as_file().set_permissions(existing.permissions())?;
     }
     Ok(file)
+}
+
+/// The folder `target` is or would be in.
+pub fn folder_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 impl AtomicFile {
@@ -176,22 +181,6 @@ impl AtomicFile {
             Sink::Direct(mut inner) => inner.flush()?,
         }
         Ok(())
-    }
-
-    /// Copies everything `src` yields to the end of the file. From a file
-    /// the kernel copies the bytes (`copy_file_range`, `sendfile`) without
-    /// passing them through this process.
-    pub fn copy_from<R: Read>(&mut self, src: &mut R) -> io::Result<u64> {
-        match &mut self.sink {
-            Sink::Temp(w) => {
-                w.flush()?;
-                io::copy(src, w.get_mut().as_file_mut())
-            }
-            Sink::Direct(w) => {
-                w.flush()?;
-                io::copy(src, w.get_mut())
-            }
-        }
     }
 
     fn writer(&mut self) -> &mut dyn Write {

@@ -22,6 +22,7 @@
 
 pub mod atomic;
 pub mod context;
+pub mod frames;
 pub mod group;
 mod masks;
 pub mod reader;
@@ -36,6 +37,7 @@ use crate::kb::KbIndex;
 use crate::resolve::Resolved;
 use context::{ContextParser, PatientTable, RowContext};
 use foldhash::{HashMap, HashMapExt};
+use frames::Frames;
 use group::{Group, PatientFindings, Row, Shared};
 use reader::{ColumnNames, Day, HeaderMap, InputSource, Layout, Reject, RejectReason, RowChecker};
 use records::{Fields, Record, RecordReader};
@@ -172,9 +174,10 @@ pub trait Hooks {
     fn progress(&mut self, rows: u64);
 }
 
-/// Writes one patient's findings into a byte buffer (CSV or JSONL rows).
+/// Writes one patient's findings (CSV or JSONL rows) as frames: text, and
+/// references to pieces of text kept once by the renderer.
 pub type Renderer<'a> =
-    dyn Fn(&KbIndex, &PatientFindings<'_>, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
+    dyn Fn(&KbIndex, &PatientFindings<'_>, &mut Frames) -> io::Result<()> + Sync + 'a;
 
 /// The result of a run: the summary, and the findings ready to be written
 /// in patient-id order.
@@ -1274,11 +1277,9 @@ fn check_and_render(
     groups: &[Group],
     render: &Renderer<'_>,
 ) -> io::Result<(RenderedPatients, Counted)> {
-    let mut out = RenderedPatients {
-        // Room for a few kilobytes a patient, so the buffer is seldom moved.
-        bytes: Vec::with_capacity(groups.len() * RENDER_ROOM),
-        patients: Vec::with_capacity(groups.len()),
-    };
+    // Room for a kilobyte or two a patient, so the buffer is seldom moved.
+    let mut frames = Frames::with_capacity(groups.len() * RENDER_ROOM);
+    let mut patients = Vec::with_capacity(groups.len());
     let mut counted = Counted::default();
     for g in groups {
         if g.rows.is_empty() {
@@ -1314,17 +1315,18 @@ fn check_and_render(
         if findings.is_empty() {
             continue;
         }
-        let before = out.bytes.len();
+        let before = frames.len();
         render(
             kb,
             &PatientFindings {
                 patient_id: &g.id,
                 findings: &findings,
             },
-            &mut out.bytes,
+            &mut frames,
         )?;
-        let len = out.bytes.len() - before;
-        out.patients.push(PatientOutput::new(
+        frames.close();
+        let len = frames.len() - before;
+        patients.push(PatientOutput::new(
             g.pid,
             g.id.clone(),
             g.pass,
@@ -1332,6 +1334,10 @@ fn check_and_render(
             &findings,
         ));
     }
+    let out = RenderedPatients {
+        bytes: frames.into_bytes(),
+        patients,
+    };
     Ok((out, counted))
 }
 

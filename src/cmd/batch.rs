@@ -8,6 +8,7 @@ use super::{Outcome, jurisdiction, load_kb};
 use crate::batch::Spool;
 use crate::batch::atomic::{self, AtomicFile};
 use crate::batch::context::{PatientsColumns, load_patients};
+use crate::batch::frames::Frames;
 use crate::batch::reader::{ColumnNames, ContextColumns, InputSource, Reject, parse_day};
 use crate::batch::summary::Summary;
 use crate::batch::{BatchOptions, Hooks, Mode, Renderer};
@@ -236,7 +237,7 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
     let csv = batch_csv::CsvRenderer::default();
     let csv_render = |kb: &crate::kb::KbIndex,
                       p: &crate::batch::group::PatientFindings<'_>,
-                      buf: &mut Vec<u8>| { csv.render_patient(kb, p, buf) };
+                      out: &mut Frames| { csv.render_patient(kb, p, out) };
     let render: &Renderer<'_> = match args.format {
         BatchFormat::Csv => &csv_render,
         BatchFormat::Jsonl => &batch_jsonl::render_patient,
@@ -284,12 +285,17 @@ pub fn run(args: &BatchArgs, db: Option<&Path>, src: Option<&Path>) -> Result<Ou
         bar.finish_and_clear();
     }
     let batch = result?;
+    // The text the rendered frames refer to (JSON lines refer to none).
+    let pieces = match args.format {
+        BatchFormat::Csv => csv.into_pieces(),
+        BatchFormat::Jsonl => Vec::new(),
+    };
     match &out_path {
         Some(path) => batch
             .output
-            .persist(path)
+            .persist(path, &pieces)
             .with_context(|| format!("cannot write {}", label(path)))?,
-        None => write_data_stdout(|out| batch.output.write_to(out))?,
+        None => write_data_stdout(|out| batch.output.write_to(out, &pieces))?,
     }
     if let Some(writer) = hooks.rejects {
         let file = writer.finish()?;

@@ -2,6 +2,7 @@
 //! proposed drug, kind, severity, action, drugs, title, sources and the input
 //! lines behind it) and the rejects file (line, reason, column, detail).
 
+use crate::batch::frames::{Frames, MAX_PIECE};
 use crate::batch::group::PatientFindings;
 use crate::batch::reader::Reject;
 use crate::engine::Finding;
@@ -41,17 +42,30 @@ pub fn findings_header() -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// A shared finding (kept alive so its address stays its own) and its
-/// rendered fields.
-type Rendered = (Arc<Finding>, Arc<[u8]>);
+/// The fields of shared findings, rendered once.
+#[derive(Debug, Default)]
+struct Cache {
+    /// By the finding's address: the finding (kept alive so that its
+    /// address stays its own) and the index of its piece.
+    index: HashMap<usize, (Arc<Finding>, u32)>,
+    /// The rendered fields, in the order first met.
+    pieces: Vec<Arc<[u8]>>,
+}
+
+/// A finding's fields from kind to rule_ids: a piece rendered before, or
+/// the text of a finding no other patient shares.
+enum Middle {
+    Piece(u32),
+    Text(Vec<u8>),
+}
 
 /// Renders findings as CSV rows. The fields that come from the finding
-/// itself (kind to rule_ids) are rendered once per shared finding and reused
-/// for every patient who has it: a batch repeats a few hundred distinct
-/// findings over millions of rows.
+/// itself (kind to rule_ids) are rendered once per shared finding and
+/// referred to as a piece for every patient who has it: a batch repeats a
+/// few hundred distinct findings over millions of rows.
 #[derive(Debug, Default)]
 pub struct CsvRenderer {
-    cache: RwLock<HashMap<usize, Rendered>>,
+    cache: RwLock<Cache>,
 }
 
 impl CsvRenderer {
@@ -60,40 +74,52 @@ impl CsvRenderer {
         &self,
         kb: &KbIndex,
         p: &PatientFindings<'_>,
-        buf: &mut Vec<u8>,
+        out: &mut Frames,
     ) -> io::Result<()> {
         let mut number = itoa::Buffer::new();
         for bf in p.findings {
-            push_field(buf, p.patient_id);
-            buf.push(b',');
-            push_field(buf, &bf.proposed);
-            buf.push(b',');
-            buf.extend_from_slice(&self.middle(kb, &bf.finding)?);
-            buf.push(b',');
+            push_field(out, p.patient_id);
+            out.text(b",");
+            push_field(out, &bf.proposed);
+            out.text(b",");
+            match self.middle(kb, &bf.finding)? {
+                Middle::Piece(index) => out.piece(index),
+                Middle::Text(text) => out.text(&text),
+            }
+            out.text(b",");
             for (i, line) in bf.lines.iter().enumerate() {
                 if i > 0 {
-                    buf.push(b';');
+                    out.text(b";");
                 }
-                buf.extend_from_slice(number.format(*line).as_bytes());
+                out.text(number.format(*line).as_bytes());
             }
-            buf.push(b'\n');
+            out.text(b"\n");
         }
         Ok(())
     }
 
-    /// The `kind` to `rule_ids` fields of a finding, cached when the
+    /// The pieces the rendered frames refer to, for writing the output.
+    pub fn into_pieces(self) -> Vec<Arc<[u8]>> {
+        self.cache
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pieces
+    }
+
+    /// The `kind` to `rule_ids` fields of a finding, a piece when the
     /// finding is shared (held elsewhere too, so its address stays its own).
-    fn middle(&self, kb: &KbIndex, f: &Arc<Finding>) -> io::Result<Arc<[u8]>> {
+    fn middle(&self, kb: &KbIndex, f: &Arc<Finding>) -> io::Result<Middle> {
         let key = Arc::as_ptr(f) as usize;
         let shared = Arc::strong_count(f) > 1;
         if shared
-            && let Some((_, bytes)) = self
+            && let Some((_, index)) = self
                 .cache
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
+                .index
                 .get(&key)
         {
-            return Ok(Arc::clone(bytes));
+            return Ok(Middle::Piece(*index));
         }
         let sources: Vec<String> = f
             .sources
@@ -126,35 +152,47 @@ impl CsvRenderer {
             .into_inner()
             .map_err(|e| io::Error::other(e.to_string()))?;
         bytes.pop(); // the record terminator
-        let bytes: Arc<[u8]> = bytes.into();
-        if shared {
-            self.cache
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(key, (Arc::clone(f), Arc::clone(&bytes)));
+        if !shared {
+            return Ok(Middle::Text(bytes));
         }
-        Ok(bytes)
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let cache = &mut *cache;
+        // Another worker may have rendered it meanwhile.
+        if let Some((_, index)) = cache.index.get(&key) {
+            return Ok(Middle::Piece(*index));
+        }
+        let Some(index) = u32::try_from(cache.pieces.len())
+            .ok()
+            .filter(|i| *i <= MAX_PIECE)
+        else {
+            return Ok(Middle::Text(bytes));
+        };
+        cache.pieces.push(bytes.into());
+        cache.index.insert(key, (Arc::clone(f), index));
+        Ok(Middle::Piece(index))
     }
 }
 
 /// Appends one field, quoted as the csv crate quotes by default: only when
 /// it holds a comma, a quote or a line break (quotes inside are doubled).
-fn push_field(buf: &mut Vec<u8>, field: &str) {
+fn push_field(out: &mut Frames, field: &str) {
     let bytes = field.as_bytes();
     if bytes
         .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        buf.push(b'"');
+        let mut quoted = Vec::with_capacity(bytes.len() + 2);
+        quoted.push(b'"');
         for &b in bytes {
             if b == b'"' {
-                buf.push(b'"');
+                quoted.push(b'"');
             }
-            buf.push(b);
+            quoted.push(b);
         }
-        buf.push(b'"');
+        quoted.push(b'"');
+        out.text(&quoted);
     } else {
-        buf.extend_from_slice(bytes);
+        out.text(bytes);
     }
 }
 

@@ -5,6 +5,7 @@
 //! medications in order of first appearance.
 
 use super::json::FindingJson;
+use crate::batch::frames::Frames;
 use crate::batch::group::PatientFindings;
 use crate::kb::KbIndex;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct BatchFindingJson<'a> {
 }
 
 /// Appends one JSON line per finding of a patient.
-pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) -> io::Result<()> {
+pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, out: &mut Frames) -> io::Result<()> {
     for bf in p.findings {
         let mut finding = FindingJson::of(kb, &bf.finding);
         finding.medication_index = bf.medication_indices.first().copied();
@@ -38,8 +39,8 @@ pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, buf: &mut Vec<u8>) 
             lines: &bf.lines,
             finding,
         };
-        serde_json::to_writer(&mut *buf, &line)?;
-        buf.push(b'\n');
+        serde_json::to_writer(&mut *out, &line)?;
+        out.text(b"\n");
     }
     Ok(())
 }
