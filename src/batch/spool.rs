@@ -236,7 +236,7 @@ impl Spool {
         let split: HashSet<u32> = split.iter().copied().collect();
         let (ids, counts) = (self.ids, self.counts);
         let mut chunks = self.chunks;
-        let mut stats = OutputStats::default();
+        let mut tally = Tally::default();
         // The header is run 0, whether or not patients follow.
         let mut runs = 1;
         // Each chunk is sorted on its own (unstable: no scratch copy; ids
@@ -247,18 +247,10 @@ impl Spool {
             chunk.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
             for e in chunk.iter() {
                 runs = runs.max(e.run as usize + 1);
-                let counts = e.counts(&counts);
-                stats.patients_with_findings += 1;
-                if let Some(worst) = counts.iter().map(|(_, s)| *s).max() {
-                    *stats.by_worst.entry(worst).or_default() += 1;
-                }
-                for (kind, severity) in counts {
-                    *stats.by_kind.entry(*kind).or_default() += 1;
-                    *stats.by_severity.entry(*severity).or_default() += 1;
-                    stats.findings += 1;
-                }
+                tally.patient(e.counts(&counts));
             }
         }
+        let stats = tally.stats();
         drop(counts);
         chunks.retain(|chunk| !chunk.is_empty());
         Ok((
@@ -272,6 +264,58 @@ impl Spool {
             },
             stats,
         ))
+    }
+}
+
+/// The counts of [`OutputStats`] kept in small arrays while the patients
+/// are counted (a map update per finding cost more than the sort).
+#[derive(Default)]
+struct Tally {
+    patients: u64,
+    /// Findings by kind and severity.
+    findings: [[u64; SEVERITIES]; KINDS],
+    /// Patients by their worst finding's severity.
+    worst: [u64; SEVERITIES],
+}
+
+/// Number of [`Severity`] values.
+const SEVERITIES: usize = Severity::DESCENDING.len();
+/// Number of [`FindingKind`] values.
+const KINDS: usize = FindingKind::ALL.len();
+
+impl Tally {
+    fn patient(&mut self, counts: &[(FindingKind, Severity)]) {
+        self.patients += 1;
+        if let Some(worst) = counts.iter().map(|(_, s)| *s).max() {
+            self.worst[worst as usize] += 1;
+        }
+        for (kind, severity) in counts {
+            self.findings[*kind as usize][*severity as usize] += 1;
+        }
+    }
+
+    fn stats(&self) -> OutputStats {
+        let mut stats = OutputStats {
+            patients_with_findings: self.patients,
+            ..OutputStats::default()
+        };
+        for severity in Severity::DESCENDING {
+            let worst = self.worst[severity as usize];
+            if worst > 0 {
+                stats.by_worst.insert(severity, worst);
+            }
+        }
+        for kind in FindingKind::ALL {
+            for severity in Severity::DESCENDING {
+                let n = self.findings[kind as usize][severity as usize];
+                if n > 0 {
+                    *stats.by_kind.entry(kind).or_default() += n;
+                    *stats.by_severity.entry(severity).or_default() += n;
+                    stats.findings += n;
+                }
+            }
+        }
+        stats
     }
 }
 

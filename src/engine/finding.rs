@@ -30,6 +30,17 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// Every kind.
+    pub const ALL: [FindingKind; 7] = [
+        FindingKind::BoxedWarning,
+        FindingKind::Condition,
+        FindingKind::Interaction,
+        FindingKind::Duplicate,
+        FindingKind::Dose,
+        FindingKind::Cause,
+        FindingKind::Unrecognized,
+    ];
+
     /// The JSON spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -299,5 +310,24 @@ mod tests {
         );
         let only_uk = vec![rows[1].clone()];
         assert_eq!(select_jurisdiction(only_uk, Jurisdiction::US)[0].id, "uk");
+    }
+
+    #[test]
+    fn all_holds_every_kind_in_declaration_order() {
+        for (i, kind) in FindingKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i, "{kind:?}");
+            // No wildcard: a new kind breaks this match until it is placed
+            // here, and in ALL.
+            let next = match kind {
+                FindingKind::BoxedWarning => Some(FindingKind::Condition),
+                FindingKind::Condition => Some(FindingKind::Interaction),
+                FindingKind::Interaction => Some(FindingKind::Duplicate),
+                FindingKind::Duplicate => Some(FindingKind::Dose),
+                FindingKind::Dose => Some(FindingKind::Cause),
+                FindingKind::Cause => Some(FindingKind::Unrecognized),
+                FindingKind::Unrecognized => None,
+            };
+            assert_eq!(FindingKind::ALL.get(i + 1).copied(), next);
+        }
     }
 }

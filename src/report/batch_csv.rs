@@ -8,6 +8,7 @@ use crate::batch::reader::Reject;
 use crate::engine::Finding;
 use crate::kb::KbIndex;
 use foldhash::HashMap;
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -77,10 +78,11 @@ impl CsvRenderer {
         out: &mut Frames,
     ) -> io::Result<()> {
         let mut number = itoa::Buffer::new();
+        let patient_id = csv_field(p.patient_id);
         for bf in p.findings {
-            push_field(out, p.patient_id);
+            out.text(&patient_id);
             out.text(b",");
-            push_field(out, &bf.proposed);
+            out.text(&csv_field(&bf.proposed));
             out.text(b",");
             match self.middle(kb, &bf.finding)? {
                 Middle::Piece(index) => out.piece(index),
@@ -173,27 +175,27 @@ impl CsvRenderer {
     }
 }
 
-/// Appends one field, quoted as the csv crate quotes by default: only when
-/// it holds a comma, a quote or a line break (quotes inside are doubled).
-fn push_field(out: &mut Frames, field: &str) {
+/// One field as written, quoted as the csv crate quotes by default: only
+/// when it holds a comma, a quote or a line break (quotes inside are
+/// doubled).
+fn csv_field(field: &str) -> Cow<'_, [u8]> {
     let bytes = field.as_bytes();
-    if bytes
+    if !bytes
         .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        let mut quoted = Vec::with_capacity(bytes.len() + 2);
-        quoted.push(b'"');
-        for &b in bytes {
-            if b == b'"' {
-                quoted.push(b'"');
-            }
-            quoted.push(b);
-        }
-        quoted.push(b'"');
-        out.text(&quoted);
-    } else {
-        out.text(bytes);
+        return Cow::Borrowed(bytes);
     }
+    let mut quoted = Vec::with_capacity(bytes.len() + 2);
+    quoted.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            quoted.push(b'"');
+        }
+        quoted.push(b);
+    }
+    quoted.push(b'"');
+    Cow::Owned(quoted)
 }
 
 /// Writes rejected rows as CSV, header first.
