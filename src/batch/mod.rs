@@ -765,7 +765,7 @@ pub fn run(
             .warnings
             .push("the input is empty: no header, no rows".to_owned());
         record_hash(rdr, &opts.input, &mut counts)?;
-        let (output, stats) = spool.finish(&[]).map_err(spool_error)?;
+        let (output, stats) = spool.finish(&[], threads > 1).map_err(spool_error)?;
         return Ok(BatchRun {
             summary: Summary::build(kb, opts, counts, stats, &[], &[], started, threads),
             output,
@@ -854,7 +854,7 @@ pub fn run(
     ));
     let (output, stats) = checked
         .spool
-        .finish(state.seen.split_patients())
+        .finish(state.seen.split_patients(), threads > 1)
         .map_err(spool_error)?;
     Ok(BatchRun {
         summary: Summary::build(

@@ -227,8 +227,9 @@ impl Spool {
     }
 
     /// Drops the first-read results of patients gathered again in the
-    /// second read (`split`), sorts by patient id and counts.
-    pub fn finish(self, split: &[u32]) -> io::Result<(SortedOutput, OutputStats)> {
+    /// second read (`split`), sorts by patient id and counts. With
+    /// `parallel`, the output is later put together on two threads.
+    pub fn finish(self, split: &[u32], parallel: bool) -> io::Result<(SortedOutput, OutputStats)> {
         let file = self
             .file
             .into_inner()
@@ -261,6 +262,7 @@ impl Spool {
                 ids,
                 runs,
                 written: self.written,
+                parallel,
             },
             stats,
         ))
@@ -332,6 +334,8 @@ pub struct SortedOutput {
     runs: usize,
     /// Length of the file.
     written: u64,
+    /// Whether blocks of the output are put together two at a time.
+    parallel: bool,
 }
 
 impl SortedOutput {
@@ -374,12 +378,14 @@ impl SortedOutput {
     }
 
     /// Writes the ranges to `out` in order, expanded. Short ones (a patient
-    /// or a few, when patients came out of id order) are gathered through a
-    /// buffer: one read per patient cost a system call each. They are read
+    /// or a few, when patients came out of id order) are gathered into
+    /// blocks: one read per patient cost a system call each. They are read
     /// through a window per run ([`Windows`]), or one positioned read each
-    /// when the runs are too many to give each a window. Long ranges are
-    /// read a buffer at a time.
-    fn copy_runs<W: Write>(&self, out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
+    /// when the runs are too many to give each a window. Blocks hold whole
+    /// patients, so two are expanded at once, on two threads, while the
+    /// output is otherwise written by one. Long ranges are read and
+    /// expanded a buffer at a time.
+    fn copy_runs<W: Write>(&self, mut out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
         let short = || {
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -393,17 +399,17 @@ impl SortedOutput {
                 e
             }
         };
-        let mut out = Expand::new(out, pieces);
-        let mut gathered: Vec<u8> = Vec::new();
+        let mut blocks = Blocks::new(if self.parallel { 2 } else { 1 });
         let mut windows = Windows::new(self.runs);
         for Range { offset, len, run } in self.ranges() {
             if offset + len > self.written {
                 return Err(short());
             }
             if len < GATHER_BELOW {
+                let gathered = blocks.gathering();
                 let read = match &mut windows {
                     Some(windows) => {
-                        windows.read(&self.file, run, offset, len, self.written, &mut gathered)
+                        windows.read(&self.file, run, offset, len, self.written, gathered)
                     }
                     None => {
                         let at = gathered.len();
@@ -413,25 +419,100 @@ impl SortedOutput {
                 };
                 read.map_err(or_short)?;
                 if gathered.len() as u64 >= GATHER_BELOW {
-                    out.feed(&gathered)?;
-                    gathered.clear();
+                    blocks.gathered(&mut out, pieces)?;
                 }
                 continue;
             }
-            out.feed(&gathered)?;
-            gathered.clear();
+            blocks.write(&mut out, pieces)?;
+            let mut expand = Expand::new(&mut out, pieces);
+            let mut buf = Vec::new();
             let mut at = offset;
             while at < offset + len {
                 let n = (offset + len - at).min(GATHER_BELOW);
-                gathered.resize(n as usize, 0);
-                read_exact_at(&self.file, &mut gathered, at).map_err(or_short)?;
-                out.feed(&gathered)?;
+                buf.resize(n as usize, 0);
+                read_exact_at(&self.file, &mut buf, at).map_err(or_short)?;
+                expand.feed(&buf)?;
                 at += n;
             }
-            gathered.clear();
+            expand.finish()?;
         }
-        out.feed(&gathered)?;
-        out.finish()
+        blocks.write(&mut out, pieces)?;
+        Ok(out)
+    }
+}
+
+/// Blocks of whole patients' frames gathered from the spool, expanded into
+/// text one or two at a time (the second on a thread of its own), and
+/// written in order. The buffers are kept from block to block: fresh ones
+/// cost the kernel a page fault for every page.
+struct Blocks {
+    /// Frames of each block; the last one is being gathered.
+    frames: Vec<Vec<u8>>,
+    /// Blocks in `frames`, the one being gathered included.
+    held: usize,
+    /// The text of each block.
+    texts: Vec<Vec<u8>>,
+}
+
+impl Blocks {
+    /// Room for `at_once` blocks expanded together.
+    fn new(at_once: usize) -> Self {
+        Blocks {
+            frames: vec![Vec::new(); at_once],
+            held: 1,
+            texts: vec![Vec::new(); at_once],
+        }
+    }
+
+    /// The block being gathered.
+    fn gathering(&mut self) -> &mut Vec<u8> {
+        &mut self.frames[self.held - 1]
+    }
+
+    /// The block being gathered is full: starts the next, or writes them
+    /// all when there is no room for another.
+    fn gathered<W: Write>(&mut self, out: &mut W, pieces: &[Arc<[u8]>]) -> io::Result<()> {
+        if self.held < self.frames.len() {
+            self.held += 1;
+            return Ok(());
+        }
+        self.write(out, pieces)
+    }
+
+    /// Expands and writes the blocks gathered so far, in order.
+    fn write<W: Write>(&mut self, out: &mut W, pieces: &[Arc<[u8]>]) -> io::Result<()> {
+        let held = self.held;
+        let (frames, texts) = (&self.frames[..held], &mut self.texts[..held]);
+        let expand = |frames: &[u8], text: &mut Vec<u8>| -> io::Result<()> {
+            let mut expand = Expand::in_memory(pieces, std::mem::take(text));
+            expand.feed(frames)?;
+            *text = expand.into_text()?;
+            Ok(())
+        };
+        match (frames, texts) {
+            ([first, second], [first_text, second_text]) => {
+                let (first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(|| expand(second, second_text));
+                    (expand(first, first_text), second.join())
+                });
+                first?;
+                second
+                    .map_err(|_| io::Error::other("the thread writing the output panicked"))??;
+            }
+            (frames, texts) => {
+                for (frames, text) in frames.iter().zip(texts.iter_mut()) {
+                    expand(frames, text)?;
+                }
+            }
+        }
+        for text in &self.texts[..held] {
+            out.write_all(text)?;
+        }
+        for frames in &mut self.frames {
+            frames.clear();
+        }
+        self.held = 1;
+        Ok(())
     }
 }
 
@@ -479,8 +560,8 @@ impl Iterator for InIdOrder<'_> {
 
 /// Entries per chunk of the spool's index.
 const CHUNK: usize = 1 << 16;
-/// Ranges shorter than this are gathered in memory (and written this many
-/// bytes at a time); longer ones are read this many bytes at a time.
+/// Ranges shorter than this are gathered in memory into blocks of this
+/// many bytes of frames; longer ones are read this many bytes at a time.
 const GATHER_BELOW: u64 = 256 * 1024;
 /// Memory for the windows of all runs together.
 const WINDOWS_BUDGET: usize = 16 << 20;
@@ -591,7 +672,7 @@ mod tests {
         for p in pushes {
             spool.push(p).expect("push");
         }
-        let (output, _) = spool.finish(split).expect("finish");
+        let (output, _) = spool.finish(split, false).expect("finish");
         output.persist(&target, &[]).expect("persist");
         let text = std::fs::read_to_string(&target).expect("read output");
         (text, leftovers(dir.path(), "out.csv"))
@@ -612,7 +693,7 @@ mod tests {
             !target.exists(),
             "nothing under the target name before the end"
         );
-        let (output, stats) = spool.finish(&[]).expect("finish");
+        let (output, stats) = spool.finish(&[], true).expect("finish");
         output.persist(&target, &[]).expect("persist");
         assert_eq!(std::fs::read_to_string(&target).expect("read"), "h\na\nb\n");
         assert!(leftovers(dir.path(), "out.csv").is_empty());
@@ -654,7 +735,7 @@ mod tests {
                 })
                 .expect("push");
         }
-        let (output, _) = spool.finish(&[]).expect("finish");
+        let (output, _) = spool.finish(&[], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &pieces).expect("write");
         let want: String = std::iter::once("header\n".to_owned())
@@ -708,7 +789,7 @@ mod tests {
             spool.push(p).expect("push");
         }
         let mut out = Vec::new();
-        let (output, _) = spool.finish(&[]).expect("finish");
+        let (output, _) = spool.finish(&[], true).expect("finish");
         output.write_to(&mut out, &[]).expect("write");
         assert!(out == expected.as_bytes(), "written output differs");
         let (text, left) = persisted(pushes().collect(), &[]);
@@ -726,7 +807,7 @@ mod tests {
                     .push(patient(n - i, &format!("P{i:05}"), 1, &format!("{i}\n")))
                     .expect("push");
             }
-            let (output, _) = spool.finish(&[]).expect("finish");
+            let (output, _) = spool.finish(&[], true).expect("finish");
             let runs = output.ranges().map(|r| r.run).max().map_or(0, |r| r + 1);
             assert_eq!(runs as usize, output.runs);
             let mut out = Vec::new();
@@ -760,7 +841,7 @@ mod tests {
         let mut spool = Spool::new(b"h\n").expect("spool");
         spool.push(patient(0, "A", 1, "a-first\n")).expect("push");
         spool.push(patient(0, "A", 2, "a-all\n")).expect("push");
-        let (output, _) = spool.finish(&[0]).expect("finish");
+        let (output, _) = spool.finish(&[0], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         assert_eq!(out, b"h\na-all\n");
@@ -784,7 +865,7 @@ mod tests {
         quiet.patients[0].counts.clear();
         spool.push(quiet).expect("push");
         spool.push(patient(1, "B", 1, "b\n")).expect("push");
-        let (output, stats) = spool.finish(&[]).expect("finish");
+        let (output, stats) = spool.finish(&[], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         assert_eq!(out, b"b\n");
@@ -800,7 +881,7 @@ mod tests {
         both.patients.extend(a.patients);
         spool.push(both).expect("push");
         spool.push(patient(2, "C", 1, "c\n")).expect("push");
-        let (output, stats) = spool.finish(&[]).expect("finish");
+        let (output, stats) = spool.finish(&[], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         assert_eq!(String::from_utf8_lossy(&out), "h\na\nb1\nb2\nc\n");
@@ -827,7 +908,7 @@ mod tests {
             (FindingKind::Dose, Severity::Moderate),
         ];
         spool.push(again).expect("push");
-        let (output, stats) = spool.finish(&[1]).expect("finish");
+        let (output, stats) = spool.finish(&[1], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         assert_eq!(String::from_utf8_lossy(&out), "h\na1\na2\nb1\nb2\nb3\n");
@@ -882,7 +963,7 @@ mod tests {
                 .expect("push");
         }
         assert_eq!(spool.chunks.len(), 3);
-        let (output, stats) = spool.finish(&split).expect("finish");
+        let (output, stats) = spool.finish(&split, true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         let expected: String = std::iter::once("h\n".to_string())
@@ -901,7 +982,7 @@ mod tests {
     #[test]
     fn a_spool_without_patients_gives_the_header_alone() {
         let spool = Spool::new(b"h\n").expect("spool");
-        let (output, stats) = spool.finish(&[]).expect("finish");
+        let (output, stats) = spool.finish(&[], true).expect("finish");
         let mut out = Vec::new();
         output.write_to(&mut out, &[]).expect("write");
         assert_eq!(out, b"h\n");
