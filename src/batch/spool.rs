@@ -568,8 +568,10 @@ const WINDOWS_BUDGET: usize = 16 << 20;
 /// The smallest window worth having: with more runs than fit this size in
 /// [`WINDOWS_BUDGET`], each range is read on its own.
 const MIN_WINDOW: usize = 16 << 10;
-/// The largest window.
-const MAX_WINDOW: usize = 256 << 10;
+/// The largest window. Small enough that few runs (a short input) do not
+/// take memory they do not need: every fresh page costs a page fault, and
+/// the spool holds a sixth of the output (see [`super::frames`]).
+const MAX_WINDOW: usize = 64 << 10;
 
 /// A window of the spool per run, each refilled from where a range outside
 /// it starts. A run's patients are copied out front to back, so one read
