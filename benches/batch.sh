@@ -8,9 +8,9 @@
 # rows each); plus shuffled files (rows of a patient scattered) to show
 # speed and memory when patients are not contiguous, with two patient
 # counts.
-# Each figure is the best of RUNS runs (default 3) of the whole process, wall
-# clock and peak RSS from /usr/bin/time -v; the bare scan and batch runs
-# alternate.
+# Each figure is the best of RUNS runs (default 3) of the whole process, with
+# the median of the batch runs beside it: wall clock and peak RSS from
+# /usr/bin/time -v; the bare scan and batch runs alternate.
 #
 # Usage: benches/batch.sh            (1M and 10M rows)
 #        ROWS="1000000" RUNS=1 benches/batch.sh
@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin crampcheck --example gen_prescriptions --example csv_count
 BIN=target/release
 DIR=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$DIR"
 ROWS=${ROWS:-"1000000 10000000"}
 RUNS=${RUNS:-3}
 
@@ -43,8 +44,8 @@ faster() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| layout | rows | MB | bare scan rows/s | batch rows/s | batch MB/s | batch / bare | batch s | peak RSS |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| layout | rows | MB | bare scan rows/s | batch rows/s | batch MB/s | batch / bare | batch s | median s | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 run_case() { # layout rows shuffle [patients]
   local layout=$1 rows=$2 shuffle=$3 patients=${4:-$(($2 / 33))} file cols name
   name=$layout
@@ -61,18 +62,24 @@ run_case() { # layout rows shuffle [patients]
   else
     cols="--start-col start --stop-col stop"
   fi
-  local mb bare="" batch=""
+  local mb bare="" batch="" times="" one
   mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN{printf "%.0f", b/1e6}')
   # The two commands take turns, so both see the same machine: on a shared
   # one its speed drifts by tens of percent within minutes.
   for _ in $(seq "$RUNS"); do
     bare=$(faster "$(run_once $BIN/examples/csv_count "$file")" "$bare")
     # shellcheck disable=SC2086
-    batch=$(faster "$(run_once $BIN/crampcheck batch "$file" $cols --quiet)" "$batch")
+    one=$(run_once $BIN/crampcheck batch "$file" $cols --quiet)
+    times="$times ${one%% *}"
+    batch=$(faster "$one" "$batch")
   done
-  awk -v name="$name" -v rows="$rows" -v mb="$mb" -v bare="${bare%% *}" -v bs="${batch%% *}" -v rss="${batch##* }" 'BEGIN {
-    printf "| %s | %d | %d | %.2fM | %.2fM | %.0f | %.0f %% | %.3f | %.0f MB |\n",
-      name, rows, mb, rows/bare/1e6, rows/bs/1e6, mb/bs, 100*bare/bs, bs, rss/1024 }'
+  # The median of the batch runs, beside the best: the machine is shared
+  # and its speed drifts, so the spread is part of the figure.
+  local median
+  median=$(echo "$times" | tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
+  awk -v name="$name" -v rows="$rows" -v mb="$mb" -v bare="${bare%% *}" -v bs="${batch%% *}" -v med="$median" -v rss="${batch##* }" 'BEGIN {
+    printf "| %s | %d | %d | %.2fM | %.2fM | %.0f | %.0f %% | %.3f | %.3f | %.0f MB |\n",
+      name, rows, mb, rows/bare/1e6, rows/bs/1e6, mb/bs, 100*bare/bs, bs, med, rss/1024 }'
 }
 for rows in $ROWS; do
   run_case short "$rows" ""
