@@ -228,7 +228,8 @@ impl Spool {
 
     /// Drops the first-read results of patients gathered again in the
     /// second read (`split`), sorts by patient id and counts. With
-    /// `parallel`, the output is later put together on two threads.
+    /// `parallel`, the chunks are sorted, and the output is later put
+    /// together, on two threads.
     pub fn finish(self, split: &[u32], parallel: bool) -> io::Result<(SortedOutput, OutputStats)> {
         let file = self
             .file
@@ -243,9 +244,23 @@ impl Spool {
         // Each chunk is sorted on its own (unstable: no scratch copy; ids
         // are unique, the patient number settles any tie all the same) and
         // the chunks are merged as the output is written.
-        for chunk in &mut chunks {
-            chunk.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));
-            chunk.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
+        let sort = |chunks: &mut [Vec<Entry>]| {
+            for chunk in chunks {
+                chunk.retain(|e| !(e.pass == 1 && split.contains(&e.pid)));
+                chunk.sort_unstable_by(|a, b| a.id(&ids).cmp(b.id(&ids)).then(a.pid.cmp(&b.pid)));
+            }
+        };
+        if parallel && chunks.len() > 1 {
+            let half = chunks.len() / 2;
+            let (first, second) = chunks.split_at_mut(half);
+            std::thread::scope(|scope| {
+                scope.spawn(|| sort(second));
+                sort(first);
+            });
+        } else {
+            sort(&mut chunks);
+        }
+        for chunk in &chunks {
             for e in chunk.iter() {
                 runs = runs.max(e.run as usize + 1);
                 tally.patient(e.counts(&counts));
