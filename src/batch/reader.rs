@@ -99,7 +99,7 @@ impl InputSource {
                 // them with the hashing thread as it reads them (the bytes
                 // read so far are still in `buffered`, to be read).
                 (false, _) => {
-                    let (t, end) = records::tap();
+                    let (t, end) = records::prefilled_tap(records::BUFFER);
                     let hasher = HashThread::tapped(end);
                     if matches!(hasher, HashThread::Tapped(_)) {
                         tap = Some(t);
@@ -226,8 +226,9 @@ impl HashThread {
     }
 
     /// Hashes the chunks a record reader's tap shares with it.
-    fn tapped(end: records::TapEnd) -> Self {
+    fn tapped(mut end: records::TapEnd) -> Self {
         let worker = Self::spawn(move || {
+            end.make_spares();
             let mut hasher = Sha256::new();
             let mut total = 0u64;
             for chunk in end.chunks {

@@ -109,6 +109,9 @@ pub struct TapEnd {
     pub chunks: mpsc::Receiver<Chunk>,
     /// Buffers handed back to the reader.
     pub back: mpsc::Sender<Arc<[u8]>>,
+    /// Buffers this end is to make for the reader (see [`prefilled_tap`]):
+    /// how many, and their size.
+    spares: Option<(usize, usize)>,
 }
 
 /// Buffers a tapped reader cycles through: one being parsed, the others
@@ -127,8 +130,39 @@ pub fn tap() -> (Tap, TapEnd) {
             pool: Vec::new(),
             made: 0,
         },
-        TapEnd { chunks: rx, back },
+        TapEnd {
+            chunks: rx,
+            back,
+            spares: None,
+        },
     )
+}
+
+/// A tap whose consumer makes the reader's buffers (of `capacity` bytes),
+/// by [`TapEnd::make_spares`] before it takes any chunk. A fresh buffer's
+/// pages are faulted in where it is first written, a few milliseconds for
+/// all of them, and the reading thread is the one that bounds a run. The
+/// reader makes none of its own unless the consumer is gone.
+pub fn prefilled_tap(capacity: usize) -> (Tap, TapEnd) {
+    let (mut tap, mut end) = tap();
+    tap.made = TAP_BUFFERS;
+    end.spares = Some((TAP_BUFFERS, capacity));
+    (tap, end)
+}
+
+impl TapEnd {
+    /// Makes the buffers a [`prefilled_tap`]'s reader waits for, one at a
+    /// time so that the reader can start on the first.
+    pub fn make_spares(&mut self) {
+        if let Some((count, capacity)) = self.spares.take() {
+            for _ in 0..count {
+                let buf: Arc<[u8]> = vec![0; capacity].into();
+                if self.back.send(buf).is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl Tap {
@@ -735,6 +769,46 @@ mod tests {
         });
         assert_eq!(records, 300);
         assert_eq!(seen, data.as_bytes());
+    }
+
+    #[test]
+    fn a_prefilled_tap_reads_through_its_consumer_s_buffers_or_its_own_once_it_is_gone() {
+        let data: String = (0..300).map(|i| format!("p{i},drug {i}\n")).collect();
+        for consumer_stays in [true, false] {
+            let (tap, mut end) = prefilled_tap(16);
+            let (records, seen) = std::thread::scope(|scope| {
+                let consumer = scope.spawn(move || {
+                    let mut seen = Vec::new();
+                    if !consumer_stays {
+                        // Gone before making a buffer: the reader must not
+                        // wait for one forever.
+                        return seen;
+                    }
+                    end.make_spares();
+                    for chunk in end.chunks {
+                        assert_eq!(chunk.buf.len(), 16, "the buffers it made");
+                        seen.extend_from_slice(&chunk.buf[chunk.range.clone()]);
+                        let _ = end.back.send(chunk.buf);
+                    }
+                    seen
+                });
+                let input = Trickle {
+                    data: data.as_bytes(),
+                    step: 5,
+                };
+                let mut rdr = RecordReader::with_buffer(input, b',', 16).tapped(Some(tap));
+                let mut records = 0;
+                while rdr.next_record().expect("read").is_some() {
+                    records += 1;
+                }
+                drop(rdr);
+                (records, consumer.join().expect("consumer"))
+            });
+            assert_eq!(records, 300, "consumer stays: {consumer_stays}");
+            if consumer_stays {
+                assert_eq!(seen, data.as_bytes());
+            }
+        }
     }
 
     proptest! {
