@@ -27,6 +27,9 @@ pub struct BatchFindingJson<'a> {
 
 /// Appends one JSON line per finding of a patient.
 pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, out: &mut Frames) -> io::Result<()> {
+    // Serialized here, then added to the frames at once: the serializer
+    // writes a token at a time, each a call on the frames otherwise.
+    let mut text = Vec::with_capacity(2048);
     for bf in p.findings {
         let mut finding = FindingJson::of(kb, &bf.finding);
         finding.medication_index = bf.medication_indices.first().copied();
@@ -39,8 +42,10 @@ pub fn render_patient(kb: &KbIndex, p: &PatientFindings<'_>, out: &mut Frames) -
             lines: &bf.lines,
             finding,
         };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.text(b"\n");
+        text.clear();
+        serde_json::to_writer(&mut text, &line)?;
+        text.push(b'\n');
+        out.text(&text);
     }
     Ok(())
 }
