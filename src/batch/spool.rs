@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use super::atomic::{self, AtomicFile};
 use super::frames::{Expand, Frames};
@@ -400,7 +400,23 @@ impl SortedOutput {
     /// patients, so two are expanded at once, on two threads, while the
     /// output is otherwise written by one. Long ranges are read and
     /// expanded a buffer at a time.
-    fn copy_runs<W: Write>(&self, mut out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
+    fn copy_runs<W: Write>(&self, out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
+        std::thread::scope(|scope| {
+            let helper = match self.parallel {
+                true => Helper::spawn(scope, pieces),
+                false => None,
+            };
+            self.copy_blocks(out, pieces, Blocks::new(helper))
+        })
+    }
+
+    /// [`SortedOutput::copy_runs`] through `blocks`.
+    fn copy_blocks<W: Write>(
+        &self,
+        mut out: W,
+        pieces: &[Arc<[u8]>],
+        mut blocks: Blocks,
+    ) -> io::Result<W> {
         let short = || {
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -414,7 +430,6 @@ impl SortedOutput {
                 e
             }
         };
-        let mut blocks = Blocks::new(if self.parallel { 2 } else { 1 });
         let mut windows = Windows::new(self.runs);
         for Range { offset, len, run } in self.ranges() {
             if offset + len > self.written {
@@ -433,7 +448,7 @@ impl SortedOutput {
                     }
                 };
                 read.map_err(or_short)?;
-                if gathered.len() as u64 >= GATHER_BELOW {
+                if gathered.len() >= BLOCK {
                     blocks.gathered(&mut out, pieces)?;
                 }
                 continue;
@@ -456,10 +471,16 @@ impl SortedOutput {
     }
 }
 
+/// Bytes of frames gathered into a block before it is expanded (a block
+/// holds whole patients, so it may be longer). Its text is several times
+/// that, up to some 16 times when every patient has findings; two blocks'
+/// text is held at once.
+const BLOCK: usize = 64 * 1024;
+
 /// Blocks of whole patients' frames gathered from the spool, expanded into
-/// text one or two at a time (the second on a thread of its own), and
-/// written in order. The buffers are kept from block to block: fresh ones
-/// cost the kernel a page fault for every page.
+/// text one or two at a time (the second by a [`Helper`]), and written in
+/// order. The buffers are kept from block to block: fresh ones cost the
+/// kernel a page fault for every page.
 struct Blocks {
     /// Frames of each block; the last one is being gathered.
     frames: Vec<Vec<u8>>,
@@ -467,15 +488,18 @@ struct Blocks {
     held: usize,
     /// The text of each block.
     texts: Vec<Vec<u8>>,
+    helper: Option<Helper>,
 }
 
 impl Blocks {
-    /// Room for `at_once` blocks expanded together.
-    fn new(at_once: usize) -> Self {
+    /// Room for two blocks expanded together with a helper, else one.
+    fn new(helper: Option<Helper>) -> Self {
+        let at_once = if helper.is_some() { 2 } else { 1 };
         Blocks {
             frames: vec![Vec::new(); at_once],
             held: 1,
             texts: vec![Vec::new(); at_once],
+            helper,
         }
     }
 
@@ -497,26 +521,21 @@ impl Blocks {
     /// Expands and writes the blocks gathered so far, in order.
     fn write<W: Write>(&mut self, out: &mut W, pieces: &[Arc<[u8]>]) -> io::Result<()> {
         let held = self.held;
-        let (frames, texts) = (&self.frames[..held], &mut self.texts[..held]);
-        let expand = |frames: &[u8], text: &mut Vec<u8>| -> io::Result<()> {
-            let mut expand = Expand::in_memory(pieces, std::mem::take(text));
-            expand.feed(frames)?;
-            *text = expand.into_text()?;
-            Ok(())
-        };
-        match (frames, texts) {
-            ([first, second], [first_text, second_text]) => {
-                let (first, second) = std::thread::scope(|scope| {
-                    let second = scope.spawn(|| expand(second, second_text));
-                    (expand(first, first_text), second.join())
-                });
+        match (&self.helper, held) {
+            (Some(helper), 2) => {
+                let second = (
+                    std::mem::take(&mut self.frames[1]),
+                    std::mem::take(&mut self.texts[1]),
+                );
+                helper.jobs.send(second).map_err(|_| Helper::gone())?;
+                let first = expand_block(&self.frames[0], &mut self.texts[0], pieces);
+                let (frames, text) = helper.done.recv().map_err(|_| Helper::gone())??;
+                (self.frames[1], self.texts[1]) = (frames, text);
                 first?;
-                second
-                    .map_err(|_| io::Error::other("the thread writing the output panicked"))??;
             }
-            (frames, texts) => {
-                for (frames, text) in frames.iter().zip(texts.iter_mut()) {
-                    expand(frames, text)?;
+            _ => {
+                for (frames, text) in self.frames[..held].iter().zip(&mut self.texts[..held]) {
+                    expand_block(frames, text, pieces)?;
                 }
             }
         }
@@ -528,6 +547,52 @@ impl Blocks {
         }
         self.held = 1;
         Ok(())
+    }
+}
+
+/// Expands whole frames into `text` (emptied first, its room kept).
+fn expand_block(frames: &[u8], text: &mut Vec<u8>, pieces: &[Arc<[u8]>]) -> io::Result<()> {
+    let mut expand = Expand::in_memory(pieces, std::mem::take(text));
+    expand.feed(frames)?;
+    *text = expand.into_text()?;
+    Ok(())
+}
+
+/// A thread that expands the blocks handed to it, one at a time, for the
+/// whole of the output: blocks are small, and a thread for each pair cost
+/// its start and end every time.
+struct Helper {
+    /// A block's frames and the buffer for its text.
+    jobs: mpsc::SyncSender<(Vec<u8>, Vec<u8>)>,
+    /// The same, the text filled in.
+    done: mpsc::Receiver<io::Result<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl Helper {
+    /// A helper in `scope`; none if no thread can be started (the blocks
+    /// are then expanded one at a time).
+    fn spawn<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        pieces: &'scope [Arc<[u8]>],
+    ) -> Option<Self> {
+        let (jobs, todo) = mpsc::sync_channel::<(Vec<u8>, Vec<u8>)>(1);
+        let (finished, done) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("crampcheck-output".to_owned())
+            .spawn_scoped(scope, move || {
+                for (frames, mut text) in todo {
+                    let result = expand_block(&frames, &mut text, pieces).map(|()| (frames, text));
+                    if finished.send(result).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Helper { jobs, done })
+    }
+
+    fn gone() -> io::Error {
+        io::Error::other("the thread writing the output stopped")
     }
 }
 
@@ -575,8 +640,8 @@ impl Iterator for InIdOrder<'_> {
 
 /// Entries per chunk of the spool's index.
 const CHUNK: usize = 1 << 16;
-/// Ranges shorter than this are gathered in memory into blocks of this
-/// many bytes of frames; longer ones are read this many bytes at a time.
+/// Ranges shorter than this are gathered in memory into blocks (see
+/// [`BLOCK`]); longer ones are read this many bytes at a time.
 const GATHER_BELOW: u64 = 256 * 1024;
 /// Memory for the windows of all runs together.
 const WINDOWS_BUDGET: usize = 16 << 20;
