@@ -119,8 +119,6 @@ pub struct Expand<'p, W: Write> {
     out: W,
     pieces: &'p [Arc<[u8]>],
     buf: Vec<u8>,
-    /// Bytes gathered in `buf` before they are written.
-    limit: usize,
     /// Literal bytes still to come in the frame being read.
     literal: usize,
     /// The first bytes of a header cut off at the end of the last feed.
@@ -139,7 +137,6 @@ impl<'p, W: Write> Expand<'p, W> {
             out,
             pieces,
             buf: Vec::with_capacity(OUT_BUFFER),
-            limit: OUT_BUFFER,
             literal: 0,
             header: [0; 4],
             held: 0,
@@ -184,14 +181,14 @@ impl<'p, W: Write> Expand<'p, W> {
     }
 
     fn emit(&mut self, text: &[u8]) -> io::Result<()> {
-        if text.len() >= self.limit {
+        if text.len() >= OUT_BUFFER {
             // Long text (a field of megabytes) goes out as it is.
             self.out.write_all(&self.buf)?;
             self.buf.clear();
             return self.out.write_all(text);
         }
         self.buf.extend_from_slice(text);
-        if self.buf.len() >= self.limit {
+        if self.buf.len() >= OUT_BUFFER {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }
@@ -200,43 +197,14 @@ impl<'p, W: Write> Expand<'p, W> {
 
     /// The writer, once every frame fed has ended and all text is written.
     pub fn finish(mut self) -> io::Result<W> {
-        self.check_whole()?;
-        self.out.write_all(&self.buf)?;
-        Ok(self.out)
-    }
-
-    fn check_whole(&self) -> io::Result<()> {
         if self.literal > 0 || self.held > 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the output spool ends inside a frame",
             ));
         }
-        Ok(())
-    }
-}
-
-impl<'p> Expand<'p, io::Sink> {
-    /// Expands frames into `buf`, emptied first (see
-    /// [`Expand::into_text`]), so that several parts of the output can be
-    /// put together at once.
-    pub fn in_memory(pieces: &'p [Arc<[u8]>], mut buf: Vec<u8>) -> Self {
-        buf.clear();
-        Expand {
-            out: io::sink(),
-            pieces,
-            buf,
-            limit: usize::MAX,
-            literal: 0,
-            header: [0; 4],
-            held: 0,
-        }
-    }
-
-    /// The text, once every frame fed has ended.
-    pub fn into_text(self) -> io::Result<Vec<u8>> {
-        self.check_whole()?;
-        Ok(self.buf)
+        self.out.write_all(&self.buf)?;
+        Ok(self.out)
     }
 }
 
@@ -285,11 +253,6 @@ mod tests {
                 String::from_utf8_lossy(&expected),
                 "fed {cut} bytes at a time"
             );
-            let mut in_memory = Expand::in_memory(&pieces, b"left over".to_vec());
-            for part in bytes.chunks(cut) {
-                in_memory.feed(part).expect("feed");
-            }
-            assert_eq!(in_memory.into_text().expect("whole frames"), expected);
         }
     }
 

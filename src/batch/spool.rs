@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 
 use super::atomic::{self, AtomicFile};
 use super::frames::{Expand, Frames};
@@ -228,8 +228,7 @@ impl Spool {
 
     /// Drops the first-read results of patients gathered again in the
     /// second read (`split`), sorts by patient id and counts. With
-    /// `parallel`, the chunks are sorted, and the output is later put
-    /// together, on two threads.
+    /// `parallel`, the chunks are sorted on two threads.
     pub fn finish(self, split: &[u32], parallel: bool) -> io::Result<(SortedOutput, OutputStats)> {
         let file = self
             .file
@@ -277,7 +276,6 @@ impl Spool {
                 ids,
                 runs,
                 written: self.written,
-                parallel,
             },
             stats,
         ))
@@ -349,8 +347,6 @@ pub struct SortedOutput {
     runs: usize,
     /// Length of the file.
     written: u64,
-    /// Whether blocks of the output are put together two at a time.
-    parallel: bool,
 }
 
 impl SortedOutput {
@@ -393,30 +389,12 @@ impl SortedOutput {
     }
 
     /// Writes the ranges to `out` in order, expanded. Short ones (a patient
-    /// or a few, when patients came out of id order) are gathered into
-    /// blocks: one read per patient cost a system call each. They are read
+    /// or a few, when patients came out of id order) are gathered through a
+    /// buffer: one read per patient cost a system call each. They are read
     /// through a window per run ([`Windows`]), or one positioned read each
-    /// when the runs are too many to give each a window. Blocks hold whole
-    /// patients, so two are expanded at once, on two threads, while the
-    /// output is otherwise written by one. Long ranges are read and
-    /// expanded a buffer at a time.
+    /// when the runs are too many to give each a window. Long ranges are
+    /// read a buffer at a time.
     fn copy_runs<W: Write>(&self, out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
-        std::thread::scope(|scope| {
-            let helper = match self.parallel {
-                true => Helper::spawn(scope, pieces),
-                false => None,
-            };
-            self.copy_blocks(out, pieces, Blocks::new(helper))
-        })
-    }
-
-    /// [`SortedOutput::copy_runs`] through `blocks`.
-    fn copy_blocks<W: Write>(
-        &self,
-        mut out: W,
-        pieces: &[Arc<[u8]>],
-        mut blocks: Blocks,
-    ) -> io::Result<W> {
         let short = || {
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -430,16 +408,17 @@ impl SortedOutput {
                 e
             }
         };
+        let mut out = Expand::new(out, pieces);
+        let mut gathered: Vec<u8> = Vec::new();
         let mut windows = Windows::new(self.runs);
         for Range { offset, len, run } in self.ranges() {
             if offset + len > self.written {
                 return Err(short());
             }
             if len < GATHER_BELOW {
-                let gathered = blocks.gathering();
                 let read = match &mut windows {
                     Some(windows) => {
-                        windows.read(&self.file, run, offset, len, self.written, gathered)
+                        windows.read(&self.file, run, offset, len, self.written, &mut gathered)
                     }
                     None => {
                         let at = gathered.len();
@@ -448,151 +427,26 @@ impl SortedOutput {
                     }
                 };
                 read.map_err(or_short)?;
-                if gathered.len() >= BLOCK {
-                    blocks.gathered(&mut out, pieces)?;
+                if gathered.len() as u64 >= GATHER_BELOW {
+                    out.feed(&gathered)?;
+                    gathered.clear();
                 }
                 continue;
             }
-            blocks.write(&mut out, pieces)?;
-            let mut expand = Expand::new(&mut out, pieces);
-            let mut buf = Vec::new();
+            out.feed(&gathered)?;
+            gathered.clear();
             let mut at = offset;
             while at < offset + len {
                 let n = (offset + len - at).min(GATHER_BELOW);
-                buf.resize(n as usize, 0);
-                read_exact_at(&self.file, &mut buf, at).map_err(or_short)?;
-                expand.feed(&buf)?;
+                gathered.resize(n as usize, 0);
+                read_exact_at(&self.file, &mut gathered, at).map_err(or_short)?;
+                out.feed(&gathered)?;
                 at += n;
             }
-            expand.finish()?;
+            gathered.clear();
         }
-        blocks.write(&mut out, pieces)?;
-        Ok(out)
-    }
-}
-
-/// Bytes of frames gathered into a block before it is expanded (a block
-/// holds whole patients, so it may be longer). Its text is several times
-/// that, up to some 16 times when every patient has findings; two blocks'
-/// text is held at once.
-const BLOCK: usize = 64 * 1024;
-
-/// Blocks of whole patients' frames gathered from the spool, expanded into
-/// text one or two at a time (the second by a [`Helper`]), and written in
-/// order. The buffers are kept from block to block: fresh ones cost the
-/// kernel a page fault for every page.
-struct Blocks {
-    /// Frames of each block; the last one is being gathered.
-    frames: Vec<Vec<u8>>,
-    /// Blocks in `frames`, the one being gathered included.
-    held: usize,
-    /// The text of each block.
-    texts: Vec<Vec<u8>>,
-    helper: Option<Helper>,
-}
-
-impl Blocks {
-    /// Room for two blocks expanded together with a helper, else one.
-    fn new(helper: Option<Helper>) -> Self {
-        let at_once = if helper.is_some() { 2 } else { 1 };
-        Blocks {
-            frames: vec![Vec::new(); at_once],
-            held: 1,
-            texts: vec![Vec::new(); at_once],
-            helper,
-        }
-    }
-
-    /// The block being gathered.
-    fn gathering(&mut self) -> &mut Vec<u8> {
-        &mut self.frames[self.held - 1]
-    }
-
-    /// The block being gathered is full: starts the next, or writes them
-    /// all when there is no room for another.
-    fn gathered<W: Write>(&mut self, out: &mut W, pieces: &[Arc<[u8]>]) -> io::Result<()> {
-        if self.held < self.frames.len() {
-            self.held += 1;
-            return Ok(());
-        }
-        self.write(out, pieces)
-    }
-
-    /// Expands and writes the blocks gathered so far, in order.
-    fn write<W: Write>(&mut self, out: &mut W, pieces: &[Arc<[u8]>]) -> io::Result<()> {
-        let held = self.held;
-        match (&self.helper, held) {
-            (Some(helper), 2) => {
-                let second = (
-                    std::mem::take(&mut self.frames[1]),
-                    std::mem::take(&mut self.texts[1]),
-                );
-                helper.jobs.send(second).map_err(|_| Helper::gone())?;
-                let first = expand_block(&self.frames[0], &mut self.texts[0], pieces);
-                let (frames, text) = helper.done.recv().map_err(|_| Helper::gone())??;
-                (self.frames[1], self.texts[1]) = (frames, text);
-                first?;
-            }
-            _ => {
-                for (frames, text) in self.frames[..held].iter().zip(&mut self.texts[..held]) {
-                    expand_block(frames, text, pieces)?;
-                }
-            }
-        }
-        for text in &self.texts[..held] {
-            out.write_all(text)?;
-        }
-        for frames in &mut self.frames {
-            frames.clear();
-        }
-        self.held = 1;
-        Ok(())
-    }
-}
-
-/// Expands whole frames into `text` (emptied first, its room kept).
-fn expand_block(frames: &[u8], text: &mut Vec<u8>, pieces: &[Arc<[u8]>]) -> io::Result<()> {
-    let mut expand = Expand::in_memory(pieces, std::mem::take(text));
-    expand.feed(frames)?;
-    *text = expand.into_text()?;
-    Ok(())
-}
-
-/// A thread that expands the blocks handed to it, one at a time, for the
-/// whole of the output: blocks are small, and a thread for each pair cost
-/// its start and end every time.
-struct Helper {
-    /// A block's frames and the buffer for its text.
-    jobs: mpsc::SyncSender<(Vec<u8>, Vec<u8>)>,
-    /// The same, the text filled in.
-    done: mpsc::Receiver<io::Result<(Vec<u8>, Vec<u8>)>>,
-}
-
-impl Helper {
-    /// A helper in `scope`; none if no thread can be started (the blocks
-    /// are then expanded one at a time).
-    fn spawn<'scope>(
-        scope: &'scope std::thread::Scope<'scope, '_>,
-        pieces: &'scope [Arc<[u8]>],
-    ) -> Option<Self> {
-        let (jobs, todo) = mpsc::sync_channel::<(Vec<u8>, Vec<u8>)>(1);
-        let (finished, done) = mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("crampcheck-output".to_owned())
-            .spawn_scoped(scope, move || {
-                for (frames, mut text) in todo {
-                    let result = expand_block(&frames, &mut text, pieces).map(|()| (frames, text));
-                    if finished.send(result).is_err() {
-                        return;
-                    }
-                }
-            })
-            .ok()?;
-        Some(Helper { jobs, done })
-    }
-
-    fn gone() -> io::Error {
-        io::Error::other("the thread writing the output stopped")
+        out.feed(&gathered)?;
+        out.finish()
     }
 }
 
@@ -640,8 +494,8 @@ impl Iterator for InIdOrder<'_> {
 
 /// Entries per chunk of the spool's index.
 const CHUNK: usize = 1 << 16;
-/// Ranges shorter than this are gathered in memory into blocks (see
-/// [`BLOCK`]); longer ones are read this many bytes at a time.
+/// Ranges shorter than this are gathered in memory (and expanded this
+/// many bytes at a time); longer ones are read this many bytes at a time.
 const GATHER_BELOW: u64 = 256 * 1024;
 /// Memory for the windows of all runs together.
 const WINDOWS_BUDGET: usize = 16 << 20;
