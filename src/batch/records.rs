@@ -733,6 +733,21 @@ mod tests {
         }
     }
 
+    /// The records of `data`, read in 16-byte buffers, 5 bytes a read,
+    /// through `tap` (closed at the end, so its consumer sees the end).
+    fn records_through(data: &str, tap: Tap) -> usize {
+        let input = Trickle {
+            data: data.as_bytes(),
+            step: 5,
+        };
+        let mut rdr = RecordReader::with_buffer(input, b',', 16).tapped(Some(tap));
+        let mut records = 0;
+        while rdr.next_record().expect("read").is_some() {
+            records += 1;
+        }
+        records
+    }
+
     #[test]
     fn a_tapped_reader_shares_every_byte_while_its_consumer_lags() {
         // A consumer slower than the reader: every buffer a tap may make is
@@ -755,16 +770,7 @@ mod tests {
                 }
                 seen
             });
-            let input = Trickle {
-                data: data.as_bytes(),
-                step: 5,
-            };
-            let mut rdr = RecordReader::with_buffer(input, b',', 16).tapped(Some(tap));
-            let mut records = 0;
-            while rdr.next_record().expect("read").is_some() {
-                records += 1;
-            }
-            drop(rdr);
+            let records = records_through(&data, tap);
             (records, consumer.join().expect("consumer"))
         });
         assert_eq!(records, 300);
@@ -792,16 +798,7 @@ mod tests {
                     }
                     seen
                 });
-                let input = Trickle {
-                    data: data.as_bytes(),
-                    step: 5,
-                };
-                let mut rdr = RecordReader::with_buffer(input, b',', 16).tapped(Some(tap));
-                let mut records = 0;
-                while rdr.next_record().expect("read").is_some() {
-                    records += 1;
-                }
-                drop(rdr);
+                let records = records_through(&data, tap);
                 (records, consumer.join().expect("consumer"))
             });
             assert_eq!(records, 300, "consumer stays: {consumer_stays}");
