@@ -206,8 +206,8 @@ const SCATTERED_SHARE: usize = 100;
 const CHECK_SLICE: usize = 512;
 /// Patients checked and rendered together by one worker, into one buffer.
 const RENDER_CHUNK: usize = 32;
-/// Bytes of output room per patient of a chunk, to start with.
-const RENDER_ROOM: usize = 4096;
+/// Bytes of frames room per patient of a chunk, to start with.
+const RENDER_ROOM: usize = 1024;
 /// Rows of closed groups held before the first hand-over.
 const HOLD_ROWS: usize = 1 << 16;
 /// New drug names sent ahead to be resolved while groups are held.
@@ -1277,7 +1277,8 @@ fn check_and_render(
     groups: &[Group],
     render: &Renderer<'_>,
 ) -> io::Result<(RenderedPatients, Counted)> {
-    // Room for a kilobyte or two a patient, so the buffer is seldom moved.
+    // Room for a kilobyte of frames a patient (most of the text is pieces),
+    // so the buffer is seldom moved.
     let mut frames = Frames::with_capacity(groups.len() * RENDER_ROOM);
     let mut patients = Vec::with_capacity(groups.len());
     let mut counted = Counted::default();
