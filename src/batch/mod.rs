@@ -759,6 +759,8 @@ pub fn run(
     let label = opts.input.label();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
+        // Named, so a profile tells the checking work from the reader's.
+        .thread_name(|i| format!("crampcheck-pool{i}"))
         .start_handler(|_| defer_to_reader())
         .build()
         .map_err(|e| BatchError::Worker(e.to_string()))?;

@@ -31,9 +31,10 @@ pub(super) enum PatientState {
 /// Where a row goes once rows wait on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Route {
-    /// To the spill; `known` when its patient was numbered before.
+    /// To the spill; `known` when its patient may have been numbered
+    /// before (it is looked up when the spill is read back).
     Spill {
-        /// The patient is in [`Seen`].
+        /// The patient may be in [`Seen`]; when false it surely is not.
         known: bool,
     },
     /// Nowhere for now: the patient is split, and its rows are gathered in
@@ -50,6 +51,8 @@ pub(super) struct Seen {
     /// Patients seen again after their group was handed over, in the order
     /// this was noticed.
     split: Vec<u32>,
+    /// A group was handed over (a patient is or was [`PatientState::Closed`]).
+    handed_over: bool,
 }
 
 impl Seen {
@@ -78,6 +81,7 @@ impl Seen {
 
     /// Records what became of patient `pid`'s rows.
     pub(super) fn set(&mut self, pid: u32, state: PatientState) {
+        self.handed_over |= state == PatientState::Closed;
         self.states[pid as usize] = state;
     }
 
@@ -98,6 +102,13 @@ impl Seen {
     /// patient is then split, and its rows are gathered in the second
     /// read).
     pub(super) fn route(&mut self, id: &[u8]) -> Route {
+        // Before any group is handed over (rows found scattered early, and
+        // standard input) no row can split its patient, and a numbered
+        // patient is found when the spill is read back, once per patient:
+        // no lookup per row.
+        if !self.handed_over {
+            return Route::Spill { known: true };
+        }
         let Some(pid) = self.get(id) else {
             return Route::Spill { known: false };
         };
@@ -221,6 +232,37 @@ mod tests {
         batch.clear();
         assert_eq!(batch.len(), 0);
         assert_eq!(batch.iter().count(), 0);
+    }
+
+    #[test]
+    fn before_a_hand_over_rows_are_routed_without_a_lookup_and_numbered_when_read_back() {
+        let mut seen = Seen::default();
+        let ready = seen.add(b"R");
+        seen.set(ready, PatientState::Ready);
+        for id in [&b"R"[..], b"new"] {
+            assert_eq!(seen.route(id), Route::Spill { known: true });
+        }
+        assert!(seen.split_patients().is_empty());
+        let mut spill = Spill::new(Some(1));
+        for (id, line) in [(&b"new"[..], 2), (b"R", 3)] {
+            let Route::Spill { known } = seen.route(id) else {
+                panic!("a row of {id:?} is not spilled");
+            };
+            spill.push(id, &row(line), &RowContext::default(), known);
+        }
+        let mut numbered = Vec::new();
+        spill
+            .drain(
+                &[],
+                |id, known| match known.then(|| seen.get(id)).flatten() {
+                    Some(pid) => (pid, 1),
+                    None => (99, 1),
+                },
+                |groups| numbered.extend(groups.iter().map(|g| (g.id.to_string(), g.pid))),
+            )
+            .expect("drain");
+        numbered.sort();
+        assert_eq!(numbered, [("R".to_owned(), ready), ("new".to_owned(), 99)]);
     }
 
     #[test]

@@ -246,21 +246,25 @@ struct Scratch {
 struct IdKey<'a>(&'a [u8]);
 
 impl PartialEq for IdKey<'_> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (self.0, other.0);
-        if a.len() != b.len() {
+        let n = a.len();
+        if n != b.len() {
             return false;
         }
-        let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
-        let (tail_a, tail_b) = (words_a.remainder(), words_b.remainder());
-        words_a.zip(words_b).all(|(x, y)| word(x) == word(y))
-            && tail_a.iter().zip(tail_b).all(|(x, y)| x == y)
+        match n {
+            // Two words that may overlap cover the id.
+            8..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
+            _ => a == b,
+        }
     }
 }
 
 impl Eq for IdKey<'_> {}
 
 /// Eight bytes as a number.
+#[inline]
 fn word(bytes: &[u8]) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(bytes);
@@ -755,6 +759,42 @@ mod tests {
             rest = tail;
         }
         assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn ids_are_equal_only_when_every_byte_is() {
+        for len in 0..24u8 {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + i).collect();
+            assert!(IdKey(&a) == IdKey(&a.clone()));
+            for at in 0..usize::from(len) {
+                let mut b = a.clone();
+                b[at] ^= 1;
+                assert!(IdKey(&a) != IdKey(&b), "{len} bytes, differing at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'z');
+            assert!(IdKey(&a) != IdKey(&longer));
+        }
+    }
+
+    #[test]
+    fn ids_ordered_by_their_first_word_keep_the_byte_order() {
+        let ids: [&[u8]; 9] = [
+            b"P1",
+            b"P1\0",
+            b"P10",
+            b"P0488166",
+            b"P04881660",
+            b"P0488165z",
+            b"",
+            b"\xff",
+            b"P0",
+        ];
+        let mut by_prefix = ids.to_vec();
+        by_prefix.sort_by(|a, b| prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b)));
+        let mut by_bytes = ids.to_vec();
+        by_bytes.sort();
+        assert_eq!(by_prefix, by_bytes);
     }
 
     #[test]
