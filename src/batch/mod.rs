@@ -292,6 +292,11 @@ impl<'a> ReadState<'a> {
     /// A row whose medication part is sound but whose context is not in full
     /// is still valid, with the context that could be used, and comes with
     /// its reject: losing its drug would hide the drug's findings.
+    // Inlined into each per-row loop, as are the small steps after it: a
+    // call hands back the row and its possible reject (about 200 bytes)
+    // through memory, which cost the reading thread more than the checks
+    // (0.3 s of 1.5 s on 10M shuffled rows).
+    #[inline(always)]
     fn validate<'r>(
         &mut self,
         rec: &'r Record<'_>,
@@ -358,6 +363,7 @@ impl<'a> ReadState<'a> {
 
     /// What of a row can be used (validated, or salvaged when rejected) and
     /// its reject, if it has one: a row may have both.
+    #[inline(always)]
     fn admit<'r>(
         &mut self,
         rec: &'r Record<'_>,
@@ -557,6 +563,7 @@ impl<'a> ReadState<'a> {
     /// Whether the row's patient id is text (see [`ReadState::patient_id`]),
     /// for a row whose id is not kept here. Nearly every id is ASCII, which
     /// is tested inline word by word; `from_utf8` would be a call per row.
+    #[inline(always)]
     fn check_patient_id(&self, valid: &ValidRow<'_>) -> Result<(), Reject> {
         match valid.patient.is_ascii() {
             true => Ok(()),
@@ -979,6 +986,7 @@ fn read_all(
 }
 
 /// Counts a row as checked, or reports it as rejected.
+#[inline(always)]
 fn settle(
     outcome: Result<(), Reject>,
     counts: &mut Counts,
@@ -1031,16 +1039,19 @@ fn read_spilled(
                 counts.rows_read += 1;
                 let (valid, reject) = state.admit(&rec, line, true);
                 let used = valid.is_some();
-                let outcome = valid
-                    .map_or(Ok(()), |valid| {
-                        // The routing thread writes ids without looking at
-                        // them: they are checked here.
-                        state.check_patient_id(&valid).map(|()| {
-                            state.count(&valid.row);
-                            batch.push(valid.patient, valid.row, valid.context);
-                        })
-                    })
-                    .and_then(|()| counts.rejected_after_use(used, reject));
+                let mut outcome = Ok(());
+                if let Some(valid) = &valid {
+                    // The routing thread writes ids without looking at
+                    // them: they are checked here.
+                    outcome = state.check_patient_id(valid);
+                    if outcome.is_ok() {
+                        state.count(&valid.row);
+                        batch.push(valid.patient, valid.row, &valid.context);
+                    }
+                }
+                if outcome.is_ok() {
+                    outcome = counts.rejected_after_use(used, reject);
+                }
                 settle(outcome, counts, hooks)?;
                 if batch.len() >= ROUTE_BATCH {
                     let next = empties.try_recv().unwrap_or_default();

@@ -149,9 +149,9 @@ pub(super) struct RowBatch {
 
 impl RowBatch {
     /// Adds a row of patient `id`.
-    pub(super) fn push(&mut self, id: &[u8], row: Row, context: RowContext) {
+    pub(super) fn push(&mut self, id: &[u8], row: Row, context: &RowContext) {
         if !context.is_empty() {
-            self.contexts.push((self.rows.len(), context));
+            self.contexts.push((self.rows.len(), *context));
         }
         self.ids.extend_from_slice(id);
         self.ends.push(self.ids.len());
@@ -225,7 +225,7 @@ mod tests {
     fn a_batch_gives_back_each_row_with_its_patient() {
         let mut batch = RowBatch::default();
         for (id, line) in [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)] {
-            batch.push(id, row(line), RowContext::default());
+            batch.push(id, row(line), &RowContext::default());
         }
         let back: Vec<(&[u8], u64)> = batch.iter().map(|(id, r)| (id, r.line)).collect();
         assert_eq!(back, [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)]);
@@ -284,7 +284,7 @@ mod tests {
             (b"O", 7),
         ];
         for (id, line) in rows {
-            batch.push(id, row(line), RowContext::default());
+            batch.push(id, row(line), &RowContext::default());
         }
         to_router.send(batch).expect("send");
         drop(to_router);

@@ -53,6 +53,7 @@ pub struct Counts {
 impl Counts {
     /// A row's reject, if any, once its usable part (`used`) was handed on:
     /// a rejected row with such a part counts as used in part.
+    #[inline(always)]
     pub fn rejected_after_use(&mut self, used: bool, reject: Option<Reject>) -> Result<(), Reject> {
         match reject {
             None => Ok(()),
