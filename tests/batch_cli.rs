@@ -2502,3 +2502,81 @@ fn three_cns_active_drugs_in_an_older_patient_are_counted_over_the_whole_list() 
             .all(|r| !(r.patient == "p4" && r.drugs.split(';').count() > 2))
     );
 }
+
+#[test]
+fn rows_that_all_wait_in_the_spill_give_the_bytes_of_rows_checked_as_read() {
+    // Standard input is read once, so every row of it waits in the on-disk
+    // spill (written compactly: lines and start days as differences from
+    // the row before, ends from starts); the same file read in place has
+    // its patients checked as their rows end. Dates far apart and in any
+    // order, open stops, lab values, conditions and proposed drugs must
+    // come back exactly.
+    let dir = TempDir::new().expect("temp dir");
+    let meds = [
+        "quinine 324 mg daily",
+        "clarithromycin 500 mg bid",
+        "baclofen 10 mg tid",
+        "diltiazem 120 mg",
+        "simvastatin 20 mg",
+        "zorblaxitol 5 mg",
+    ];
+    let starts = [
+        "1901-03-04",
+        "2024-02-29",
+        "1999-12-31",
+        "2031-07-15",
+        "1970-01-01",
+    ];
+    let mut text = String::from("patient_id,drug,start,stop,egfr,conditions,candidate\n");
+    for p in 0..400usize {
+        for k in 0..5usize {
+            let start = starts[(p + k) % starts.len()];
+            // Some rows have no stop; others stop years after they start.
+            let stop = match (p + 2 * k) % 4 {
+                0 => String::new(),
+                1 => start.to_owned(),
+                _ => format!("{}-12-31", 2032 + (p % 5)),
+            };
+            let egfr = if k == 1 {
+                format!("{}", 15 + p % 80)
+            } else {
+                String::new()
+            };
+            let conditions = if k == 3 && p % 4 == 0 {
+                "myasthenia gravis"
+            } else {
+                ""
+            };
+            let candidate = if k == 0 && p % 3 == 0 { "quinine" } else { "" };
+            text.push_str(&format!(
+                "pt-{p:03},{},{start},{stop},{egfr},{conditions},{candidate}\n",
+                meds[(p * 5 + k * 7) % meds.len()]
+            ));
+        }
+    }
+    let file = dir.path().join("dated.csv");
+    std::fs::write(&file, &text).expect("write");
+    let args = [
+        "--start-col",
+        "start",
+        "--stop-col",
+        "stop",
+        "--egfr-col",
+        "egfr",
+        "--conditions-col",
+        "conditions",
+        "--propose-col",
+        "candidate",
+    ];
+    let in_place = batch_in(&dir, &file, &args, None);
+    let piped = batch_in(&dir, Path::new("-"), &args, Some(text.into_bytes()));
+    assert!(in_place.count("findings") > 100, "{}", in_place.summary);
+    assert_eq!(in_place.count("rows_checked"), 2000, "{}", in_place.summary);
+    assert_eq!(
+        String::from_utf8_lossy(&piped.stdout),
+        String::from_utf8_lossy(&in_place.stdout)
+    );
+    for key in ["rows_checked", "patients", "findings"] {
+        assert_eq!(piped.count(key), in_place.count(key), "{key}");
+    }
+}
