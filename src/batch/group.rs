@@ -431,6 +431,16 @@ struct Call<'a> {
 /// first) and whether any context was known for the patient.
 pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     let (context, has_context) = context_of(s, g);
+    // In the default mode a patient who takes no cramp therapy, and whose
+    // names the KB all knows, has nothing to check: most patients of an
+    // export, spared the work below.
+    if matches!(s.mode, Mode::Existing)
+        && g.rows
+            .iter()
+            .all(|r| !s.therapy[r.med as usize] && s.meds[r.med as usize].is_exact())
+    {
+        return (Vec::new(), has_context);
+    }
     let (distinct, row_slot) = distinct_meds(g, s.meds.len());
     let slots = Slots::new(&row_slot, distinct.len());
     let condition_lines = condition_lines(s.kb, g, &context);
@@ -1133,6 +1143,59 @@ mod tests {
 
     fn drugs_of(findings: &[BatchFinding]) -> Vec<Vec<String>> {
         findings.iter().map(|f| f.finding.drugs.clone()).collect()
+    }
+
+    #[test]
+    fn without_a_therapy_only_unknown_names_are_found_in_the_default_mode() {
+        let kb = load(&KbSource::Embedded).expect("embedded KB");
+        let resolver = Resolver::new(&kb);
+        let therapies = therapy_drugs(&kb);
+        let meds: Vec<Resolved> = ["clarithromycin 500 mg bid", "warfarin", "zorblaxitol 5 mg"]
+            .map(|m| resolver.resolve(parse_med(m)))
+            .into();
+        let therapy: Vec<bool> = meds
+            .iter()
+            .map(|r| r.ingredients.iter().any(|i| therapies.contains(&i.drug)))
+            .collect();
+        assert_eq!(therapy, [false, false, false]);
+        let probes = ProbeCache::default();
+        let shared = Shared {
+            kb: &kb,
+            meds: &meds,
+            therapy: &therapy,
+            mode: &Mode::Existing,
+            as_of: None,
+            dated: false,
+            jurisdiction: Jurisdiction::US,
+            patients: None,
+            probes: &probes,
+        };
+        let patient = |meds: &[u32]| Group {
+            pid: 0,
+            id: "p1".into(),
+            rows: meds
+                .iter()
+                .enumerate()
+                .map(|(i, &med)| Row {
+                    line: i as u64 + 2,
+                    med,
+                    proposed: NO_MED,
+                    start: OPEN_START,
+                    end: OPEN_END,
+                })
+                .collect(),
+            context: None,
+            pass: 1,
+        };
+        // Two known drugs that interact, but no cramp therapy: nothing.
+        assert!(check_patient(&shared, &patient(&[0, 1])).0.is_empty());
+        // A name the KB does not know is said even then, with its row.
+        let (findings, _) = check_patient(&shared, &patient(&[0, 2]));
+        let found: Vec<(FindingKind, &[u64])> = findings
+            .iter()
+            .map(|f| (f.finding.kind, f.lines.as_slice()))
+            .collect();
+        assert_eq!(found, [(FindingKind::Unrecognized, &[3u64][..])]);
     }
 
     #[test]
