@@ -2511,22 +2511,18 @@ fn rows_that_all_wait_in_the_spill_give_the_bytes_of_rows_checked_as_read() {
     // its patients checked as their rows end. Dates far apart and in any
     // order, open stops, lab values, conditions and proposed drugs must
     // come back exactly.
-    let dir = TempDir::new().expect("temp dir");
     let meds = [
-        "quinine 324 mg daily",
-        "clarithromycin 500 mg bid",
         "baclofen 10 mg tid",
+        "quinine 324 mg daily",
         "diltiazem 120 mg",
-        "simvastatin 20 mg",
+        "clarithromycin 500 mg bid",
         "zorblaxitol 5 mg",
+        "simvastatin 20 mg",
     ];
-    let starts = [
-        "1901-03-04",
-        "2024-02-29",
-        "1999-12-31",
-        "2031-07-15",
-        "1970-01-01",
-    ];
+    let dir = TempDir::new().expect("temp dir");
+    let starts: Vec<&str> = "1901-03-04 2024-02-29 1999-12-31 2031-07-15 1970-01-01"
+        .split(' ')
+        .collect();
     let mut text = String::from("patient_id,drug,start,stop,egfr,conditions,candidate\n");
     for p in 0..400usize {
         for k in 0..5usize {
@@ -2556,18 +2552,9 @@ fn rows_that_all_wait_in_the_spill_give_the_bytes_of_rows_checked_as_read() {
     }
     let file = dir.path().join("dated.csv");
     std::fs::write(&file, &text).expect("write");
-    let args = [
-        "--start-col",
-        "start",
-        "--stop-col",
-        "stop",
-        "--egfr-col",
-        "egfr",
-        "--conditions-col",
-        "conditions",
-        "--propose-col",
-        "candidate",
-    ];
+    let flags = "--start-col start --stop-col stop --egfr-col egfr --conditions-col conditions \
+                 --propose-col candidate";
+    let args: Vec<&str> = flags.split_whitespace().collect();
     let in_place = batch_in(&dir, &file, &args, None);
     let piped = batch_in(&dir, Path::new("-"), &args, Some(text.into_bytes()));
     assert!(in_place.count("findings") > 100, "{}", in_place.summary);

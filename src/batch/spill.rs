@@ -727,11 +727,10 @@ mod tests {
         let mut expected = Vec::new();
         for (i, &(line, med, proposed, start, end)) in rows.iter().enumerate() {
             let row = Row {
-                line,
-                med,
                 proposed,
                 start,
                 end,
+                ..row(line, med)
             };
             let id = format!("id-{i}").repeat(i * 40);
             let context = contexts[i % 2];
