@@ -392,6 +392,11 @@ pub struct Shared<'a> {
     pub meds: &'a [Resolved],
     /// Whether each interned string is a cramp therapy.
     pub therapy: &'a [bool],
+    /// Whether each interned string is a name the KB knows exactly and no
+    /// cramp therapy: in the default mode a patient of only these has
+    /// nothing to check (a flag per string, as reading each `Resolved`
+    /// for every row cost a cache miss).
+    pub plain: &'a [bool],
     /// What is checked.
     pub mode: &'a Mode,
     /// Only rows active on this day count.
@@ -434,11 +439,7 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     // In the default mode a patient who takes no cramp therapy, and whose
     // names the KB all knows, has nothing to check: most patients of an
     // export, spared the work below.
-    if matches!(s.mode, Mode::Existing)
-        && g.rows
-            .iter()
-            .all(|r| !s.therapy[r.med as usize] && s.meds[r.med as usize].is_exact())
-    {
+    if matches!(s.mode, Mode::Existing) && g.rows.iter().all(|r| s.plain[r.med as usize]) {
         return (Vec::new(), has_context);
     }
     let (distinct, row_slot) = distinct_meds(g, s.meds.len());
@@ -1158,11 +1159,14 @@ mod tests {
             .map(|r| r.ingredients.iter().any(|i| therapies.contains(&i.drug)))
             .collect();
         assert_eq!(therapy, [false, false, false]);
+        let plain: Vec<bool> = meds.iter().map(Resolved::is_exact).collect();
+        assert_eq!(plain, [true, true, false]);
         let probes = ProbeCache::default();
         let shared = Shared {
             kb: &kb,
             meds: &meds,
             therapy: &therapy,
+            plain: &plain,
             mode: &Mode::Existing,
             as_of: None,
             dated: false,
@@ -1227,6 +1231,7 @@ mod tests {
                 kb: &kb,
                 meds: &meds,
                 therapy: &therapy,
+                plain: &[false],
                 mode: &mode,
                 as_of: None,
                 dated: false,

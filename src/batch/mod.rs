@@ -1204,6 +1204,7 @@ fn check_thread(
     let therapies = group::therapy_drugs(kb);
     let mut meds: Vec<Resolved> = Vec::new();
     let mut therapy: Vec<bool> = Vec::new();
+    let mut plain: Vec<bool> = Vec::new();
     let probes = group::ProbeCache::default();
     let mut counted = Counted::default();
     // The last slice's output, written to the spool while the next slice is
@@ -1222,11 +1223,19 @@ fn check_thread(
                 .iter()
                 .map(|r| r.ingredients.iter().any(|i| therapies.contains(&i.drug))),
         );
+        let known = resolved.iter().map(Resolved::is_exact);
+        plain.extend(
+            therapy[meds.len()..]
+                .iter()
+                .zip(known)
+                .map(|(&t, k)| !t && k),
+        );
         meds.extend(resolved);
         let shared = Shared {
             kb,
             meds: &meds,
             therapy: &therapy,
+            plain: &plain,
             mode: &opts.mode,
             as_of: opts.as_of,
             dated: opts.columns.start.is_some(),
