@@ -690,6 +690,10 @@ fn condition_lines<'kb>(
 /// The lines behind the patient's conditions that the KB defines by age
 /// (`older-adult`), united.
 fn age_lines(kb: &KbIndex, condition_lines: &[(&str, Vec<u64>)]) -> Vec<u64> {
+    // Most patients carry no condition: nothing to look up.
+    if condition_lines.is_empty() {
+        return Vec::new();
+    }
     let by_age: Vec<&str> = kb
         .lab_thresholds
         .iter()
