@@ -1218,18 +1218,11 @@ fn check_thread(
                 .map(|text| resolver.resolve(crate::parse::parse_med(text)))
                 .collect()
         });
-        therapy.extend(
-            resolved
-                .iter()
-                .map(|r| r.ingredients.iter().any(|i| therapies.contains(&i.drug))),
-        );
-        let known = resolved.iter().map(Resolved::is_exact);
-        plain.extend(
-            therapy[meds.len()..]
-                .iter()
-                .zip(known)
-                .map(|(&t, k)| !t && k),
-        );
+        for r in &resolved {
+            let is_therapy = r.ingredients.iter().any(|i| therapies.contains(&i.drug));
+            therapy.push(is_therapy);
+            plain.push(!is_therapy && r.is_exact());
+        }
         meds.extend(resolved);
         let shared = Shared {
             kb,

@@ -126,20 +126,19 @@ impl Spill {
         let mut read: Vec<u8> = Vec::new();
         let mut scratch = Scratch::default();
         for mut part in std::mem::take(&mut self.parts) {
-            let bytes = match part.file.is_some() {
+            let bytes: &[u8] = match part.file.is_some() {
                 true => {
-                    part.write_out()?;
-                    let Some(file) = &mut part.file else {
-                        continue;
-                    };
+                    let file = part.write_out()?;
                     file.seek(SeekFrom::Start(0))?;
                     read.clear();
                     file.read_to_end(&mut read)?;
                     &read
                 }
-                false if part.pending.is_empty() => continue,
                 false => &part.pending,
             };
+            if bytes.is_empty() {
+                continue;
+            }
             let groups = group_partition(bytes, lists, &mut scratch)?
                 .into_iter()
                 .map(|(mut group, known)| {
@@ -300,15 +299,15 @@ struct Part {
 }
 
 impl Part {
-    /// Writes the pending rows to the partition's file.
-    fn write_out(&mut self) -> io::Result<()> {
+    /// Writes the pending rows to the partition's file, and gives the file.
+    fn write_out(&mut self) -> io::Result<&mut File> {
         let file = match &mut self.file {
             Some(file) => file,
             slot @ None => slot.insert(tempfile::tempfile()?),
         };
         file.write_all(&self.pending)?;
         self.pending.clear();
-        Ok(())
+        Ok(file)
     }
 }
 
