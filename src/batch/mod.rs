@@ -202,8 +202,6 @@ const SCATTERED_MIN: usize = 1000;
 /// file of 10M rows and 1M patients: after about 200,000 rows, against
 /// about 45,000 this way, before the first hand-over).
 const SCATTERED_SHARE: usize = 100;
-/// Patient groups checked and rendered at once by the checking thread.
-const CHECK_SLICE: usize = 512;
 /// Patients checked and rendered together by one worker, into one buffer.
 const RENDER_CHUNK: usize = 32;
 /// Bytes of frames room per patient of a chunk, to start with.
@@ -1190,6 +1188,10 @@ fn first_read_less_split(pids: &[u32], split: &[u32]) -> u64 {
     pids.iter().filter(|p| !split.contains(p)).count() as u64
 }
 
+/// Chunks of patients being checked or waiting to be written, at most: the
+/// rendered output held in memory is bounded by this many chunks.
+const IN_FLIGHT_CHUNKS: u64 = 64;
+
 fn check_thread(
     kb: &KbIndex,
     opts: &BatchOptions,
@@ -1202,69 +1204,171 @@ fn check_thread(
     use rayon::prelude::*;
     let resolver = crate::resolve::Resolver::new(kb);
     let therapies = group::therapy_drugs(kb);
-    let mut meds: Vec<Resolved> = Vec::new();
-    let mut therapy: Vec<bool> = Vec::new();
-    let mut plain: Vec<bool> = Vec::new();
+    let mut tables = std::sync::Arc::new(MedTables::default());
     let probes = group::ProbeCache::default();
     let mut counted = Counted::default();
-    // The last slice's output, written to the spool while the next slice is
-    // checked: writing it first would leave the pool idle meanwhile.
-    let mut pending: Vec<io::Result<(RenderedPatients, Counted)>> = Vec::new();
-    for mut work in rx {
-        in_id_order(&mut work.groups);
-        let resolved: Vec<Resolved> = pool.install(|| {
-            work.fresh
-                .par_iter()
-                .map(|text| resolver.resolve(crate::parse::parse_med(text)))
-                .collect()
-        });
-        for r in &resolved {
-            let is_therapy = r.ingredients.iter().any(|i| therapies.contains(&i.drug));
-            therapy.push(is_therapy);
-            plain.push(!is_therapy && r.is_exact());
+    // Chunks go to the pool as soon as they arrive and are written in
+    // order as they come back: no chunk waits for a slice's slowest one,
+    // so both cores stay busy while the reader hands over more.
+    let (done, results) = mpsc::channel::<ChunkResult>();
+    let mut order = InOrder::new();
+    let mut sent: u64 = 0;
+    let (probes, recycle) = (&probes, &recycle);
+    pool.in_place_scope(|scope| -> Result<(), BatchError> {
+        for mut work in rx {
+            in_id_order(&mut work.groups);
+            if !work.fresh.is_empty() {
+                let resolved: Vec<Resolved> = pool.install(|| {
+                    work.fresh
+                        .par_iter()
+                        .map(|text| resolver.resolve(crate::parse::parse_med(text)))
+                        .collect()
+                });
+                // The tables grow only when no task reads them.
+                while order.next < sent {
+                    let result = results.recv().map_err(lost_task)?;
+                    write_in_order(&mut order, result, &mut spool, &mut counted)?;
+                }
+                std::sync::Arc::make_mut(&mut tables).extend(resolved, &therapies);
+            }
+            let mut groups = work.groups.into_iter();
+            loop {
+                let chunk: Vec<Group> = groups.by_ref().take(RENDER_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                while sent - order.next >= IN_FLIGHT_CHUNKS {
+                    let result = results.recv().map_err(lost_task)?;
+                    write_in_order(&mut order, result, &mut spool, &mut counted)?;
+                }
+                let (seq, done, tables) = (sent, done.clone(), std::sync::Arc::clone(&tables));
+                sent += 1;
+                scope.spawn(move |_| {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let shared = Shared {
+                            kb,
+                            meds: &tables.meds,
+                            therapy: &tables.therapy,
+                            plain: &tables.plain,
+                            mode: &opts.mode,
+                            as_of: opts.as_of,
+                            dated: opts.columns.start.is_some(),
+                            jurisdiction: opts.jurisdiction,
+                            patients: opts.patients.as_ref(),
+                            probes,
+                        };
+                        check_and_render(kb, opts, &shared, &chunk, render)
+                    }));
+                    // Let go of the tables before the result is seen.
+                    drop(tables);
+                    for group in chunk {
+                        recycle.give(group.rows);
+                    }
+                    let _ = done.send((seq, result));
+                });
+            }
         }
-        meds.extend(resolved);
-        let shared = Shared {
-            kb,
-            meds: &meds,
-            therapy: &therapy,
-            plain: &plain,
-            mode: &opts.mode,
-            as_of: opts.as_of,
-            dated: opts.columns.start.is_some(),
-            jurisdiction: opts.jurisdiction,
-            patients: opts.patients.as_ref(),
-            probes: &probes,
-        };
-        // In slices, so a large hand-over (the groups kept to the end) does
-        // not hold all its rendered output in memory at once: only two
-        // slices' worth, the one being checked and the one being written.
-        for groups in work.groups.chunks(CHECK_SLICE) {
-            let previous = std::mem::take(&mut pending);
-            let (rendered, written) = pool.install(|| {
-                rayon::join(
-                    || {
-                        groups
-                            .par_chunks(RENDER_CHUNK)
-                            .map(|chunk| check_and_render(kb, opts, &shared, chunk, render))
-                            .collect()
-                    },
-                    || spool_rendered(&mut spool, previous, &mut counted),
-                )
-            });
-            written?;
-            pending = rendered;
+        while order.next < sent {
+            let result = results.recv().map_err(lost_task)?;
+            write_in_order(&mut order, result, &mut spool, &mut counted)?;
         }
-        for group in work.groups {
-            recycle.give(group.rows);
-        }
-    }
-    spool_rendered(&mut spool, pending, &mut counted)?;
+        Ok(())
+    })?;
+    let tables = std::sync::Arc::try_unwrap(tables)
+        .map_err(|_| BatchError::Worker("a checking task outlived the run".to_owned()))?;
     Ok(Checked {
         spool,
-        meds,
+        meds: tables.meds,
         counted,
     })
+}
+
+/// A checking task ended without a result.
+fn lost_task(_: mpsc::RecvError) -> BatchError {
+    BatchError::Worker("a checking task ended without a result".to_owned())
+}
+
+/// What every checking task reads: the resolved drug strings and their
+/// flags. Shared by the tasks in flight; extended only when none is.
+#[derive(Clone, Default)]
+struct MedTables {
+    meds: Vec<Resolved>,
+    therapy: Vec<bool>,
+    plain: Vec<bool>,
+}
+
+impl MedTables {
+    /// Adds newly resolved strings, flagging the cramp therapies.
+    fn extend(&mut self, resolved: Vec<Resolved>, therapies: &[crate::kb::index::DrugId]) {
+        for r in &resolved {
+            let is_therapy = r.ingredients.iter().any(|i| therapies.contains(&i.drug));
+            self.therapy.push(is_therapy);
+            self.plain.push(!is_therapy && r.is_exact());
+        }
+        self.meds.extend(resolved);
+    }
+}
+
+/// One checked chunk of patients, by its place in the output order.
+type ChunkResult = (
+    u64,
+    std::thread::Result<io::Result<(RenderedPatients, Counted)>>,
+);
+
+/// Items numbered 0, 1, 2, … that arrive in any order, given back in
+/// number order: checked chunks come back from the pool as they finish and
+/// are written in the order they were handed out.
+struct InOrder<T> {
+    /// The number of the next item to give back.
+    next: u64,
+    /// Items from `next` on; `None` for those not yet arrived.
+    waiting: std::collections::VecDeque<Option<T>>,
+}
+
+impl<T> InOrder<T> {
+    fn new() -> Self {
+        InOrder {
+            next: 0,
+            waiting: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Takes item number `seq` (not given back yet).
+    fn put(&mut self, seq: u64, item: T) {
+        let at = (seq - self.next) as usize;
+        if self.waiting.len() <= at {
+            self.waiting.resize_with(at + 1, || None);
+        }
+        self.waiting[at] = Some(item);
+    }
+
+    /// The next item in number order, once it has arrived.
+    fn pop(&mut self) -> Option<T> {
+        if !matches!(self.waiting.front(), Some(Some(_))) {
+            return None;
+        }
+        self.next += 1;
+        self.waiting.pop_front().flatten()
+    }
+}
+
+/// Takes one checked chunk and writes every chunk now in order to the
+/// spool, adding up the patients counted.
+fn write_in_order(
+    order: &mut InOrder<std::thread::Result<io::Result<(RenderedPatients, Counted)>>>,
+    (seq, result): ChunkResult,
+    spool: &mut Spool,
+    counted: &mut Counted,
+) -> Result<(), BatchError> {
+    order.put(seq, result);
+    while let Some(result) = order.pop() {
+        let checked =
+            result.map_err(|_| BatchError::Worker("a checking task panicked".to_owned()))?;
+        let (rendered, chunk) = checked.map_err(spool_error)?;
+        counted.add(chunk);
+        spool.push(rendered).map_err(spool_error)?;
+    }
+    Ok(())
 }
 
 /// Puts a hand-over's groups in patient-id order (the patient number breaks
@@ -1275,21 +1379,6 @@ fn in_id_order(groups: &mut [Group]) {
     if !groups.is_sorted_by(|a, b| a.id <= b.id) {
         groups.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.pid.cmp(&b.pid)));
     }
-}
-
-/// Writes checked and rendered patients to the spool, in order, adding up
-/// the patients counted.
-fn spool_rendered(
-    spool: &mut Spool,
-    rendered: Vec<io::Result<(RenderedPatients, Counted)>>,
-    counted: &mut Counted,
-) -> Result<(), BatchError> {
-    for result in rendered {
-        let (rendered, slice) = result.map_err(spool_error)?;
-        counted.add(slice);
-        spool.push(rendered).map_err(spool_error)?;
-    }
-    Ok(())
 }
 
 /// Checks consecutive patients and renders their findings into one buffer;
@@ -1417,6 +1506,27 @@ mod tests {
         let contiguous = (0..30_303).flat_map(|p| std::iter::repeat_n(p, 33));
         let late = (0..30_303).step_by(20);
         assert_eq!(found_scattered_at(contiguous.chain(late)), None);
+    }
+
+    #[test]
+    fn chunks_are_given_back_in_the_order_they_were_handed_out() {
+        let mut order = super::InOrder::new();
+        order.put(2, 'c');
+        order.put(1, 'b');
+        assert_eq!(order.pop(), None, "0 has not arrived");
+        order.put(0, 'a');
+        let mut out = Vec::new();
+        while let Some(c) = order.pop() {
+            out.push(c);
+        }
+        assert_eq!(out, ['a', 'b', 'c']);
+        order.put(4, 'e');
+        assert_eq!(order.pop(), None, "3 has not arrived");
+        order.put(3, 'd');
+        assert_eq!(
+            (order.pop(), order.pop(), order.pop()),
+            (Some('d'), Some('e'), None)
+        );
     }
 
     #[test]
