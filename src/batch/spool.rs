@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use super::atomic::{self, AtomicFile};
 use super::frames::{Expand, Frames};
@@ -228,7 +228,8 @@ impl Spool {
 
     /// Drops the first-read results of patients gathered again in the
     /// second read (`split`), sorts by patient id and counts. With
-    /// `parallel`, the chunks are sorted on two threads.
+    /// `parallel`, the chunks are sorted, and the output is later put
+    /// together, on two threads.
     pub fn finish(self, split: &[u32], parallel: bool) -> io::Result<(SortedOutput, OutputStats)> {
         let file = self
             .file
@@ -276,6 +277,7 @@ impl Spool {
                 ids,
                 runs,
                 written: self.written,
+                parallel,
             },
             stats,
         ))
@@ -347,6 +349,8 @@ pub struct SortedOutput {
     runs: usize,
     /// Length of the file.
     written: u64,
+    /// Whether the output may be put together on two threads.
+    parallel: bool,
 }
 
 impl SortedOutput {
@@ -388,13 +392,55 @@ impl SortedOutput {
         self.copy_runs(out, pieces).map(drop)
     }
 
-    /// Writes the ranges to `out` in order, expanded. Short ones (a patient
-    /// or a few, when patients came out of id order) are gathered through a
-    /// buffer: one read per patient cost a system call each. They are read
-    /// through a window per run ([`Windows`]), or one positioned read each
-    /// when the runs are too many to give each a window. Long ranges are
-    /// read a buffer at a time.
+    /// Writes the ranges to `out` in order, expanded. With two threads
+    /// one reads the spool while the other expands and writes: at the end
+    /// of a run nothing else is left to do, and the two halves cost about
+    /// the same.
     fn copy_runs<W: Write>(&self, out: W, pieces: &[Arc<[u8]>]) -> io::Result<W> {
+        let mut out = Expand::new(out, pieces);
+        if !self.parallel {
+            self.gather(&mut |block| {
+                out.feed(block)?;
+                block.clear();
+                Ok(())
+            })?;
+            return out.finish();
+        }
+        let (full, blocks) = mpsc::sync_channel::<Vec<u8>>(BLOCKS_AHEAD);
+        let (back, empties) = mpsc::sync_channel::<Vec<u8>>(BLOCKS_AHEAD + 1);
+        std::thread::scope(|scope| {
+            let gatherer = scope.spawn(move || {
+                self.gather(&mut |block| {
+                    let empty = empties.try_recv().unwrap_or_default();
+                    full.send(std::mem::replace(block, empty))
+                        .map_err(|_| io::Error::other("the output writer stopped"))
+                })
+            });
+            let fed = blocks.iter().try_for_each(|mut block| {
+                out.feed(&block)?;
+                block.clear();
+                // When enough wait already the block is just freed.
+                let _ = back.try_send(block);
+                io::Result::Ok(())
+            });
+            // A failed write stops the reading thread at its next block.
+            drop(blocks);
+            let gathered = gatherer
+                .join()
+                .map_err(|_| io::Error::other("the output spool's reading thread panicked"))?;
+            fed.and(gathered)
+        })?;
+        out.finish()
+    }
+
+    /// Reads the ranges in order and hands their frames to `emit` in
+    /// blocks of about [`GATHER_BELOW`] bytes, each to be emptied by it.
+    /// Short ranges (a patient or a few, when patients came out of id
+    /// order) are gathered: one read per patient cost a system call each.
+    /// They are read through a window per run ([`Windows`]), or one
+    /// positioned read each when the runs are too many to give each a
+    /// window. Long ranges are read a block at a time.
+    fn gather(&self, emit: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
         let short = || {
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -408,7 +454,10 @@ impl SortedOutput {
                 e
             }
         };
-        let mut out = Expand::new(out, pieces);
+        let mut emit = |block: &mut Vec<u8>| match block.is_empty() {
+            true => Ok(()),
+            false => emit(block),
+        };
         let mut gathered: Vec<u8> = Vec::new();
         let mut windows = Windows::new(self.runs);
         for Range { offset, len, run } in self.ranges() {
@@ -428,27 +477,26 @@ impl SortedOutput {
                 };
                 read.map_err(or_short)?;
                 if gathered.len() as u64 >= GATHER_BELOW {
-                    out.feed(&gathered)?;
-                    gathered.clear();
+                    emit(&mut gathered)?;
                 }
                 continue;
             }
-            out.feed(&gathered)?;
-            gathered.clear();
+            emit(&mut gathered)?;
             let mut at = offset;
             while at < offset + len {
                 let n = (offset + len - at).min(GATHER_BELOW);
                 gathered.resize(n as usize, 0);
                 read_exact_at(&self.file, &mut gathered, at).map_err(or_short)?;
-                out.feed(&gathered)?;
+                emit(&mut gathered)?;
                 at += n;
             }
-            gathered.clear();
         }
-        out.feed(&gathered)?;
-        out.finish()
+        emit(&mut gathered)
     }
 }
+
+/// Blocks read from the spool ahead of the one being expanded.
+const BLOCKS_AHEAD: usize = 4;
 
 /// A chunk's next entry in [`InIdOrder`]: id, patient number, chunk, place.
 type Head<'a> = (&'a [u8], u32, usize, usize);
@@ -731,6 +779,45 @@ mod tests {
         let (text, left) = persisted(pushes().collect(), &[]);
         assert!(text == expected, "persisted output differs");
         assert!(left.is_empty(), "spool and copy are both gone: {left:?}");
+    }
+
+    /// A writer that fails once `room` bytes were written.
+    struct FailsAfter {
+        room: usize,
+    }
+
+    impl Write for FailsAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() > self.room {
+                return Err(io::Error::other("disk full"));
+            }
+            self.room -= buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_write_ends_the_copy_with_its_error_both_ways() {
+        // Many blocks' worth of patients, so the reading side is still
+        // busy when the writing side fails.
+        for parallel in [true, false] {
+            let mut spool = Spool::new(b"h\n").expect("spool");
+            for i in 0..4000u32 {
+                let text = format!("{}\n", "x".repeat(1000));
+                spool
+                    .push(patient(i, &format!("P{i:05}"), 1, &text))
+                    .expect("push");
+            }
+            let (output, _) = spool.finish(&[], parallel).expect("finish");
+            let err = output
+                .write_to(&mut FailsAfter { room: 300_000 }, &[])
+                .expect_err("the writer fails");
+            assert_eq!(err.to_string(), "disk full", "parallel: {parallel}");
+        }
     }
 
     #[test]
