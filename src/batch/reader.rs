@@ -795,7 +795,10 @@ impl RowChecker {
     }
 
     /// Checks the shape of a row and reads its patient id, drug, proposed
-    /// drug and exposure window.
+    /// drug and exposure window. Inlined into the loops that read rows: its
+    /// result, returned through memory, stalled the reading thread on every
+    /// row.
+    #[inline(always)]
     pub fn fields<'r>(&self, rec: &'r Record<'_>, line: u64) -> Result<RowFields<'r>, Reject> {
         // Checked first: the lines the open quote swallowed may even make
         // the field count right.
@@ -874,6 +877,8 @@ impl RowChecker {
         parse_day(trim(rec.field(self.layout.start?)?))
     }
 
+    /// Inlined into [`RowChecker::fields`], for the same reason.
+    #[inline(always)]
     fn window(&self, rec: &Record<'_>, line: u64) -> Result<(Day, Day), Reject> {
         let Some(start_col) = self.layout.start else {
             return Ok((OPEN_START, OPEN_END));

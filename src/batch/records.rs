@@ -320,6 +320,7 @@ impl<R: Read> RecordReader<R> {
 
     /// The next record and the 1-based line it starts on; `None` at the end
     /// of the input. Blank lines are skipped, as the `csv` crate does.
+    #[inline(always)]
     pub fn next_record(&mut self) -> io::Result<Option<(u64, Record<'_>)>> {
         if !self.skip_line_ends()? {
             return Ok(None);
