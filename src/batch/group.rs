@@ -442,8 +442,16 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
     if matches!(s.mode, Mode::Existing) && g.rows.iter().all(|r| s.plain[r.med as usize]) {
         return (Vec::new(), has_context);
     }
-    let (distinct, row_slot) = distinct_meds(g, s.meds.len());
-    let slots = Slots::new(&row_slot, distinct.len());
+    let mut index = PATIENT_INDEX.take();
+    let mut distinct = std::mem::take(&mut index.distinct);
+    distinct_meds(g, s.meds.len(), &mut distinct, &mut index.row_slot);
+    let slots = Slots::build(
+        &index.row_slot,
+        distinct.len(),
+        &mut index.starts,
+        &mut index.next,
+        &mut index.rows,
+    );
     let condition_lines = condition_lines(s.kb, g, &context);
     let call = Call {
         context: &context,
@@ -574,7 +582,10 @@ pub fn check_patient(s: &Shared<'_>, g: &Group) -> (Vec<BatchFinding>, bool) {
             });
         }
     }
-    (dedupe(out, s.meds, &distinct), has_context)
+    let out = dedupe(out, s.meds, &distinct);
+    index.distinct = distinct;
+    PATIENT_INDEX.set(index);
+    (out, has_context)
 }
 
 /// Whether two resolved medications hold the same ingredients: two
@@ -601,55 +612,77 @@ thread_local! {
     static SLOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The patient's distinct drugs in order of first appearance, and each
-/// row's slot among them.
-fn distinct_meds(g: &Group, n_meds: usize) -> (Vec<u32>, Vec<usize>) {
+/// The patient's distinct drugs in order of first appearance (into
+/// `distinct`), and each row's slot among them (into `row_slot`).
+fn distinct_meds(g: &Group, n_meds: usize, distinct: &mut Vec<u32>, row_slot: &mut Vec<usize>) {
+    distinct.clear();
+    row_slot.clear();
     SLOTS.with_borrow_mut(|slots| {
         if slots.len() < n_meds {
             slots.resize(n_meds, u32::MAX);
         }
-        let mut distinct: Vec<u32> = Vec::new();
-        let row_slot = g
-            .rows
-            .iter()
-            .map(|r| {
-                let slot = &mut slots[r.med as usize];
-                if *slot == u32::MAX {
-                    *slot = distinct.len() as u32;
-                    distinct.push(r.med);
-                }
-                *slot as usize
-            })
-            .collect();
-        for &m in &distinct {
+        row_slot.extend(g.rows.iter().map(|r| {
+            let slot = &mut slots[r.med as usize];
+            if *slot == u32::MAX {
+                *slot = distinct.len() as u32;
+                distinct.push(r.med);
+            }
+            *slot as usize
+        }));
+        for &m in distinct.iter() {
             slots[m as usize] = u32::MAX;
         }
-        (distinct, row_slot)
     })
+}
+
+/// The buffers a patient's medications are numbered and indexed in, kept
+/// per thread and reused from patient to patient: five allocations a
+/// patient otherwise.
+#[derive(Default)]
+struct PatientIndex {
+    distinct: Vec<u32>,
+    row_slot: Vec<usize>,
+    starts: Vec<usize>,
+    next: Vec<usize>,
+    rows: Vec<usize>,
+}
+
+thread_local! {
+    static PATIENT_INDEX: RefCell<PatientIndex> = RefCell::default();
 }
 
 /// Each slot's rows (a slot is the place of a medication among the
 /// patient's distinct medications), in input order: the rows behind one
 /// medication then cost that medication's rows, not a pass over the
 /// patient's whole list (patients with hundreds of rows were slow).
-struct Slots {
+struct Slots<'a> {
     /// Slot `s` holds `rows[starts[s]..starts[s + 1]]` (row indices).
-    starts: Vec<usize>,
-    rows: Vec<usize>,
+    starts: &'a [usize],
+    rows: &'a [usize],
 }
 
-impl Slots {
-    /// From each row's slot (`of_row`) and the number of slots.
-    fn new(of_row: &[usize], slots: usize) -> Self {
-        let mut starts = vec![0; slots + 1];
+impl<'a> Slots<'a> {
+    /// From each row's slot (`of_row`) and the number of slots, in the
+    /// buffers given (`next` is scratch).
+    fn build(
+        of_row: &[usize],
+        slots: usize,
+        starts: &'a mut Vec<usize>,
+        next: &mut Vec<usize>,
+        rows: &'a mut Vec<usize>,
+    ) -> Self {
+        starts.clear();
+        starts.resize(slots + 1, 0);
         for &slot in of_row {
             starts[slot + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        let mut next = starts.clone();
-        let mut rows = vec![0; of_row.len()];
+        next.clear();
+        next.extend_from_slice(starts);
+        rows.clear();
+        rows.resize(of_row.len(), 0);
         for (row, &slot) in of_row.iter().enumerate() {
             rows[next[slot]] = row;
             next[slot] += 1;
@@ -657,7 +690,7 @@ impl Slots {
         Slots { starts, rows }
     }
 
-    fn rows_of(&self, slot: usize) -> &[usize] {
+    fn rows_of(&self, slot: usize) -> &'a [usize] {
         match (self.starts.get(slot), self.starts.get(slot + 1)) {
             (Some(&from), Some(&to)) => &self.rows[from..to],
             _ => &[],
@@ -1137,7 +1170,8 @@ mod tests {
 
     #[test]
     fn each_slot_lists_its_own_rows_in_input_order() {
-        let slots = Slots::new(&[1, 0, 1, 2, 1], 3);
+        let (mut starts, mut next, mut rows) = (Vec::new(), vec![9; 7], vec![9; 2]);
+        let slots = Slots::build(&[1, 0, 1, 2, 1], 3, &mut starts, &mut next, &mut rows);
         assert_eq!(slots.rows_of(0), [1]);
         assert_eq!(slots.rows_of(1), [0, 2, 4]);
         assert_eq!(slots.rows_of(2), [3]);
