@@ -1225,10 +1225,7 @@ fn check_thread(
                         .collect()
                 });
                 // The tables grow only when no task reads them.
-                while order.next < sent {
-                    let result = results.recv().map_err(lost_task)?;
-                    write_in_order(&mut order, result, &mut spool, &mut counted)?;
-                }
+                collect_until(0, sent, &mut order, &results, &mut spool, &mut counted)?;
                 std::sync::Arc::make_mut(&mut tables).extend(resolved, &therapies);
             }
             let mut groups = work.groups.into_iter();
@@ -1237,10 +1234,8 @@ fn check_thread(
                 if chunk.is_empty() {
                     break;
                 }
-                while sent - order.next >= IN_FLIGHT_CHUNKS {
-                    let result = results.recv().map_err(lost_task)?;
-                    write_in_order(&mut order, result, &mut spool, &mut counted)?;
-                }
+                let room = IN_FLIGHT_CHUNKS - 1;
+                collect_until(room, sent, &mut order, &results, &mut spool, &mut counted)?;
                 let (seq, done, tables) = (sent, done.clone(), std::sync::Arc::clone(&tables));
                 sent += 1;
                 scope.spawn(move |_| {
@@ -1268,11 +1263,7 @@ fn check_thread(
                 });
             }
         }
-        while order.next < sent {
-            let result = results.recv().map_err(lost_task)?;
-            write_in_order(&mut order, result, &mut spool, &mut counted)?;
-        }
-        Ok(())
+        collect_until(0, sent, &mut order, &results, &mut spool, &mut counted)
     })?;
     let tables = std::sync::Arc::try_unwrap(tables)
         .map_err(|_| BatchError::Worker("a checking task outlived the run".to_owned()))?;
@@ -1283,9 +1274,30 @@ fn check_thread(
     })
 }
 
-/// A checking task ended without a result.
-fn lost_task(_: mpsc::RecvError) -> BatchError {
-    BatchError::Worker("a checking task ended without a result".to_owned())
+/// Writes checked chunks to the spool as they come back, in order, until
+/// at most `limit` of the `sent` chunks are still out.
+fn collect_until(
+    limit: u64,
+    sent: u64,
+    order: &mut InOrder<CheckedChunk>,
+    results: &mpsc::Receiver<ChunkResult>,
+    spool: &mut Spool,
+    counted: &mut Counted,
+) -> Result<(), BatchError> {
+    while sent - order.next > limit {
+        let (seq, result) = results
+            .recv()
+            .map_err(|_| BatchError::Worker("a checking task ended without a result".to_owned()))?;
+        order.put(seq, result);
+        while let Some(result) = order.pop() {
+            let checked =
+                result.map_err(|_| BatchError::Worker("a checking task panicked".to_owned()))?;
+            let (rendered, chunk) = checked.map_err(spool_error)?;
+            counted.add(chunk);
+            spool.push(rendered).map_err(spool_error)?;
+        }
+    }
+    Ok(())
 }
 
 /// What every checking task reads: the resolved drug strings and their
@@ -1309,11 +1321,12 @@ impl MedTables {
     }
 }
 
-/// One checked chunk of patients, by its place in the output order.
-type ChunkResult = (
-    u64,
-    std::thread::Result<io::Result<(RenderedPatients, Counted)>>,
-);
+/// One chunk of patients checked and rendered (or the panic that stopped
+/// it).
+type CheckedChunk = std::thread::Result<io::Result<(RenderedPatients, Counted)>>;
+
+/// A checked chunk, by its place in the output order.
+type ChunkResult = (u64, CheckedChunk);
 
 /// Items numbered 0, 1, 2, … that arrive in any order, given back in
 /// number order: checked chunks come back from the pool as they finish and
@@ -1350,25 +1363,6 @@ impl<T> InOrder<T> {
         self.next += 1;
         self.waiting.pop_front().flatten()
     }
-}
-
-/// Takes one checked chunk and writes every chunk now in order to the
-/// spool, adding up the patients counted.
-fn write_in_order(
-    order: &mut InOrder<std::thread::Result<io::Result<(RenderedPatients, Counted)>>>,
-    (seq, result): ChunkResult,
-    spool: &mut Spool,
-    counted: &mut Counted,
-) -> Result<(), BatchError> {
-    order.put(seq, result);
-    while let Some(result) = order.pop() {
-        let checked =
-            result.map_err(|_| BatchError::Worker("a checking task panicked".to_owned()))?;
-        let (rendered, chunk) = checked.map_err(spool_error)?;
-        counted.add(chunk);
-        spool.push(rendered).map_err(spool_error)?;
-    }
-    Ok(())
 }
 
 /// Puts a hand-over's groups in patient-id order (the patient number breaks
