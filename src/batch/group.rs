@@ -946,20 +946,19 @@ fn check_one(
         });
     }
     // A medication is co-exposed when one of its rows counts: the search
-    // stops at the first.
-    let exposed: Vec<usize> = (0..call.distinct.len())
-        .filter(|&slot| {
-            slots
-                .rows_of(slot)
-                .iter()
-                .any(|&i| exposure.counts(&g.rows[i], slot))
-        })
-        .collect();
-    for &slot in &exposed {
+    // stops at the first. It is made only for a medication the memo gives
+    // findings with (most give none) and for class totals that need it.
+    let exposed = |slot: usize| {
+        slots
+            .rows_of(slot)
+            .iter()
+            .any(|&i| exposure.counts(&g.rows[i], slot))
+    };
+    for slot in 0..call.distinct.len() {
         let findings = s
             .probes
             .pair(&mut local, s, proposed, call.distinct[slot], call);
-        if findings.is_empty() {
+        if findings.is_empty() || !exposed(slot) {
             continue;
         }
         let lines = exposure.lines(g, slots, slot);
@@ -982,9 +981,9 @@ fn check_one(
     // Class totals (Beers: three or more CNS-active drugs) over everything
     // co-exposed at once, which the pairs above cannot see; the lines are
     // every counted row's and the rows that made the patient old enough.
-    let listed = exposed
-        .iter()
-        .map(|&slot| (slot, &s.meds[call.distinct[slot] as usize]));
+    let listed = (0..call.distinct.len())
+        .filter(|&slot| exposed(slot))
+        .map(|slot| (slot, &s.meds[call.distinct[slot] as usize]));
     for finding in count_findings(
         s.kb,
         proposed.resolved,
