@@ -201,6 +201,8 @@ impl Default for ProbeCache {
 struct LocalProbes {
     alone: Option<Findings>,
     pairs: Vec<Option<Findings>>,
+    /// The proposed drug as written, shared by the findings about it.
+    label: Option<Arc<str>>,
 }
 
 /// (proposed key, condition set) → what this thread has used of the memo.
@@ -912,8 +914,12 @@ fn check_one(
     base: &[u64],
     out: &mut Vec<BatchFinding>,
 ) {
-    let label: Arc<str> = proposed.resolved.med.input.trim().into();
     let mut local = s.probes.take_local(proposed.key, call.condition_set);
+    let label = Arc::clone(
+        local
+            .label
+            .get_or_insert_with(|| proposed.resolved.med.input.trim().into()),
+    );
     for finding in s.probes.alone(&mut local, s, proposed, call).iter() {
         // A condition finding also points at the rows that gave the
         // condition (the eGFR, the stated diagnosis).

@@ -79,10 +79,21 @@ impl CsvRenderer {
     ) -> io::Result<()> {
         let mut number = itoa::Buffer::new();
         let patient_id = csv_field(p.patient_id);
+        // The proposed drug, as written, of the finding before: most of a
+        // patient's findings share it.
+        let mut proposed: Option<(&Arc<str>, Cow<'_, [u8]>)> = None;
         for bf in p.findings {
             out.text(&patient_id);
             out.text(b",");
-            out.text(&csv_field(&bf.proposed));
+            if proposed
+                .as_ref()
+                .is_none_or(|(last, _)| !Arc::ptr_eq(last, &bf.proposed))
+            {
+                proposed = Some((&bf.proposed, csv_field(&bf.proposed)));
+            }
+            if let Some((_, field)) = &proposed {
+                out.text(field);
+            }
             out.text(b",");
             match self.middle(kb, &bf.finding)? {
                 Middle::Piece(index) => out.piece(index),
