@@ -47,7 +47,7 @@ pub use spool::Spool;
 use spool::{PatientOutput, RenderedPatients, SortedOutput};
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{PoisonError, mpsc};
 use std::time::Instant;
 use summary::{Counts, Summary};
 use thiserror::Error;
@@ -1210,10 +1210,9 @@ fn check_thread(
     // Chunks go to the pool as soon as they arrive and are written in
     // order as they come back: no chunk waits for a slice's slowest one,
     // so both cores stay busy while the reader hands over more.
-    let (done, results) = mpsc::channel::<ChunkResult>();
-    let mut order = InOrder::new();
+    let returned = Returned::default();
     let mut sent: u64 = 0;
-    let (probes, recycle) = (&probes, &recycle);
+    let (probes, recycle, returned) = (&probes, &recycle, &returned);
     pool.in_place_scope(|scope| -> Result<(), BatchError> {
         for mut work in rx {
             in_id_order(&mut work.groups);
@@ -1225,7 +1224,7 @@ fn check_thread(
                         .collect()
                 });
                 // The tables grow only when no task reads them.
-                collect_until(0, sent, &mut order, &results, &mut spool, &mut counted)?;
+                returned.collect_until(0, sent, &mut spool, &mut counted)?;
                 std::sync::Arc::make_mut(&mut tables).extend(resolved, &therapies);
             }
             let mut groups = work.groups.into_iter();
@@ -1235,8 +1234,8 @@ fn check_thread(
                     break;
                 }
                 let room = IN_FLIGHT_CHUNKS - 1;
-                collect_until(room, sent, &mut order, &results, &mut spool, &mut counted)?;
-                let (seq, done, tables) = (sent, done.clone(), std::sync::Arc::clone(&tables));
+                returned.collect_until(room, sent, &mut spool, &mut counted)?;
+                let (seq, tables) = (sent, std::sync::Arc::clone(&tables));
                 sent += 1;
                 scope.spawn(move |_| {
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1259,11 +1258,11 @@ fn check_thread(
                     for group in chunk {
                         recycle.give(group.rows);
                     }
-                    let _ = done.send((seq, result));
+                    returned.put(seq, result);
                 });
             }
         }
-        collect_until(0, sent, &mut order, &results, &mut spool, &mut counted)
+        returned.collect_until(0, sent, &mut spool, &mut counted)
     })?;
     let tables = std::sync::Arc::try_unwrap(tables)
         .map_err(|_| BatchError::Worker("a checking task outlived the run".to_owned()))?;
@@ -1274,30 +1273,79 @@ fn check_thread(
     })
 }
 
-/// Writes checked chunks to the spool as they come back, in order, until
-/// at most `limit` of the `sent` chunks are still out.
-fn collect_until(
-    limit: u64,
-    sent: u64,
-    order: &mut InOrder<CheckedChunk>,
-    results: &mpsc::Receiver<ChunkResult>,
-    spool: &mut Spool,
-    counted: &mut Counted,
-) -> Result<(), BatchError> {
-    while sent - order.next > limit {
-        let (seq, result) = results
-            .recv()
-            .map_err(|_| BatchError::Worker("a checking task ended without a result".to_owned()))?;
-        order.put(seq, result);
-        while let Some(result) = order.pop() {
-            let checked =
-                result.map_err(|_| BatchError::Worker("a checking task panicked".to_owned()))?;
-            let (rendered, chunk) = checked.map_err(spool_error)?;
-            counted.add(chunk);
-            spool.push(rendered).map_err(spool_error)?;
+/// Checked chunks on their way back from the pool to the checking thread,
+/// which writes them in order. The thread is woken when a good number of
+/// them can be written, not for each one: waking it for every chunk took a
+/// core from a checking task thousands of times a run.
+#[derive(Default)]
+struct Returned {
+    state: std::sync::Mutex<ReturnedState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ReturnedState {
+    order: InOrder<CheckedChunk>,
+    /// The checking thread waits until the chunks before this one can all
+    /// be written (`None`: it is not waiting).
+    wake_at: Option<u64>,
+}
+
+/// When the checking thread must wait for room among the chunks in flight,
+/// it waits for this many more than it needs (at most), so that it wakes
+/// once for several chunks.
+const WAKE_SLACK: u64 = 16;
+
+impl Returned {
+    /// Hands back chunk `seq`, waking the checking thread if it waits for
+    /// it.
+    fn put(&self, seq: u64, chunk: CheckedChunk) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.order.put(seq, chunk);
+        if state
+            .wake_at
+            .is_some_and(|at| state.order.ready_until() >= at)
+        {
+            state.wake_at = None;
+            self.ready.notify_one();
         }
     }
-    Ok(())
+
+    /// Writes checked chunks to the spool as they come back, in order,
+    /// until at most `limit` of the `sent` chunks are still out.
+    fn collect_until(
+        &self,
+        limit: u64,
+        sent: u64,
+        spool: &mut Spool,
+        counted: &mut Counted,
+    ) -> Result<(), BatchError> {
+        let mut ready = Vec::new();
+        loop {
+            {
+                let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                if sent - state.order.next <= limit {
+                    return Ok(());
+                }
+                let wanted = sent - limit.saturating_sub(WAKE_SLACK);
+                while state.order.ready_until() < wanted {
+                    state.wake_at = Some(wanted);
+                    state = self
+                        .ready
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                ready.extend(std::iter::from_fn(|| state.order.pop()));
+            }
+            for result in ready.drain(..) {
+                let checked = result
+                    .map_err(|_| BatchError::Worker("a checking task panicked".to_owned()))?;
+                let (rendered, chunk) = checked.map_err(spool_error)?;
+                counted.add(chunk);
+                spool.push(rendered).map_err(spool_error)?;
+            }
+        }
+    }
 }
 
 /// What every checking task reads: the resolved drug strings and their
@@ -1325,9 +1373,6 @@ impl MedTables {
 /// it).
 type CheckedChunk = std::thread::Result<io::Result<(RenderedPatients, Counted)>>;
 
-/// A checked chunk, by its place in the output order.
-type ChunkResult = (u64, CheckedChunk);
-
 /// Items numbered 0, 1, 2, … that arrive in any order, given back in
 /// number order: checked chunks come back from the pool as they finish and
 /// are written in the order they were handed out.
@@ -1336,16 +1381,21 @@ struct InOrder<T> {
     next: u64,
     /// Items from `next` on; `None` for those not yet arrived.
     waiting: std::collections::VecDeque<Option<T>>,
+    /// How many items from `next` on have all arrived.
+    arrived: usize,
 }
 
-impl<T> InOrder<T> {
-    fn new() -> Self {
+impl<T> Default for InOrder<T> {
+    fn default() -> Self {
         InOrder {
             next: 0,
             waiting: std::collections::VecDeque::new(),
+            arrived: 0,
         }
     }
+}
 
+impl<T> InOrder<T> {
     /// Takes item number `seq` (not given back yet).
     fn put(&mut self, seq: u64, item: T) {
         let at = (seq - self.next) as usize;
@@ -1353,15 +1403,25 @@ impl<T> InOrder<T> {
             self.waiting.resize_with(at + 1, || None);
         }
         self.waiting[at] = Some(item);
+        while matches!(self.waiting.get(self.arrived), Some(Some(_))) {
+            self.arrived += 1;
+        }
     }
 
     /// The next item in number order, once it has arrived.
     fn pop(&mut self) -> Option<T> {
-        if !matches!(self.waiting.front(), Some(Some(_))) {
+        if self.arrived == 0 {
             return None;
         }
+        self.arrived -= 1;
         self.next += 1;
         self.waiting.pop_front().flatten()
+    }
+
+    /// The number of the first item not yet arrived: those before it can
+    /// all be given back.
+    fn ready_until(&self) -> u64 {
+        self.next + self.arrived as u64
     }
 }
 
@@ -1504,7 +1564,7 @@ mod tests {
 
     #[test]
     fn chunks_are_given_back_in_the_order_they_were_handed_out() {
-        let mut order = super::InOrder::new();
+        let mut order = super::InOrder::default();
         order.put(2, 'c');
         order.put(1, 'b');
         assert_eq!(order.pop(), None, "0 has not arrived");
@@ -1521,6 +1581,24 @@ mod tests {
             (order.pop(), order.pop(), order.pop()),
             (Some('d'), Some('e'), None)
         );
+    }
+
+    #[test]
+    fn the_items_ready_to_give_back_end_at_the_first_one_missing() {
+        let mut order = super::InOrder::default();
+        assert_eq!(order.ready_until(), 0);
+        order.put(1, 'b');
+        order.put(3, 'd');
+        assert_eq!(order.ready_until(), 0, "0 has not arrived");
+        order.put(0, 'a');
+        assert_eq!(order.ready_until(), 2, "0 and 1, not 3 past the gap");
+        assert_eq!(order.pop(), Some('a'));
+        assert_eq!(order.ready_until(), 2);
+        order.put(2, 'c');
+        assert_eq!(order.ready_until(), 4);
+        let rest: Vec<char> = std::iter::from_fn(|| order.pop()).collect();
+        assert_eq!(rest, ['b', 'c', 'd']);
+        assert_eq!((order.ready_until(), order.next), (4, 4));
     }
 
     #[test]
