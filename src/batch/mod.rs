@@ -1044,7 +1044,7 @@ fn read_spilled(
                     outcome = state.check_patient_id(valid);
                     if outcome.is_ok() {
                         state.count(&valid.row);
-                        batch.push(valid.patient, valid.row, &valid.context);
+                        batch.push(valid.patient, &valid.row, &valid.context);
                     }
                 }
                 if outcome.is_ok() {

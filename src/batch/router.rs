@@ -11,6 +11,7 @@
 
 use super::context::RowContext;
 use super::group::Row;
+use super::reader::Day;
 use super::spill::Spill;
 use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::mpsc;
@@ -136,47 +137,68 @@ impl Seen {
 }
 
 /// Valid rows on their way to the routing thread, their patient ids side
-/// by side in one buffer.
+/// by side in one buffer and their fields in one buffer each: each field is
+/// stored as it was written (a whole row copied at once read back the
+/// narrower stores that had just made it, which stalls).
 #[derive(Default)]
 pub(super) struct RowBatch {
     ids: Vec<u8>,
     /// Where each row's id ends in `ids`.
     ends: Vec<usize>,
-    rows: Vec<Row>,
+    lines: Vec<u64>,
+    meds: Vec<u32>,
+    proposed: Vec<u32>,
+    starts: Vec<Day>,
+    stops: Vec<Day>,
     /// The context of the rows that carry any, by row index.
     contexts: Vec<(usize, RowContext)>,
 }
 
 impl RowBatch {
     /// Adds a row of patient `id`.
-    pub(super) fn push(&mut self, id: &[u8], row: Row, context: &RowContext) {
+    pub(super) fn push(&mut self, id: &[u8], row: &Row, context: &RowContext) {
         if !context.is_empty() {
-            self.contexts.push((self.rows.len(), *context));
+            self.contexts.push((self.lines.len(), *context));
         }
         self.ids.extend_from_slice(id);
         self.ends.push(self.ids.len());
-        self.rows.push(row);
+        self.lines.push(row.line);
+        self.meds.push(row.med);
+        self.proposed.push(row.proposed);
+        self.starts.push(row.start);
+        self.stops.push(row.end);
     }
 
     /// Rows held.
     pub(super) fn len(&self) -> usize {
-        self.rows.len()
+        self.lines.len()
     }
 
     fn clear(&mut self) {
         self.ids.clear();
         self.ends.clear();
-        self.rows.clear();
+        self.lines.clear();
+        self.meds.clear();
+        self.proposed.clear();
+        self.starts.clear();
+        self.stops.clear();
         self.contexts.clear();
     }
 
     /// The rows with their patient ids, in the order pushed.
-    fn iter(&self) -> impl Iterator<Item = (&[u8], &Row)> {
+    fn iter(&self) -> impl Iterator<Item = (&[u8], Row)> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
+        let ids = starts
             .zip(&self.ends)
-            .map(|(start, &end)| &self.ids[start..end])
-            .zip(&self.rows)
+            .map(|(start, &end)| &self.ids[start..end]);
+        let rows = (0..self.lines.len()).map(|at| Row {
+            line: self.lines[at],
+            med: self.meds[at],
+            proposed: self.proposed[at],
+            start: self.starts[at],
+            end: self.stops[at],
+        });
+        ids.zip(rows)
     }
 }
 
@@ -197,7 +219,7 @@ pub(super) fn route_batches(
                 .next_if(|(row_at, _)| *row_at == at)
                 .map_or_else(RowContext::default, |(_, context)| *context);
             if let Route::Spill { known } = seen.route(id) {
-                spill.push(id, row, &context, known);
+                spill.push(id, &row, &context, known);
             }
         }
         batch.clear();
@@ -225,7 +247,7 @@ mod tests {
     fn a_batch_gives_back_each_row_with_its_patient() {
         let mut batch = RowBatch::default();
         for (id, line) in [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)] {
-            batch.push(id, row(line), &RowContext::default());
+            batch.push(id, &row(line), &RowContext::default());
         }
         let back: Vec<(&[u8], u64)> = batch.iter().map(|(id, r)| (id, r.line)).collect();
         assert_eq!(back, [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)]);
@@ -284,7 +306,7 @@ mod tests {
             (b"O", 7),
         ];
         for (id, line) in rows {
-            batch.push(id, row(line), &RowContext::default());
+            batch.push(id, &row(line), &RowContext::default());
         }
         to_router.send(batch).expect("send");
         drop(to_router);
