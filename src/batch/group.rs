@@ -1042,6 +1042,10 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
     fn same_set(a: &[String], b: &[String]) -> bool {
         a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
     }
+    // Ratings first: they tell most pairs apart without comparing names.
+    if a.kind != b.kind || a.severity != b.severity || a.action != b.action {
+        return false;
+    }
     let pair = matches!(a.kind, FindingKind::Interaction | FindingKind::Duplicate)
         && a.drugs.len() == 2
         && b.drugs.len() == 2
@@ -1053,11 +1057,7 @@ fn mirrored(a: &Finding, b: &Finding) -> bool {
         a.kind == FindingKind::Interaction && a.drugs.len() > 2 && same_set(&a.drugs, &b.drugs);
     // The shape first: it rules out almost every pair of a long list's
     // findings without comparing rule ids.
-    (pair || total)
-        && a.kind == b.kind
-        && a.severity == b.severity
-        && a.action == b.action
-        && same_set(&a.rule_ids, &b.rule_ids)
+    (pair || total) && same_set(&a.rule_ids, &b.rule_ids)
 }
 
 /// Whether two findings are one medication's dose found twice: once when it
