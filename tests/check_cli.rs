@@ -221,6 +221,25 @@ fn unknown_name_is_reported_and_makes_the_check_incomplete() {
 }
 
 #[test]
+fn a_capital_greek_mu_is_quoted_as_typed_not_as_the_micro_unit() {
+    // `ΜG` with a capital Mu looks like MG but is no unit: it is reported,
+    // and quoted as typed, not as the `μg` the parser reads as micrograms.
+    for (text, kind, quoted) in [
+        ("levothyroxine 50 ΜG daily", "unrecognized", "`ΜG`"),
+        ("levothyroxine 50ΜG daily", "dose", "`50ΜG`"),
+    ] {
+        let (_, doc) = check_json(&["--propose", "baclofen", "--med", text]);
+        let f = findings(&doc)
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} finding for {text}: {doc}"));
+        let title = f["title"].as_str().unwrap_or("");
+        assert!(title.contains(quoted), "{text}: {title}");
+        assert!(!title.contains('\u{3bc}'), "{text}: {title}");
+    }
+}
+
+#[test]
 fn a_class_name_is_ambiguous_with_candidates() {
     let (code, doc) = check_json(&["--propose", "baclofen", "--med", "macrolides"]);
     assert_eq!(code, 1);

@@ -603,7 +603,13 @@ fn unreadable_dose(kb: &KbIndex, med: &Resolved, index: Option<usize>) -> Option
     if med.med.unparsed.is_empty() {
         return None;
     }
-    let words = med.med.unparsed.join("`, `");
+    let words: Vec<String> = med
+        .med
+        .unparsed
+        .iter()
+        .map(|word| crate::parse::as_typed(word, &med.med.input))
+        .collect();
+    let words = words.join("`, `");
     Some(dose_review(
         med.ingredients
             .iter()

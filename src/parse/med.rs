@@ -960,6 +960,23 @@ static SPACED_RANGE: LazyLock<Regex> = LazyLock::new(|| {
 /// taken out of any input.
 pub const DRUG_MARK: char = '\u{1f}';
 
+/// A word the parser left over (lowercase), as `input` wrote it when
+/// lowercasing changed how it looks: a capital Greek Mu (`ΜG`, which is no
+/// unit) lowercases to the small mu of `μg`, a unit the parser reads, so the
+/// lowercase word would report as unread a unit it understands. Any other
+/// word is given back as read.
+pub fn as_typed(word: &str, input: &str) -> String {
+    // Every small mu becomes the micro sign before the text is lowercased:
+    // one left in a word came from a capital Mu.
+    if !word.contains('\u{3bc}') {
+        return word.to_owned();
+    }
+    input
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|token| token.to_lowercase() == word)
+        .map_or_else(|| word.replace('\u{3bc}', "\u{39c}"), str::to_owned)
+}
+
 /// Parses one medication string. Never fails: anything it cannot read is
 /// kept in the name (for resolution to judge) or listed in `unparsed`.
 pub fn parse_med(input: &str) -> MedText {
@@ -1746,6 +1763,11 @@ mod tests {
             );
             assert!(m.unparsed.is_empty(), "{text}: {:?}", m.unparsed);
         }
+        // As typed in messages: the lowercase word would read as `μg`.
+        assert_eq!(as_typed("μg", "BACLOFEN 30 ΜG QID"), "ΜG");
+        assert_eq!(as_typed("30μg", "baclofen 30ΜG qid"), "30ΜG");
+        assert_eq!(as_typed("μg", "no such word"), "Μg");
+        assert_eq!(as_typed("zorblax", "aspirin Zorblax"), "zorblax");
         // A capital Greek Mu looks like the M of MG: it is no unit read (the
         // resolver reports the word), not 30 micrograms.
         let m = parse_med("BACLOFEN 30 ΜG QID");

@@ -9,6 +9,6 @@ pub use sig::{
 };
 
 pub use med::{
-    DRUG_MARK, IngredientText, MedText, Strength, fixed_doses_per_day, parse_med, parse_med_marked,
-    trim_number, without_list_number,
+    DRUG_MARK, IngredientText, MedText, Strength, as_typed, fixed_doses_per_day, parse_med,
+    parse_med_marked, trim_number, without_list_number,
 };

@@ -1123,7 +1123,8 @@ impl<'kb> Resolver<'kb> {
                     _ => others,
                 };
                 for word in &others {
-                    out.unresolved.push(word.clone());
+                    out.unresolved
+                        .push(crate::parse::as_typed(word, &out.med.input));
                     if let PartOutcome::NotFound(suggestions) = self.fuzzy(word, &[word]) {
                         for s in suggestions {
                             if !out.suggestions.contains(&s) {
@@ -1838,6 +1839,22 @@ fn codeine_grade(n: u32) -> bool {
 mod tests {
     use super::*;
     use crate::kb::{KbSource, load};
+
+    #[test]
+    fn a_word_with_a_capital_greek_mu_is_reported_as_written() {
+        // `ΜG` (capital Mu) is no unit: reported as typed, not as the `μg`
+        // the parser would read as micrograms.
+        let med = resolved("levothyroxine 50 ΜG daily");
+        assert_eq!(med.unresolved, ["ΜG"]);
+        let med = resolved("levothyroxine 50ΜG daily");
+        assert!(
+            med.unresolved.iter().all(|w| !w.contains('\u{3bc}')),
+            "{:?}",
+            med.unresolved
+        );
+        // Other leftover words stay as read.
+        assert_eq!(resolved("aspirin Zorblax").unresolved, ["zorblax"]);
+    }
 
     fn resolved(text: &str) -> Resolved {
         let kb = load(&KbSource::Embedded).expect("embedded KB");
