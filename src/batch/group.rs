@@ -967,12 +967,16 @@ fn check_one(
         if findings.is_empty() || !exposed(slot) {
             continue;
         }
-        let lines = exposure.lines(g, slots, slot);
-        for finding in findings.iter() {
+        let mut lines = exposure.lines(g, slots, slot);
+        // The last finding that takes the co-exposure's lines takes the
+        // list itself; those before it, copies.
+        let last = findings.iter().rposition(|f| f.kind != FindingKind::Dose);
+        for (at, finding) in findings.iter().enumerate() {
             // A dose finding is about the medication's own dose: its rows,
             // not the proposed drug's.
             let lines = match finding.kind {
                 FindingKind::Dose => exposure.counted_lines(g, slots, slot),
+                _ if Some(at) == last => std::mem::take(&mut lines),
                 _ => lines.clone(),
             };
             out.push(BatchFinding {

@@ -1018,17 +1018,23 @@ fn read_spilled(
     hooks: &mut dyn Hooks,
     input: &InputSource,
 ) -> Result<(), BatchError> {
-    let Some(mut spill) = state.spill.take() else {
+    let Some(spill) = state.spill.take() else {
         return Ok(());
     };
-    let mut seen = std::mem::take(&mut state.seen);
+    let seen = std::mem::take(&mut state.seen);
     let (to_router, batches) = mpsc::sync_channel::<RowBatch>(4);
     let (give_back, empties) = mpsc::sync_channel::<RowBatch>(4);
-    let read = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
+        // The routing thread owns the table and the spill while it runs, so
+        // they sit on its own stack: on this thread's, beside the reading
+        // loop's variables, each of its reads of them was a cache line
+        // taken back from the reading thread (false sharing).
         let router = std::thread::Builder::new()
             .name("crampcheck-route".to_owned())
-            .spawn_scoped(scope, || {
+            .spawn_scoped(scope, move || {
+                let (mut seen, mut spill) = (seen, spill);
                 router::route_batches(&mut seen, &mut spill, batches, &give_back);
+                (seen, spill)
             })
             .map_err(|e| BatchError::Worker(e.to_string()))?;
         let mut batch = RowBatch::default();
@@ -1070,14 +1076,13 @@ fn read_spilled(
             let _ = to_router.send(batch);
         }
         drop(to_router);
-        router
+        let (seen, spill) = router
             .join()
             .map_err(|_| BatchError::Worker("the routing thread panicked".to_owned()))?;
+        state.seen = seen;
+        state.spill = Some(spill);
         read
-    });
-    state.seen = seen;
-    state.spill = Some(spill);
-    read
+    })
 }
 
 /// Reads the file again, gathering every row of the patients whose rows
