@@ -232,6 +232,7 @@ pub(super) fn route_batches(
 mod tests {
     use super::*;
     use crate::batch::NO_MED;
+    use crate::batch::reader::OPEN_START;
 
     fn row(line: u64) -> Row {
         Row {
@@ -251,6 +252,16 @@ mod tests {
         }
         let back: Vec<(&[u8], u64)> = batch.iter().map(|(id, r)| (id, r.line)).collect();
         assert_eq!(back, [(&b"P1"[..], 2), (b"", 3), (b"P22", 4)]);
+        // Every field comes back as pushed, each from its own buffer.
+        let full = Row {
+            line: u64::MAX,
+            med: 7,
+            proposed: 9,
+            start: OPEN_START,
+            end: -3,
+        };
+        batch.push(b"Q", &full, &RowContext::default());
+        assert_eq!(batch.iter().last(), Some((&b"Q"[..], full)));
         batch.clear();
         assert_eq!(batch.len(), 0);
         assert_eq!(batch.iter().count(), 0);
